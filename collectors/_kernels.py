@@ -28,7 +28,7 @@ def exact_squared_distance(a: np.ndarray, b: np.ndarray) -> float:
     return total
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(nogil=True, cache=True)
 def topk_block(
     products: np.ndarray,
     query_norms: np.ndarray,
@@ -46,7 +46,7 @@ def topk_block(
     """
     rows, cols = products.shape
     n_cand = best_sq.shape[1]
-    for b in nb.prange(rows):
+    for b in range(rows):
         q_norm = query_norms[b]
         worst = best_sq[b, n_cand - 1]
         self_index = row_offset + b
@@ -66,7 +66,7 @@ def topk_block(
                 worst = best_sq[b, n_cand - 1]
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(nogil=True, cache=True)
 def refine_topk(
     queries: np.ndarray,
     points: np.ndarray,
@@ -93,7 +93,7 @@ def refine_topk(
     rows = cand_sq.shape[0]
     n_cand = cand_sq.shape[1]
     n_points = points.shape[0]
-    for b in nb.prange(rows):
+    for b in range(rows):
         i = query_offset + b
         exact = np.empty(n_cand)
         order_index = np.empty(n_cand, dtype=np.int64)
@@ -155,10 +155,7 @@ def _ball_weight(
 
     ``exact_sq`` < 0 means "not computed yet"; the caller computes it only inside the guard band.
     """
-    if exact_sq < 0.0:
-        value = approx
-    else:
-        value = exact_sq
+    value = approx if exact_sq < 0.0 else exact_sq
     if value < radius_sq - tol_sq:
         return 1.0
     if value <= radius_sq + tol_sq:
@@ -166,7 +163,7 @@ def _ball_weight(
     return 0.0
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(nogil=True, cache=True)
 def cross_block(
     products: np.ndarray,
     real: np.ndarray,
@@ -182,81 +179,76 @@ def cross_block(
     synthetic_radius_sq: np.ndarray,
     synthetic_weight: np.ndarray,
     tol_sq: float,
-    n_chunks: int,
     syn_ball: np.ndarray,
     syn_max: np.ndarray,
     syn_clipped: np.ndarray,
     syn_nearest_sq: np.ndarray,
     syn_nearest_index: np.ndarray,
-    row_partial: np.ndarray,
-    row_nearest_partial: np.ndarray,
-    row_nearest_index_partial: np.ndarray,
+    row_stats: np.ndarray,
+    row_nearest_sq: np.ndarray,
+    row_nearest_index: np.ndarray,
 ) -> None:
-    """One fused pass over a real x synthetic product block.
+    """One fused pass over a real x synthetic product block (serial; callers run blocks in threads).
 
-    Per synthetic column: weighted count of real balls holding it (density), the largest such
-    weight (precision), the count of clipped real balls holding it (closed balls, clipped density),
-    and its nearest real row. Per real row (in ``row_partial[chunk, row, :]``, summed by the caller):
-    weighted count of synthetic points in its ball (coverage, clipped coverage), the largest such
-    weight (coverage), the largest weight of a synthetic ball holding it (recall), and its nearest
-    synthetic column.
+    Per synthetic column (in the caller's private accumulators): weighted count of real balls
+    holding it (density), the largest such weight (precision), the count of clipped real balls
+    holding it (closed balls, clipped density), and its nearest real row. Per real row
+    (``row_stats[i]``): weighted count of synthetic points in its ball (coverage, clipped coverage),
+    the largest such weight (coverage), the largest weight of a synthetic ball holding it (recall);
+    and its nearest synthetic column.
     """
     rows, cols = products.shape
-    chunk = (cols + n_chunks - 1) // n_chunks
-    for t in nb.prange(n_chunks):
-        c_start = t * chunk
-        c_stop = min(cols, c_start + chunk)
-        for b in range(rows):
-            i = row_offset + b
-            x_norm = real_norms[i]
-            r_sq = real_radius_sq[i]
-            r_w = real_weight[i]
-            clip_sq = real_clipped_sq[i]
-            ball_sum = 0.0
-            ball_max = 0.0
-            recall_max = 0.0
-            best_sq = row_nearest_partial[t, b]
-            best_j = row_nearest_index_partial[t, b]
-            for c in range(c_start, c_stop):
-                j = col_offset + c
-                scale = x_norm + synthetic_norms[j]
-                approx = scale - 2.0 * products[b, c]
-                guard = guard_coefficient * scale + tol_sq
-                s_sq = synthetic_radius_sq[j]
-                exact = -1.0
-                if (
-                    abs(approx - r_sq) <= guard
-                    or abs(approx - s_sq) <= guard
-                    or abs(approx - clip_sq) <= guard
-                ):
-                    exact = exact_squared_distance(real[i], synthetic[j])
-                w = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
-                if w > 0.0:
-                    syn_ball[j] += w
-                    ball_sum += w
-                    if w > syn_max[j]:
-                        syn_max[j] = w
-                    if w > ball_max:
-                        ball_max = w
-                value = approx if exact < 0.0 else exact
-                if value <= clip_sq:
-                    syn_clipped[j] += 1.0
-                ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
-                if ws > recall_max:
-                    recall_max = ws
-                if approx < syn_nearest_sq[j]:
-                    syn_nearest_sq[j] = approx
-                    syn_nearest_index[j] = i
-                if approx < best_sq:
-                    best_sq = approx
-                    best_j = j
-            row_partial[t, b, 0] += ball_sum
-            if ball_max > row_partial[t, b, 1]:
-                row_partial[t, b, 1] = ball_max
-            if recall_max > row_partial[t, b, 2]:
-                row_partial[t, b, 2] = recall_max
-            row_nearest_partial[t, b] = best_sq
-            row_nearest_index_partial[t, b] = best_j
+    for b in range(rows):
+        i = row_offset + b
+        x_norm = real_norms[i]
+        r_sq = real_radius_sq[i]
+        r_w = real_weight[i]
+        clip_sq = real_clipped_sq[i]
+        ball_sum = row_stats[i, 0]
+        ball_max = row_stats[i, 1]
+        recall_max = row_stats[i, 2]
+        best_sq = row_nearest_sq[i]
+        best_j = row_nearest_index[i]
+        for c in range(cols):
+            j = col_offset + c
+            scale = x_norm + synthetic_norms[j]
+            approx = scale - 2.0 * products[b, c]
+            if approx < syn_nearest_sq[j]:
+                syn_nearest_sq[j] = approx
+                syn_nearest_index[j] = i
+            if approx < best_sq:
+                best_sq = approx
+                best_j = j
+            guard = guard_coefficient * scale + tol_sq
+            s_sq = synthetic_radius_sq[j]
+            if approx > r_sq + guard and approx > s_sq + guard:
+                continue  # outside both balls for certain: the common case
+            exact = -1.0
+            if (
+                abs(approx - r_sq) <= guard
+                or abs(approx - s_sq) <= guard
+                or abs(approx - clip_sq) <= guard
+            ):
+                exact = exact_squared_distance(real[i], synthetic[j])
+            w = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
+            if w > 0.0:
+                syn_ball[j] += w
+                ball_sum += w
+                if w > syn_max[j]:
+                    syn_max[j] = w
+                if w > ball_max:
+                    ball_max = w
+            value = approx if exact < 0.0 else exact
+            if value <= clip_sq:
+                syn_clipped[j] += 1.0
+            ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
+            if ws > recall_max:
+                recall_max = ws
+        row_stats[i, 0] = ball_sum
+        row_stats[i, 1] = ball_max
+        row_stats[i, 2] = recall_max
+        row_nearest_sq[i] = best_sq
+        row_nearest_index[i] = best_j
 
 
 @nb.njit(parallel=True, cache=True)

@@ -156,6 +156,4 @@ def prdc(
     counts = engine.cross(
         real_c, real_radii, synthetic_c, synthetic_radii, clipped, tie_aware=tie_aware
     )
-    return prdc_from_counts(
-        real_radii, counts, tie_aware=tie_aware, clipped_radius_values=clipped
-    )
+    return prdc_from_counts(real_radii, counts, tie_aware=tie_aware, clipped_radius_values=clipped)

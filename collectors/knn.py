@@ -28,11 +28,12 @@ Backends: ``blas`` (blocked products + fused kernels, any dimension; the default
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from collectors import _kernels
 
@@ -99,10 +100,6 @@ class CrossCounts:
     synthetic_nearest_index: np.ndarray
 
 
-def _threads() -> int:
-    return max(1, numba.get_num_threads())
-
-
 class KnnEngine:
     """Exact k-NN radii, nearest neighbours and ball counts; see the module docstring."""
 
@@ -140,13 +137,6 @@ class KnnEngine:
 
     def _dtype(self) -> type:
         return np.float32 if self.precision == "float32" else np.float64
-
-    def _block_sizes(self, rows: int, cols: int) -> tuple[int, int]:
-        """Row and column block sizes whose product block fits the memory budget."""
-        itemsize = np.dtype(self._dtype()).itemsize
-        col_block = min(cols, max(1024, self.memory_budget_bytes // (itemsize * 256)))
-        row_block = min(rows, max(16, self.memory_budget_bytes // (itemsize * col_block)))
-        return row_block, col_block
 
     # -- public operations --------------------------------------------------------------------
     def radii(self, points: np.ndarray, k: int, *, tolerance_sq: float | None = None) -> Radii:
@@ -215,6 +205,28 @@ class KnnEngine:
         return self._cross_blas(*args)
 
     # -- BLAS backend ---------------------------------------------------------------------------
+    # Work is split into row blocks processed by one Python thread per core; each thread runs a
+    # single-threaded BLAS product and then a nogil numba kernel on its own block, so both cores
+    # stay busy without BLAS threads spinning against the kernels.
+    def _workers(self) -> int:
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+    def _row_blocks(self, rows: int, cols: int) -> tuple[list[tuple[int, int]], int]:
+        itemsize = np.dtype(self._dtype()).itemsize
+        col_block = min(cols, 8192)
+        per_worker = self.memory_budget_bytes // self._workers()
+        row_block = int(min(512, max(16, per_worker // (itemsize * col_block))))
+        blocks = [(r0, min(rows, r0 + row_block)) for r0 in range(0, rows, row_block)]
+        return blocks, col_block
+
+    def _run(self, task, items: list) -> list:
+        workers = self._workers()
+        with threadpool_limits(limits=1, user_api="blas"):
+            if workers == 1 or len(items) == 1:
+                return [task(item) for item in items]
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                return list(pool.map(task, items))
+
     def _knn_blas(
         self, queries: np.ndarray, points: np.ndarray, keep: int, exclude_self: bool, tol: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -227,14 +239,15 @@ class KnnEngine:
         q_norms = np.einsum("ij,ij->i", q_low, q_low)
         p_norms = np.einsum("ij,ij->i", p_low, p_low)
         guard_coefficient = 4.0 * (dim + 4) * _EPS[self.precision]
+        p_max = float(p_norms.max())
         out_sq = np.empty((n_q, keep))
         out_index = np.empty((n_q, keep), dtype=np.int64)
         out_below = np.empty(n_q, dtype=np.int64)
         out_ties = np.empty(n_q, dtype=np.int64)
-        row_block, col_block = self._block_sizes(n_q, n_p)
-        p_max = float(p_norms.max())
-        for r0 in range(0, n_q, row_block):
-            r1 = min(n_q, r0 + row_block)
+        blocks, col_block = self._row_blocks(n_q, n_p)
+
+        def task(block: tuple[int, int]) -> None:
+            r0, r1 = block
             best_sq = np.full((r1 - r0, n_cand), np.inf, dtype=dtype)
             best_index = np.full((r1 - r0, n_cand), -1, dtype=np.int64)
             for c0 in range(0, n_p, col_block):
@@ -259,6 +272,8 @@ class KnnEngine:
                 out_below[r0:r1],
                 out_ties[r0:r1],
             )
+
+        self._run(task, blocks)
         return out_sq, out_index, out_below, out_ties
 
     def _cross_blas(
@@ -280,55 +295,40 @@ class KnnEngine:
         x_norms = np.einsum("ij,ij->i", x_low, x_low).astype(np.float64)
         y_norms = np.einsum("ij,ij->i", y_low, y_low).astype(np.float64)
         guard_coefficient = 4.0 * (dim + 4) * _EPS[self.precision]
-        syn_ball = np.zeros(m)
-        syn_max = np.zeros(m)
-        syn_clipped = np.zeros(m)
-        syn_nearest_sq = np.full(m, np.inf)
-        syn_nearest_index = np.full(m, -1, dtype=np.int64)
         row_stats = np.zeros((n, 3))
         row_nearest_sq = np.full(n, np.inf)
         row_nearest_index = np.full(n, -1, dtype=np.int64)
-        n_chunks = 4 * _threads()
-        row_block, col_block = self._block_sizes(n, m)
-        for r0 in range(0, n, row_block):
-            r1 = min(n, r0 + row_block)
-            partial = np.zeros((n_chunks, r1 - r0, 3))
-            nearest_partial = np.full((n_chunks, r1 - r0), np.inf)
-            nearest_index_partial = np.full((n_chunks, r1 - r0), -1, dtype=np.int64)
-            for c0 in range(0, m, col_block):
-                c1 = min(m, c0 + col_block)
-                products = x_low[r0:r1] @ y_low[c0:c1].T
-                _kernels.cross_block(
-                    products,
-                    real,
-                    synthetic,
-                    x_norms,
-                    y_norms,
-                    r0,
-                    c0,
-                    guard_coefficient,
-                    real_radius_sq,
-                    real_weight,
-                    real_clipped_sq,
-                    synthetic_radius_sq,
-                    synthetic_weight,
-                    tol,
-                    n_chunks,
-                    syn_ball,
-                    syn_max,
-                    syn_clipped,
-                    syn_nearest_sq,
-                    syn_nearest_index,
-                    partial,
-                    nearest_partial,
-                    nearest_index_partial,
-                )
-            row_stats[r0:r1, 0] = partial[:, :, 0].sum(axis=0)
-            row_stats[r0:r1, 1:] = partial[:, :, 1:].max(axis=0)
-            winner = np.argmin(nearest_partial, axis=0)
-            row_nearest_index[r0:r1] = nearest_index_partial[winner, np.arange(r1 - r0)]
-        rows = np.arange(n)
-        row_nearest = _kernels.exact_pair_distances(real, synthetic, rows, row_nearest_index)
+        blocks, col_block = self._row_blocks(n, m)
+        workers = self._workers()
+        shards = [blocks[w::workers] for w in range(workers) if blocks[w::workers]]
+
+        def task(shard: list[tuple[int, int]]) -> tuple[np.ndarray, ...]:
+            ball, top, clipped = np.zeros(m), np.zeros(m), np.zeros(m)
+            nearest_sq = np.full(m, np.inf)
+            nearest_index = np.full(m, -1, dtype=np.int64)
+            for r0, r1 in shard:
+                for c0 in range(0, m, col_block):
+                    c1 = min(m, c0 + col_block)
+                    products = x_low[r0:r1] @ y_low[c0:c1].T
+                    _kernels.cross_block(
+                        products, real, synthetic, x_norms, y_norms, r0, c0,
+                        guard_coefficient, real_radius_sq, real_weight, real_clipped_sq,
+                        synthetic_radius_sq, synthetic_weight, tol,
+                        ball, top, clipped, nearest_sq, nearest_index,
+                        row_stats, row_nearest_sq, row_nearest_index,
+                    )  # fmt: skip
+            return ball, top, clipped, nearest_sq, nearest_index
+
+        parts = self._run(task, shards)
+        syn_ball = np.sum([p[0] for p in parts], axis=0)
+        syn_max = np.max([p[1] for p in parts], axis=0)
+        syn_clipped = np.sum([p[2] for p in parts], axis=0)
+        nearest_sq = np.stack([p[3] for p in parts])
+        winner = np.argmin(nearest_sq, axis=0)
+        syn_nearest_index = np.stack([p[4] for p in parts])[winner, np.arange(m)]
+        row_nearest = _kernels.exact_pair_distances(
+            real, synthetic, np.arange(n), row_nearest_index
+        )
         syn_nearest = _kernels.exact_pair_distances(
             synthetic, real, np.arange(m), syn_nearest_index
         )
@@ -336,16 +336,11 @@ class KnnEngine:
             synthetic_in_real_balls=syn_ball,
             synthetic_max_weight=syn_max,
             synthetic_in_clipped_balls=syn_clipped,
-            real_ball_synthetic=row_stats[:, 0],
-            real_ball_max_weight=row_stats[:, 1],
-            real_recall_weight=row_stats[:, 2],
+            real_ball_synthetic=row_stats[:, 0].copy(),
+            real_ball_max_weight=row_stats[:, 1].copy(),
+            real_recall_weight=row_stats[:, 2].copy(),
             real_nearest_distance=row_nearest,
             real_nearest_index=row_nearest_index,
             synthetic_nearest_distance=syn_nearest,
             synthetic_nearest_index=syn_nearest_index,
         )
-
-
-def default_threads() -> int:
-    """Threads the kernels use (numba's setting; ``NUMBA_NUM_THREADS`` overrides)."""
-    return int(os.environ.get("NUMBA_NUM_THREADS", _threads()))
