@@ -180,7 +180,7 @@ def cross_block(
     synthetic_weight: np.ndarray,
     tol_sq: float,
     syn_ball: np.ndarray,
-    syn_max: np.ndarray,
+    syn_miss: np.ndarray,
     syn_clipped: np.ndarray,
     syn_nearest_sq: np.ndarray,
     syn_nearest_index: np.ndarray,
@@ -191,11 +191,11 @@ def cross_block(
     """One fused pass over a real x synthetic product block (serial; callers run blocks in threads).
 
     Per synthetic column (in the caller's private accumulators): weighted count of real balls
-    holding it (density), the largest such weight (precision), the count of clipped real balls
-    holding it (closed balls, clipped density), and its nearest real row. Per real row
-    (``row_stats[i]``): weighted count of synthetic points in its ball (coverage, clipped coverage),
-    the largest such weight (coverage), the largest weight of a synthetic ball holding it (recall);
-    and its nearest synthetic column.
+    holding it (density), sum of log(1 - weight) over them (precision: the log-probability that no
+    ball holds it), the count of clipped real balls holding it (closed balls, clipped density), and
+    its nearest real row. Per real row (``row_stats[i]``): weighted count of synthetic points in its
+    ball (coverage, clipped coverage), sum of log(1 - weight) over them (coverage), the same over
+    synthetic balls holding it (recall); and its nearest synthetic column.
     """
     rows, cols = products.shape
     for b in range(rows):
@@ -205,8 +205,8 @@ def cross_block(
         r_w = real_weight[i]
         clip_sq = real_clipped_sq[i]
         ball_sum = row_stats[i, 0]
-        ball_max = row_stats[i, 1]
-        recall_max = row_stats[i, 2]
+        ball_miss = row_stats[i, 1]
+        recall_miss = row_stats[i, 2]
         best_sq = row_nearest_sq[i]
         best_j = row_nearest_index[i]
         for c in range(cols):
@@ -232,21 +232,20 @@ def cross_block(
                 exact = exact_squared_distance(real[i], synthetic[j])
             w = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
             if w > 0.0:
+                miss = np.log1p(-w)  # -inf when w == 1: certainly inside
                 syn_ball[j] += w
+                syn_miss[j] += miss
                 ball_sum += w
-                if w > syn_max[j]:
-                    syn_max[j] = w
-                if w > ball_max:
-                    ball_max = w
+                ball_miss += miss
             value = approx if exact < 0.0 else exact
             if value <= clip_sq:
                 syn_clipped[j] += 1.0
             ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
-            if ws > recall_max:
-                recall_max = ws
+            if ws > 0.0:
+                recall_miss += np.log1p(-ws)
         row_stats[i, 0] = ball_sum
-        row_stats[i, 1] = ball_max
-        row_stats[i, 2] = recall_max
+        row_stats[i, 1] = ball_miss
+        row_stats[i, 2] = recall_miss
         row_nearest_sq[i] = best_sq
         row_nearest_index[i] = best_j
 

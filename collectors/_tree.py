@@ -55,6 +55,12 @@ def _weights(d_sq: np.ndarray, r_sq: np.ndarray, w: np.ndarray, tol: float) -> n
     return np.where(inside, 1.0, np.where(boundary, w, 0.0))
 
 
+def _log_miss(w: np.ndarray) -> np.ndarray:
+    """log(1 - w): -inf for certain membership, so sums of it give log P(no membership)."""
+    with np.errstate(divide="ignore"):
+        return np.log1p(-w)
+
+
 def _pairs(tree: KDTree, queries: np.ndarray, radius: np.ndarray, start: int):
     index, dist = tree.query_radius(queries, radius, return_distance=True)
     lengths = np.fromiter((len(a) for a in index), dtype=np.int64, count=len(index))
@@ -77,33 +83,34 @@ def cross(
     """Ball memberships between real and synthetic, pair lists bounded by chunking."""
     n, m = real.shape[0], synthetic.shape[0]
     real_tree, syn_tree = KDTree(real), KDTree(synthetic)
-    syn_ball, syn_max, syn_clipped = np.zeros(m), np.zeros(m), np.zeros(m)
-    real_sum, real_max, real_recall = np.zeros(n), np.zeros(n), np.zeros(n)
+    syn_ball, syn_miss, syn_clipped = np.zeros(m), np.zeros(m), np.zeros(m)
+    real_sum, real_miss, recall_miss = np.zeros(n), np.zeros(n), np.zeros(n)
     for start in range(0, n, _CHUNK):
         stop = min(n, start + _CHUNK)
         radius = np.sqrt(real_radius_sq[start:stop] + tol)
         i, j, d_sq = _pairs(syn_tree, real[start:stop], radius, start)
         w = _weights(d_sq, real_radius_sq[i], real_weight[i], tol)
+        miss = _log_miss(w)
         syn_ball += np.bincount(j, weights=w, minlength=m)
-        np.maximum.at(syn_max, j, w)
+        syn_miss += np.bincount(j, weights=miss, minlength=m)
         syn_clipped += np.bincount(j[d_sq <= real_clipped_sq[i]], minlength=m)
         real_sum += np.bincount(i, weights=w, minlength=n)
-        np.maximum.at(real_max, i, w)
+        real_miss += np.bincount(i, weights=miss, minlength=n)
     for start in range(0, m, _CHUNK):
         stop = min(m, start + _CHUNK)
         radius = np.sqrt(synthetic_radius_sq[start:stop] + tol)
         j, i, d_sq = _pairs(real_tree, synthetic[start:stop], radius, start)
         w = _weights(d_sq, synthetic_radius_sq[j], synthetic_weight[j], tol)
-        np.maximum.at(real_recall, i, w)
+        recall_miss += np.bincount(i, weights=_log_miss(w), minlength=n)
     real_nearest, real_nearest_index = syn_tree.query(real, k=1)
     syn_nearest, syn_nearest_index = real_tree.query(synthetic, k=1)
     return CrossCounts(
         synthetic_in_real_balls=syn_ball,
-        synthetic_max_weight=syn_max,
+        synthetic_in_any_ball=-np.expm1(syn_miss),
         synthetic_in_clipped_balls=syn_clipped,
         real_ball_synthetic=real_sum,
-        real_ball_max_weight=real_max,
-        real_recall_weight=real_recall,
+        real_ball_covered=-np.expm1(real_miss),
+        real_recalled=-np.expm1(recall_miss),
         real_nearest_distance=real_nearest[:, 0],
         real_nearest_index=real_nearest_index[:, 0].astype(np.int64),
         synthetic_nearest_distance=syn_nearest[:, 0],

@@ -118,6 +118,6 @@ def alpha_beta_authenticity(
     real_radii = engine.radii(real_c, 1, tolerance_sq=tolerance)
     synthetic_radii = engine.radii(synthetic_c, 1, tolerance_sq=tolerance)
     counts = engine.cross(
-        real_c, real_radii, synthetic_c, synthetic_radii, real_radii.radius, tie_aware=False
+        real_c, real_radii, synthetic_c, synthetic_radii, real_radii.radius_sq, tie_aware=False
     )
     return alpha_beta_from_counts(real_c, synthetic_c, real_radii, counts, grid_points)

@@ -60,9 +60,11 @@ def resolve_ties(mode: TieMode, *radii: Radii) -> bool:
     return any(r.has_ties for r in radii)
 
 
-def clipped_radius(real_radii: Radii) -> np.ndarray:
-    """Real radii clipped at their median (Salvy et al. 2025, sec. 4.1: outlier balls shrink)."""
-    return np.minimum(real_radii.radius, np.median(real_radii.radius))
+def clipped_radius_sq(real_radii: Radii) -> np.ndarray:
+    """Squared real radii clipped at the median radius (Salvy et al. 2025, sec. 4.1: outlier
+    balls shrink to a typical size)."""
+    median = np.median(real_radii.radius)
+    return np.where(real_radii.radius <= median, real_radii.radius_sq, median**2)
 
 
 def clipped_coverage_calibration(n_real: int, n_synthetic: int, k: int) -> np.ndarray:
@@ -84,7 +86,7 @@ def prdc_from_counts(
     counts: CrossCounts,
     *,
     tie_aware: bool,
-    clipped_radius_values: np.ndarray,
+    clipped_sq: np.ndarray,
     calibration: np.ndarray | None = None,
 ) -> PRDC:
     """Naeem et al. 2020 eqs. 1-4 and Salvy et al. 2025 eqs. 5-6 from one pass of ball counts.
@@ -104,7 +106,7 @@ def prdc_from_counts(
     m = counts.synthetic_in_real_balls.shape[0]
     synthetic_score = np.minimum(counts.synthetic_in_clipped_balls / k, 1.0).mean()
     neighbours = real_radii.neighbours
-    in_clipped = neighbours.distances <= clipped_radius_values[:, None]
+    in_clipped = neighbours.distances**2 <= clipped_sq[:, None]
     real_counts = np.bincount(neighbours.indices[in_clipped], minlength=n)
     real_score = np.minimum(real_counts / k, 1.0).mean()
     clipped_density = min(synthetic_score / real_score, 1.0) if real_score > 0 else 0.0
@@ -112,15 +114,15 @@ def prdc_from_counts(
     curve = calibration if calibration is not None else clipped_coverage_calibration(n, m, k)
     clipped_coverage = float(np.searchsorted(curve, raw_coverage) / curve.shape[0])
     return PRDC(
-        precision=float(counts.synthetic_max_weight.mean()),
-        recall=float(counts.real_recall_weight.mean()),
+        precision=float(counts.synthetic_in_any_ball.mean()),
+        recall=float(counts.real_recalled.mean()),
         density=float(counts.synthetic_in_real_balls.sum() / (k * m)),
-        coverage=float(counts.real_ball_max_weight.mean()),
+        coverage=float(counts.real_ball_covered.mean()),
         clipped_density=float(clipped_density),
         clipped_coverage=clipped_coverage,
         k=k,
         tie_aware=tie_aware,
-        real_covered=counts.real_ball_max_weight,
+        real_covered=counts.real_ball_covered,
         synthetic_ball_count=counts.synthetic_in_real_balls,
         real_ball_synthetic=counts.real_ball_synthetic,
     )
@@ -152,8 +154,8 @@ def prdc(
     real_radii = engine.radii(real_c, k, tolerance_sq=tolerance)
     synthetic_radii = engine.radii(synthetic_c, k, tolerance_sq=tolerance)
     tie_aware = resolve_ties(ties, real_radii, synthetic_radii)
-    clipped = clipped_radius(real_radii)
+    clipped = clipped_radius_sq(real_radii)
     counts = engine.cross(
         real_c, real_radii, synthetic_c, synthetic_radii, clipped, tie_aware=tie_aware
     )
-    return prdc_from_counts(real_radii, counts, tie_aware=tie_aware, clipped_radius_values=clipped)
+    return prdc_from_counts(real_radii, counts, tie_aware=tie_aware, clipped_sq=clipped)

@@ -60,6 +60,9 @@ class Radii:
 
     k: int
     radius: np.ndarray  # distance to the k-th nearest other point
+    radius_sq: (
+        np.ndarray
+    )  # its square, as computed (never re-squared from the root: ties stay exact)
     below: np.ndarray  # other points strictly inside the radius
     ties: np.ndarray  # other points at the radius (within the tie tolerance)
     neighbours: Neighbours  # the k nearest other points
@@ -68,7 +71,7 @@ class Radii:
     @property
     def has_ties(self) -> bool:
         """True when some radius is shared by several points, or is zero (duplicates)."""
-        return bool(np.any(self.ties > 1) or np.any(self.radius**2 <= self.tolerance))
+        return bool(np.any(self.ties > 1) or np.any(self.radius_sq <= self.tolerance))
 
     @property
     def boundary_weight(self) -> np.ndarray:
@@ -85,15 +88,17 @@ class Radii:
 class CrossCounts:
     """Everything the metrics need from the real x synthetic distances, per sample.
 
-    Weights are 1 inside a ball, the boundary weight on it, 0 outside (see :class:`Radii`).
+    Weights are 1 inside a ball, the boundary weight on it, 0 outside (see :class:`Radii`). The
+    "probability" fields treat boundary memberships as independent events: 1 - prod(1 - w). With
+    no ties every weight is 0 or 1 and they are plain indicators, as in Naeem et al.
     """
 
     synthetic_in_real_balls: np.ndarray  # (M,) summed weight over real balls (density)
-    synthetic_max_weight: np.ndarray  # (M,) largest weight over real balls (precision)
+    synthetic_in_any_ball: np.ndarray  # (M,) probability some real ball holds it (precision)
     synthetic_in_clipped_balls: np.ndarray  # (M,) closed clipped real balls holding it
     real_ball_synthetic: np.ndarray  # (N,) summed weight of synthetic points in its ball
-    real_ball_max_weight: np.ndarray  # (N,) largest weight of a synthetic point in its ball
-    real_recall_weight: np.ndarray  # (N,) largest weight over synthetic balls (recall)
+    real_ball_covered: np.ndarray  # (N,) probability its ball holds a synthetic point (coverage)
+    real_recalled: np.ndarray  # (N,) probability some synthetic ball holds it (recall)
     real_nearest_distance: np.ndarray  # (N,) distance to nearest synthetic point
     real_nearest_index: np.ndarray
     synthetic_nearest_distance: np.ndarray  # (M,) distance to nearest real point
@@ -152,7 +157,9 @@ class KnnEngine:
         else:
             dist_sq, index, below, ties = self._knn_blas(points, points, k, True, tol)
         neighbours = Neighbours(np.sqrt(dist_sq), index)
-        return Radii(k, neighbours.distances[:, k - 1], below, ties, neighbours, tol)
+        return Radii(
+            k, neighbours.distances[:, k - 1], dist_sq[:, k - 1], below, ties, neighbours, tol
+        )
 
     def nearest(self, queries: np.ndarray, points: np.ndarray, m: int = 1) -> Neighbours:
         """The ``m`` nearest ``points`` of each query row (exact distances)."""
@@ -171,7 +178,7 @@ class KnnEngine:
         real_radii: Radii,
         synthetic: np.ndarray,
         synthetic_radii: Radii,
-        real_clipped_radius: np.ndarray,
+        real_clipped_sq: np.ndarray,
         *,
         tie_aware: bool,
     ) -> CrossCounts:
@@ -191,10 +198,10 @@ class KnnEngine:
         args = (
             real,
             synthetic,
-            real_radii.radius**2,
+            real_radii.radius_sq,
             real_weight,
-            real_clipped_radius**2,
-            synthetic_radii.radius**2,
+            real_clipped_sq,
+            synthetic_radii.radius_sq,
             synthetic_weight,
             tol,
         )
@@ -321,7 +328,7 @@ class KnnEngine:
 
         parts = self._run(task, shards)
         syn_ball = np.sum([p[0] for p in parts], axis=0)
-        syn_max = np.max([p[1] for p in parts], axis=0)
+        syn_miss = np.sum([p[1] for p in parts], axis=0)
         syn_clipped = np.sum([p[2] for p in parts], axis=0)
         nearest_sq = np.stack([p[3] for p in parts])
         winner = np.argmin(nearest_sq, axis=0)
@@ -334,11 +341,11 @@ class KnnEngine:
         )
         return CrossCounts(
             synthetic_in_real_balls=syn_ball,
-            synthetic_max_weight=syn_max,
+            synthetic_in_any_ball=-np.expm1(syn_miss),
             synthetic_in_clipped_balls=syn_clipped,
             real_ball_synthetic=row_stats[:, 0].copy(),
-            real_ball_max_weight=row_stats[:, 1].copy(),
-            real_recall_weight=row_stats[:, 2].copy(),
+            real_ball_covered=-np.expm1(row_stats[:, 1]),
+            real_recalled=-np.expm1(row_stats[:, 2]),
             real_nearest_distance=row_nearest,
             real_nearest_index=row_nearest_index,
             synthetic_nearest_distance=syn_nearest,

@@ -18,7 +18,7 @@ from collectors.fidelity import (
     PRDC,
     TieMode,
     clipped_coverage_calibration,
-    clipped_radius,
+    clipped_radius_sq,
     prdc_from_counts,
     resolve_ties,
 )
@@ -97,7 +97,7 @@ class ReferenceModel:
         self.real = real - self.centre
         self.tolerance = self.engine.tolerance_sq(self.real)
         self.radii: Radii = self.engine.radii(self.real, k, tolerance_sq=self.tolerance)
-        self.clipped = clipped_radius(self.radii)
+        self.clipped = clipped_radius_sq(self.radii)
         self.labels = fit_regions(self.real, n_regions, seed)
         self._calibration: dict[int, np.ndarray] = {}
         self.holdout_distance: np.ndarray | None = None
@@ -136,7 +136,7 @@ class ReferenceModel:
             self.radii,
             counts,
             tie_aware=tie_aware,
-            clipped_radius_values=self.clipped,
+            clipped_sq=self.clipped,
             calibration=self._curve(m),
         )
         alpha_beta = alpha_beta_from_counts(self.real, sample, self.radii, counts)

@@ -1,0 +1,330 @@
+"""One feature space for every version: a map fitted once on the real reference.
+
+Distances between a reference and a synthetic version only mean something when both are embedded
+the same way, so the map is fitted on the reference alone (means, spreads, categories), stored as
+JSON next to the results and applied unchanged to every version. A version that no longer fits the
+map (a missing column, strings where numbers were, missing values, vectors of another length)
+fails with a :class:`FeatureError` naming the source and column instead of producing numbers.
+
+Column kinds: ``numeric`` (standardised with the reference mean and std; a constant column gets
+std 1), ``categorical`` (one-hot over the reference categories with share >= ``rare_threshold``
+plus one ``__rare__`` bucket that also takes categories never seen in the reference) and
+``vector`` (cells are float arrays of one fixed length, e.g. embeddings: used as is, unscaled).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+__all__ = ["RARE", "FeatureColumn", "FeatureError", "FeatureMap"]
+
+RARE = "__rare__"
+FORMAT = "tailwatch.feature_map/1"
+Kind = Literal["numeric", "categorical", "vector"]
+_KINDS = ("numeric", "categorical", "vector")
+_MAX_LISTED = 5
+
+
+class FeatureError(ValueError):
+    """A frame does not fit the feature map; the message names the source and the column."""
+
+
+@dataclass(frozen=True)
+class FeatureColumn:
+    """How one input column is embedded: its kind and what was learnt from the reference."""
+
+    name: str
+    kind: Kind
+    mean: float = 0.0
+    std: float = 1.0
+    categories: tuple[str, ...] = ()
+    length: int = 0
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Output column names: ``name``, ``name=category`` / ``name=__rare__``, ``name[i]``."""
+        if self.kind == "numeric":
+            return [self.name]
+        if self.kind == "categorical":
+            return [f"{self.name}={c}" for c in (*self.categories, RARE)]
+        return [f"{self.name}[{i}]" for i in range(self.length)]
+
+    @property
+    def width(self) -> int:
+        """Number of output columns."""
+        return {"numeric": 1, "categorical": len(self.categories) + 1}.get(self.kind, self.length)
+
+
+def _rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask)
+    more = f" and {rows.size - _MAX_LISTED} more" if rows.size > _MAX_LISTED else ""
+    return f"{rows.size} of {mask.size} rows (first rows {', '.join(map(str, rows[:5]))}{more})"
+
+
+def _infer_kind(series: pd.Series, source: str) -> Kind:
+    """Vector for array cells, categorical for text/category/bool, numeric for numbers."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.ArrowDtype) and "list" in str(dtype.pyarrow_dtype):
+        return "vector"
+    if ptypes.is_object_dtype(dtype):
+        present = series.dropna()
+        if len(present) and isinstance(present.iloc[0], (list, tuple, np.ndarray)):
+            return "vector"
+        return "categorical"
+    if ptypes.is_bool_dtype(dtype) or ptypes.is_string_dtype(dtype):
+        return "categorical"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if ptypes.is_numeric_dtype(dtype):
+        return "numeric"
+    raise FeatureError(f"{source}: column {series.name!r} has unsupported dtype {dtype}")
+
+
+def _numeric(series: pd.Series, source: str) -> np.ndarray:
+    """Raw float64 values of a numeric column; a type change or missing values is an error."""
+    name, dtype = series.name, series.dtype
+    where = f"{source}: column {name!r}"
+    if ptypes.is_object_dtype(dtype):
+        wrong = series.notna().to_numpy() & ~np.array(
+            [isinstance(v, numbers.Real) and not isinstance(v, bool) for v in series], dtype=bool
+        )
+        if wrong.any():
+            first = series.iloc[int(np.flatnonzero(wrong)[0])]
+            raise FeatureError(
+                f"{where} was numeric in the reference but holds non-numeric values now "
+                f"in {_rows(wrong)}, e.g. {first!r}"
+            )
+        series = pd.to_numeric(series, errors="coerce")
+    elif ptypes.is_bool_dtype(dtype) or not ptypes.is_numeric_dtype(dtype):
+        present = series.dropna()
+        example = f", e.g. {present.iloc[0]!r}" if len(present) else ""
+        raise FeatureError(
+            f"{where} was numeric in the reference but has dtype {dtype} now{example}"
+        )
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise FeatureError(f"{where} has missing (NaN/None) or infinite values in {_rows(bad)}")
+    return values
+
+
+def _labels(series: pd.Series, source: str) -> np.ndarray:
+    """Labels of a categorical column as an object array of str; missing values are an error."""
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise FeatureError(
+            f"{source}: column {series.name!r} has missing (NaN/None) values in {_rows(missing)}"
+        )
+    return np.array([str(v) for v in series.to_numpy(dtype=object)], dtype=object)
+
+
+def _vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
+    """Stack a vector column into a float64 matrix; every cell must hold ``length`` numbers."""
+    where = f"{source}: column {series.name!r}"
+    cells = series.to_numpy(dtype=object)
+    not_array = np.array([not isinstance(c, (list, tuple, np.ndarray)) for c in cells], dtype=bool)
+    if not_array.any():
+        raise FeatureError(f"{where} holds missing or non-array cells in {_rows(not_array)}")
+    lengths = np.array([len(c) for c in cells], dtype=np.int64)
+    expected = int(lengths[0]) if length is None and len(cells) else length
+    wrong = lengths != expected
+    if wrong.any():
+        first = int(np.flatnonzero(wrong)[0])
+        raise FeatureError(
+            f"{where}: vectors must have length {expected}, but {_rows(wrong)} differ "
+            f"(row {first} has length {lengths[first]})"
+        )
+    if expected == 0:
+        raise FeatureError(f"{where} holds empty vectors")
+    try:
+        matrix = np.array([np.asarray(c, dtype=np.float64) for c in cells]).reshape(-1, expected)
+    except (TypeError, ValueError) as error:
+        raise FeatureError(f"{where} holds non-numeric vectors ({error})") from error
+    bad = ~np.isfinite(matrix).all(axis=1)
+    if bad.any():
+        raise FeatureError(f"{where} has vectors with NaN or infinite entries in {_rows(bad)}")
+    return matrix
+
+
+@dataclass(frozen=True)
+class FeatureMap:
+    """The reference's feature space: fit once, store with :meth:`to_json`, apply everywhere."""
+
+    columns: tuple[FeatureColumn, ...]
+    rare_threshold: float = 0.01
+
+    @classmethod
+    def fit(
+        cls,
+        reference: pd.DataFrame,
+        *,
+        columns: Sequence[str] | None = None,
+        categorical: Sequence[str] | None = None,
+        rare_threshold: float = 0.01,
+    ) -> FeatureMap:
+        """Learn means, stds, categories and vector lengths from the real reference.
+
+        ``columns`` picks and orders the input columns (default: all, in the reference's order);
+        ``categorical`` forces columns to be categorical (others are inferred from the dtype).
+        """
+        source = "reference"
+        if not 0.0 <= rare_threshold < 1.0:
+            raise FeatureError(f"rare_threshold must be in [0, 1), got {rare_threshold!r}")
+        names = [str(c) for c in (reference.columns if columns is None else columns)]
+        if not names or len(set(names)) != len(names):
+            raise FeatureError(f"{source}: columns must be non-empty and distinct, got {names}")
+        _check_present(reference, names, source)
+        forced = [str(c) for c in categorical or ()]
+        unknown = [c for c in forced if c not in names]
+        if unknown:
+            raise FeatureError(f"categorical columns {unknown} are not among the columns {names}")
+        if len(reference) == 0:
+            raise FeatureError(f"{source} has no rows")
+        specs = []
+        for name in names:
+            series = reference[name]
+            kind = "categorical" if name in forced else _infer_kind(series, source)
+            if kind == "numeric":
+                values = _numeric(series, source)
+                std = float(values.std())
+                std = std if std > 0 and math.isfinite(std) else 1.0
+                specs.append(FeatureColumn(name, "numeric", mean=float(values.mean()), std=std))
+            elif kind == "categorical":
+                labels, counts = np.unique(_labels(series, source).astype(str), return_counts=True)
+                share = counts / len(reference)
+                kept = tuple(
+                    str(label)
+                    for label, s in zip(labels, share, strict=True)
+                    if s >= rare_threshold and label != RARE
+                )
+                specs.append(FeatureColumn(name, "categorical", categories=kept))
+            else:
+                length = _vectors(series, source, None).shape[1]
+                specs.append(FeatureColumn(name, "vector", length=length))
+        return cls(tuple(specs), float(rare_threshold))
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The output columns in order (``amount``, ``region=north``, ``embedding[0]``, ...)."""
+        return [n for column in self.columns for n in column.feature_names]
+
+    @property
+    def width(self) -> int:
+        """Number of output columns of :meth:`transform`."""
+        return sum(column.width for column in self.columns)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The input columns a frame must have, in order."""
+        return [column.name for column in self.columns]
+
+    def transform(self, frame: pd.DataFrame, *, source: str = "sample") -> np.ndarray:
+        """Embed ``frame`` in the reference's space: a float64 (rows x width) matrix."""
+        _check_present(frame, self.input_columns, source)
+        if len(frame) == 0:
+            raise FeatureError(f"{source} has no rows")
+        out = np.zeros((len(frame), self.width), dtype=np.float64)
+        rows = np.arange(len(frame))
+        offset = 0
+        for column in self.columns:
+            series = frame[column.name]
+            if column.kind == "numeric":
+                out[:, offset] = (_numeric(series, source) - column.mean) / column.std
+            elif column.kind == "categorical":
+                codes = pd.Categorical(
+                    _labels(series, source), categories=list(column.categories)
+                ).codes.astype(np.int64)
+                codes[codes < 0] = len(column.categories)  # unseen and rare labels
+                out[rows, offset + codes] = 1.0
+            else:
+                out[:, offset : offset + column.length] = _vectors(series, source, column.length)
+            offset += column.width
+        return out
+
+    def numeric_matrix(
+        self, frame: pd.DataFrame, *, source: str = "sample"
+    ) -> tuple[np.ndarray, list[str]]:
+        """Raw (unscaled) numeric columns as a float64 (rows x k) matrix and their names."""
+        names = [c.name for c in self.columns if c.kind == "numeric"]
+        _check_present(frame, names, source)
+        matrix = np.empty((len(frame), len(names)), dtype=np.float64)
+        for j, name in enumerate(names):
+            matrix[:, j] = _numeric(frame[name], source)
+        return matrix, names
+
+    def categorical_values(
+        self, frame: pd.DataFrame, *, source: str = "sample"
+    ) -> dict[str, np.ndarray]:
+        """Raw labels of each categorical column, as object arrays of str."""
+        names = [c.name for c in self.columns if c.kind == "categorical"]
+        _check_present(frame, names, source)
+        return {name: _labels(frame[name], source) for name in names}
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, exact floats): what the store keeps and fingerprints."""
+        document = {
+            "format": FORMAT,
+            "rare_threshold": self.rare_threshold,
+            "columns": [_column_json(column) for column in self.columns],
+        }
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> FeatureMap:
+        """Rebuild a map from :meth:`to_json`; transforms are identical to the original's."""
+        try:
+            document = json.loads(text)
+            if document.get("format") != FORMAT:
+                raise ValueError(f"format is {document.get('format')!r}, expected {FORMAT!r}")
+            columns = tuple(_column_from_json(item) for item in document["columns"])
+            return cls(columns, float(document["rare_threshold"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise FeatureError(f"feature map JSON is invalid: {error!r}") from error
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of :meth:`to_json`: changes whenever the fitted space changes."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+
+def _check_present(frame: pd.DataFrame, names: Sequence[str], source: str) -> None:
+    present = {str(c) for c in frame.columns}
+    missing = [n for n in names if n not in present]
+    if missing:
+        listed = ", ".join(repr(n) for n in missing)
+        raise FeatureError(f"{source}: missing column{'s' if len(missing) > 1 else ''} {listed}")
+
+
+def _column_json(column: FeatureColumn) -> dict[str, object]:
+    if column.kind == "numeric":
+        return {"name": column.name, "kind": "numeric", "mean": column.mean, "std": column.std}
+    if column.kind == "categorical":
+        return {"name": column.name, "kind": "categorical", "categories": list(column.categories)}
+    return {"name": column.name, "kind": "vector", "length": column.length}
+
+
+def _column_from_json(item: dict[str, object]) -> FeatureColumn:
+    name, kind = item["name"], item["kind"]
+    if not isinstance(name, str) or kind not in _KINDS:
+        raise ValueError(f"bad column entry {item!r}")
+    if kind == "numeric":
+        return FeatureColumn(name, "numeric", mean=float(item["mean"]), std=float(item["std"]))
+    if kind == "categorical":
+        categories = item["categories"]
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            raise ValueError(f"column {name!r}: categories must be a list of strings")
+        return FeatureColumn(name, "categorical", categories=tuple(categories))
+    length = item["length"]
+    if not isinstance(length, int) or length < 1:
+        raise ValueError(f"column {name!r}: length must be a positive integer")
+    return FeatureColumn(name, "vector", length=length)

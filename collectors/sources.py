@@ -1,0 +1,557 @@
+"""Where generator data comes from: versions on disk, reference files and in-process samplers.
+
+A generator writes each version as one data file (``v3.parquet``) or one folder of data files
+(``v3/part-0.parquet``); files are read through DuckDB straight from disk with a seeded uniform
+sample, so a large version is never loaded whole into pandas. Generators that draw samples
+in-process are called through a sampler function instead (``package.module:function`` or an entry
+point in the ``tailwatch.samplers`` group). Every error is a :class:`SourceError` naming the file,
+column or sampler, because the daemon reports it as the reason a run failed.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib
+import json
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DATA_SUFFIXES",
+    "SAMPLER_GROUP",
+    "SourceError",
+    "VersionRef",
+    "call_sampler",
+    "check_columns",
+    "discover_versions",
+    "fingerprint_files",
+    "load_sampler",
+    "read_table",
+    "read_version",
+    "resolve_files",
+    "sampler_fingerprint",
+    "sampler_versions",
+]
+
+DATA_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".csv": "csv", ".npy": "npy"}
+SAMPLER_GROUP = "tailwatch.samplers"
+MANIFEST_NAME = "manifest.json"
+VECTOR_COLUMN = "vector"
+_CHUNK_BYTES = 1 << 20
+_TEMP_SUFFIXES = (".tmp", ".partial")
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+_MAX_LISTED = 5
+
+
+class SourceError(ValueError):
+    """Data could not be found or read; the message names the file, column or sampler."""
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """One generator version: its name, its data files (sorted) and a content fingerprint.
+
+    ``location`` is the folder or file the version was found at (``None`` for sampler versions);
+    an empty folder is still a version, with ``paths == ()``.
+    """
+
+    name: str
+    paths: tuple[Path, ...]
+    fingerprint: str
+    location: Path | None = None
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def _skipped(name: str) -> bool:
+    """Hidden and temporary names are skipped, so writers can write then rename atomically."""
+    return name.startswith(".") or name.endswith(_TEMP_SUFFIXES)
+
+
+def _kind(path: Path) -> str | None:
+    return DATA_SUFFIXES.get(path.suffix.lower())
+
+
+def _natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key putting ``v2`` before ``v10``; the raw name breaks ties (``v01`` vs ``v1``)."""
+    parts = re.split(r"([0-9]+)", name)
+    key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in parts if p)
+    return (*key, (2, 0, name))
+
+
+def _data_files(folder: Path) -> tuple[Path, ...]:
+    """The data files directly inside ``folder``, naturally sorted by name."""
+    files = [
+        p for p in folder.iterdir() if not _skipped(p.name) and _kind(p) is not None and p.is_file()
+    ]
+    return tuple(sorted(files, key=lambda p: _natural_key(p.name)))
+
+
+def _listed(items: Sequence[str]) -> str:
+    shown = ", ".join(repr(str(i)) for i in items[:_MAX_LISTED])
+    return shown + (f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else "")
+
+
+def _matches(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...]]]:
+    """Version name -> (location, data files) for every glob match, in manifest/natural order."""
+    base = Path(pattern).parent
+    if not glob.has_magic(str(base)) and not base.is_dir():
+        raise SourceError(f"versions folder {base} (pattern {pattern!r}) does not exist")
+    found: dict[str, tuple[Path, tuple[Path, ...]]] = {}
+    for match in glob.glob(pattern):
+        path = Path(match)
+        if _skipped(path.name) or path.name == MANIFEST_NAME:
+            continue
+        try:
+            if path.is_dir():
+                name, files = path.name, _data_files(path)
+            elif _kind(path) is not None:
+                name, files = path.stem, (path,)
+            else:
+                continue
+        except FileNotFoundError:  # removed while we looked: it is no longer a version
+            continue
+        if name in found:
+            raise SourceError(f"two versions are named {name!r}: {found[name][0]} and {path}")
+        found[name] = (path, files)
+    order = _manifest_order(base) if not glob.has_magic(str(base)) else {}
+    names = sorted(
+        found,
+        key=lambda n: (0, order[n], ()) if n in order else (1, 0, _natural_key(n)),
+    )
+    return {name: found[name] for name in names}
+
+
+def _manifest_order(folder: Path) -> dict[str, int]:
+    """Rank of each name in ``folder/manifest.json`` (``{"order": [...]}``); empty when absent."""
+    manifest = folder / MANIFEST_NAME
+    if not manifest.is_file():
+        return {}
+    try:
+        order = json.loads(manifest.read_text(encoding="utf-8")).get("order")
+    except (OSError, ValueError, AttributeError) as error:
+        raise SourceError(
+            f"{manifest}: not a JSON object with an 'order' list ({error})"
+        ) from error
+    if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
+        raise SourceError(f"{manifest}: 'order' must be a list of version names")
+    if len(set(order)) != len(order):
+        repeated = sorted(n for n, count in Counter(order).items() if count > 1)
+        raise SourceError(f"{manifest}: 'order' repeats {_listed(repeated)}")
+    return {name: rank for rank, name in enumerate(order)}
+
+
+def fingerprint_files(paths: Sequence[Path]) -> str:
+    """Content hash (blake2b, 16 bytes, hex) over each file's name, size and bytes, in order."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in paths:
+        with open(path, "rb") as handle:
+            digest.update(path.name.encode("utf-8") + b"\0")
+            digest.update(_file_size(handle).to_bytes(8, "little"))
+            while chunk := handle.read(_CHUNK_BYTES):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _file_size(handle: BinaryIO) -> int:
+    return os.fstat(handle.fileno()).st_size
+
+
+def sampler_fingerprint(version: str) -> str:
+    """Fingerprint of a sampler version: a hash of its name (there are no bytes to hash)."""
+    return hashlib.blake2b(version.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def discover_versions(pattern: str) -> list[VersionRef]:
+    """Every version matching ``pattern``, in manifest order then natural order of names.
+
+    A match is a version folder (its data files, sorted) or a data file (named by its stem).
+    Hidden and ``.tmp``/``.partial`` names and ``manifest.json`` are skipped; a version removed
+    while it is being listed is left out. No match is an empty list (no version written yet);
+    a versions folder that does not exist is an error.
+    """
+    versions = []
+    for name, (location, files) in _matches(pattern).items():
+        try:
+            fingerprint = fingerprint_files(files)
+        except FileNotFoundError:
+            continue
+        versions.append(VersionRef(name, files, fingerprint, location))
+    return versions
+
+
+def resolve_files(pattern: str) -> list[Path]:
+    """The data files of a reference or holdout glob (folders expand to their data files)."""
+    files: list[Path] = []
+    for match in sorted(glob.glob(pattern), key=_natural_key):
+        path = Path(match)
+        if _skipped(path.name):
+            continue
+        if path.is_dir():
+            files.extend(_data_files(path))
+        elif _kind(path) is not None:
+            files.append(path)
+    if not files:
+        suffixes = ", ".join(DATA_SUFFIXES)
+        raise SourceError(f"pattern {pattern!r} matches no data files ({suffixes})")
+    return files
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def check_columns(
+    frame: pd.DataFrame, expected: Sequence[str], *, source: str, exact: bool = False
+) -> None:
+    """Raise :class:`SourceError` naming the expected columns ``frame`` lacks.
+
+    With ``exact`` (no columns configured: the reference's columns are the expected set) columns
+    that are not expected are an error too.
+    """
+    _check_names([str(c) for c in frame.columns], expected, source=source, exact=exact)
+
+
+def _check_names(
+    present: Sequence[str], expected: Sequence[str], *, source: str, exact: bool
+) -> None:
+    missing = [c for c in expected if c not in present]
+    extra = [c for c in present if c not in expected] if exact else []
+    problems = []
+    if missing:
+        problems.append(f"missing columns {_listed(missing)}")
+    if extra:
+        problems.append(f"unexpected columns {_listed(extra)}")
+    if problems:
+        raise SourceError(
+            f"{source}: {' and '.join(problems)} (expected {_listed(list(expected))})"
+        )
+
+
+def _file_kind(files: Sequence[Path], label: str) -> str:
+    kinds: dict[str, Path] = {}
+    for path in files:
+        kind = _kind(path)
+        if kind is None:
+            raise SourceError(f"{label}: {path} is not a data file ({', '.join(DATA_SUFFIXES)})")
+        kinds.setdefault(kind, path)
+    if len(kinds) > 1:
+        mixed = ", ".join(f"{kind} ({path})" for kind, path in kinds.items())
+        raise SourceError(f"{label}: mixes file kinds: {mixed}")
+    return next(iter(kinds))
+
+
+def _check_sampling(sample_size: int | None, seed: int) -> None:
+    if sample_size is not None and (
+        isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 1
+    ):
+        raise SourceError(f"sample_size must be a positive integer, got {sample_size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise SourceError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def read_table(
+    paths: Sequence[Path | str],
+    *,
+    columns: Sequence[str] | None = None,
+    sample_size: int | None = None,
+    seed: int = 0,
+    source: str | None = None,
+    memory_limit: str | None = None,
+) -> pd.DataFrame:
+    """Read ``columns`` (default: all) of Parquet, CSV or NPY files, optionally a seeded sample.
+
+    Parquet/CSV go through DuckDB (``USING SAMPLE reservoir(n ROWS) REPEATABLE (seed)``: uniform
+    without replacement, the same rows for the same seed and files). A 2-D ``.npy`` becomes one
+    column ``vector`` whose cells are float row arrays. ``source`` labels messages (default: the
+    files); ``memory_limit`` (e.g. ``"2GB"``) bounds DuckDB.
+    """
+    files = [Path(p) for p in paths]
+    label = source or (str(files[0]) if len(files) == 1 else f"{len(files)} files")
+    if not files:
+        raise SourceError(f"{label}: no data files to read")
+    if columns is not None:
+        columns = [str(c) for c in columns]
+        if not columns or len(set(columns)) != len(columns):
+            raise SourceError(f"{label}: columns must be non-empty and distinct, got {columns}")
+    _check_sampling(sample_size, seed)
+    kind = _file_kind(files, label)
+    for path in files:
+        if not path.is_file():
+            raise SourceError(f"{label}: file {path} no longer exists (removed after discovery?)")
+    if kind == "npy":
+        frame = _read_npy(files, columns, sample_size, seed, label)
+    else:
+        frame = _read_duckdb(kind, files, columns, sample_size, seed, label, memory_limit)
+    if len(frame) == 0:
+        raise SourceError(f"{label} has no rows")
+    return frame
+
+
+def read_version(
+    version: VersionRef,
+    *,
+    columns: Sequence[str] | None = None,
+    sample_size: int | None = None,
+    seed: int = 0,
+    memory_limit: str | None = None,
+) -> pd.DataFrame:
+    """:func:`read_table` over a version's files; an empty version folder is an error."""
+    where = version.location or (version.paths[0] if version.paths else "no location")
+    label = f"version {version.name!r} ({where})"
+    if not version.paths:
+        raise SourceError(f"{label}: empty version (no {', '.join(DATA_SUFFIXES)} files)")
+    return read_table(
+        version.paths,
+        columns=columns,
+        sample_size=sample_size,
+        seed=seed,
+        source=label,
+        memory_limit=memory_limit,
+    )
+
+
+def _read_duckdb(
+    kind: str,
+    files: list[Path],
+    columns: list[str] | None,
+    sample_size: int | None,
+    seed: int,
+    label: str,
+    memory_limit: str | None,
+) -> pd.DataFrame:
+    reader = "read_parquet" if kind == "parquet" else "read_csv"
+    try:
+        connection = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
+    except duckdb.Error as error:
+        raise SourceError(f"memory_limit {memory_limit!r}: {_first_line(error)}") from error
+    try:
+        schemas = {path: _describe(connection, reader, path, label) for path in files}
+        wanted = columns if columns is not None else schemas[files[0]]
+        for path, present in schemas.items():
+            _check_names(present, wanted, source=f"{label}: file {path}", exact=columns is None)
+        sql = (
+            f"SELECT {', '.join(_quote(c) for c in wanted)} FROM {reader}(?, union_by_name = true)"
+        )
+        if sample_size is not None:
+            sql += f" USING SAMPLE reservoir({int(sample_size)} ROWS) REPEATABLE ({int(seed)})"
+        try:
+            return connection.execute(sql, [[str(p) for p in files]]).df()
+        except duckdb.Error as error:
+            gone = [p for p in files if not p.is_file()]
+            if gone:
+                raise SourceError(
+                    f"{label}: file {gone[0]} no longer exists (removed while reading)"
+                ) from error
+            named = [p for p in files if str(p) in str(error)]
+            where = f"file {named[0]}" if named else f"files {_listed([str(p) for p in files])}"
+            raise SourceError(f"{label}: cannot read {where}: {_first_line(error)}") from error
+    finally:
+        connection.close()
+
+
+def _describe(
+    connection: duckdb.DuckDBPyConnection, reader: str, path: Path, label: str
+) -> list[str]:
+    """Column names of one file (Parquet footer or CSV sniff), skipping pandas index columns."""
+    try:
+        rows = connection.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [[str(path)]]).fetchall()
+    except duckdb.Error as error:
+        if not path.is_file():
+            raise SourceError(f"{label}: file {path} no longer exists") from error
+        raise SourceError(f"{label}: cannot read file {path}: {_first_line(error)}") from error
+    return [row[0] for row in rows if not _PANDAS_INDEX.fullmatch(row[0])]
+
+
+def _read_npy(
+    files: list[Path],
+    columns: list[str] | None,
+    sample_size: int | None,
+    seed: int,
+    label: str,
+) -> pd.DataFrame:
+    """Rows of 2-D numeric ``.npy`` files (memory-mapped) as one ``vector`` column."""
+    if columns is not None and columns != [VECTOR_COLUMN]:
+        missing = [c for c in columns if c != VECTOR_COLUMN]
+        raise SourceError(
+            f"{label}: file {files[0]} lacks columns {_listed(missing)} "
+            f"(.npy files hold one column {VECTOR_COLUMN!r})"
+        )
+    arrays: list[np.ndarray] = []
+    for path in files:
+        try:
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as error:
+            raise SourceError(f"{label}: cannot read file {path}: {_first_line(error)}") from error
+        if array.ndim != 2 or array.dtype.kind not in "fiu":
+            raise SourceError(
+                f"{label}: file {path} holds a {array.ndim}-D {array.dtype} array; "
+                "expected a 2-D numeric array (rows x dimensions)"
+            )
+        if arrays and array.shape[1] != arrays[0].shape[1]:
+            raise SourceError(
+                f"{label}: file {path} has {array.shape[1]} dimensions, "
+                f"file {files[0]} has {arrays[0].shape[1]}"
+            )
+        arrays.append(array)
+    sizes = np.array([a.shape[0] for a in arrays])
+    total = int(sizes.sum())
+    if sample_size is None or sample_size >= total:
+        parts = [np.asarray(a) for a in arrays]
+    else:
+        chosen = np.sort(np.random.default_rng(seed).choice(total, size=sample_size, replace=False))
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        parts = [
+            np.asarray(a[chosen[(chosen >= lo) & (chosen < hi)] - lo])
+            for a, lo, hi in zip(arrays, starts[:-1], starts[1:], strict=True)
+        ]
+    matrix = np.concatenate(parts)
+    matrix = np.ascontiguousarray(matrix, dtype=matrix.dtype if matrix.dtype.kind == "f" else float)
+    return pd.DataFrame({VECTOR_COLUMN: list(matrix)})
+
+
+# --------------------------------------------------------------------------- samplers
+
+
+def load_sampler(spec: str) -> Callable[..., object]:
+    """Load ``"package.module:function"`` or the ``tailwatch.samplers`` entry point ``spec``."""
+    if ":" in spec:
+        module_name, _, attribute = spec.partition(":")
+        if not module_name or not attribute:
+            raise SourceError(f"sampler {spec!r}: expected 'package.module:function'")
+        try:
+            target: object = importlib.import_module(module_name)
+        except Exception as error:
+            raise SourceError(
+                f"sampler {spec!r}: cannot import module {module_name!r} ({error})"
+            ) from error
+        for part in attribute.split("."):
+            if not hasattr(target, part):
+                raise SourceError(
+                    f"sampler {spec!r}: module {module_name!r} has no attribute {attribute!r}"
+                )
+            target = getattr(target, part)
+    else:
+        found = list(entry_points(group=SAMPLER_GROUP, name=spec))
+        if not found:
+            known = sorted({ep.name for ep in entry_points(group=SAMPLER_GROUP)})
+            raise SourceError(
+                f"sampler {spec!r}: not 'module:function' and no entry point of that name in "
+                f"group {SAMPLER_GROUP!r} (known: {_listed(known) if known else 'none'})"
+            )
+        try:
+            target = found[0].load()
+        except Exception as error:
+            raise SourceError(
+                f"sampler {spec!r}: entry point {found[0].value!r} cannot be loaded ({error})"
+            ) from error
+    if not callable(target):
+        raise SourceError(f"sampler {spec!r}: {type(target).__name__} object is not callable")
+    return target
+
+
+def call_sampler(
+    fn: Callable[..., object],
+    version: str,
+    sample_size: int,
+    seed: int,
+    timeout_seconds: float,
+    *,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """Call ``fn(version=, sample_size=, seed=)`` in a worker thread with a timeout.
+
+    A DataFrame is returned as is; a 2-D numeric array becomes float columns ``x0..x{d-1}``.
+    A timed-out sampler cannot be killed: its daemon thread is abandoned and keeps running.
+    """
+    label = f"sampler {name or _callable_name(fn)} (version {version!r})"
+    _check_sampling(sample_size, seed)
+    if not timeout_seconds > 0:
+        raise SourceError(f"{label}: timeout_seconds must be positive, got {timeout_seconds!r}")
+    future: Future[object] = Future()
+
+    def work() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(fn(version=version, sample_size=sample_size, seed=seed))
+        except Exception as error:
+            future.set_exception(error)
+
+    threading.Thread(target=work, name=f"tailwatch-sampler-{version}", daemon=True).start()
+    try:
+        result = future.result(timeout=timeout_seconds)
+    except Exception as error:
+        if not future.done():
+            raise SourceError(
+                f"{label} did not return within {timeout_seconds:g} s (left running, abandoned)"
+            ) from None
+        raise SourceError(f"{label} raised {type(error).__name__}: {error}") from error
+    return _sampler_frame(result, label)
+
+
+def _callable_name(fn: Callable[..., object]) -> str:
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None) or type(fn).__name__
+    return f"{module}:{qualname}" if module else qualname
+
+
+def _sampler_frame(result: object, label: str) -> pd.DataFrame:
+    if isinstance(result, pd.DataFrame):
+        frame = result
+    elif isinstance(result, np.ndarray) and result.ndim == 2 and result.dtype.kind in "fiu":
+        frame = pd.DataFrame(
+            np.asarray(result, dtype=np.float64), columns=[f"x{i}" for i in range(result.shape[1])]
+        )
+    else:
+        shape = (
+            f" of shape {result.shape} and dtype {result.dtype}" if hasattr(result, "shape") else ""
+        )
+        raise SourceError(
+            f"{label} returned {type(result).__name__}{shape}; "
+            "expected a pandas DataFrame or a 2-D numeric numpy array"
+        )
+    if len(frame) == 0:
+        raise SourceError(f"{label} returned no rows")
+    return frame
+
+
+def sampler_versions(source: str) -> list[str]:
+    """Version names of a sampler generator: from a text file (one per line) or a glob.
+
+    A text file keeps its order (blank lines and ``#`` comments skipped); a glob gives the names
+    of its matches in :func:`discover_versions` order.
+    """
+    path = Path(source)
+    if not glob.has_magic(source) and path.is_file() and _kind(path) is None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SourceError(f"versions file {path}: cannot read ({error})") from error
+        names = [line.strip() for line in lines]
+        names = [n for n in names if n and not n.startswith("#")]
+        repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+        if repeated:
+            raise SourceError(f"versions file {path}: repeats {_listed(repeated)}")
+        return names
+    return list(_matches(source))
