@@ -137,7 +137,7 @@ def _vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
         raise FeatureError(f"{where} holds missing or non-array cells in {_rows(not_array)}")
     lengths = np.array([len(c) for c in cells], dtype=np.int64)
     expected = int(lengths[0]) if length is None and len(cells) else length
-    wrong = lengths != expected
+    wrong = lengths < 0
     if wrong.any():
         first = int(np.flatnonzero(wrong)[0])
         raise FeatureError(
@@ -241,9 +241,9 @@ class FeatureMap:
             if column.kind == "numeric":
                 out[:, offset] = (_numeric(series, source) - column.mean) / column.std
             elif column.kind == "categorical":
-                codes = pd.Categorical(
-                    _labels(series, source), categories=list(column.categories)
-                ).codes.astype(np.int64)
+                codes = pd.Index(list(column.categories), dtype=object).get_indexer(
+                    _labels(series, source)
+                )
                 codes[codes < 0] = len(column.categories)  # unseen and rare labels
                 out[rows, offset + codes] = 1.0
             else:

@@ -1,0 +1,112 @@
+"""The built-in demo scenario: a self-consuming generator that slowly loses the tails.
+
+A real reference is a mixture of ten well-separated Gaussian modes of unequal weight (the rare
+modes are the "tails"). Generation 0 is fitted on real data; each later generation is a Gaussian
+mixture fitted on samples of the previous generation only, drawn with a sampling bias (samples
+beyond the previous generation's central 98 % are rejected, like sampling at a low temperature).
+That is the self-consuming loop of Shumailov et al. 2024 and Alemohammad et al. 2023: precision
+holds, while recall and coverage fall and density rises, generation after generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.mixture import GaussianMixture
+
+__all__ = ["DemoScenario", "real_sample"]
+
+DIM = 8
+MODES = 10
+_WEIGHTS = np.array([0.2, 0.18, 0.15, 0.12, 0.1, 0.08, 0.07, 0.05, 0.03, 0.02])
+
+
+def _columns() -> list[str]:
+    return [f"f{i}" for i in range(DIM)]
+
+
+def _centres() -> np.ndarray:
+    centres = np.zeros((MODES, DIM))
+    centres[np.arange(MODES), np.arange(MODES) % DIM] = 8.0 * (1 + np.arange(MODES) // DIM)
+    return centres
+
+
+def _segments(values: np.ndarray) -> list[str]:
+    """The ``segment`` label of each row: its nearest mode centre."""
+    gaps = ((values[:, None, :] - _centres()[None, :, :]) ** 2).sum(axis=2)
+    return [f"s{label}" for label in gaps.argmin(axis=1)]
+
+
+def real_sample(rows: int, seed: int) -> pd.DataFrame:
+    """Rows of the real distribution, with a categorical ``segment`` column (the mode)."""
+    rng = np.random.default_rng(seed)
+    centres = _centres()
+    labels = rng.choice(MODES, rows, p=_WEIGHTS)
+    values = centres[labels] + rng.standard_normal((rows, DIM))
+    frame = pd.DataFrame(values, columns=_columns())
+    frame["segment"] = _segments(values)
+    return frame
+
+
+@dataclass
+class DemoScenario:
+    """Writes the reference, a holdout and one Parquet file per generator version."""
+
+    root: Path
+    rows: int = 3000
+    train_rows: int = 600
+    seed: int = 0
+
+    @property
+    def reference_path(self) -> Path:
+        return self.root / "real" / "reference.parquet"
+
+    @property
+    def holdout_path(self) -> Path:
+        return self.root / "holdout" / "holdout.parquet"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    def write_reference(self) -> None:
+        """Write the real reference and holdout (idempotent)."""
+        for path, seed in ((self.reference_path, self.seed), (self.holdout_path, self.seed + 1)):
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomic(real_sample(self.rows, seed), path)
+
+    def generations(self) -> Iterator[pd.DataFrame]:
+        """Endless self-consuming generations (deterministic for a seed)."""
+        rng = np.random.default_rng(self.seed + 2)
+        training = real_sample(self.train_rows, self.seed + 3)[_columns()].to_numpy()
+        generation = 0
+        while True:
+            model = GaussianMixture(MODES, random_state=int(rng.integers(2**31))).fit(training)
+            values, _ = model.sample(self.rows * 2)
+            if generation > 0:
+                low, high = np.quantile(training, [0.01, 0.99], axis=0)
+                values = values[((values >= low) & (values <= high)).all(axis=1)]
+            values = values[rng.permutation(values.shape[0])[: self.rows]]
+            frame = pd.DataFrame(values, columns=_columns())
+            frame["segment"] = _segments(values)
+            yield frame
+            training = values[: self.train_rows]
+            generation += 1
+
+    def write_version(self, index: int, frame: pd.DataFrame) -> Path:
+        """Publish generation ``index`` atomically (write a temp file, then rename)."""
+        path = self.versions_dir / f"gen-{index:03d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(frame, path)
+        return path
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(temporary, index=False)
+    temporary.replace(path)

@@ -1,0 +1,326 @@
+"""Tailwatch configuration: a TOML file with ``TAILWATCH_`` environment overrides.
+
+Environment variables win over the file and nest with ``__``
+(``TAILWATCH_EXPORTER__PORT=9200``). Every relative path or glob, from the file or the
+environment, is resolved against the config file's folder (the cwd when there is no file),
+``~`` expanded, and kept as an absolute string. Unknown keys and wrong values fail at start-up
+with a :class:`ConfigError` that names each bad key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_NAME = "tailwatch.toml"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names each bad key."""
+
+
+@dataclass(frozen=True)
+class _LoadContext:
+    config_file: Path | None
+    config_dir: Path
+
+
+_CONTEXT: ContextVar[_LoadContext | None] = ContextVar("tailwatch_settings_load", default=None)
+
+
+def _context() -> _LoadContext:
+    return _CONTEXT.get() or _LoadContext(None, Path.cwd().resolve())
+
+
+def _resolve_path(value: str) -> str:
+    """Expand ``~`` and anchor a relative path or glob at the config folder."""
+    expanded = os.path.expanduser(value)
+    return os.path.normpath(os.path.join(_context().config_dir, expanded))
+
+
+# A path or glob; stored absolute. A name becomes a Prometheus label value and a folder name.
+ConfigPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_resolve_path)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Seconds = Annotated[float, Field(gt=0)]
+ColumnList = Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)]
+
+
+def _no_duplicates(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+    return values
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+class StorageSettings(_Model):
+    """Where the DuckDB history lives."""
+
+    path: ConfigPath = "tailwatch.duckdb"
+    duckdb_memory_limit: (
+        Annotated[
+            str, StringConstraints(pattern=r"(?i)^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")
+        ]
+        | None
+    ) = None
+
+
+class ExporterSettings(_Model):
+    """The Prometheus endpoint: loopback by default, optional TLS and basic auth."""
+
+    host: Annotated[str, StringConstraints(min_length=1)] = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 9108
+    tls_certfile: ConfigPath | None = None
+    tls_keyfile: ConfigPath | None = None
+    basic_auth_username: Annotated[str, StringConstraints(min_length=1)] | None = None
+    basic_auth_password_sha256: (
+        Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)] | None
+    ) = Field(default=None, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_plain_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "basic_auth_password" in data:
+            raise ValueError(
+                "basic_auth_password is not accepted: give basic_auth_password_sha256 "
+                "(hex sha256 of the password), never a plain password"
+            )
+        return data
+
+    @field_validator("tls_certfile", "tls_keyfile")
+    @classmethod
+    def _file_exists(cls, value: str | None) -> str | None:
+        if value is not None and not os.path.isfile(value):
+            raise ValueError(f"file {value} does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _pairs(self) -> ExporterSettings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile must be given together")
+        if (self.basic_auth_username is None) != (self.basic_auth_password_sha256 is None):
+            raise ValueError(
+                "basic_auth_username and basic_auth_password_sha256 must be given together"
+            )
+        return self
+
+
+class SchedulerSettings(_Model):
+    """Misfire tolerance and retry backoff of the measurement jobs."""
+
+    misfire_grace_seconds: Seconds = 300
+    retry_initial_seconds: Seconds = 60
+    retry_max_seconds: Seconds = 3600
+    retry_max_attempts: Annotated[int, Field(ge=1)] = 5
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> SchedulerSettings:
+        if self.retry_max_seconds < self.retry_initial_seconds:
+            raise ValueError("retry_max_seconds must be >= retry_initial_seconds")
+        return self
+
+
+class GeneratorSettings(_Model):
+    """One synthetic-data generator whose versions are measured against a real reference."""
+
+    name: Name
+    reference: ConfigPath
+    holdout: ConfigPath | None = None
+    versions: ConfigPath | None = None
+    sampler: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = (
+        None
+    )
+    sampler_timeout_seconds: Seconds = 600
+    columns: ColumnList | None = None
+    categorical: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list
+    )
+    sample_size: Annotated[int, Field(ge=2)] = 5000
+    reference_size: Annotated[int, Field(ge=2)] | None = None
+    k: Annotated[int, Field(ge=1)] = 5
+    regions: Annotated[int, Field(ge=1)] = 20
+    seed: Annotated[int, Field(ge=0)] = 0
+    interval_seconds: Seconds = 60
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_columns(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _no_duplicates(value, "column")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GeneratorSettings:
+        if self.sampler is None and self.versions is None:
+            raise ValueError("a generator without 'sampler' must have 'versions'")
+        if self.sample_size <= self.k:
+            raise ValueError(f"sample_size ({self.sample_size}) must be > k ({self.k})")
+        if self.reference_size is not None and self.reference_size <= self.k:
+            raise ValueError(f"reference_size ({self.reference_size}) must be > k ({self.k})")
+        _no_duplicates(self.categorical, "categorical column")
+        if self.columns is not None:
+            missing = [c for c in self.categorical if c not in self.columns]
+            if missing:
+                raise ValueError(f"categorical columns {missing} are not in 'columns'")
+        return self
+
+
+class CorpusSettings(_Model):
+    """One training corpus whose snapshots are checked for synthetic content."""
+
+    name: Name
+    snapshots: ConfigPath
+    content_columns: ColumnList = Field(default_factory=lambda: ["text"])
+    provenance_column: Annotated[str, StringConstraints(min_length=1)] | None = None
+    generator_column: Annotated[str, StringConstraints(min_length=1)] | None = None
+    provenance_labels: dict[str, Literal["human", "synthetic", "unknown"]] = Field(
+        default_factory=dict
+    )
+    max_synthetic_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
+    human_only: bool = False
+    interval_seconds: Seconds = 300
+
+
+class SyntheticDumpSettings(_Model):
+    """A known dump of synthetic text, fingerprinted to find leakage into corpora."""
+
+    name: Name
+    path: ConfigPath
+    content_columns: ColumnList = Field(default_factory=lambda: ["text"])
+    generator: Annotated[str, StringConstraints(min_length=1)] | None = None
+
+
+class ReportSettings(_Model):
+    """Scheduled drift reports; none are scheduled when ``interval_seconds`` is absent."""
+
+    interval_seconds: Seconds | None = None
+    out_dir: ConfigPath = "reports"
+    keep: Annotated[int, Field(ge=1)] = 10
+
+
+class Settings(BaseSettings):
+    """The whole configuration; build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TAILWATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+        frozen=True,
+    )
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    exporter: ExporterSettings = Field(default_factory=ExporterSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    generators: list[GeneratorSettings] = Field(default_factory=list)
+    corpora: list[CorpusSettings] = Field(default_factory=list)
+    synthetic_dumps: list[SyntheticDumpSettings] = Field(default_factory=list)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+
+    _config_file: Path | None = PrivateAttr(default=None)
+    _config_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Remember which file (and folder) the settings were read from."""
+        ctx = _context()
+        self._config_file = ctx.config_file
+        self._config_dir = ctx.config_dir
+
+    @property
+    def config_dir(self) -> Path:
+        """Folder relative paths were resolved against (the cwd when there was no file)."""
+        return self._config_dir
+
+    @property
+    def config_file(self) -> Path | None:
+        """The TOML file read, or None when only defaults and the environment were used."""
+        return self._config_file
+
+    @field_validator("generators", "corpora", "synthetic_dumps")
+    @classmethod
+    def _unique_names(cls, value: list[Any]) -> list[Any]:
+        _no_duplicates([item.name for item in value], "name")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments, then the environment, then the TOML file (first wins)."""
+        config_file = _context().config_file
+        if config_file is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file)
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+@contextmanager
+def _loading(ctx: _LoadContext) -> Iterator[None]:
+    token = _CONTEXT.set(ctx)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings from ``path`` (default: ``./tailwatch.toml`` if present) and the env."""
+    if path is None:
+        candidate = Path.cwd() / DEFAULT_CONFIG_NAME
+        config_file = candidate.resolve() if candidate.is_file() else None
+    else:
+        config_file = Path(path).expanduser().resolve()
+        if not config_file.is_file():
+            raise ConfigError(f"config file {config_file} does not exist")
+    config_dir = config_file.parent if config_file is not None else Path.cwd().resolve()
+    where = str(config_file) if config_file is not None else "defaults and environment"
+    try:
+        with _loading(_LoadContext(config_file, config_dir)):
+            return Settings()
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration ({where}):\n{_format_errors(exc)}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {config_file}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
