@@ -84,10 +84,10 @@ def refine_topk(
 ) -> None:
     """Turn approximate candidates into exact neighbours, radii and tie counts.
 
-    For each row: recompute the candidates' squared distances exactly, sort them, and keep the first
-    ``keep``. The list is provably complete when the largest approximate candidate, minus its error
-    ``guard``, lies beyond the exact radius plus the tie tolerance; otherwise the row is redone by an
-    exact scan over every point. ``out_below`` counts points strictly closer than the radius (the
+    For each row: recompute the candidates' squared distances exactly, sort them, keep the first
+    ``keep``. The list is provably complete when the largest approximate candidate, minus its
+    error ``guard``, lies beyond the exact radius plus the tie tolerance; otherwise the row is
+    redone by an exact scan over every point. ``out_below`` counts points strictly closer than the radius (the
     ``keep``-th distance) and ``out_ties`` those within the tie tolerance of it.
     """
     rows = cand_sq.shape[0]

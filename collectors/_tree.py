@@ -37,7 +37,7 @@ def self_knn(
     lower = np.zeros(n, dtype=np.int64)
     positive = low_sq > 0
     if positive.any():
-        # Points with d^2 < r^2 - tol: strictly below the lower edge of the tie band (self excluded).
+        # Points with d^2 < r^2 - tol: strictly below the tie band (self excluded).
         radius = np.nextafter(np.sqrt(low_sq[positive]), 0)
         lower[positive] = tree.query_radius(points[positive], radius, count_only=True) - 1
     return dist_sq, index.astype(np.int64), lower, upper - lower

@@ -54,7 +54,7 @@ class AlphaBeta:
 
 
 def _integrated(curve: np.ndarray, grid: np.ndarray) -> float:
-    """Alaa et al. eq. 5: 1 - 2 * integral |curve - grid|, by the trapezoid rule (stays in [0, 1])."""
+    """Alaa et al. eq. 5: 1 - 2 * integral |curve - grid| (trapezoid rule; stays in [0, 1])."""
     return float(1.0 - 2.0 * np.trapezoid(np.abs(curve - grid), grid))
 
 

@@ -14,7 +14,7 @@ Goal = Literal["maximize", "minimize", "target"]
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric's meaning: its range, which direction is better, its healthy value and its source."""
+    """A metric's meaning: its range, which direction is better, its healthy value, its source."""
 
     name: str
     description: str

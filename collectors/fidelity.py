@@ -144,7 +144,8 @@ def prdc(
     strict ``<``. On continuous data the four values equal the reference ``prdc`` 0.2 package's.
     ``ties``: ``auto`` (default) switches to tie-aware balls only when some radius is tied, as on
     one-hot or repeated values where strict ``<`` collapses every metric towards 0 (see
-    :mod:`collectors.knn`); ``strict`` always reproduces the reference; ``aware`` always weights ties.
+    :mod:`collectors.knn`); ``strict`` always reproduces the reference; ``aware`` always weighs
+    ties.
     """
     real, synthetic = check_pair(real, synthetic, k=k)
     engine = engine or KnnEngine()

@@ -55,7 +55,7 @@ def _run_result(
         regions=[
             RegionValue(
                 i, int(regions.sizes[i]), float(regions.coverage[i]), float(regions.density[i])
-            )  # noqa: E501
+            )
             for i in range(regions.sizes.shape[0])
         ],
     )
@@ -93,12 +93,12 @@ def demo(workdir: Path, generations: int, sample_size: int) -> int:
     for (_, version), row in table.iterrows():
         rows.append(
             f"{version:<10}" + "".join(f"{row.get(name, float('nan')):>13.3f}" for name in SHOWN)
-        )  # noqa: E501
+        )
     healthy = fitted.healthy.figures if fitted.healthy else {}
     print(header)
     print(
         f"{'healthy':<10}" + "".join(f"{healthy.get(name, float('nan')):>13.3f}" for name in SHOWN)
-    )  # noqa: E501
+    )
     print("\n".join(rows))
     print(
         "\nCollapse signature: recall and coverage fall while precision holds and density climbs;"

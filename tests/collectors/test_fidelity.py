@@ -117,7 +117,7 @@ def test_mixed_table_ties_are_treated_soundly():
             real + 1e-7 * j.standard_normal(real.shape),
             fake + 1e-7 * j.standard_normal(fake.shape),
             5,
-        )  # noqa: E501
+        )
         for j in (np.random.default_rng(s) for s in range(8))
     ]
     mean = {key: np.mean([row[key] for row in jittered]) for key in FOUR}
