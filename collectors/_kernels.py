@@ -87,8 +87,8 @@ def refine_topk(
     For each row: recompute the candidates' squared distances exactly, sort them, keep the first
     ``keep``. The list is provably complete when the largest approximate candidate, minus its
     error ``guard``, lies beyond the exact radius plus the tie tolerance; otherwise the row is
-    redone by an exact scan over every point. ``out_below`` counts points strictly closer than the radius (the
-    ``keep``-th distance) and ``out_ties`` those within the tie tolerance of it.
+    redone by an exact scan over every point. ``out_below`` counts points strictly closer than
+    the radius (the ``keep``-th distance), ``out_ties`` those within the tie tolerance of it.
     """
     rows = cand_sq.shape[0]
     n_cand = cand_sq.shape[1]
