@@ -221,7 +221,7 @@ def categorical_tails(
     synthetic_counts = Counter(synthetic)
     n_real, n_synthetic = len(real), len(synthetic)
 
-    rare = [c for c, count in real_counts.items() if count / n_real <= rare_threshold]
+    rare = [c for c, count in real_counts.items() if count / n_real < rare_threshold]
     real_rare_mass = sum(real_counts[c] for c in rare) / n_real
     synthetic_rare_mass = sum(synthetic_counts[c] for c in rare) / n_synthetic
     missing = [c for c in real_counts if c not in synthetic_counts]
