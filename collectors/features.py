@@ -137,7 +137,7 @@ def _vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
         raise FeatureError(f"{where} holds missing or non-array cells in {_rows(not_array)}")
     lengths = np.array([len(c) for c in cells], dtype=np.int64)
     expected = int(lengths[0]) if length is None and len(cells) else length
-    wrong = lengths < 0
+    wrong = lengths != expected
     if wrong.any():
         first = int(np.flatnonzero(wrong)[0])
         raise FeatureError(

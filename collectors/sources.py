@@ -23,7 +23,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import BinaryIO
 
 import duckdb
 import numpy as np
@@ -32,6 +31,7 @@ import pandas as pd
 __all__ = [
     "DATA_SUFFIXES",
     "SAMPLER_GROUP",
+    "VECTOR_COLUMN",
     "SourceError",
     "VersionRef",
     "call_sampler",
@@ -161,14 +161,10 @@ def fingerprint_files(paths: Sequence[Path]) -> str:
     for path in paths:
         with open(path, "rb") as handle:
             digest.update(path.name.encode("utf-8") + b"\0")
-            digest.update(_file_size(handle).to_bytes(8, "little"))
+            digest.update(os.fstat(handle.fileno()).st_size.to_bytes(8, "little"))
             while chunk := handle.read(_CHUNK_BYTES):
                 digest.update(chunk)
     return digest.hexdigest()
-
-
-def _file_size(handle: BinaryIO) -> int:
-    return os.fstat(handle.fileno()).st_size
 
 
 def sampler_fingerprint(version: str) -> str:

@@ -107,6 +107,14 @@ def test_fingerprint_changes_only_when_content_changes(tmp_path: Path) -> None:
     assert discover_versions(str(tmp_path / "*"))[0].fingerprint != second["v1"]
 
 
+def test_fingerprint_sees_a_same_size_rewrite(tmp_path: Path) -> None:
+    path = tmp_path / "v1.csv"
+    path.write_text("idx\n1\n")
+    before = discover_versions(str(tmp_path / "*"))[0].fingerprint
+    path.write_text("idx\n2\n")
+    assert discover_versions(str(tmp_path / "*"))[0].fingerprint != before
+
+
 def test_empty_folder_is_a_version_that_fails_to_read(tmp_path: Path) -> None:
     (tmp_path / "v1").mkdir()
     (version,) = discover_versions(str(tmp_path / "*"))
@@ -177,6 +185,11 @@ def test_columns_are_selected_in_order_and_quoted(tmp_path: Path) -> None:
     out = read_table([path], columns=['we"ird col', "idx"])
     assert list(out.columns) == ['we"ird col', "idx"]
     assert out["idx"].tolist() == list(range(6))
+
+
+def test_pandas_index_columns_are_not_data(tmp_path: Path) -> None:
+    _frame(4).set_index(pd.Index([9, 8, 7, 6])).to_parquet(tmp_path / "v1.parquet", index=True)
+    assert list(read_table([tmp_path / "v1.parquet"]).columns) == ["idx", "amount", "region"]
 
 
 def test_csv_is_read_and_sampled_deterministically(tmp_path: Path) -> None:
