@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["as_matrix", "check_pair", "check_k"]
+__all__ = ["as_matrix", "check_k", "check_pair"]
 
 _MAX_LISTED = 5
 
