@@ -89,7 +89,8 @@ class StorageSettings(_Model):
     path: ConfigPath = "tailwatch.duckdb"
     duckdb_memory_limit: (
         Annotated[
-            str, StringConstraints(pattern=r"(?i)^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")
+            str,
+            StringConstraints(pattern=r"(?i)^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$"),
         ]
         | None
     ) = None
@@ -162,9 +163,7 @@ class GeneratorSettings(_Model):
     )
     sampler_timeout_seconds: Seconds = 600
     columns: ColumnList | None = None
-    categorical: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
-        default_factory=list
-    )
+    categorical: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
     sample_size: Annotated[int, Field(ge=2)] = 5000
     reference_size: Annotated[int, Field(ge=2)] | None = None
     k: Annotated[int, Field(ge=1)] = 5

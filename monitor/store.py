@@ -1,27 +1,30 @@
 """The DuckDB store: run history of every subject, written one transaction per run.
 
 One process owns the file (DuckDB allows a single writer process, and no other process can open
-the file while it is held, not even read-only). Inside the process each thread gets its own
-cursor, so scheduler jobs and the exporter's HTTP thread can use one ``Store`` together; writes
-are serialised by a lock that reads never take. Times go in as aware datetimes (naive ones are
-taken as UTC) and come back as aware UTC datetimes.
+the file while it is held, not even read-only). Open one ``Store`` per process and share it:
+each thread gets its own cursor, so scheduler jobs and the exporter's HTTP thread can use it
+together; writes are serialised by a lock that reads never take. Times go in as aware datetimes
+(naive ones are taken as UTC) and come back as aware UTC datetimes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import duckdb
 import pandas as pd
 
 from collectors.result import RunResult
+from monitor import store_schema as sql
 from monitor.store_schema import (
     LATEST_VERSION,
     StoreError,
@@ -34,7 +37,8 @@ __all__ = ["LATEST_VERSION", "Store", "StoreError", "SubjectStatus"]
 
 _KINDS = ("generator", "corpus")
 _STATUSES = ("ok", "failed")
-_SUBJECT_ID = "(SELECT id FROM subjects WHERE kind = $kind AND name = $subject)"
+T = TypeVar("T")
+Params = list[Any] | dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -163,13 +167,13 @@ class Store:
             self._local.cursor = cursor
         return cursor
 
-    def _fetchall(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        return self._cursor().execute(sql, params).fetchall()
+    def _fetchall(self, query: str, params: Params = None) -> list[tuple[Any, ...]]:
+        return self._cursor().execute(query, params).fetchall()
 
-    def _frame(self, sql: str, params: Any = None) -> pd.DataFrame:
-        return self._cursor().execute(sql, params).df()
+    def _frame(self, query: str, params: Params = None) -> pd.DataFrame:
+        return self._cursor().execute(query, params).df()
 
-    def _write(self, work: Any) -> Any:
+    def _write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``work(cursor)`` in one transaction, rolled back on any error."""
         if self._read_only:
             raise StoreError(f"store {self._path} is open read-only")
@@ -180,23 +184,16 @@ class Store:
                 value = work(cursor)
                 cursor.execute("COMMIT")
             except BaseException:
-                try:
+                with contextlib.suppress(duckdb.Error):  # the original error is what matters
                     cursor.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass  # the transaction is gone already; the original error matters
                 raise
         return value
 
     @staticmethod
     def _subject_id(cursor: duckdb.DuckDBPyConnection, kind: str, subject: str) -> int:
-        params = {"kind": kind, "subject": subject}
-        row = cursor.execute(f"SELECT {_SUBJECT_ID}", params).fetchone()
-        if row and row[0] is not None:
-            return int(row[0])
-        row = cursor.execute(
-            "INSERT INTO subjects (kind, name, created_at) VALUES (?, ?, ?) RETURNING id",
-            [kind, subject, _now()],
-        ).fetchone()
+        row = cursor.execute(sql.SELECT_SUBJECT_ID, {"kind": kind, "subject": subject}).fetchone()
+        if row is None or row[0] is None:
+            row = cursor.execute(sql.INSERT_SUBJECT, [kind, subject, _now()]).fetchone()
         assert row is not None
         return int(row[0])
 
@@ -217,31 +214,24 @@ class Store:
         if len(set(keys)) != len(keys):
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             raise ValueError(f"run {result.subject}/{result.version} repeats metrics {dupes}")
-        region_ids = [r.region for r in result.regions]
-        if len(set(region_ids)) != len(region_ids):
+        regions = result.regions
+        if len({r.region for r in regions}) != len(regions):
             raise ValueError(f"run {result.subject}/{result.version} repeats a region")
 
         def work(cursor: duckdb.DuckDBPyConnection) -> int:
             now = _now()
-            subject_id = self._subject_id(cursor, result.subject_kind, result.subject)
-            key = [subject_id, result.version, result.fingerprint]
+            key = [
+                self._subject_id(cursor, result.subject_kind, result.subject),
+                result.version,
+                result.fingerprint,
+            ]
             if result.status == "ok":
-                row = cursor.execute(
-                    "SELECT min(id) FROM runs WHERE subject_id = ? AND version = ? "
-                    "AND fingerprint = ? AND status = 'ok'",
-                    key,
-                ).fetchone()
-                if row and row[0] is not None:
+                row = cursor.execute(sql.FIRST_OK_RUN, key).fetchone()
+                if row is not None and row[0] is not None:
                     return int(row[0])
-            cursor.execute(
-                "INSERT INTO versions (subject_id, name, fingerprint, version_index, first_seen) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [*key, result.version_index, now],
-            )
+            cursor.execute(sql.INSERT_VERSION, [*key, result.version_index, now])
             row = cursor.execute(
-                "INSERT INTO runs (subject_id, version, fingerprint, version_index, status, error,"
-                " started_at, finished_at, duration_seconds, reference_rows, sample_rows,"
-                " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                sql.INSERT_RUN,
                 [
                     *key,
                     result.version_index,
@@ -257,33 +247,27 @@ class Store:
             ).fetchone()
             assert row is not None
             run_id = int(row[0])
+            metric_columns = ([m.metric for m in metrics], [m.scope for m in metrics])
             cursor.execute(
-                "INSERT INTO metrics (run_id, metric, scope, value) SELECT ?,"
-                " unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[])",
-                [
-                    run_id,
-                    [m.metric for m in metrics],
-                    [m.scope for m in metrics],
-                    [float(m.value) for m in metrics],
-                ],
+                sql.INSERT_METRICS, [run_id, *metric_columns, [float(m.value) for m in metrics]]
             )
             cursor.execute(
-                "INSERT INTO regions (run_id, region, real_rows, coverage, density) SELECT ?,"
-                " unnest(?::INTEGER[]), unnest(?::BIGINT[]), unnest(?::DOUBLE[]),"
-                " unnest(?::DOUBLE[])",
+                sql.INSERT_REGIONS,
                 [
                     run_id,
-                    region_ids,
-                    [r.real_rows for r in result.regions],
-                    [_finite_or_none(r.coverage) for r in result.regions],
-                    [_finite_or_none(r.density) for r in result.regions],
+                    [r.region for r in regions],
+                    [r.real_rows for r in regions],
+                    [_finite_or_none(r.coverage) for r in regions],
+                    [_finite_or_none(r.density) for r in regions],
                 ],
             )
             return run_id
 
-        return int(self._write(work))
+        return self._write(work)
 
-    def put_artifact(self, kind: str, subject: str, name: str, content: str, fingerprint: str) -> None:
+    def put_artifact(
+        self, kind: str, subject: str, name: str, content: str, fingerprint: str
+    ) -> None:
         """Store (or replace) a JSON-text artifact of a subject, such as a fitted feature map."""
         _check_kind(kind)
         try:
@@ -293,70 +277,39 @@ class Store:
 
         def work(cursor: duckdb.DuckDBPyConnection) -> None:
             subject_id = self._subject_id(cursor, kind, subject)
-            cursor.execute(
-                "INSERT INTO artifacts (subject_id, name, content, fingerprint, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_id, name) DO UPDATE SET"
-                " content = excluded.content, fingerprint = excluded.fingerprint,"
-                " created_at = excluded.created_at",
-                [subject_id, name, content, fingerprint, _now()],
-            )
+            cursor.execute(sql.UPSERT_ARTIFACT, [subject_id, name, content, fingerprint, _now()])
 
         self._write(work)
 
-    # -- reads --------------------------------------------------------------------------------
+    # -- reads: each is one statement, so it sees whole runs or none ---------------------------
 
     def get_artifact(self, kind: str, subject: str, name: str) -> tuple[str, str] | None:
         """(content, fingerprint) of a stored artifact, or None."""
-        rows = self._fetchall(
-            f"SELECT content, fingerprint FROM artifacts WHERE subject_id = {_SUBJECT_ID}"
-            " AND name = $name",
-            {"kind": kind, "subject": subject, "name": name},
-        )
+        params = {"kind": kind, "subject": subject, "name": name}
+        rows = self._fetchall(sql.GET_ARTIFACT, params)
         return (rows[0][0], rows[0][1]) if rows else None
 
     def subjects(self) -> list[tuple[str, str]]:
         """Every known (kind, name), sorted."""
-        rows = self._fetchall("SELECT kind, name FROM subjects ORDER BY kind, name")
-        return [(kind, name) for kind, name in rows]
+        return [(kind, name) for kind, name in self._fetchall(sql.SUBJECTS)]
 
     def measured(self, kind: str, subject: str) -> dict[str, str]:
         """Version name -> fingerprint of its latest ok run."""
-        rows = self._fetchall(
-            f"SELECT version, fingerprint FROM runs WHERE subject_id = {_SUBJECT_ID}"
-            " AND status = 'ok' QUALIFY row_number() OVER"
-            " (PARTITION BY version ORDER BY finished_at DESC, id DESC) = 1",
-            {"kind": kind, "subject": subject},
-        )
+        rows = self._fetchall(sql.MEASURED, {"kind": kind, "subject": subject})
         return {version: fingerprint for version, fingerprint in rows}
 
     def failures(
         self, kind: str, subject: str, version: str, fingerprint: str
     ) -> tuple[int, datetime | None]:
         """Failed runs of this version+fingerprint since its last ok run, and the last one's end."""
-        rows = self._fetchall(
-            f"WITH these AS (SELECT id, status, finished_at FROM runs"
-            f" WHERE subject_id = {_SUBJECT_ID} AND version = $version"
-            " AND fingerprint = $fingerprint)"
-            " SELECT count(*), max(finished_at) FROM these WHERE status = 'failed'"
-            " AND id > coalesce((SELECT max(id) FROM these WHERE status = 'ok'), 0)",
-            {"kind": kind, "subject": subject, "version": version, "fingerprint": fingerprint},
-        )
-        count, last = rows[0]
+        params = {"kind": kind, "subject": subject, "version": version, "fingerprint": fingerprint}
+        count, last = self._fetchall(sql.FAILURES, params)[0]
         return int(count), _from_db(last)
 
     def latest_ok_metrics(self, kind: str) -> dict[str, dict[tuple[str, str], float]]:
         """Per subject of ``kind``: {(metric, scope): value} of its latest ok run."""
-        rows = self._fetchall(
-            "WITH latest AS (SELECT s.name AS subject, r.id AS run_id FROM runs r"
-            " JOIN subjects s ON s.id = r.subject_id WHERE s.kind = ? AND r.status = 'ok'"
-            " QUALIFY row_number() OVER (PARTITION BY r.subject_id"
-            " ORDER BY r.version_index DESC, r.finished_at DESC, r.id DESC) = 1)"
-            " SELECT l.subject, m.metric, m.scope, m.value FROM latest l"
-            " LEFT JOIN metrics m ON m.run_id = l.run_id",
-            [kind],
-        )
         out: dict[str, dict[tuple[str, str], float]] = {}
-        for subject, metric, scope, value in rows:
+        for subject, metric, scope, value in self._fetchall(sql.LATEST_OK_METRICS, [kind]):
             figures = out.setdefault(subject, {})
             if metric is not None:
                 figures[(metric, scope)] = float(value)
@@ -364,24 +317,6 @@ class Store:
 
     def latest_runs(self) -> list[SubjectStatus]:
         """One :class:`SubjectStatus` per known subject, sorted by kind and name."""
-        rows = self._fetchall(
-            "WITH last_run AS (SELECT subject_id, version, status, error, finished_at FROM runs"
-            " QUALIFY row_number() OVER (PARTITION BY subject_id"
-            " ORDER BY finished_at DESC, id DESC) = 1),"
-            " last_ok AS (SELECT subject_id, version, finished_at FROM runs WHERE status = 'ok'"
-            " QUALIFY row_number() OVER (PARTITION BY subject_id"
-            " ORDER BY version_index DESC, finished_at DESC, id DESC) = 1),"
-            " counts AS (SELECT subject_id, count(*) FILTER (WHERE status = 'ok') AS ok_runs,"
-            " count(*) FILTER (WHERE status = 'failed') AS failed_runs,"
-            " count(DISTINCT version) FILTER (WHERE status = 'ok') AS versions_measured"
-            " FROM runs GROUP BY subject_id)"
-            " SELECT s.kind, s.name, lr.version, lr.status, lr.error, lr.finished_at,"
-            " lo.version, lo.finished_at, coalesce(c.ok_runs, 0), coalesce(c.failed_runs, 0),"
-            " coalesce(c.versions_measured, 0) FROM subjects s"
-            " LEFT JOIN last_run lr ON lr.subject_id = s.id"
-            " LEFT JOIN last_ok lo ON lo.subject_id = s.id"
-            " LEFT JOIN counts c ON c.subject_id = s.id ORDER BY s.kind, s.name"
-        )
         return [
             SubjectStatus(
                 kind=row[0],
@@ -396,40 +331,25 @@ class Store:
                 failed_runs=int(row[9]),
                 versions_measured=int(row[10]),
             )
-            for row in rows
+            for row in self._fetchall(sql.LATEST_RUNS)
         ]
 
     def run_counts(self) -> dict[tuple[str, str, str], int]:
         """(kind, subject, status) -> number of runs; both statuses for every subject."""
-        rows = self._fetchall(
-            "SELECT s.kind, s.name, st.status, count(r.id) FROM subjects s"
-            " CROSS JOIN (VALUES ('ok'), ('failed')) AS st(status)"
-            " LEFT JOIN runs r ON r.subject_id = s.id AND r.status = st.status"
-            " GROUP BY s.kind, s.name, st.status"
-        )
+        rows = self._fetchall(sql.RUN_COUNTS)
         return {(kind, name, status): int(count) for kind, name, status, count in rows}
 
     def history(self, kind: str, subject: str) -> pd.DataFrame:
-        """Long format (version, version_index, run_id, finished_at, metric, scope, value) of
-        every ok run, ordered by version_index then finish time."""
-        frame = self._frame(
-            "SELECT r.version, r.version_index, r.id AS run_id, r.finished_at, m.metric,"
-            " m.scope, m.value FROM runs r JOIN metrics m ON m.run_id = r.id"
-            f" WHERE r.subject_id = {_SUBJECT_ID} AND r.status = 'ok'"
-            " ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope",
-            {"kind": kind, "subject": subject},
-        )
+        """Long format: version, version_index, run_id, finished_at, metric, scope, value.
+
+        Every ok run, ordered by version_index then finish time.
+        """
+        frame = self._frame(sql.HISTORY, {"kind": kind, "subject": subject})
         return _utc_columns(frame, "finished_at")
 
     def regions_history(self, kind: str, subject: str) -> pd.DataFrame:
-        """(version, version_index, run_id, region, real_rows, coverage, density) of ok runs."""
-        return self._frame(
-            "SELECT r.version, r.version_index, r.id AS run_id, g.region, g.real_rows,"
-            " g.coverage, g.density FROM runs r JOIN regions g ON g.run_id = r.id"
-            f" WHERE r.subject_id = {_SUBJECT_ID} AND r.status = 'ok'"
-            " ORDER BY r.version_index, r.finished_at, r.id, g.region",
-            {"kind": kind, "subject": subject},
-        )
+        """version, version_index, run_id, region, real_rows, coverage, density of ok runs."""
+        return self._frame(sql.REGIONS_HISTORY, {"kind": kind, "subject": subject})
 
     def runs(
         self, kind: str | None = None, subject: str | None = None, limit: int = 100
@@ -437,18 +357,5 @@ class Store:
         """The newest ``limit`` runs (all statuses), newest first, with metric/region counts."""
         if limit < 0:
             raise ValueError("limit must be >= 0")
-        frame = self._frame(
-            "WITH page AS (SELECT r.*, s.kind, s.name AS subject FROM runs r"
-            " JOIN subjects s ON s.id = r.subject_id"
-            " WHERE ($kind IS NULL OR s.kind = $kind)"
-            " AND ($subject IS NULL OR s.name = $subject)"
-            " ORDER BY r.finished_at DESC, r.id DESC LIMIT $limit)"
-            " SELECT p.id, p.kind, p.subject, p.version, p.fingerprint, p.version_index,"
-            " p.status, p.error, p.started_at, p.finished_at, p.duration_seconds,"
-            " p.reference_rows, p.sample_rows,"
-            " (SELECT count(*) FROM metrics m WHERE m.run_id = p.id) AS metric_count,"
-            " (SELECT count(*) FROM regions g WHERE g.run_id = p.id) AS region_count"
-            " FROM page p ORDER BY p.finished_at DESC, p.id DESC",
-            {"kind": kind, "subject": subject, "limit": limit},
-        )
+        frame = self._frame(sql.RUNS, {"kind": kind, "subject": subject, "limit": limit})
         return _utc_columns(frame, "started_at", "finished_at")

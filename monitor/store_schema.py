@@ -1,7 +1,8 @@
-"""The store's versioned schema: an ordered list of migrations and the runner that applies them.
+"""The store's SQL: the versioned schema, its migration runner, and the statements the store runs.
 
 Each migration runs in its own transaction together with its row in ``schema_migrations``, so a
 file is always at exactly one schema version. Never edit a released migration: append a new one.
+Every statement takes its values as parameters (``?`` or ``$name``), never formatted in.
 """
 
 from __future__ import annotations
@@ -165,3 +166,129 @@ def migrate(
             ) from exc
         found = migration.version
     return found
+
+
+# -- statements of monitor.store ----------------------------------------------------------------
+# "Latest ok run" of a subject (what is exported): highest version_index, then latest finished.
+# "Last run" (what happened most recently): latest finished.
+
+SUBJECT_ID = "(SELECT id FROM subjects WHERE kind = $kind AND name = $subject)"
+SELECT_SUBJECT_ID = f"SELECT {SUBJECT_ID}"
+INSERT_SUBJECT = "INSERT INTO subjects (kind, name, created_at) VALUES (?, ?, ?) RETURNING id"
+FIRST_OK_RUN = """
+SELECT min(id) FROM runs
+WHERE subject_id = ? AND version = ? AND fingerprint = ? AND status = 'ok'
+"""
+INSERT_VERSION = """
+INSERT INTO versions (subject_id, name, fingerprint, version_index, first_seen)
+VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+"""
+INSERT_RUN = """
+INSERT INTO runs (subject_id, version, fingerprint, version_index, status, error, started_at,
+                  finished_at, duration_seconds, reference_rows, sample_rows, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+"""
+INSERT_METRICS = """
+INSERT INTO metrics (run_id, metric, scope, value)
+SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[])
+"""
+INSERT_REGIONS = """
+INSERT INTO regions (run_id, region, real_rows, coverage, density)
+SELECT ?, unnest(?::INTEGER[]), unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[])
+"""
+UPSERT_ARTIFACT = """
+INSERT INTO artifacts (subject_id, name, content, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (subject_id, name) DO UPDATE SET
+    content = excluded.content, fingerprint = excluded.fingerprint, created_at = excluded.created_at
+"""
+GET_ARTIFACT = f"""
+SELECT content, fingerprint FROM artifacts WHERE subject_id = {SUBJECT_ID} AND name = $name
+"""
+SUBJECTS = "SELECT kind, name FROM subjects ORDER BY kind, name"
+MEASURED = f"""
+SELECT version, fingerprint FROM runs
+WHERE subject_id = {SUBJECT_ID} AND status = 'ok'
+QUALIFY row_number() OVER (PARTITION BY version ORDER BY finished_at DESC, id DESC) = 1
+"""
+FAILURES = f"""
+WITH these AS (
+    SELECT id, status, finished_at FROM runs
+    WHERE subject_id = {SUBJECT_ID} AND version = $version AND fingerprint = $fingerprint
+)
+SELECT count(*), max(finished_at) FROM these
+WHERE status = 'failed' AND id > coalesce((SELECT max(id) FROM these WHERE status = 'ok'), 0)
+"""
+LATEST_OK_METRICS = """
+WITH latest AS (
+    SELECT s.name AS subject, r.id AS run_id
+    FROM runs r JOIN subjects s ON s.id = r.subject_id
+    WHERE s.kind = ? AND r.status = 'ok'
+    QUALIFY row_number() OVER (
+        PARTITION BY r.subject_id ORDER BY r.version_index DESC, r.finished_at DESC, r.id DESC
+    ) = 1
+)
+SELECT l.subject, m.metric, m.scope, m.value
+FROM latest l LEFT JOIN metrics m ON m.run_id = l.run_id
+"""
+LATEST_RUNS = """
+WITH last_run AS (
+    SELECT subject_id, version, status, error, finished_at FROM runs
+    QUALIFY row_number() OVER (PARTITION BY subject_id ORDER BY finished_at DESC, id DESC) = 1
+), last_ok AS (
+    SELECT subject_id, version, finished_at FROM runs WHERE status = 'ok'
+    QUALIFY row_number() OVER (
+        PARTITION BY subject_id ORDER BY version_index DESC, finished_at DESC, id DESC
+    ) = 1
+), counts AS (
+    SELECT subject_id,
+           count(*) FILTER (WHERE status = 'ok') AS ok_runs,
+           count(*) FILTER (WHERE status = 'failed') AS failed_runs,
+           count(DISTINCT version) FILTER (WHERE status = 'ok') AS versions_measured
+    FROM runs GROUP BY subject_id
+)
+SELECT s.kind, s.name, lr.version, lr.status, lr.error, lr.finished_at, lo.version,
+       lo.finished_at, coalesce(c.ok_runs, 0), coalesce(c.failed_runs, 0),
+       coalesce(c.versions_measured, 0)
+FROM subjects s
+LEFT JOIN last_run lr ON lr.subject_id = s.id
+LEFT JOIN last_ok lo ON lo.subject_id = s.id
+LEFT JOIN counts c ON c.subject_id = s.id
+ORDER BY s.kind, s.name
+"""
+RUN_COUNTS = """
+SELECT s.kind, s.name, st.status, count(r.id)
+FROM subjects s CROSS JOIN (VALUES ('ok'), ('failed')) AS st(status)
+LEFT JOIN runs r ON r.subject_id = s.id AND r.status = st.status
+GROUP BY s.kind, s.name, st.status
+"""
+HISTORY = f"""
+SELECT r.version, r.version_index, r.id AS run_id, r.finished_at, m.metric, m.scope, m.value
+FROM runs r JOIN metrics m ON m.run_id = r.id
+WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok'
+ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope
+"""
+REGIONS_HISTORY = f"""
+SELECT r.version, r.version_index, r.id AS run_id, g.region, g.real_rows, g.coverage, g.density
+FROM runs r JOIN regions g ON g.run_id = r.id
+WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok'
+ORDER BY r.version_index, r.finished_at, r.id, g.region
+"""
+RUNS = """
+WITH page AS (
+    SELECT r.*, s.kind, s.name AS subject
+    FROM runs r JOIN subjects s ON s.id = r.subject_id
+    WHERE ($kind IS NULL OR s.kind = $kind) AND ($subject IS NULL OR s.name = $subject)
+    ORDER BY r.finished_at DESC, r.id DESC LIMIT $limit
+), metric_counts AS (
+    SELECT run_id, count(*) AS n FROM metrics WHERE run_id IN (SELECT id FROM page) GROUP BY run_id
+), region_counts AS (
+    SELECT run_id, count(*) AS n FROM regions WHERE run_id IN (SELECT id FROM page) GROUP BY run_id
+)
+SELECT p.id, p.kind, p.subject, p.version, p.fingerprint, p.version_index, p.status, p.error,
+       p.started_at, p.finished_at, p.duration_seconds, p.reference_rows, p.sample_rows,
+       coalesce(mc.n, 0) AS metric_count, coalesce(rc.n, 0) AS region_count
+FROM page p
+LEFT JOIN metric_counts mc ON mc.run_id = p.id
+LEFT JOIN region_counts rc ON rc.run_id = p.id
+ORDER BY p.finished_at DESC, p.id DESC
+"""
