@@ -2,15 +2,15 @@
 
 Run from the repository root::
 
-    python -m benchmarks.bench_fidelity              # everything (about 10 minutes on 2 cores)
+    python -m benchmarks.bench_fidelity              # everything (about 8 minutes on 2 cores)
     python -m benchmarks.bench_fidelity --quick      # small sizes, a smoke test (< 30 s)
     python -m benchmarks.bench_fidelity --only faiss # one benchmark (repeatable option)
 
 Benchmarks (see benchmarks/README.md for what each one measures and why):
 
 - ``reference``: ``collectors.fidelity.prdc`` vs the reference ``prdc`` 0.2 package at
-  N = M = 10,000, d = 64: time (median of 3, runs alternated) and peak memory above baseline, each
-  measured in a fresh subprocess; the four values must agree.
+  N = M = 10,000, d = 64: time (median of 3, runs alternated, in this process), peak memory above
+  baseline (one more run of each in a fresh subprocess); the four values must agree.
 - ``tabular``: the same at N = M = 20,000, d = 8, where the auto backend picks the KD-tree; the
   BLAS backend is timed too.
 - ``large``: ours alone at N = M = 100,000, d = 64, in a subprocess: time and peak RSS.

@@ -106,7 +106,7 @@ def prdc_from_counts(
     m = counts.synthetic_in_real_balls.shape[0]
     synthetic_score = np.minimum(counts.synthetic_in_clipped_balls / k, 1.0).mean()
     neighbours = real_radii.neighbours
-    in_clipped = neighbours.distances**2 <= clipped_sq[:, None]
+    in_clipped = neighbours.squared <= clipped_sq[:, None]
     real_counts = np.bincount(neighbours.indices[in_clipped], minlength=n)
     real_score = np.minimum(real_counts / k, 1.0).mean()
     clipped_density = min(synthetic_score / real_score, 1.0) if real_score > 0 else 0.0

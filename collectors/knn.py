@@ -52,6 +52,7 @@ class Neighbours:
 
     distances: np.ndarray
     indices: np.ndarray
+    squared: np.ndarray  # the squared distances as computed (compare these, not distances**2)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class KnnEngine:
         backend: Backend = "auto",
         precision: Precision = "float32",
         memory_budget_bytes: int = 64 * 2**20,
-        tree_max_dim: int = 12,
+        tree_max_dim: int = 4,
         tie_tolerance: float = 1e-9,
     ) -> None:
         if backend not in ("auto", "blas", "tree"):
@@ -156,7 +157,7 @@ class KnnEngine:
             dist_sq, index, below, ties = _tree.self_knn(points, k, tol)
         else:
             dist_sq, index, below, ties = self._knn_blas(points, points, k, True, tol)
-        neighbours = Neighbours(np.sqrt(dist_sq), index)
+        neighbours = Neighbours(np.sqrt(dist_sq), index, dist_sq)
         return Radii(
             k, neighbours.distances[:, k - 1], dist_sq[:, k - 1], below, ties, neighbours, tol
         )
@@ -170,7 +171,7 @@ class KnnEngine:
             dist_sq, index = _tree.cross_knn(queries, points, m)
         else:
             dist_sq, index, _, _ = self._knn_blas(queries, points, m, False, tol)
-        return Neighbours(np.sqrt(dist_sq), index)
+        return Neighbours(np.sqrt(dist_sq), index, dist_sq)
 
     def cross(
         self,

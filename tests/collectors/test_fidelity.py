@@ -176,3 +176,12 @@ def test_calibration_curve_matches_monte_carlo():
 def test_bad_input_raises_clear_errors(real, fake, k, message):
     with pytest.raises(ValueError, match=message):
         prdc(real, fake, k)
+
+
+def test_clipped_density_agrees_across_backends():
+    """Regression: re-squaring rooted radii dropped the k-th neighbour from its own closed ball."""
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((1500, 8))
+    fake = 0.1 + 1.05 * rng.standard_normal((1500, 8))
+    values = {e: prdc(real, fake, 5, engine=e).clipped_density for e in ENGINES}
+    assert len(set(values.values())) == 1, values
