@@ -66,6 +66,19 @@ def topk_block(
                 worst = best_sq[b, n_cand - 1]
 
 
+@nb.njit(cache=True, inline="always")
+def _band_counts(values: np.ndarray, radius_sq: float, tol_sq: float) -> tuple[int, int]:
+    """Values strictly below the tie band around ``radius_sq``, and values inside it."""
+    below = 0
+    ties = 0
+    for value in values:
+        if value < radius_sq - tol_sq:
+            below += 1
+        elif value <= radius_sq + tol_sq:
+            ties += 1
+    return below, ties
+
+
 @nb.njit(nogil=True, cache=True)
 def refine_topk(
     queries: np.ndarray,
@@ -112,14 +125,7 @@ def refine_topk(
             or cand_sq[b, n_cand - 1] - guard[b] > radius_sq + tie_tolerance_sq
         )
         if complete:
-            below = 0
-            ties = 0
-            for c in range(valid):
-                value = exact[c]
-                if value < radius_sq - tie_tolerance_sq:
-                    below += 1
-                elif value <= radius_sq + tie_tolerance_sq:
-                    ties += 1
+            below, ties = _band_counts(exact[:valid], radius_sq, tie_tolerance_sq)
             for t in range(keep):
                 out_sq[b, t] = exact[order[t]]
                 out_index[b, t] = order_index[order[t]]
@@ -132,14 +138,7 @@ def refine_topk(
                     row[j] = exact_squared_distance(queries[b], points[j])
             full_order = np.argsort(row, kind="mergesort")
             radius_sq = row[full_order[keep - 1]]
-            below = 0
-            ties = 0
-            for j in range(n_points):
-                value = row[j]
-                if value < radius_sq - tie_tolerance_sq:
-                    below += 1
-                elif value <= radius_sq + tie_tolerance_sq:
-                    ties += 1
+            below, ties = _band_counts(row, radius_sq, tie_tolerance_sq)
             for t in range(keep):
                 out_sq[b, t] = row[full_order[t]]
                 out_index[b, t] = full_order[t]

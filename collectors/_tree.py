@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.neighbors import KDTree
 
-from collectors.knn import CrossCounts
+from collectors.knn import CrossCounts, membership_probability
 
 _CHUNK = 4096
 
@@ -106,11 +106,11 @@ def cross(
     syn_nearest, syn_nearest_index = real_tree.query(synthetic, k=1)
     return CrossCounts(
         synthetic_in_real_balls=syn_ball,
-        synthetic_in_any_ball=-np.expm1(syn_miss),
+        synthetic_in_any_ball=membership_probability(syn_miss),
         synthetic_in_clipped_balls=syn_clipped,
         real_ball_synthetic=real_sum,
-        real_ball_covered=-np.expm1(real_miss),
-        real_recalled=-np.expm1(recall_miss),
+        real_ball_covered=membership_probability(real_miss),
+        real_recalled=membership_probability(recall_miss),
         real_nearest_distance=real_nearest[:, 0],
         real_nearest_index=real_nearest_index[:, 0].astype(np.int64),
         synthetic_nearest_distance=syn_nearest[:, 0],

@@ -106,6 +106,11 @@ class CrossCounts:
     synthetic_nearest_index: np.ndarray
 
 
+def membership_probability(log_miss: np.ndarray) -> np.ndarray:
+    """1 - prod(1 - w) from the accumulated sum of log(1 - w) (-inf: certainly a member)."""
+    return -np.expm1(log_miss)
+
+
 class KnnEngine:
     """Exact k-NN radii, nearest neighbours and ball counts; see the module docstring."""
 
@@ -342,11 +347,11 @@ class KnnEngine:
         )
         return CrossCounts(
             synthetic_in_real_balls=syn_ball,
-            synthetic_in_any_ball=-np.expm1(syn_miss),
+            synthetic_in_any_ball=membership_probability(syn_miss),
             synthetic_in_clipped_balls=syn_clipped,
             real_ball_synthetic=row_stats[:, 0].copy(),
-            real_ball_covered=-np.expm1(row_stats[:, 1]),
-            real_recalled=-np.expm1(row_stats[:, 2]),
+            real_ball_covered=membership_probability(row_stats[:, 1]),
+            real_recalled=membership_probability(row_stats[:, 2]),
             real_nearest_distance=row_nearest,
             real_nearest_index=row_nearest_index,
             synthetic_nearest_distance=syn_nearest,
