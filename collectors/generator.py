@@ -7,7 +7,7 @@ figures (``monitor.store``). Figures use catalog names (:mod:`collectors.catalog
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,11 @@ from collectors.reference import ReferenceModel
 from collectors.regions import RegionStats
 from collectors.tails import categorical_tails, numeric_tail_frequency, summarize_tails
 
-__all__ = ["GeneratorReference", "Measurement"]
+__all__ = ["HISTOGRAM_BINS", "HISTOGRAM_FEATURES", "GeneratorReference", "Measurement"]
+
+HISTOGRAM_BINS = 30  # equal-width bins over the reference's 0.5 %..99.5 % range
+HISTOGRAM_FEATURES = 12  # marginal histograms kept for the most drifted features only
+HISTOGRAM_CATEGORIES = 30  # most frequent reference categories; the rest are pooled
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Measurement:
     figures: dict[str, float]
     per_feature: dict[str, dict[str, float]]
     regions: RegionStats
+    histograms: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 class GeneratorReference:
@@ -99,4 +104,59 @@ class GeneratorReference:
         figures.update(summarize_tails(numeric_tails, categorical_results))
         figures["mmd"] = mmd_rbf(self.model.real, matrix - self.model.centre, seed=self.seed)
         clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
-        return Measurement(clean, per_feature, fidelity.regions)
+        histograms = self._histograms(numeric, categorical, per_feature)
+        return Measurement(clean, per_feature, fidelity.regions, histograms)
+
+    def _histograms(
+        self,
+        numeric: np.ndarray,
+        categorical: dict[str, np.ndarray],
+        per_feature: dict[str, dict[str, float]],
+    ) -> dict[str, dict[str, object]]:
+        """Marginal histograms (reference vs sample) of the most drifted features.
+
+        Aggregates only, for reports: numeric features in equal-width bins over the reference's
+        0.5 %..99.5 % range (values beyond fall into the end bins; the tail frequency ratio
+        covers the tails), categorical features over the most frequent reference categories.
+        """
+
+        def drift(name: str) -> float:
+            entry = per_feature.get(name, {})
+            return entry.get("ks_statistic", entry.get("total_variation", 0.0))
+
+        chosen = sorted(per_feature, key=drift, reverse=True)[:HISTOGRAM_FEATURES]
+        out: dict[str, dict[str, object]] = {}
+        for name in chosen:
+            if name in self.numeric_names:
+                column = self.numeric_names.index(name)
+                real = self.real_numeric[:, column]
+                low, high = np.quantile(real, [0.005, 0.995])
+                if not high > low:
+                    low, high = low - 0.5, high + 0.5
+                edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+
+                def counts(values: np.ndarray, edges: np.ndarray = edges) -> list[int]:
+                    clipped = np.clip(values, edges[0], edges[-1])
+                    return np.histogram(clipped, bins=edges)[0].astype(int).tolist()
+
+                out[name] = {
+                    "kind": "numeric",
+                    "edges": edges.tolist(),
+                    "reference": counts(real),
+                    "sample": counts(numeric[:, column]),
+                }
+            elif name in categorical:
+                real_labels = pd.Series(self.real_categorical[name]).astype(str)
+                sample_labels = pd.Series(categorical[name]).astype(str)
+                top = real_labels.value_counts().index[:HISTOGRAM_CATEGORIES].tolist()
+                other = "(other)"
+                ref = real_labels.where(real_labels.isin(top), other).value_counts()
+                syn = sample_labels.where(sample_labels.isin(top), other).value_counts()
+                categories = [*top, other]
+                out[name] = {
+                    "kind": "categorical",
+                    "categories": categories,
+                    "reference": [int(ref.get(c, 0)) for c in categories],
+                    "sample": [int(syn.get(c, 0)) for c in categories],
+                }
+        return out

@@ -52,6 +52,7 @@ class RunResult:
     sample_rows: int = 0
     metrics: list[MetricValue] = field(default_factory=list)
     regions: list[RegionValue] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # name -> JSON text of aggregates
 
     @property
     def duration_seconds(self) -> float:

@@ -1,123 +1,248 @@
-"""The ``tailwatch`` command line.
+"""The ``tailwatch`` command line: run | scan --once | status | demo.
 
-This first cut offers ``demo``: the built-in self-consuming scenario measured version by version
-into a DuckDB file, with a progress bar and a table of the collapse signature. The daemon
-(``run``, ``scan --once``, ``status``, the ``/metrics`` exporter) comes with the daemon issue.
+``run`` is the daemon (scheduler + ``/metrics``), ``scan --once`` measures everything pending and
+exits (non-zero when a run failed), ``status`` shows every subject (it opens the DuckDB file, or
+the copy the running daemon publishes), ``demo`` runs the daemon on a built-in collapsing scenario.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
-from datetime import UTC, datetime
+import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import FrameType
 
 from tqdm import tqdm
 
-from collectors.generator import GeneratorReference, Measurement
-from collectors.result import MetricValue, RegionValue, RunResult
-from collectors.sources import discover_versions, read_table
+from monitor.daemon import Daemon, open_store
 from monitor.demo import DemoScenario
-from monitor.store import Store
+from monitor.logs import configure_logging
+from monitor.settings import ConfigError, Settings, load_settings
+from monitor.status import format_status, status_document
+from monitor.store import StoreError, open_history
 
-SHOWN = (
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "worst_region_coverage",
-    "tail_frequency_ratio",
-)
+EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
+SHOWN = ("precision", "recall", "density", "coverage", "worst_region_coverage")
 
 
-def _run_result(
-    subject: str, version: str, fingerprint: str, index: int, started: datetime,
-    measurement: Measurement, healthy: Measurement | None, rows: tuple[int, int],
-) -> RunResult:  # fmt: skip
-    metrics = [MetricValue(name, "reference", value) for name, value in measurement.figures.items()]
-    if healthy is not None:
-        metrics += [MetricValue(name, "healthy", v) for name, v in healthy.figures.items()]
-    for feature, figures in measurement.per_feature.items():
-        metrics += [MetricValue(name, f"feature:{feature}", v) for name, v in figures.items()]
-    regions = measurement.regions
-    return RunResult(
-        subject_kind="generator",
-        subject=subject,
-        version=version,
-        fingerprint=fingerprint,
-        version_index=index,
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        status="ok",
-        reference_rows=rows[0],
-        sample_rows=rows[1],
-        metrics=metrics,
-        regions=[
-            RegionValue(
-                i, int(regions.sizes[i]), float(regions.coverage[i]), float(regions.density[i])
-            )
-            for i in range(regions.sizes.shape[0])
-        ],
+def _settings(path: Path | None) -> Settings:
+    return load_settings(path)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _progress(enabled: bool) -> Callable[[str], Callable[[Iterable], Iterable]] | None:
+    if not enabled:
+        return None
+
+    def for_subject(name: str) -> Callable[[Iterable], Iterable]:
+        return lambda items: tqdm(list(items), desc=name, unit="version", leave=True)
+
+    return for_subject
+
+
+def command_run(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    configure_logging(args.log_level)
+    with open_store(settings) as store:
+        daemon = Daemon(settings, store)
+        _stop_on_signals(daemon.stop)
+        daemon.run()
+    return EXIT_OK
+
+
+def command_scan(args: argparse.Namespace) -> int:
+    if not args.once:
+        print("tailwatch scan: only --once is supported (use 'tailwatch run' for the daemon)")
+        return EXIT_USAGE
+    settings = _settings(args.config)
+    configure_logging(args.log_level, structured=not sys.stderr.isatty())
+    with open_store(settings) as store:
+        daemon = Daemon(settings, store)
+        _stop_on_signals(daemon.stop)
+        measured, failed, broken = daemon.scan_once(_progress(sys.stderr.isatty()))
+    print(f"measured {measured} version(s); {failed} failed run(s); {broken} subject(s) unreadable")
+    return EXIT_FAILED_RUNS if failed or broken else EXIT_OK
+
+
+def command_status(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
+    try:
+        store, note = open_history(settings.storage.path)
+    except StoreError as error:
+        print(f"tailwatch status: {error}", file=sys.stderr)
+        return EXIT_FAILED_RUNS
+    with store:
+        document = status_document(store)
+    if note:
+        document["note"] = note
+    if args.json:
+        print(json.dumps(document, indent=2))
+    else:
+        print(format_status(document, note))
+    failing = [s for s in document["subjects"] if s.get("last_status") == "failed"]
+    return EXIT_FAILED_RUNS if failing else EXIT_OK
+
+
+def _demo_config(workdir: Path, scenario: DemoScenario, args: argparse.Namespace) -> Path:
+    config = workdir / "tailwatch.toml"
+    config.write_text(
+        f"""# Written by 'tailwatch demo': the built-in scenario, measured by the daemon.
+[storage]
+path = "tailwatch.duckdb"
+
+[exporter]
+host = "127.0.0.1"
+port = {args.port}
+
+[scheduler]
+misfire_grace_seconds = 30
+retry_initial_seconds = 2
+retry_max_seconds = 10
+
+[[generators]]
+name = "demo-gan"
+reference = "{scenario.reference_path.relative_to(workdir)}"
+holdout = "{scenario.holdout_path.relative_to(workdir)}"
+versions = "{scenario.versions_dir.relative_to(workdir)}/*.parquet"
+categorical = ["segment"]
+sample_size = {args.sample_size}
+k = 5
+regions = 10
+interval_seconds = {args.interval}
+""",
+        encoding="utf-8",
     )
+    return config
 
 
-def demo(workdir: Path, generations: int, sample_size: int) -> int:
-    """Write the demo scenario, measure every generation, store and print the figures."""
-    scenario = DemoScenario(workdir, rows=sample_size)
-    scenario.write_reference()
-    print(f"Demo scenario in {workdir}: a generator retrained on its own output.", flush=True)
-    reference = read_table([scenario.reference_path], source="reference")
-    holdout = read_table([scenario.holdout_path], source="holdout")
-    fitted = GeneratorReference(reference, holdout=holdout, n_regions=10)
-    for index, frame in zip(range(generations), scenario.generations(), strict=False):
-        scenario.write_version(index, frame)
-    versions = discover_versions(str(scenario.versions_dir / "*.parquet"))
-    header = f"{'version':<10}" + "".join(f"{name[:12]:>13}" for name in SHOWN)
-    rows: list[str] = []
-    with Store(workdir / "tailwatch.duckdb") as store:
-        done = store.measured("generator", "demo-gan")
-        for index, version in enumerate(tqdm(versions, desc="measuring", unit="version")):
-            started = datetime.now(UTC)
-            sample = read_table(version.paths, sample_size=sample_size, source=version.name)
-            if done.get(version.name) != version.fingerprint:
-                measurement = fitted.measure(sample, source=version.name)
-                result = _run_result(
-                    "demo-gan", version.name, version.fingerprint, index, started, measurement,
-                    fitted.healthy, (len(reference), len(sample)),
-                )  # fmt: skip
-                store.record_run(result)
-        latest = store.history("generator", "demo-gan")
-    table = latest[latest["scope"] == "reference"].pivot_table(
+def _print_table(settings: Settings) -> None:
+    store, _ = open_history(settings.storage.path)
+    with store:
+        history = store.history("generator", "demo-gan")
+    if history.empty:
+        print("No version measured yet.")
+        return
+    reference = history[history["scope"] == "reference"]
+    table = reference.pivot_table(
         index=["version_index", "version"], columns="metric", values="value"
     )
+    healthy = history[history["scope"] == "healthy"].drop_duplicates("metric", keep="last")
+    levels = dict(zip(healthy["metric"], healthy["value"], strict=True))
+    print(f"{'version':<10}" + "".join(f"{name[:12]:>13}" for name in SHOWN))
+    print(f"{'healthy':<10}" + "".join(f"{levels.get(n, float('nan')):>13.3f}" for n in SHOWN))
     for (_, version), row in table.iterrows():
-        rows.append(
-            f"{version:<10}" + "".join(f"{row.get(name, float('nan')):>13.3f}" for name in SHOWN)
+        print(f"{version:<10}" + "".join(f"{row.get(n, float('nan')):>13.3f}" for n in SHOWN))
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    scenario = DemoScenario(workdir, rows=args.sample_size, healthy=args.scenario == "healthy")
+    scenario.write_reference()
+    scenario.versions_dir.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(_demo_config(workdir, scenario, args))
+    configure_logging(args.log_level, structured=not sys.stderr.isatty())
+    print(
+        f"Tailwatch demo ({args.scenario}) in {workdir}: a generator publishes a new version every "
+        f"{args.every:g} s ({args.generations} in all).\n"
+        f"Metrics: http://127.0.0.1:{args.port}/metrics  status: tailwatch status --config "
+        f"{workdir / 'tailwatch.toml'}\n"
+        "Watch tailwatch_generator_coverage and _recall fall while _precision holds and "
+        "_density climbs;\ntailwatch_generator_check_breach_versions counts versions in a row "
+        "that breach a collapse check.\nCtrl-C stops the demo.",
+        flush=True,
+    )
+    with open_store(settings) as store:
+        daemon = Daemon(settings, store)
+        _stop_on_signals(daemon.stop)
+
+        def publish() -> None:
+            generations = scenario.generations()
+            for index in range(args.generations):
+                frame = next(generations)
+                if (scenario.versions_dir / f"gen-{index:03d}.parquet").exists():
+                    continue
+                if daemon.stop.wait(args.every if index else 0):
+                    return
+                scenario.write_version(index, frame)
+            if args.exit_when_done:
+                watch = daemon.watches[0]
+                while not daemon.stop.is_set():
+                    measured = len(store.measured("generator", "demo-gan"))
+                    if measured >= args.generations and watch.pending == 0:
+                        daemon.stop.set()
+                    time.sleep(0.5)
+
+        publisher = threading.Thread(target=publish, name="demo-publisher", daemon=True)
+        publisher.start()
+        daemon.run()
+    _print_table(settings)
+    print(
+        "\nCollapse signature: recall and coverage fall while precision holds and density climbs."
+        f"\nHistory: {settings.storage.path}"
+    )
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tailwatch", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--config", type=Path, default=None, help="TOML file (default: ./tailwatch.toml)"
         )
-    healthy = fitted.healthy.figures if fitted.healthy else {}
-    print(header)
-    print(
-        f"{'healthy':<10}" + "".join(f"{healthy.get(name, float('nan')):>13.3f}" for name in SHOWN)
-    )
-    print("\n".join(rows))
-    print(
-        "\nCollapse signature: recall and coverage fall while precision holds and density climbs;"
-        f"\nthe worst region empties and the tails vanish. History: {workdir / 'tailwatch.duckdb'}"
-    )
-    return 0
+        sub.add_argument("--log-level", default="INFO")
+        return sub
+
+    with_config(commands.add_parser("run", help="the daemon: scheduled scans and /metrics"))
+    scan = with_config(commands.add_parser("scan", help="measure what is pending"))
+    scan.add_argument("--once", action="store_true", help="measure everything pending, then exit")
+    status = with_config(commands.add_parser("status", help="subjects, last runs, key metrics"))
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    demo = commands.add_parser("demo", help="run the daemon on the built-in collapsing scenario")
+    demo.add_argument("--workdir", type=Path, default=Path("tailwatch-demo"))
+    demo.add_argument("--scenario", choices=("collapse", "healthy"), default="collapse")
+    demo.add_argument("--generations", type=int, default=10)
+    demo.add_argument("--every", type=float, default=4.0, help="seconds between versions")
+    demo.add_argument("--interval", type=float, default=2.0, help="scan interval, seconds")
+    demo.add_argument("--sample-size", type=int, default=2000)
+    demo.add_argument("--port", type=int, default=9108)
+    demo.add_argument("--exit-when-done", action="store_true")
+    demo.add_argument("--log-level", default="WARNING")
+    return parser
+
+
+COMMANDS = {
+    "run": command_run,
+    "scan": command_scan,
+    "status": command_status,
+    "demo": command_demo,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tailwatch", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="measure the built-in collapsing scenario")
-    demo_parser.add_argument("--workdir", type=Path, default=Path("tailwatch-demo"))
-    demo_parser.add_argument("--generations", type=int, default=8)
-    demo_parser.add_argument("--sample-size", type=int, default=3000)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo(args.workdir.resolve(), args.generations, args.sample_size)
-    return 2
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as error:
+        print(f"tailwatch {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StoreError, OSError) as error:
+        print(f"tailwatch {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED_RUNS
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ class DemoScenario:
     rows: int = 3000
     train_rows: int = 600
     seed: int = 0
+    healthy: bool = False  # True: every generation is a fresh draw of the real distribution
 
     @property
     def reference_path(self) -> Path:
@@ -81,7 +82,12 @@ class DemoScenario:
                 _write_atomic(real_sample(self.rows, seed), path)
 
     def generations(self) -> Iterator[pd.DataFrame]:
-        """Endless self-consuming generations (deterministic for a seed)."""
+        """Endless generations (deterministic for a seed): self-consuming, or fresh real draws."""
+        if self.healthy:
+            generation = 0
+            while True:
+                yield real_sample(self.rows, self.seed + 1000 + generation)
+                generation += 1
         rng = np.random.default_rng(self.seed + 2)
         training = real_sample(self.train_rows, self.seed + 3)[_columns()].to_numpy()
         generation = 0

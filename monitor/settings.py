@@ -36,6 +36,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from monitor.checks import CheckThresholds
+
 DEFAULT_CONFIG_NAME = "tailwatch.toml"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -151,6 +153,29 @@ class SchedulerSettings(_Model):
         return self
 
 
+class CheckSettings(_Model):
+    """How far a version must move from healthy before a collapse check breaches.
+
+    Shares and factors apply to the healthy (real-vs-real) and baseline levels, widened by
+    ``noise_sigmas`` binomial standard deviations; see :mod:`monitor.checks`.
+    """
+
+    coverage_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.coverage_share
+    recall_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.recall_share
+    precision_hold_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.precision_hold_share
+    density_factor: Annotated[float, Field(gt=1)] = CheckThresholds.density_factor
+    tail_low: Annotated[float, Field(gt=0, lt=1)] = CheckThresholds.tail_low
+    tail_high: Annotated[float, Field(gt=1)] = CheckThresholds.tail_high
+    region_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.region_share
+    authenticity_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.authenticity_share
+    dcr_close_share_factor: Annotated[float, Field(gt=1)] = CheckThresholds.dcr_close_share_factor
+    noise_sigmas: Annotated[float, Field(ge=0)] = CheckThresholds.noise_sigmas
+
+    def thresholds(self) -> CheckThresholds:
+        """The plain thresholds :func:`monitor.checks.evaluate_checks` takes."""
+        return CheckThresholds(**self.model_dump())
+
+
 class GeneratorSettings(_Model):
     """One synthetic-data generator whose versions are measured against a real reference."""
 
@@ -170,6 +195,7 @@ class GeneratorSettings(_Model):
     regions: Annotated[int, Field(ge=1)] = 20
     seed: Annotated[int, Field(ge=0)] = 0
     interval_seconds: Seconds = 60
+    checks: CheckSettings = Field(default_factory=CheckSettings)
 
     @field_validator("columns")
     @classmethod

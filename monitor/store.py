@@ -33,7 +33,14 @@ from monitor.store_schema import (
     migrate,
 )
 
-__all__ = ["LATEST_VERSION", "Store", "StoreError", "SubjectStatus"]
+__all__ = [
+    "LATEST_VERSION",
+    "Store",
+    "StoreError",
+    "SubjectStatus",
+    "open_history",
+    "snapshot_path",
+]
 
 _KINDS = ("generator", "corpus")
 _STATUSES = ("ok", "failed")
@@ -108,6 +115,7 @@ class Store:
         self._cursor_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
+        self._generation = 0
         try:
             self._schema_version = self._open_schema()
         except BaseException:
@@ -130,6 +138,11 @@ class Store:
     def path(self) -> str:
         """The database file."""
         return self._path
+
+    @property
+    def generation(self) -> int:
+        """Counts committed writes of this process: readers cache on it."""
+        return self._generation
 
     @property
     def schema_version(self) -> int:
@@ -183,6 +196,7 @@ class Store:
             try:
                 value = work(cursor)
                 cursor.execute("COMMIT")
+                self._generation += 1
             except BaseException:
                 with contextlib.suppress(duckdb.Error):  # the original error is what matters
                     cursor.execute("ROLLBACK")
@@ -214,6 +228,11 @@ class Store:
         if len(set(keys)) != len(keys):
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             raise ValueError(f"run {result.subject}/{result.version} repeats metrics {dupes}")
+        for name, content in result.details.items():
+            try:
+                json.loads(content)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"run detail {name!r} must be JSON text: {exc}") from None
         regions = result.regions
         if len({r.region for r in regions}) != len(regions):
             raise ValueError(f"run {result.subject}/{result.version} repeats a region")
@@ -261,9 +280,36 @@ class Store:
                     [_finite_or_none(r.density) for r in regions],
                 ],
             )
+            if result.details:
+                names = sorted(result.details)
+                cursor.execute(
+                    sql.INSERT_DETAILS, [run_id, names, [result.details[n] for n in names]]
+                )
             return run_id
 
         return self._write(work)
+
+    def publish_snapshot(self, target: str | Path) -> Path:
+        """Write a consistent copy of the database to ``target`` (atomically replaced).
+
+        While this process holds the file no other process can open it, not even read-only;
+        ``tailwatch status`` and ``report`` read this copy instead (see :func:`open_history`).
+        """
+        target = Path(target)
+        temporary = target.with_name(f".{target.name}.tmp")
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        cursor = self._cursor()
+        with self._write_lock:
+            database = cursor.execute("SELECT current_database()").fetchone()
+            assert database is not None
+            cursor.execute("ATTACH ? AS tailwatch_snapshot", [str(temporary)])
+            try:
+                cursor.execute(f'COPY FROM DATABASE "{database[0]}" TO tailwatch_snapshot')
+            finally:
+                cursor.execute("DETACH tailwatch_snapshot")
+        temporary.replace(target)
+        return target
 
     def put_artifact(
         self, kind: str, subject: str, name: str, content: str, fingerprint: str
@@ -340,7 +386,8 @@ class Store:
         return {(kind, name, status): int(count) for kind, name, status, count in rows}
 
     def history(self, kind: str, subject: str) -> pd.DataFrame:
-        """Long format: version, version_index, run_id, finished_at, metric, scope, value.
+        """Long format: version, version_index, run_id, finished_at, metric, scope, value,
+        reference_rows, sample_rows.
 
         Every ok run, ordered by version_index then finish time.
         """
@@ -351,6 +398,10 @@ class Store:
         """version, version_index, run_id, region, real_rows, coverage, density of ok runs."""
         return self._frame(sql.REGIONS_HISTORY, {"kind": kind, "subject": subject})
 
+    def run_details(self, kind: str, subject: str, name: str) -> pd.DataFrame:
+        """version, version_index, run_id, content (JSON text) of the named detail of ok runs."""
+        return self._frame(sql.RUN_DETAILS, {"kind": kind, "subject": subject, "name": name})
+
     def runs(
         self, kind: str | None = None, subject: str | None = None, limit: int = 100
     ) -> pd.DataFrame:
@@ -359,3 +410,32 @@ class Store:
             raise ValueError("limit must be >= 0")
         frame = self._frame(sql.RUNS, {"kind": kind, "subject": subject, "limit": limit})
         return _utc_columns(frame, "started_at", "finished_at")
+
+
+def snapshot_path(path: str | Path) -> Path:
+    """Where the daemon publishes the read copy of the database at ``path``."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.snapshot")
+
+
+def open_history(path: str | Path) -> tuple[Store, str | None]:
+    """Open the history at ``path`` read-only, or the daemon's published copy while it runs.
+
+    Returns the store and a note saying which copy was opened (None for the file itself).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"no Tailwatch history at {path} (run 'tailwatch scan --once' first)")
+    try:
+        return Store(path, read_only=True), None
+    except StoreError as error:
+        if "lock" not in str(error).lower():
+            raise
+        copy = snapshot_path(path)
+        if not copy.exists():
+            raise StoreError(
+                f"{path} is held by a running daemon and it has not published a copy yet "
+                f"({copy}); try again after its first scan"
+            ) from error
+        moment = datetime.fromtimestamp(copy.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return Store(copy, read_only=True), f"daemon running: history as published at {moment} UTC"

@@ -95,8 +95,18 @@ CREATE TABLE artifacts (
 );
 """
 
+_V2 = """
+CREATE TABLE run_details (
+    run_id BIGINT NOT NULL REFERENCES runs (id),
+    name VARCHAR NOT NULL,
+    content VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "subjects, versions, runs, metrics, regions, artifacts", _V1),
+    Migration(2, "run details: JSON aggregates of a run (histograms)", _V2),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 
@@ -196,6 +206,16 @@ INSERT_REGIONS = """
 INSERT INTO regions (run_id, region, real_rows, coverage, density)
 SELECT ?, unnest(?::INTEGER[]), unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[])
 """
+INSERT_DETAILS = """
+INSERT INTO run_details (run_id, name, content)
+SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[])
+"""
+RUN_DETAILS = f"""
+SELECT r.version, r.version_index, r.id AS run_id, d.content
+FROM runs r JOIN run_details d ON d.run_id = r.id
+WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok' AND d.name = $name
+ORDER BY r.version_index, r.finished_at, r.id
+"""
 UPSERT_ARTIFACT = """
 INSERT INTO artifacts (subject_id, name, content, fingerprint, created_at) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (subject_id, name) DO UPDATE SET
@@ -262,7 +282,8 @@ LEFT JOIN runs r ON r.subject_id = s.id AND r.status = st.status
 GROUP BY s.kind, s.name, st.status
 """
 HISTORY = f"""
-SELECT r.version, r.version_index, r.id AS run_id, r.finished_at, m.metric, m.scope, m.value
+SELECT r.version, r.version_index, r.id AS run_id, r.finished_at, m.metric, m.scope, m.value,
+       r.reference_rows, r.sample_rows
 FROM runs r JOIN metrics m ON m.run_id = r.id
 WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok'
 ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope

@@ -22,7 +22,10 @@ from monitor.store_schema import MIGRATIONS, Migration, migrate
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-TABLES = {"schema_migrations", "subjects", "versions", "runs", "metrics", "regions", "artifacts"}
+TABLES = {
+    "schema_migrations", "subjects", "versions", "runs", "metrics", "regions", "artifacts",
+    "run_details",
+}  # fmt: skip
 
 
 def run(
@@ -61,6 +64,21 @@ def run(
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "tw.duckdb") as opened:
         yield opened
+
+
+def test_run_details_round_trip_and_json_check(store: Store) -> None:
+    first, second = run("v1", 1), run("v2", 2, minute=1)
+    first.details["histograms"] = '{"x": {"kind": "numeric", "edges": [0, 1], "sample": [3]}}'
+    store.record_run(first)
+    store.record_run(second)
+    details = store.run_details("generator", "gan", "histograms")
+    assert details["version"].tolist() == ["v1"]
+    assert details["content"].iloc[0] == first.details["histograms"]
+    broken = run("v3", 3, minute=2)
+    broken.details["histograms"] = "{not json"
+    with pytest.raises(ValueError, match="run detail 'histograms' must be JSON"):
+        store.record_run(broken)
+    assert "v3" not in store.measured("generator", "gan")
 
 
 def test_round_trip(store: Store) -> None:

@@ -1,0 +1,374 @@
+"""One generator's scan: find versions not yet measured, measure each, record one run per version.
+
+Flow: sources (versions on disk or a sampler) -> the fitted reference (feature map, distance
+model, healthy levels) -> :class:`collectors.generator.Measurement` -> a ``RunResult`` with the
+figures against the reference, their ratios to the baseline (first measured) and previous
+versions, and the healthy levels -> the store, one transaction per version.
+
+Every failure of one version (unreadable file, missing column, NaN, a sampler that raises or times
+out, a reference that cannot be fitted) becomes a *failed* run that names the cause; nothing stored
+is touched and the next version is tried. A failed version is retried with exponential backoff up
+to a cap of attempts; a rewritten version (new content fingerprint) is measured afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from collectors.generator import GeneratorReference, Measurement
+from collectors.result import MetricValue, RegionValue, RunResult
+from collectors.sources import (
+    VersionRef,
+    call_sampler,
+    check_columns,
+    discover_versions,
+    fingerprint_files,
+    load_sampler,
+    read_table,
+    read_version,
+    resolve_files,
+    sampler_fingerprint,
+    sampler_versions,
+)
+from monitor.exported import RELATIVE_METRICS
+from monitor.settings import GeneratorSettings, SchedulerSettings
+from monitor.store import Store
+
+__all__ = ["GeneratorWatch", "ScanOutcome"]
+
+log = logging.getLogger("tailwatch.generator")
+KIND = "generator"
+FEATURE_MAP_ARTIFACT = "feature_map"
+HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when none is configured
+
+
+class Stopped(Exception):
+    """The daemon is shutting down; the scan stops between versions."""
+
+
+@dataclass
+class ScanOutcome:
+    """What one scan did."""
+
+    measured: int = 0
+    failed: int = 0
+    pending: int = 0  # left for a later scan (backing off, given up, or stopped)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    reference: GeneratorReference
+    fingerprint: str
+    rows: int
+
+
+def _error_text(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) < 2000 else text[:1997] + "..."
+
+
+class GeneratorWatch:
+    """Measures one configured generator's new versions into the store."""
+
+    def __init__(
+        self,
+        settings: GeneratorSettings,
+        store: Store,
+        *,
+        scheduler: SchedulerSettings | None = None,
+        memory_limit: str | None = None,
+        stop: threading.Event | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.retry = scheduler or SchedulerSettings()
+        self.memory_limit = memory_limit
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self._fitted: _Fitted | None = None
+        self._sampler: Callable[..., object] | None = None
+        self.last_scan_ok: datetime | None = None
+        self.scan_errors = 0
+        self.pending = 0
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    # -- discovery ------------------------------------------------------------------------------
+
+    def versions(self) -> list[VersionRef]:
+        """Every version in order: files on disk, or the names a sampler's source lists."""
+        source = self.settings.versions
+        if self.settings.sampler is None:
+            assert source is not None
+            return discover_versions(source)
+        names = sampler_versions(source) if source is not None else []
+        return [VersionRef(name, (), sampler_fingerprint(name)) for name in names]
+
+    def _due(self, version: VersionRef, now: datetime) -> bool:
+        """False while a failed version backs off, and once it has used all its attempts."""
+        count, last = self.store.failures(KIND, self.name, version.name, version.fingerprint)
+        if count == 0 or last is None:
+            return True
+        if count >= self.retry.retry_max_attempts:
+            return False
+        wait = min(
+            self.retry.retry_initial_seconds * 2 ** (count - 1), self.retry.retry_max_seconds
+        )
+        return now >= last + timedelta(seconds=wait)
+
+    def todo(self) -> tuple[list[tuple[int, VersionRef]], int]:
+        """(index, version) pairs to measure now, and how many others wait (backoff, cap)."""
+        measured = self.store.measured(KIND, self.name)
+        now = self.clock()
+        due, waiting = [], 0
+        for index, version in enumerate(self.versions()):
+            if measured.get(version.name) == version.fingerprint:
+                continue
+            if self._due(version, now):
+                due.append((index, version))
+            else:
+                waiting += 1
+        return due, waiting
+
+    # -- the reference ----------------------------------------------------------------------------
+
+    def _reference_fingerprint(self) -> tuple[list, list | None, str]:
+        files = resolve_files(self.settings.reference)
+        holdout = resolve_files(self.settings.holdout) if self.settings.holdout else None
+        parts = [fingerprint_files(files), fingerprint_files(holdout) if holdout else ""]
+        config = self.settings.model_dump(
+            include={"columns", "categorical", "k", "regions", "seed", "reference_size"}
+        )
+        parts.append(json.dumps(config, sort_keys=True))
+        return files, holdout, "/".join(parts)
+
+    def fitted(self) -> _Fitted:
+        """The fitted reference, refitted when the reference files or their settings change."""
+        files, holdout_files, fingerprint = self._reference_fingerprint()
+        if self._fitted is not None and self._fitted.fingerprint == fingerprint:
+            return self._fitted
+        s = self.settings
+        reference = read_table(
+            files,
+            sample_size=s.reference_size,
+            seed=s.seed,
+            source=f"reference of {s.name} ({s.reference})",
+            memory_limit=self.memory_limit,
+        )
+        if holdout_files is not None:
+            holdout = read_table(
+                holdout_files,
+                sample_size=s.reference_size,
+                seed=s.seed + 1,
+                source=f"holdout of {s.name} ({s.holdout})",
+                memory_limit=self.memory_limit,
+            )
+        else:
+            shuffled = reference.sample(frac=1.0, random_state=s.seed).reset_index(drop=True)
+            cut = round(len(shuffled) * HOLDOUT_SHARE)
+            holdout, reference = shuffled.iloc[:cut], shuffled.iloc[cut:].reset_index(drop=True)
+        if len(reference) <= s.k or len(holdout) <= s.k:
+            raise ValueError(
+                f"reference of {s.name} ({s.reference}): {len(reference)} reference and "
+                f"{len(holdout)} holdout rows; both must be more than k = {s.k}"
+            )
+        fitted = GeneratorReference(
+            reference,
+            holdout=holdout,
+            columns=s.columns,
+            categorical=s.categorical or None,
+            k=s.k,
+            n_regions=min(s.regions, len(reference)),
+            seed=s.seed,
+        )
+        self.store.put_artifact(
+            KIND,
+            s.name,
+            FEATURE_MAP_ARTIFACT,
+            fitted.feature_map.to_json(),
+            fitted.feature_map.fingerprint,
+        )
+        self._fitted = _Fitted(fitted, fingerprint, len(reference))
+        log.info(
+            "reference fitted",
+            extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
+        )
+        return self._fitted
+
+    # -- one version ------------------------------------------------------------------------------
+
+    def _sample(self, version: VersionRef, fitted: GeneratorReference) -> pd.DataFrame:
+        s = self.settings
+        if s.sampler is not None:
+            if self._sampler is None:
+                self._sampler = load_sampler(s.sampler)
+            frame = call_sampler(
+                self._sampler, version.name, s.sample_size, s.seed, s.sampler_timeout_seconds
+            )
+            label = f"sampler {s.sampler} (version {version.name!r})"
+        else:
+            frame = read_version(
+                version, sample_size=s.sample_size, seed=s.seed, memory_limit=self.memory_limit
+            )
+            label = f"version {version.name!r} ({version.location})"
+        check_columns(
+            frame, fitted.feature_map.input_columns, source=label, exact=s.columns is None
+        )
+        if len(frame) <= s.k:
+            raise ValueError(f"{label}: {len(frame)} rows; need more than k = {s.k}")
+        return frame
+
+    def measure(
+        self,
+        index: int,
+        version: VersionRef,
+        previous: dict[str, float] | None,
+        baseline: dict[str, float] | None,
+    ) -> tuple[RunResult, Measurement | None]:
+        """Measure one version; any error becomes a failed run naming its cause."""
+        started = self.clock()
+        reference_rows = sample_rows = 0
+        try:
+            fitted = self.fitted()
+            reference_rows = fitted.rows
+            sample = self._sample(version, fitted.reference)
+            sample_rows = len(sample)
+            measurement = fitted.reference.measure(sample, source=f"version {version.name!r}")
+        except Exception as error:  # every cause of a failed run is recorded, not raised
+            log.warning(
+                "run failed",
+                extra={"generator": self.name, "version": version.name, "error": str(error)},
+            )
+            return self._result(
+                version, index, started, reference_rows, sample_rows, error=error
+            ), None
+        result = self._result(version, index, started, reference_rows, sample_rows)
+        result.metrics = _metrics(measurement, fitted.reference.healthy, baseline, previous)
+        result.regions = _regions(measurement)
+        result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
+        return result, measurement
+
+    def _result(
+        self,
+        version: VersionRef,
+        index: int,
+        started: datetime,
+        reference_rows: int,
+        sample_rows: int,
+        *,
+        error: BaseException | None = None,
+    ) -> RunResult:
+        return RunResult(
+            subject_kind=KIND,
+            subject=self.name,
+            version=version.name,
+            fingerprint=version.fingerprint,
+            version_index=index,
+            started_at=started,
+            finished_at=self.clock(),
+            status="failed" if error else "ok",
+            error=None if error is None else _error_text(error),
+            reference_rows=reference_rows,
+            sample_rows=sample_rows,
+        )
+
+    # -- the scan ---------------------------------------------------------------------------------
+
+    def _anchors(self) -> dict[int, dict[str, float]]:
+        """version_index -> figures against the reference, of every measured version."""
+        history = self.store.history(KIND, self.name)
+        history = history[history["scope"] == "reference"]
+        out: dict[int, dict[str, float]] = {}
+        for (index, _run), group in history.groupby(["version_index", "run_id"], sort=True):
+            out[int(index)] = dict(zip(group["metric"], group["value"], strict=True))
+        return out
+
+    def scan(self, progress: Callable[[Iterable], Iterable] | None = None) -> ScanOutcome:
+        """Measure every due version now, in order; stop between versions when asked."""
+        outcome = ScanOutcome()
+        try:
+            due, waiting = self.todo()
+        except Exception:
+            self.scan_errors += 1  # the daemon logs it
+            raise
+        outcome.pending = waiting + len(due)
+        self.pending = outcome.pending
+        anchors = self._anchors()
+        items: Iterable[tuple[int, VersionRef]] = progress(due) if progress else due
+        for index, version in items:
+            if self.stop.is_set():
+                break
+            earlier = [i for i in anchors if i < index]
+            baseline = anchors[min(anchors)] if anchors else None
+            previous = anchors[max(earlier)] if earlier else None
+            result, measurement = self.measure(index, version, previous, baseline)
+            self.store.record_run(result)
+            outcome.pending -= 1
+            self.pending = outcome.pending
+            if measurement is None:
+                outcome.failed += 1
+                continue
+            outcome.measured += 1
+            anchors[index] = dict(measurement.figures)
+            log.info(
+                "version measured",
+                extra={
+                    "generator": self.name,
+                    "version": version.name,
+                    "seconds": round(result.duration_seconds, 3),
+                    "coverage": measurement.figures.get("coverage"),
+                    "recall": measurement.figures.get("recall"),
+                },
+            )
+        self.last_scan_ok = self.clock()
+        return outcome
+
+
+def _ratio(value: float, anchor: float | None) -> float | None:
+    if anchor is None or not np.isfinite(anchor) or anchor == 0:
+        return None
+    return value / anchor
+
+
+def _metrics(
+    measurement: Measurement,
+    healthy: Measurement | None,
+    baseline: dict[str, float] | None,
+    previous: dict[str, float] | None,
+) -> list[MetricValue]:
+    """Figures against the reference, healthy levels, ratios to baseline/previous, per feature."""
+    figures = measurement.figures
+    metrics = [MetricValue(name, "reference", value) for name, value in figures.items()]
+    if healthy is not None:
+        metrics += [MetricValue(name, "healthy", v) for name, v in healthy.figures.items()]
+    # The first measured version is its own baseline (ratio 1).
+    for scope, anchor in (("baseline", baseline or figures), ("previous", previous)):
+        if anchor is None:
+            continue
+        for name in RELATIVE_METRICS:
+            if name in figures:
+                ratio = _ratio(figures[name], anchor.get(name))
+                if ratio is not None:
+                    metrics.append(MetricValue(name, scope, ratio))
+    for feature, values in measurement.per_feature.items():
+        metrics += [MetricValue(name, f"feature:{feature}", v) for name, v in values.items()]
+    return metrics
+
+
+def _regions(measurement: Measurement) -> list[RegionValue]:
+    regions = measurement.regions
+    return [
+        RegionValue(i, int(regions.sizes[i]), float(regions.coverage[i]), float(regions.density[i]))
+        for i in range(regions.sizes.shape[0])
+    ]

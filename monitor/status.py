@@ -1,0 +1,117 @@
+"""Where every subject stands: the document behind ``tailwatch status`` and ``/api/status``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from monitor.store import Store
+
+__all__ = ["KEY_METRICS", "format_status", "status_document"]
+
+KEY_METRICS = ("coverage", "recall", "precision", "density", "worst_region_coverage")
+CORPUS_KEY_METRICS = ("rows", "synthetic_fraction", "unlabeled_synthetic_ratio")
+
+
+class _Scan(Protocol):
+    kind: str
+    subject: str
+    interval_seconds: float
+    last_scan_ok_unix: float | None
+    pending: int
+    scan_errors: int
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def status_document(store: Store, scans: Iterable[_Scan] = ()) -> dict[str, Any]:
+    """Every subject's last run, last success, counts, key figures and scan state."""
+    figures = {kind: store.latest_ok_metrics(kind) for kind in ("generator", "corpus")}
+    scan_by_subject = {(s.kind, s.subject): s for s in scans}
+    subjects = []
+    for s in store.latest_runs():
+        latest = figures[s.kind].get(s.subject, {})
+        keys = KEY_METRICS if s.kind == "generator" else CORPUS_KEY_METRICS
+        scope = "reference" if s.kind == "generator" else "snapshot"
+        entry: dict[str, Any] = {
+            "kind": s.kind,
+            "name": s.subject,
+            "last_version": s.last_version,
+            "last_status": s.last_status,
+            "last_error": s.last_error,
+            "last_finished_at": _iso(s.last_finished_at),
+            "last_ok_version": s.last_ok_version,
+            "last_ok_finished_at": _iso(s.last_ok_finished_at),
+            "ok_runs": s.ok_runs,
+            "failed_runs": s.failed_runs,
+            "versions_measured": s.versions_measured,
+            "metrics": {k: latest[(k, scope)] for k in keys if (k, scope) in latest},
+            "healthy": {k: latest[(k, "healthy")] for k in keys if (k, "healthy") in latest},
+        }
+        scan = scan_by_subject.pop((s.kind, s.subject), None)
+        if scan is not None:
+            entry["pending"] = scan.pending
+            entry["scan_errors"] = scan.scan_errors
+        subjects.append(entry)
+    for scan in scan_by_subject.values():  # configured, nothing recorded yet
+        subjects.append(
+            {"kind": scan.kind, "name": scan.subject, "last_status": None, "ok_runs": 0,
+             "failed_runs": 0, "versions_measured": 0, "metrics": {}, "healthy": {},
+             "pending": scan.pending, "scan_errors": scan.scan_errors}
+        )  # fmt: skip
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "store": store.path,
+        "subjects": subjects,
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return "-" if not math.isfinite(value) else f"{value:.3f}"
+    return str(value)
+
+
+def format_status(document: dict[str, Any], note: str | None = None) -> str:
+    """A plain-text table of the status document, errors listed under it."""
+    subjects: Sequence[dict[str, Any]] = document.get("subjects", [])
+    lines = []
+    if note:
+        lines.append(f"({note})")
+    if not subjects:
+        lines.append("No subjects recorded yet.")
+        return "\n".join(lines)
+    header = ["kind", "name", "last version", "status", "ok", "failed", "finished (UTC)"]
+    header += ["coverage", "recall", "precision", "density"]
+    rows = [header]
+    for s in subjects:
+        metrics = s.get("metrics", {})
+        finished = s.get("last_finished_at")
+        rows.append(
+            [
+                s["kind"],
+                s["name"],
+                _cell(s.get("last_version")),
+                _cell(s.get("last_status")),
+                str(s.get("ok_runs", 0)),
+                str(s.get("failed_runs", 0)),
+                "-" if not finished else finished.replace("T", " ")[:19],
+                *(_cell(metrics.get(k)) for k in ("coverage", "recall", "precision", "density")),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    errors = [s for s in subjects if s.get("last_status") == "failed" and s.get("last_error")]
+    if errors:
+        lines.append("")
+        lines.append("Last errors:")
+        for s in errors:
+            lines.append(f"  {s['kind']} {s['name']} {s.get('last_version')}: {s['last_error']}")
+    return "\n".join(lines)
