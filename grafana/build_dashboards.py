@@ -1,0 +1,312 @@
+"""Build the Tailwatch Grafana dashboards (grafana/dashboards/*.json) from one description.
+
+Run ``python grafana/build_dashboards.py`` after editing, ``--check`` to verify the committed JSON
+is what this script writes (a test does). Every panel queries the datasource chosen by the
+``datasource`` variable, whose default is the provisioned datasource (uid ``tailwatch-prometheus``):
+file provisioning does not resolve the ``${DS_PROMETHEUS}`` inputs of Grafana's "export for
+sharing", a dashboard variable it does. Series names are those of monitor/exported.py (checked by
+tests/rules/test_names.py); alert names are those of rules/tailwatch.rules.yml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from panels import (
+    Json,
+    Layout,
+    alert_annotation,
+    bargauge,
+    dashboard,
+    datasource_variable,
+    label_variable,
+    stat,
+    table,
+    timeseries,
+)
+
+OUT = Path(__file__).resolve().parent / "dashboards"
+GEN = 'generator=~"$generator"'
+CORPUS = 'corpus=~"$corpus"'
+HIDDEN = ["Time", "Value", "__name__", "instance", "job"]
+RED_FROM_1 = [(None, "green"), (1, "red")]
+TAIL_CHECKS = 'check=~"tail_thinning|tail_excess"'
+
+
+def _measured_vs_healthy(metric: str, check: str | None = None) -> list[tuple[str, str]]:
+    """The latest version's figure, its healthy level and (if a check watches it) its limit."""
+    series = [
+        (f"tailwatch_generator_{metric}{{{GEN}}}", "{{generator}} " + metric),
+        (f"tailwatch_generator_healthy_{metric}{{{GEN}}}", "{{generator}} healthy"),
+    ]
+    if check:
+        limit = f'tailwatch_generator_check_limit{{{GEN}, check="{check}"}}'
+        series.append((limit, "{{generator}} limit"))
+    return series
+
+
+# (title, metric, check whose limit is drawn, unit, max, description)
+FIDELITY = [
+    ("Coverage", "coverage", "coverage_decline", "percentunit", 1,
+     "Share of real samples whose k-NN ball holds a synthetic sample."),
+    ("Recall", "recall", "recall_decline", "percentunit", 1,
+     "Share of real samples inside some synthetic k-NN ball."),
+    ("Precision", "precision", None, "percentunit", 1,
+     "Share of synthetic samples inside some real k-NN ball; holds during variance collapse."),
+    ("Density", "density", "density_rise", "none", None,
+     "Real k-NN balls per synthetic sample, over k: about 1 when healthy, rising when samples "
+     "crowd the modes."),
+    ("Alpha-precision", "alpha_precision", None, "percentunit", 1,
+     "Integrated alpha-precision (Alaa et al. 2022)."),
+    ("Beta-recall", "beta_recall", None, "percentunit", 1,
+     "Integrated beta-recall (Alaa et al. 2022)."),
+    ("Authenticity", "authenticity", "memorization", "percentunit", 1,
+     "Share of synthetic samples that are not copies of a training sample."),
+    ("Too-close samples (DCR)", "dcr_close_share", None, "percentunit", 1,
+     "Share of synthetic samples closer to a training record than the holdout's 5th "
+     "percentile; about 0.05 when healthy."),
+]  # fmt: skip
+
+
+# fmt: off
+def overview() -> Json:
+    ly = Layout()
+    ly.row("Status")
+    ly.add(stat("Versions measured", "Versions measured successfully, per generator.",
+                f"tailwatch_generator_versions_measured{{{GEN}}}", "{{generator}}"), 6, 4)
+    ly.add(stat("Latest version", "The latest measured version of each generator.",
+                f"tailwatch_generator_version_info{{{GEN}}}", "{{generator}}: {{version}}",
+                text_mode="name"), 10, 4)
+    ly.add(stat("Firing alerts", "Tailwatch alerts firing for the selected generators.",
+                f'count(ALERTS{{alertstate="firing", {GEN}}}) or vector(0)', "firing",
+                steps=RED_FROM_1, text_mode="value"), 8, 4)
+    ly.add(bargauge("Breaching versions in a row",
+                    "Latest versions in a row that breach each collapse check; alerts fire at 2.",
+                    f"tailwatch_generator_check_breach_versions{{{GEN}}}",
+                    "{{generator}} {{check}}",
+                    steps=[(None, "green"), (1, "yellow"), (2, "red")]), 12, 8)
+    ly.add(table("Active alerts", "Pending and firing Tailwatch alerts, selected generators.",
+                 f"ALERTS{{{GEN}}}", HIDDEN), 12, 8)
+    ly.row("Fidelity against the healthy level (dashed) and the alert limit (red)")
+    for title, metric, check, unit, upper, text in FIDELITY:
+        ly.add(timeseries(title, text, _measured_vs_healthy(metric, check),
+                          unit=unit, lower=0, upper=upper), 12, 8)
+    ly.row("Regions and tails")
+    ly.add(timeseries("Worst region coverage",
+                      "Lowest coverage over the k-means regions of the real reference: a dropped "
+                      "mode shows as a region near 0.",
+                      _measured_vs_healthy("worst_region_coverage", "region_uncovered"),
+                      unit="percentunit", lower=0, upper=1), 12, 8)
+    ly.add(bargauge("Coverage by region (latest version)",
+                    "Coverage of each region of the real reference by the latest version.",
+                    f"tailwatch_generator_region_coverage{{{GEN}}}",
+                    "{{generator}} region {{region}}", unit="percentunit", upper=1,
+                    steps=[(None, "red"), (0.25, "yellow"), (0.6, "green")]), 12, 8)
+    ly.add(timeseries("Tail frequency ratio",
+                      "Share of synthetic samples beyond the real extreme quantiles, over the "
+                      "quantile: 1 is healthy, towards 0 the tails vanish, far above 1 the "
+                      "generator invents extremes.",
+                      [(f"tailwatch_generator_tail_frequency_ratio{{{GEN}}}", "{{generator}} mean"),
+                       (f"tailwatch_generator_tail_frequency_ratio_min{{{GEN}}}",
+                        "{{generator}} lowest"),
+                       (f"tailwatch_generator_tail_frequency_ratio_max{{{GEN}}}",
+                        "{{generator}} highest"),
+                       (f"tailwatch_generator_check_limit{{{GEN}, {TAIL_CHECKS}}}",
+                        "{{generator}} limit {{check}}")],
+                      lower=0), 12, 8)
+    ly.add(timeseries("Against the baseline version",
+                      "Latest version's figure divided by the baseline (first measured) version's.",
+                      [(f"tailwatch_generator_{m}_vs_baseline_ratio{{{GEN}}}",
+                        "{{generator}} " + m)
+                       for m in ("coverage", "recall", "precision", "density",
+                                 "worst_region_coverage")],
+                      unit="percentunit", lower=0), 12, 8)
+    ly.add(bargauge("Falling versions in a row",
+                    "Version steps in a row that lowered each metric beyond noise; alert at 3.",
+                    f"tailwatch_generator_declining_versions{{{GEN}}}", "{{generator}} {{metric}}",
+                    steps=[(None, "green"), (2, "yellow"), (3, "red")]), 12, 8)
+    ly.add(timeseries("Version index",
+                      "Position of the latest measured version (0 = baseline): maps time to "
+                      "versions.",
+                      [(f"tailwatch_generator_version_index{{{GEN}}}", "{{generator}}")],
+                      lower=0), 12, 8)
+    return dashboard(
+        "tailwatch-overview", "Tailwatch / Overview",
+        "Generators: fidelity, diversity, tails and memorisation per version against the healthy "
+        "real-vs-real level, with the collapse checks and active alerts.",
+        [datasource_variable(),
+         label_variable("generator", "Generator", "tailwatch_generator_versions_measured")],
+        ly, [alert_annotation(GEN)])
+
+
+def corpora() -> Json:
+    ly = Layout()
+    ly.row("Latest snapshot")
+    ly.add(stat("Rows", "Rows in the latest snapshot.",
+                f"tailwatch_corpus_rows{{{CORPUS}}}", "{{corpus}}", unit="short"), 6, 4)
+    ly.add(stat("Synthetic share", "Share of rows labelled synthetic.",
+                f"tailwatch_corpus_synthetic_fraction{{{CORPUS}}}", "{{corpus}}",
+                unit="percentunit"), 6, 4)
+    ly.add(stat("Unlabelled synthetic rows",
+                "Rows found in the synthetic registry but not labelled synthetic.",
+                f"tailwatch_corpus_unlabeled_synthetic_rows{{{CORPUS}}}", "{{corpus}}",
+                unit="short", steps=RED_FROM_1), 6, 4)
+    ly.add(stat("Synthetic rows in human-only corpora",
+                "Synthetic rows in the corpora configured human_only.",
+                f"tailwatch_corpus_human_only_violation_rows{{{CORPUS}}}"
+                f" and on (corpus) tailwatch_corpus_human_only{{{CORPUS}}} == 1",
+                "{{corpus}}", unit="short", steps=RED_FROM_1), 6, 4)
+    ly.add(table("Active alerts", "Pending and firing Tailwatch alerts for the selected corpora.",
+                 f"ALERTS{{{CORPUS}}}", HIDDEN), 24, 5)
+    ly.row("Provenance mix")
+    ly.add(timeseries("Rows by provenance (stacked)", "Rows of each snapshot by provenance label.",
+                      [(f"tailwatch_corpus_provenance_rows{{{CORPUS}}}",
+                        "{{corpus}} {{provenance}}")],
+                      unit="short", lower=0, stack="normal", fill=60), 12, 8)
+    ly.add(timeseries("Provenance shares (stacked)", "Share of each provenance label.",
+                      [(f"tailwatch_corpus_provenance_rows{{{CORPUS}}}"
+                        f" / on (corpus) group_left tailwatch_corpus_rows{{{CORPUS}}}",
+                        "{{corpus}} {{provenance}}")],
+                      unit="percentunit", lower=0, upper=1, stack="normal", fill=60), 12, 8)
+    ly.add(timeseries("Rows added and removed",
+                      "Rows added (up) and removed (down) since the previous snapshot.",
+                      [(f"tailwatch_corpus_rows_added{{{CORPUS}}}", "{{corpus}} added"),
+                       (f"-tailwatch_corpus_rows_removed{{{CORPUS}}}", "{{corpus}} removed")],
+                      unit="short"), 12, 8)
+    ly.add(timeseries("Corpus tail frequency ratio",
+                      "Tail frequency of the corpus columns against its first snapshot (1 = same).",
+                      [(f"tailwatch_corpus_tail_frequency_ratio{{{CORPUS}}}", "{{corpus}}")],
+                      lower=0), 12, 8)
+    ly.row("Leakage and budget")
+    ly.add(timeseries("Synthetic share against the budget (red)",
+                      "Share of rows labelled synthetic and the corpus's budget.",
+                      [(f"tailwatch_corpus_synthetic_fraction{{{CORPUS}}}",
+                        "{{corpus}} synthetic"),
+                       (f"tailwatch_corpus_synthetic_budget_ratio{{{CORPUS}}}",
+                        "{{corpus}} budget")],
+                      unit="percentunit", lower=0), 12, 8)
+    ly.add(bargauge("Budget used", "Synthetic share over the budget (100 % = at the budget).",
+                    f"tailwatch_corpus_synthetic_fraction{{{CORPUS}}}"
+                    f" / tailwatch_corpus_synthetic_budget_ratio{{{CORPUS}}}", "{{corpus}}",
+                    unit="percentunit", upper=1.5,
+                    steps=[(None, "green"), (0.8, "yellow"), (1, "red")]), 12, 8)
+    ly.add(timeseries("Leakage ratios",
+                      "Unlabelled synthetic rows and estimated near-duplicates of synthetic "
+                      "records as shares of the rows (near-duplicates with their 95 % interval).",
+                      [(f"tailwatch_corpus_unlabeled_synthetic_ratio{{{CORPUS}}}",
+                        "{{corpus}} unlabelled synthetic"),
+                       (f"tailwatch_corpus_near_duplicate_synthetic_ratio{{{CORPUS}}}",
+                        "{{corpus}} near-duplicates"),
+                       (f"tailwatch_corpus_near_duplicate_synthetic_ratio_lower{{{CORPUS}}}",
+                        "{{corpus}} near-duplicates lower"),
+                       (f"tailwatch_corpus_near_duplicate_synthetic_ratio_upper{{{CORPUS}}}",
+                        "{{corpus}} near-duplicates upper")],
+                      unit="percentunit", lower=0), 12, 8)
+    ly.add(timeseries("Leaked rows",
+                      "Unlabelled synthetic rows, synthetic rows in human-only corpora, and the "
+                      "expected false positives of the near-duplicate sample.",
+                      [(f"tailwatch_corpus_unlabeled_synthetic_rows{{{CORPUS}}}",
+                        "{{corpus}} unlabelled synthetic"),
+                       (f"tailwatch_corpus_human_only_violation_rows{{{CORPUS}}}",
+                        "{{corpus}} in a human-only corpus"),
+                       (f"tailwatch_corpus_near_duplicate_expected_false_positives{{{CORPUS}}}",
+                        "{{corpus}} expected false positives")],
+                      unit="short", lower=0), 12, 8)
+    return dashboard(
+        "tailwatch-corpora", "Tailwatch / Corpora",
+        "Training corpora: provenance mix, synthetic-data leakage and budgets per snapshot.",
+        [datasource_variable(), label_variable("corpus", "Corpus", "tailwatch_corpus_rows")],
+        ly, [alert_annotation(CORPUS)])
+
+
+DAEMON_ALERTS = (
+    "TailwatchTargetDown|TailwatchTargetMissing|TailwatchSubjectStale|"
+    "TailwatchSubjectNeverScanned|TailwatchRunFailing|TailwatchVersionsBacklog"
+)
+
+
+def daemon() -> Json:
+    ly = Layout()
+    ly.row("Daemon")
+    ly.add(stat("Exporter up", "Prometheus scraping the daemon (1 = up).", 'up{job="tailwatch"}',
+                "{{instance}}", steps=[(None, "red"), (1, "green")]), 6, 4)
+    ly.add(stat("Build", "Tailwatch, Python and DuckDB versions.", "tailwatch_build_info",
+                "tailwatch {{version}}, python {{python}}, duckdb {{duckdb}}",
+                text_mode="name"), 12, 4)
+    ly.add(stat("Daemon alerts firing", "Firing alerts about the daemon itself.",
+                f'count(ALERTS{{alertstate="firing", alertname=~"{DAEMON_ALERTS}"}}) or vector(0)',
+                "firing", steps=RED_FROM_1, text_mode="value"), 6, 4)
+    ly.row("Scans and runs")
+    ly.add(timeseries("Time since the last completed scan",
+                      "Age of each subject's last completed scan, and the stale limit (twice its "
+                      "interval).",
+                      [("tailwatch:scan_age_seconds", "{{kind}} {{subject}}"),
+                       ("2 * tailwatch_scan_interval_seconds", "{{kind}} {{subject}} limit")],
+                      unit="s", lower=0), 12, 8)
+    ly.add(timeseries("Time since the last successful run",
+                      "Seconds since each subject's latest successful measurement run.",
+                      [("time() - tailwatch_last_success_timestamp_seconds",
+                        "{{kind}} {{subject}}")], unit="s", lower=0), 12, 8)
+    ly.add(timeseries("Runs per hour by status", "Measurement runs stored, by status.",
+                      [("sum by (kind, subject, status) (increase(tailwatch_runs_total[1h]))",
+                        "{{kind}} {{subject}} {{status}}")], unit="short", lower=0), 12, 8)
+    ly.add(bargauge("Latest run failed", "1 when the subject's most recent run failed.",
+                    "tailwatch_last_run_failed", "{{kind}} {{subject}}", upper=1,
+                    steps=RED_FROM_1), 12, 8)
+    ly.add(timeseries("Run duration", "Duration of each subject's most recent run.",
+                      [("tailwatch_run_duration_seconds", "{{kind}} {{subject}}")],
+                      unit="s", lower=0), 12, 8)
+    ly.add(timeseries("Pending versions", "Versions or snapshots found but not yet measured.",
+                      [("tailwatch_pending_versions", "{{kind}} {{subject}}")],
+                      unit="short", lower=0), 12, 8)
+    ly.add(timeseries("Scan errors per hour",
+                      "Scans that could not list or read the subject's sources.",
+                      [("increase(tailwatch_scan_errors_total[1h])", "{{kind}} {{subject}}")],
+                      unit="short", lower=0), 12, 8)
+    ly.add(table("Runs stored", "Measurement runs in the stored history, by status.",
+                 "tailwatch_runs_total", ["Time", "__name__", "instance", "job"]), 12, 8)
+    return dashboard(
+        "tailwatch-daemon", "Tailwatch / Daemon",
+        "The Tailwatch daemon's own health: scrape, scans, runs, backlog and errors.",
+        [datasource_variable()], ly, [alert_annotation(f'alertname=~"{DAEMON_ALERTS}"')])
+# fmt: on
+
+
+DASHBOARDS = {"overview": overview, "corpora": corpora, "daemon": daemon}
+
+
+def render() -> dict[str, str]:
+    """The JSON text of every dashboard, by file name."""
+    return {
+        f"{name}.json": json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+        for name, build in DASHBOARDS.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, text in render().items():
+        path = OUT / name
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            stale.append(str(path))
+        else:
+            OUT.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}", file=sys.stderr)
+    if stale:
+        print("out of date (run python grafana/build_dashboards.py): " + ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
