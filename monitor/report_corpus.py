@@ -1,0 +1,137 @@
+"""A corpus's report section: figures per snapshot, provenance mix, and the leakage verdict.
+
+Reads whatever corpus figures are stored (scope ``snapshot``; the provenance mix as metric
+``rows`` with scope ``provenance:<label>``). The leakage rules read the policy figures the corpus
+scan computed itself (``budget_exceeded``, ``human_only_violation_rows``) and the leakage ratios:
+an unlabelled synthetic row is leakage; a near-duplicate share is leakage only when the lower
+bound of its interval is above 0 (otherwise it is within the expected false positives: watch).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pandas as pd
+
+from monitor.report_model import Alert, CorpusSection, Series, Verdict
+from monitor.store import Store
+
+__all__ = ["LEAKAGE_RULES", "corpus_section"]
+
+# check -> what it means; these are the corpus rows of the alerts table.
+LEAKAGE_RULES: dict[str, str] = {
+    "synthetic_budget": "synthetic share above the corpus's budget",
+    "human_only": "synthetic rows in a human-only corpus",
+    "unlabeled_synthetic": "registered synthetic records in the corpus without a synthetic label",
+    "near_duplicate_synthetic": "near-duplicates of synthetic records (interval above 0)",
+}
+WATCH_SHARE_OF_BUDGET = 0.8
+
+
+def _value(x: object) -> float | None:
+    if x is None:
+        return None
+    number = float(x)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
+
+
+def _breaches(f: dict[str, float]) -> list[tuple[str, float | None, float | None]]:
+    """(check, value, limit) of every leakage rule one snapshot's figures break."""
+    out: list[tuple[str, float | None, float | None]] = []
+    if f.get("budget_exceeded", 0.0) >= 1.0:
+        out.append(
+            ("synthetic_budget", f.get("synthetic_fraction"), f.get("synthetic_budget_ratio"))
+        )
+    if f.get("human_only_violation_rows", 0.0) > 0:
+        out.append(("human_only", f["human_only_violation_rows"], 0.0))
+    if f.get("unlabeled_synthetic_ratio", 0.0) > 0:
+        out.append(("unlabeled_synthetic", f["unlabeled_synthetic_ratio"], 0.0))
+    if f.get("near_duplicate_synthetic_ratio_lower", 0.0) > 0:
+        out.append(("near_duplicate_synthetic", f.get("near_duplicate_synthetic_ratio"), 0.0))
+    return out
+
+
+def _verdict(name: str, snapshot: str, f: dict[str, float], alerts: list[Alert]) -> Verdict:
+    latest = [a for a in alerts if a.version == snapshot]
+    if latest:
+        return Verdict(
+            "leakage",
+            tuple(f"{name}: {a.description} in snapshot {snapshot}" for a in latest),
+            f"{name}: {', '.join(a.check for a in latest)} in snapshot {snapshot}",
+        )
+    watch = []
+    budget, share = f.get("synthetic_budget_ratio"), f.get("synthetic_fraction")
+    if budget is not None and share is not None and share > WATCH_SHARE_OF_BUDGET * budget:
+        watch.append(f"{name}: synthetic share {share:.3f} is near its budget {budget:.3f}")
+    if f.get("near_duplicate_synthetic_ratio", 0.0) > 0:
+        watch.append(
+            f"{name}: near-duplicates of synthetic records found, within the expected "
+            "false positives (interval reaches 0)"
+        )
+    if watch:
+        return Verdict("watch", tuple(watch))
+    return Verdict("healthy", (f"{name}: no leakage in snapshot {snapshot}",))
+
+
+def corpus_section(store: Store, name: str, since: datetime | None) -> CorpusSection:
+    """One corpus's section (``since`` narrows the snapshots shown)."""
+    history = store.history("corpus", name)
+    runs = store.runs("corpus", name, limit=1_000_000)
+    failed = runs[runs["status"] == "failed"]
+    if since is not None:
+        history = history[history["finished_at"] >= pd.Timestamp(since)]
+        failed = failed[failed["finished_at"] >= pd.Timestamp(since)]
+    last_error = None if failed.empty else f"{failed.iloc[0]['version']}: {failed.iloc[0]['error']}"
+    if history.empty:
+        return CorpusSection(
+            name, (), (), {}, {}, (), Verdict("no data", (f"{name}: no snapshot scanned",)),
+            len(failed), last_error, ("No snapshot of this corpus has been scanned successfully.",),
+        )  # fmt: skip
+    keep = history[["version", "run_id", "finished_at"]].drop_duplicates("run_id")
+    keep = keep.drop_duplicates("version", keep="last")
+    order = list(keep["run_id"])
+    history = history[history["run_id"].isin(order)]
+
+    def series(frame: pd.DataFrame) -> dict[str, Series]:
+        table = frame.pivot_table(index="key", columns="run_id", values="value")
+        return {
+            str(key): tuple(_value(table.loc[key].get(run_id)) for run_id in order)
+            for key in sorted(table.index)
+        }
+
+    snapshot = history[history["scope"] == "snapshot"].assign(key=lambda d: d["metric"])
+    mix = history[(history["metric"] == "rows") & history["scope"].str.startswith("provenance:")]
+    mix = mix.assign(key=mix["scope"].str.removeprefix("provenance:"))
+    figures = series(snapshot) if not snapshot.empty else {}
+    provenance = series(mix) if not mix.empty else {}
+    snapshots = tuple(keep["version"])
+    per_snapshot = [
+        {k: v[i] for k, v in figures.items() if v[i] is not None} for i in range(len(order))
+    ]
+    alerts = [
+        Alert("corpus", name, snap, check, value, limit, LEAKAGE_RULES[check])
+        for snap, f in zip(snapshots, per_snapshot, strict=True)
+        for check, value, limit in _breaches(f)
+    ]
+    notes = []
+    latest = per_snapshot[-1]
+    synthetic = latest.get("synthetic_fraction")
+    if synthetic is None and provenance.get("synthetic"):
+        synthetic = provenance["synthetic"][-1]
+    if synthetic is not None and synthetic == 0 and not latest.get("unlabeled_synthetic_ratio"):
+        notes.append(f"Snapshot {snapshots[-1]} holds no synthetic rows.")
+    if not provenance:
+        notes.append("No provenance mix is stored for this corpus.")
+    return CorpusSection(
+        name=name,
+        snapshots=snapshots,
+        finished_at=tuple(pd.Timestamp(m).isoformat() for m in keep["finished_at"]),
+        figures=figures,
+        provenance=provenance,
+        alerts=tuple(alerts),
+        verdict=_verdict(name, snapshots[-1], latest, alerts),
+        failed_runs=len(failed),
+        last_error=last_error,
+        notes=tuple(notes),
+    )
