@@ -1,0 +1,228 @@
+"""The Grafana dashboards: structure, datasource, variables, and every query parsed by Prometheus.
+
+Grafana itself is not installable here; the live check that every panel returns data runs in
+tests/e2e/test_alerting.py against a Prometheus that scraped the daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from monitor.exported import BY_NAME
+from tests.rules.tools import DASHBOARDS, REPO, instant_query
+
+PROVISIONING = REPO / "grafana" / "provisioning"
+NAMES = ("overview", "corpora", "daemon")
+VARIABLE_VALUES = {
+    "$generator": ".+",
+    "$corpus": ".+",
+    "$__rate_interval": "5m",
+    "$__interval": "1m",
+    "$__range": "1h",
+}
+
+
+def pinned_uid() -> str:
+    document = yaml.safe_load((PROVISIONING / "datasources" / "prometheus.yml").read_text())
+    (datasource,) = document["datasources"]
+    assert datasource["type"] == "prometheus"
+    return datasource["uid"]
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((DASHBOARDS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for panel in dashboard["panels"]:
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, PromQL) of every panel target, annotation and query variable."""
+    for panel in panels(dashboard):
+        for target in panel.get("targets", []):
+            yield f"panel {panel['title']!r} {target['refId']}", target["expr"]
+    for annotation in dashboard["annotations"]["list"]:
+        if "expr" in annotation:
+            yield f"annotation {annotation['name']!r}", annotation["expr"]
+    for variable in dashboard["templating"]["list"]:
+        if variable["type"] == "query":
+            match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", variable["definition"])
+            assert match, f"variable {variable['name']}: {variable['definition']}"
+            yield f"variable {variable['name']!r}", match.group(1)
+
+
+def substitute(expr: str) -> str:
+    for variable, value in VARIABLE_VALUES.items():
+        expr = expr.replace(variable, value)
+    assert "$" not in expr, f"unknown variable in {expr}"
+    return expr
+
+
+def test_dashboards_are_built_from_the_script() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "grafana" / "build_dashboards.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_dashboard_file_is_one_of_ours() -> None:
+    assert sorted(p.stem for p in DASHBOARDS.glob("*.json")) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dashboard_structure(name: str) -> None:
+    dashboard = load(name)
+    assert dashboard["schemaVersion"] >= 39
+    assert dashboard["uid"] == f"tailwatch-{name}"
+    assert dashboard["title"].startswith("Tailwatch / ")
+    assert "tailwatch" in dashboard["tags"]
+    assert "__inputs" not in dashboard and "__requires" not in dashboard
+    text = json.dumps(dashboard)
+    assert "${DS_" not in text, "file provisioning does not resolve ${DS_*} inputs"
+    ids = [panel["id"] for panel in panels(dashboard)]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    occupied: set[tuple[int, int]] = set()
+    for panel in panels(dashboard):
+        grid = panel["gridPos"]
+        assert set(grid) == {"h", "w", "x", "y"}, panel["title"]
+        assert all(isinstance(v, int) and v >= 0 for v in grid.values()), panel["title"]
+        assert grid["w"] >= 1 and grid["h"] >= 1 and grid["x"] + grid["w"] <= 24, panel["title"]
+        cells = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not cells & occupied, f"panel {panel['title']!r} overlaps another"
+        occupied |= cells
+        assert panel.get("title"), f"panel {panel['id']} has no title"
+        if panel["type"] != "row":
+            assert panel["targets"], panel["title"]
+            assert panel.get("description"), f"panel {panel['title']!r} has no description"
+            refs = [t["refId"] for t in panel["targets"]]
+            assert len(refs) == len(set(refs)), panel["title"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_panel_uses_the_provisioned_datasource(name: str) -> None:
+    dashboard = load(name)
+    uid = pinned_uid()
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    datasource = variables["datasource"]
+    assert datasource["type"] == "datasource" and datasource["query"] == "prometheus"
+    assert datasource["current"]["value"] == uid, "the default must be the provisioned uid"
+    allowed = ({"type": "prometheus", "uid": "${datasource}"}, {"type": "prometheus", "uid": uid})
+    for panel in panels(dashboard):
+        if panel["type"] == "row":
+            continue
+        assert panel["datasource"] in allowed, panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"] in allowed, panel["title"]
+    for variable in variables.values():
+        if variable["type"] == "query":
+            assert variable["datasource"] in allowed, variable["name"]
+    for annotation in dashboard["annotations"]["list"]:
+        if not annotation.get("builtIn"):
+            assert annotation["datasource"] in allowed, annotation["name"]
+
+
+@pytest.mark.parametrize(("name", "variable"), [("overview", "generator"), ("corpora", "corpus")])
+def test_subject_variables(name: str, variable: str) -> None:
+    dashboard = load(name)
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables[variable]["type"] == "query"
+    assert variables[variable]["multi"] and variables[variable]["includeAll"]
+    # every subject-level query is filtered by the variable
+    for where, expr in queries(dashboard):
+        subject_series = re.findall(rf"tailwatch_{variable}_\w+", expr)
+        if subject_series and not where.startswith("variable"):
+            assert f'{variable}=~"${variable}"' in expr, f"{where}: not filtered by ${variable}"
+
+
+def test_provisioning_points_grafana_at_the_dashboards() -> None:
+    provider = yaml.safe_load((PROVISIONING / "dashboards" / "tailwatch.yml").read_text())
+    (entry,) = provider["providers"]
+    assert entry["type"] == "file" and entry["options"]["path"]
+    datasource = yaml.safe_load((PROVISIONING / "datasources" / "prometheus.yml").read_text())
+    assert datasource["apiVersion"] == 1 and pinned_uid() == "tailwatch-prometheus"
+
+
+def test_overview_draws_healthy_levels_beside_measured_ones() -> None:
+    dashboard = load("overview")
+    exprs = {expr for _, expr in queries(dashboard)}
+    for metric in (
+        "coverage",
+        "density",
+        "precision",
+        "recall",
+        "alpha_precision",
+        "beta_recall",
+        "authenticity",
+        "worst_region_coverage",
+    ):
+        measured = [e for e in exprs if e.startswith(f"tailwatch_generator_{metric}{{")]
+        healthy = [e for e in exprs if e.startswith(f"tailwatch_generator_healthy_{metric}{{")]
+        assert measured and healthy, metric
+        assert f"tailwatch_generator_healthy_{metric}" in BY_NAME
+    titles = {p["title"] for p in panels(dashboard)}
+    assert {"Worst region coverage", "Tail frequency ratio", "Active alerts"} <= titles
+
+
+def test_corpora_dashboard_shows_mix_leakage_and_budget() -> None:
+    dashboard = load("corpora")
+    stacked = [
+        p
+        for p in panels(dashboard)
+        if p["type"] == "timeseries"
+        and p["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
+        and any("tailwatch_corpus_provenance_rows" in t["expr"] for t in p["targets"])
+    ]
+    assert stacked, "the provenance mix must be a stacked panel"
+    text = json.dumps(dashboard)
+    for series in (
+        "tailwatch_corpus_unlabeled_synthetic_ratio",
+        "tailwatch_corpus_near_duplicate_synthetic_ratio",
+        "tailwatch_corpus_synthetic_budget_ratio",
+        "tailwatch_corpus_human_only_violation_rows",
+    ):
+        assert series in text, series
+
+
+def test_a_bad_query_is_rejected(prometheus_url: str) -> None:
+    """The parse check can fail: Prometheus answers bad_data to a broken expression."""
+    answer = instant_query(prometheus_url, "rate(tailwatch_runs_total[5m]")
+    assert answer["status"] == "error", answer
+    assert instant_query(prometheus_url, "tailwatch_runs_total")["status"] == "success"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_query_parses_in_prometheus(name: str, prometheus_url: str) -> None:
+    failures = []
+    count = 0
+    for where, expr in queries(load(name)):
+        count += 1
+        answer = instant_query(prometheus_url, substitute(expr))
+        if answer.get("status") != "success":
+            failures.append(f"{where}: {expr}\n    {answer.get('error')}")
+    assert count >= 5
+    assert not failures, "\n".join(failures)
+
+
+def test_dashboard_files_are_formatted_json() -> None:
+    for path in DASHBOARDS.glob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", path
