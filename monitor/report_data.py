@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -25,6 +25,7 @@ from monitor.checks import (
     declining_versions,
     evaluate_checks,
 )
+from monitor.history import version_figures
 from monitor.report_corpus import corpus_section
 from monitor.report_model import (
     SEVERITY,
@@ -69,9 +70,11 @@ def _value(x: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _latest_runs(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per version: its latest ok run (frame rows are ordered oldest first)."""
-    runs = frame[["version", "version_index", "run_id", "finished_at"]].drop_duplicates("run_id")
+def _latest_runs(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per version, its latest ok run, in the order of ``version_figures``."""
+    runs = history[["version", "version_index", "run_id", "finished_at"]]
+    runs = runs.drop_duplicates("run_id", keep="last")
+    runs = runs.sort_values(["version_index", "finished_at", "run_id"])
     return runs.drop_duplicates("version", keep="last").reset_index(drop=True)
 
 
@@ -245,26 +248,11 @@ def generator_section(
 ) -> GeneratorSection:
     """One generator's section (``since`` narrows the versions shown, not the checks' baseline)."""
     history = store.history("generator", name)
+    figures, healthy = version_figures(history)  # exactly what the exporter checks
     runs = _latest_runs(history) if not history.empty else history
+    assert [f.version for f in figures] == list(runs["version"] if len(runs) else [])
     failed, last_error = _failures(store, "generator", name, since)
-    rows_by_run = store.runs("generator", name, limit=1_000_000).set_index("id")
     reference = history[history["scope"] == "reference"]
-    healthy_frame = history[history["scope"] == "healthy"]
-    healthy: dict[str, float] = {}
-    if not healthy_frame.empty:
-        last = healthy_frame[healthy_frame["run_id"] == healthy_frame["run_id"].iloc[-1]]
-        healthy = dict(zip(last["metric"], last["value"].astype(float), strict=True))
-    figures = [
-        VersionFigures(
-            version=row.version,
-            figures=dict(
-                reference.loc[reference["run_id"] == row.run_id, ["metric", "value"]].values
-            ),
-            reference_rows=int(rows_by_run.loc[row.run_id, "reference_rows"]),
-            sample_rows=int(rows_by_run.loc[row.run_id, "sample_rows"]),
-        )
-        for row in runs.itertuples()
-    ]
     shown = list(range(len(runs)))
     if since is not None and len(runs):
         shown = [i for i, moment in enumerate(runs["finished_at"]) if moment >= pd.Timestamp(since)]
@@ -355,14 +343,22 @@ def build_report(
     *,
     since: datetime | None = None,
     generator: str | None = None,
-    thresholds: CheckThresholds | None = None,
+    thresholds: CheckThresholds | Callable[[str], CheckThresholds] | None = None,
 ) -> Report:
     """Read the store and build the report's data (aggregates only, never raw rows).
 
+    ``thresholds``: one set for every generator, or a function of the generator's name (the
+    daemon's per-generator ``checks`` config, as the exporter takes it).
     ``since`` (naive = UTC) keeps the versions and snapshots whose run finished at or after it;
     ``generator`` keeps only that generator (and no corpora); an unknown name is a ValueError.
     """
-    t = thresholds or CheckThresholds()
+    if thresholds is None or isinstance(thresholds, CheckThresholds):
+        fixed = thresholds or CheckThresholds()
+
+        def per_generator(_name: str) -> CheckThresholds:
+            return fixed
+    else:
+        per_generator = thresholds
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     subjects = store.subjects()
@@ -370,7 +366,7 @@ def build_report(
     if generator is not None and generator not in names:
         raise ValueError(f"no generator {generator!r} in {store.path}; known: {names}")
     chosen = [generator] if generator is not None else names
-    sections = tuple(generator_section(store, name, since, t) for name in chosen)
+    sections = tuple(generator_section(store, name, since, per_generator(name)) for name in chosen)
     corpora = ()
     if generator is None:
         corpora = tuple(

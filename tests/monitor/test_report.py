@@ -178,8 +178,10 @@ def test_thresholds_are_passed_to_the_checks(tmp_path: Path) -> None:
     with Store(db, read_only=True) as store:
         default = build_report(store)
         strict = build_report(store, thresholds=CheckThresholds(coverage_share=0.99))
+        by_name = build_report(store, thresholds=lambda name: CheckThresholds(coverage_share=0.99))
     assert default.alerts == ()
     assert [(a.version, a.check) for a in strict.alerts] == [("v1", "coverage_decline")]
+    assert by_name.alerts == strict.alerts
 
 
 def test_histograms_missing_are_said_plainly(tmp_path: Path) -> None:
