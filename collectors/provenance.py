@@ -1,0 +1,526 @@
+"""Record fingerprints: one definition of a record's normalised content and its 64-bit hash.
+
+A record is identified by its *content columns* (a text, a vector, or table columns). Its
+fingerprint is computed in two places that must agree bit for bit: DuckDB SQL straight over
+Parquet/CSV files (corpus scans, synthetic dumps: :func:`fingerprint_sql`,
+:func:`fingerprint_query`) and Python over a pandas DataFrame or numpy array of sampled generator
+rows (registry registration: :func:`fingerprint_frame`, :func:`fingerprint_vectors`,
+:func:`fingerprint_texts`). Tests prove the two paths equal, tricky Unicode included.
+
+Definition (version ``FINGERPRINT_VERSION``):
+
+- text cell: :func:`normalize_text` = NFKC, full case folding (Unicode CaseFolding C+F, Python
+  ``str.casefold``), NFKC again (the folded text is normalised, as in Unicode's NFKC_Casefold,
+  UAX #15 / UAX #44), then runs of whitespace (Python ``str.isspace``: ASCII tab, newline, VT, FF,
+  CR, 0x1C-0x1F, space, and U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F,
+  U+205F, U+3000) collapsed to one space and trimmed. Unicode data is the interpreter's
+  (``unicodedata.unidata_version``).
+- number: converted to float64 unless it is an integer type; an integer, or an integral float
+  below 2**53 in magnitude, is written in decimal (``3``, ``-12``); any other float in C
+  ``printf("%.6e")`` (7 significant digits: ``1.234568e-01``, ``inf``, ``-inf``), so float32 and
+  float64 copies of a value agree. NaN is missing content.
+- boolean: ``true`` / ``false``. Vector (list/array cell, or a 2-D array row): its elements as
+  numbers.
+- record: the tokens of its content columns in the given order (a vector contributes one token
+  per element) joined by U+001F (unit separator; normalised text never holds it: it is whitespace).
+- fingerprint: the first 8 bytes of MD5 (RFC 1321) of the record's UTF-8 bytes, read big-endian,
+  as an unsigned 64-bit integer (DuckDB ``UBIGINT``, numpy ``uint64``): the first 16 hex digits of
+  the MD5 hex digest. MD5 is used as a fixed, documented function (not for security); DuckDB's
+  ``hash()`` is not documented as stable across versions and is not used. With 10**7 corpus rows
+  against 10**6 registry rows the chance of any accidental collision is about 5e-7.
+
+Missing content (NULL, NaN, None) has no fingerprint: the SQL expression yields NULL, the Python
+functions raise ``ValueError`` naming the column and the number of rows.
+
+SQL speed. DuckDB has no NFKC or case folding, so the SQL expression takes a fast path wherever
+the definition reduces to DuckDB built-ins: a text made only of ASCII and of *safe* characters
+(starters that NFKC leaves unchanged in any context, whose case folding DuckDB's ``lower``
+reproduces exactly, checked at first use against this DuckDB build) is ``lower`` + whitespace
+folding; any other text goes through the Python reference (:func:`normalize_text`) as a
+vectorised Arrow UDF, :data:`UDF_NAME`, registered by :func:`register_functions`. The fast path
+is exact by construction; the UDF costs a few microseconds per row and holds the GIL.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from collectors.sources import SourceError
+
+__all__ = [
+    "FIELD_SEPARATOR",
+    "FINGERPRINT_VERSION",
+    "UDF_NAME",
+    "ColumnKind",
+    "column_kind",
+    "fingerprint_frame",
+    "fingerprint_query",
+    "fingerprint_record",
+    "fingerprint_select",
+    "fingerprint_texts",
+    "fingerprint_vectors",
+    "normalize_text",
+    "number_token",
+    "record_string",
+    "register_functions",
+]
+
+FINGERPRINT_VERSION = 1
+FIELD_SEPARATOR = "\x1f"
+UDF_NAME = "tailwatch_normalize_text"
+ColumnKind = Literal["text", "integer", "float", "boolean", "vector"]
+
+_EXACT_INTEGER = 2**53
+_ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # ASCII whitespace other than the space itself
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+_LIST_TYPE = re.compile(r"^(?P<element>.+?)(\[\]|\[\d+\])$")
+
+
+# --------------------------------------------------------------------------- the definition
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, case folding, NFKC, whitespace runs collapsed to one space and trimmed.
+
+    The reference definition of a text's content (see the module docstring; UAX #15 for NFKC,
+    Unicode CaseFolding.txt via ``str.casefold``).
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(folded.split())
+
+
+def number_token(value: float | int) -> str:
+    """A number's token: integers in decimal, other floats as ``%.6e`` (module docstring)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError("booleans are not numbers here; use 'true'/'false'")
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    number = float(value)
+    if math.isnan(number):
+        raise ValueError("NaN is missing content")
+    if number.is_integer() and abs(number) < _EXACT_INTEGER:
+        return str(int(number))
+    return f"{number:.6e}"
+
+
+def _digest(record: str) -> int:
+    return int.from_bytes(hashlib.md5(record.encode("utf-8")).digest()[:8], "big")
+
+
+def fingerprint_record(record: str) -> int:
+    """The fingerprint of an already encoded record string (first 64 bits of its MD5)."""
+    return _digest(record)
+
+
+def _cell_tokens(value: object, kind: ColumnKind) -> list[str]:
+    if kind == "text":
+        return [normalize_text(str(value))]
+    if kind == "boolean":
+        return ["true" if bool(value) else "false"]
+    if kind == "vector":
+        return [number_token(v) for v in np.asarray(value).ravel().tolist()]
+    return [number_token(value)]  # type: ignore[arg-type]
+
+
+def record_string(values: Sequence[object], kinds: Sequence[ColumnKind]) -> str:
+    """The canonical encoding of one record: its cell tokens joined by U+001F."""
+    tokens: list[str] = []
+    for value, kind in zip(values, kinds, strict=True):
+        tokens.extend(_cell_tokens(value, kind))
+    return FIELD_SEPARATOR.join(tokens)
+
+
+# --------------------------------------------------------------------------- Python path
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _series_kind(series: pd.Series, name: str) -> ColumnKind:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_string_dtype(dtype) or dtype.kind == "O":
+        present = [v for v in series.tolist() if not _is_missing(v)]
+        kinds = {_value_kind(v) for v in present}
+        if len(kinds) > 1:
+            raise ValueError(f"column {name!r} mixes value types {sorted(kinds)}")
+        return kinds.pop() if kinds else "text"
+    raise ValueError(f"column {name!r} has unsupported dtype {dtype} for a fingerprint")
+
+
+def _value_kind(value: object) -> ColumnKind:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(value, (int, np.integer)):
+        return "integer"
+    if isinstance(value, (float, np.floating)):
+        return "float"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "vector"
+    raise ValueError(f"unsupported content value of type {type(value).__name__}")
+
+
+def _check_vector_cells(series: pd.Series, name: str) -> None:
+    bad = 0
+    for cell in series.tolist():
+        array = np.asarray(cell)
+        if array.dtype.kind not in "fiu" or (array.dtype.kind == "f" and np.isnan(array).any()):
+            bad += 1
+    if bad:
+        raise ValueError(
+            f"column {name!r}: {bad} of {len(series)} vectors hold missing (NaN/None) or "
+            "non-numeric elements"
+        )
+
+
+def fingerprint_frame(frame: pd.DataFrame, content_columns: Sequence[str]) -> np.ndarray:
+    """Fingerprints (``uint64``) of each row of ``frame`` over ``content_columns``, in order.
+
+    Raises ``ValueError`` naming a missing column, or a column with missing content and how many
+    rows lack it.
+    """
+    columns = [str(c) for c in content_columns]
+    if not columns:
+        raise ValueError("content_columns: at least one column is needed")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"content columns {missing} are not in the frame {list(frame.columns)}")
+    kinds: list[ColumnKind] = []
+    for name in columns:
+        series = frame[name]
+        nulls = int(series.map(_is_missing).sum())
+        if nulls:
+            raise ValueError(
+                f"column {name!r}: {nulls} of {len(series)} rows have missing content (null/NaN)"
+            )
+        kind = _series_kind(series, name)
+        if kind == "vector":
+            _check_vector_cells(series, name)
+        kinds.append(kind)
+    rows = zip(*(frame[name].tolist() for name in columns), strict=True)
+    return np.fromiter(
+        (_digest(record_string(row, kinds)) for row in rows), dtype=np.uint64, count=len(frame)
+    )
+
+
+def fingerprint_texts(texts: Iterable[str]) -> np.ndarray:
+    """Fingerprints of single-text records (one content column of kind text)."""
+    values = list(texts)
+    bad = sum(1 for t in values if not isinstance(t, str))
+    if bad:
+        raise ValueError(f"texts: {bad} of {len(values)} values are not strings (missing?)")
+    return np.fromiter(
+        (_digest(normalize_text(t)) for t in values), dtype=np.uint64, count=len(values)
+    )
+
+
+def fingerprint_vectors(vectors: object) -> np.ndarray:
+    """Fingerprints of the rows of a 2-D numeric array (one vector per row)."""
+    array = np.asarray(vectors)
+    if array.ndim != 2 or array.dtype.kind not in "fiu":
+        raise ValueError(f"vectors: expected a 2-D numeric array, got {array.ndim}-D {array.dtype}")
+    if array.dtype.kind == "f":
+        bad = int(np.isnan(array).any(axis=1).sum())
+        if bad:
+            raise ValueError(f"vectors: {bad} of {array.shape[0]} rows hold NaN (missing content)")
+    return np.fromiter(
+        (_digest(FIELD_SEPARATOR.join(number_token(v) for v in row)) for row in array.tolist()),
+        dtype=np.uint64,
+        count=array.shape[0],
+    )
+
+
+# --------------------------------------------------------------------------- SQL path
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def column_kind(duckdb_type: str, *, column: str, source: str = "") -> ColumnKind:
+    """The fingerprint kind of a DuckDB column type; :class:`SourceError` when unsupported."""
+    name = duckdb_type.upper().strip()
+    if name == "VARCHAR" or name.startswith("VARCHAR("):
+        return "text"
+    if name == "BOOLEAN":
+        return "boolean"
+    if name in _INTEGER_TYPES:
+        return "integer"
+    if name in _FLOAT_TYPES or name.startswith("DECIMAL"):
+        return "float"
+    match = _LIST_TYPE.match(name)
+    if match is not None:
+        element = match.group("element")
+        if element in _INTEGER_TYPES or element in _FLOAT_TYPES or element.startswith("DECIMAL"):
+            return "vector"
+    where = f"{source}: " if source else ""
+    raise SourceError(
+        f"{where}content column {column!r} has type {duckdb_type}; a fingerprint needs text, "
+        "numbers, booleans or numeric lists/arrays"
+    )
+
+
+def _number_sql(value: str) -> str:
+    v = f"CAST({value} AS DOUBLE)"
+    return (
+        f"CASE WHEN isnan({v}) THEN NULL "
+        f"WHEN {v} = trunc({v}) AND abs({v}) < {_EXACT_INTEGER} "
+        f"THEN CAST(CAST({v} AS BIGINT) AS VARCHAR) "
+        f"ELSE printf('%.6e', {v}) END"
+    )
+
+
+def _element_sql(element_type: str, value: str) -> str:
+    if element_type in _INTEGER_TYPES:
+        return f"CAST({value} AS VARCHAR)"
+    return _number_sql(value)
+
+
+def _lower_sql(value: str) -> str:
+    """Stage 1 of a text: ``lower`` on ASCII/safe texts, the Python reference on the others."""
+    return (
+        f"CASE WHEN strlen({value}) = length({value}) THEN lower({value}) "
+        f"WHEN NOT regexp_matches({value}, '{_unsafe_class()}') THEN lower({value}) "
+        f"ELSE {UDF_NAME}({value}) END"
+    )
+
+
+def _ws_stages(t: str) -> list[str]:
+    """Stages 2-4 of a text: whitespace folding of a text whose only whitespace is ASCII.
+
+    Each stage runs its costly function only on the rows that need it (CASE is lazy in DuckDB),
+    and RE2 finds a literal-prefixed pattern (two spaces) far faster than a character class.
+    """
+    rare = " OR ".join(f"contains({t}, chr({ord(c)}))" for c in "\x0b\x0c\x1c\x1d\x1e\x1f")
+    common = " OR ".join(f"contains({t}, chr({ord(c)}))" for c in "\t\n\r")
+    replaced = t
+    for char in "\t\n\r":
+        replaced = f"replace({replaced}, chr({ord(char)}), ' ')"
+    return [
+        f"CASE WHEN {rare} THEN regexp_replace({t}, '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f]', ' ', 'g') "
+        f"WHEN {common} THEN {replaced} ELSE {t} END",
+        f"CASE WHEN contains({t}, '  ') THEN regexp_replace({t}, '  +', ' ', 'g') ELSE {t} END",
+        f"CASE WHEN starts_with({t}, ' ') OR ends_with({t}, ' ') THEN trim({t}) ELSE {t} END",
+    ]
+
+
+def _token_sql(value: str, duckdb_type: str, kind: ColumnKind) -> str:
+    """SQL of a non-text column's token (VARCHAR; NULL when content is missing)."""
+    if kind == "boolean":
+        return f"CASE WHEN {value} THEN 'true' WHEN NOT {value} THEN 'false' END"
+    if kind == "integer":
+        return f"CAST({value} AS VARCHAR)"
+    if kind == "float":
+        return _number_sql(value)
+    element = _LIST_TYPE.match(duckdb_type.upper().strip())
+    assert element is not None
+    tokens = f"list_transform({value}, lambda x: {_element_sql(element.group('element'), 'x')})"
+    return (
+        f"CASE WHEN {value} IS NULL OR len(list_filter({tokens}, lambda x: x IS NULL)) > 0 "
+        f"THEN NULL ELSE array_to_string({tokens}, chr(31)) END"
+    )
+
+
+def fingerprint_select(
+    schema: Mapping[str, str],
+    content_columns: Sequence[str],
+    relation: str,
+    *,
+    keep: Sequence[str] = (),
+    source: str = "",
+) -> str:
+    """SQL ``SELECT fingerprint, <keep...> FROM <relation>`` (``fingerprint`` is ``UBIGINT``).
+
+    ``schema`` maps the relation's column names to DuckDB type names (``DESCRIBE``); ``keep``
+    names further SQL expressions, each written as ``<expression> AS <name>`` or a bare column.
+    The fingerprint is NULL where content is missing. The query is staged in nested SELECTs so
+    each text is normalised once; it calls :data:`UDF_NAME` (see :func:`register_functions`).
+    """
+    columns = [str(c) for c in content_columns]
+    if not columns:
+        raise ValueError("content_columns: at least one column is needed")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"content_columns must be distinct, got {columns}")
+    where = f"{source}: " if source else ""
+    kept = list(keep)
+    stage: list[str] = []  # the token expressions of the current stage, one per column
+    texts: list[int] = []
+    for index, column in enumerate(columns):
+        if column not in schema:
+            raise SourceError(
+                f"{where}content column {column!r} is missing (columns: {list(schema)})"
+            )
+        kind = column_kind(schema[column], column=column, source=source)
+        value = _quote(column)
+        if kind == "text":
+            stage.append(_lower_sql(value))
+            texts.append(index)
+        else:
+            stage.append(_token_sql(value, schema[column], kind))
+    names = [f"_tw_token_{i}" for i in range(len(columns))]
+    carried = [_carried(k) for k in kept]
+    query = (
+        "SELECT "
+        + ", ".join([f"{e} AS {n}" for e, n in zip(stage, names, strict=True)] + kept)
+        + f" FROM {relation}"
+    )
+    for step in range(3):
+        exprs = [
+            _ws_stages(name)[step] + f" AS {name}" if i in texts else name
+            for i, name in enumerate(names)
+        ]
+        query = f"SELECT {', '.join(exprs + carried)} FROM ({query})"
+    record = " || chr(31) || ".join(names)
+    fingerprint = f"CAST('0x' || substr(md5({record}), 1, 16) AS UBIGINT)"
+    return f"SELECT {', '.join([f'{fingerprint} AS fingerprint', *carried])} FROM ({query})"
+
+
+def _carried(expression: str) -> str:
+    """The output name of a kept expression (``... AS name`` or a bare, maybe quoted, column)."""
+    match = re.search(r"\s+AS\s+(\"(?:[^\"]|\"\")+\"|\w+)\s*$", expression, re.IGNORECASE)
+    return match.group(1) if match else expression
+
+
+def fingerprint_query(
+    connection: duckdb.DuckDBPyConnection,
+    relation: str,
+    content_columns: Sequence[str],
+    *,
+    keep: Sequence[str] = (),
+) -> str:
+    """:func:`fingerprint_select` over any relation, its schema read with ``DESCRIBE``.
+
+    ``relation`` is SQL text (a table name, or ``read_parquet([...])``). Registers the UDF. For
+    synthetic dumps and known-human corpora: ``INSERT INTO registry SELECT ... FROM (<query>)``.
+    """
+    register_functions(connection)
+    rows = connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    schema = {row[0]: row[1] for row in rows}
+    return fingerprint_select(schema, content_columns, relation, keep=keep)
+
+
+def _normalize_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return pa.array(
+        [None if t is None else normalize_text(t) for t in texts.to_pylist()], type=pa.string()
+    )
+
+
+def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
+    """Register the text-normalisation UDF :data:`UDF_NAME` (idempotent per database)."""
+    try:
+        connection.create_function(
+            UDF_NAME,
+            _normalize_arrow,
+            [duckdb.sqltypes.VARCHAR],
+            duckdb.sqltypes.VARCHAR,
+            type="arrow",
+            side_effects=False,
+        )
+    except duckdb.NotImplementedException as error:
+        if "already created" not in str(error):
+            raise
+
+
+# --------------------------------------------------------------------------- the safe set
+
+
+# The BMP and the emoji blocks; rarer characters take the (exact) Python path.
+_SCANNED = (*range(0x80, 0x10000), *range(0x1F000, 0x1FB00))
+
+
+def _maybe_characters() -> set[int]:
+    """Characters NFC may compose with a preceding one (second halves of canonical pairs)."""
+    found = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V and T jamo
+    decomposition = unicodedata.decomposition
+    for code in _SCANNED:
+        parts = decomposition(chr(code))
+        if parts and parts[0] != "<":
+            pair = parts.split()
+            if len(pair) == 2:
+                found.add(int(pair[1], 16))
+    return found
+
+
+def _candidates() -> list[int]:
+    """Non-ASCII assigned starters that NFKC leaves unchanged whatever surrounds them."""
+    maybe = _maybe_characters()
+    category, combining = unicodedata.category, unicodedata.combining
+    is_normalized = unicodedata.is_normalized
+    out = []
+    for code in _SCANNED:
+        char = chr(code)
+        if (
+            code in maybe
+            or category(char) in ("Cn", "Cs", "Co")
+            or combining(char)
+            or char.isspace()
+            or not is_normalized("NFKC", char)
+        ):
+            continue
+        out.append(code)
+    return out
+
+
+@functools.cache
+def _safe_codes() -> tuple[int, ...]:
+    """Candidates whose case folding DuckDB's ``lower`` reproduces and stays among safe chars."""
+    candidates = _candidates()
+    allowed = set(candidates)
+    folded = [chr(c).casefold() for c in candidates]
+    table = pa.table({"c": [chr(c) for c in candidates]})
+    with duckdb.connect() as connection:
+        connection.register("chars", table)
+        lowered = [row[0] for row in connection.execute("SELECT lower(c) FROM chars").fetchall()]
+    safe = []
+    for code, fold, low in zip(candidates, folded, lowered, strict=True):
+        if fold == low and all(ord(ch) < 0x80 or ord(ch) in allowed for ch in fold):
+            safe.append(code)
+    return tuple(safe)
+
+
+@functools.cache
+def _unsafe_class() -> str:
+    """An RE2 character class matching any character outside ASCII and the safe set."""
+    ranges: list[tuple[int, int]] = [(0, 0x7F)]
+    for code in _safe_codes():
+        if code == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    body = "".join(
+        f"\\x{{{lo:x}}}" if lo == hi else f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges
+    )
+    return f"[^{body}]"
