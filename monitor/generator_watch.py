@@ -208,6 +208,12 @@ class GeneratorWatch:
 
     # -- one version ------------------------------------------------------------------------------
 
+    def _label(self, version: VersionRef) -> str:
+        """Names the version and where its rows come from, for every message about its data."""
+        if self.settings.sampler is not None:
+            return f"sampler {self.settings.sampler} (version {version.name!r})"
+        return f"version {version.name!r} ({version.location})"
+
     def _sample(self, version: VersionRef, fitted: GeneratorReference) -> pd.DataFrame:
         s = self.settings
         if s.sampler is not None:
@@ -216,12 +222,11 @@ class GeneratorWatch:
             frame = call_sampler(
                 self._sampler, version.name, s.sample_size, s.seed, s.sampler_timeout_seconds
             )
-            label = f"sampler {s.sampler} (version {version.name!r})"
         else:
             frame = read_version(
                 version, sample_size=s.sample_size, seed=s.seed, memory_limit=self.memory_limit
             )
-            label = f"version {version.name!r} ({version.location})"
+        label = self._label(version)
         check_columns(
             frame, fitted.feature_map.input_columns, source=label, exact=s.columns is None
         )
@@ -244,7 +249,7 @@ class GeneratorWatch:
             reference_rows = fitted.rows
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
-            measurement = fitted.reference.measure(sample, source=f"version {version.name!r}")
+            measurement = fitted.reference.measure(sample, source=self._label(version))
         except Exception as error:  # every cause of a failed run is recorded, not raised
             log.warning(
                 "run failed",
@@ -309,8 +314,10 @@ class GeneratorWatch:
         for index, version in items:
             if self.stop.is_set():
                 break
+            # Anchors come from earlier versions only: a rewritten (or late) first version is
+            # its own baseline, never compared with its old content or with later versions.
             earlier = [i for i in anchors if i < index]
-            baseline = anchors[min(anchors)] if anchors else None
+            baseline = anchors[min(earlier)] if earlier else None
             previous = anchors[max(earlier)] if earlier else None
             result, measurement = self.measure(index, version, previous, baseline)
             self.store.record_run(result)
