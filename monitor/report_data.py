@@ -151,6 +151,9 @@ def _generator_verdict(
         figures = "" if value is None else f" ({watched} {value:.3f}"
         figures += "" if not figures or limit is None else f", limit {limit:.3f})"
         figures += ")" if figures and limit is None else ""
+        close = history[-1].figures.get("dcr_close_share") if history else None
+        if row.check == "memorization" and close is not None and figures:
+            figures = f"{figures[:-1]}; dcr_close_share {close:.3f})"
         if row.streak >= 2:
             serious.append(f"{name}: {row.check} breached by the latest {row.streak} versions"
                            f"{figures}: {row.description}")  # fmt: skip
@@ -289,12 +292,10 @@ def generator_section(
             limits=by_check[check].limits if check in by_check else (),
         )
     alerts = tuple(
-        Alert("generator", name, version, row.check, value, limit, row.description)
+        Alert("generator", name, version, row.check, row.values[i], row.limits[i], row.description)
+        for i, version in enumerate(versions)
         for row in checks
-        for version, flag, value, limit in zip(
-            versions, row.breached, row.values, row.limits, strict=True
-        )
-        if flag
+        if row.breached[i]
     )
     features = _features(history, window)
     ranked = sorted(

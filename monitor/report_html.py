@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from collectors.catalog import BY_NAME
 from monitor import report_plots as plots
@@ -46,11 +46,16 @@ figcaption{color:#555;font-size:13px;margin-top:2px}
 .empty{color:#555;background:#f4f5f7;border-radius:6px;padding:8px 12px;font-style:italic}
 .note{background:#fff8e1;border-left:4px solid #b26a00;padding:6px 12px;margin:8px 0}
 table{border-collapse:collapse;font-size:13px;margin:6px 0;width:100%}
-th,td{border-bottom:1px solid #e3e3e3;padding:4px 8px;text-align:right}
-th:first-child,td:first-child,th:last-child,td:last-child{text-align:left}
+th,td{border-bottom:1px solid #e3e3e3;padding:4px 8px;text-align:left}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+nav .chip{display:inline-block;margin:2px 16px 2px 0}
 tr.breach td{background:#fdecea}
 details{margin-top:8px}
 """
+
+
+_NUMBER = re.compile(r"^[-–+]?[0-9.,]*$")
+_NUM = ' class="num"'
 
 
 def slug(name: str) -> str:
@@ -85,12 +90,17 @@ def _figure(name: str, svg: str | None, caption: str, missing: str) -> str:
     )
 
 
-def _table(head: Iterable[str], rows: Iterable[Iterable[str]], classes: Iterable[str] = ()) -> str:
+def _table(head: Sequence[str], rows: Iterable[Iterable[str]], classes: Iterable[str] = ()) -> str:
     cls = list(classes)
-    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    rows = [list(row) for row in rows]
+    numeric = [bool(rows) and all(_NUMBER.match(row[j]) for row in rows) for j in range(len(head))]
+    out = ["<table><thead><tr>"]
+    out += [f"<th{_NUM if numeric[j] else ''}>{_e(h)}</th>" for j, h in enumerate(head)]
+    out.append("</tr></thead><tbody>")
     for i, row in enumerate(rows):
         attr = f' class="{cls[i]}"' if i < len(cls) and cls[i] else ""
-        out.append(f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+        cells = "".join(f"<td{_NUM if numeric[j] else ''}>{c}</td>" for j, c in enumerate(row))
+        out.append(f"<tr{attr}>{cells}</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -230,7 +240,7 @@ def render_html(report: Report) -> str:
     v = report.verdict
     subjects = [(f"generator-{slug(g.name)}", g.name, g.verdict) for g in report.generators]
     subjects += [(f"corpus-{slug(c.name)}", c.name, c.verdict) for c in report.corpora]
-    nav = "".join(f'<a href="#{sid}">{_e(name)}</a>{_badge(verdict)}'
+    nav = "".join(f'<span class="chip"><a href="#{sid}">{_e(name)}</a>{_badge(verdict)}</span>'
                   for sid, name, verdict in subjects)  # fmt: skip
     since = f" · versions since {_e(report.since)}" if report.since else ""
     body = [
@@ -241,7 +251,8 @@ def render_html(report: Report) -> str:
         f'<div class="level">{_e(v.level)}</div><ul>'
         + "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
         + "</ul></div>",
-        f'<nav>{nav}<a href="#alerts">alerts ({len(report.alerts)})</a></nav>',
+        f'<nav>{nav}<span class="chip"><a href="#alerts">alerts ({len(report.alerts)})</a>'
+        "</span></nav>",
         _notes(report.notes),
         *(_generator(g) for g in report.generators),
     ]

@@ -4,7 +4,9 @@ Built with ``matplotlib.figure.Figure`` directly (no pyplot, no global figure st
 scheduler thread; rendering goes through the Agg/SVG canvases). Text stays text in the SVG
 (``svg.fonttype = none``), which keeps files small and crisp. One palette for every plot: the
 measured versions in blue, the healthy real-vs-real level in green, alert limits and breaches in
-red, the reference in grey and the latest version in orange.
+red, the reference in grey and the latest version in orange. The style is applied with
+``rc_context`` around each plot (rcParams are process-global: draw reports from one thread at a
+time, as the scheduler's report job does).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ PALETTE = {
     "synthetic": "#ef6c00",
     "unknown": "#b0b0b0",
 }
-_EXTRA = ["#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#fb9a99", "#cab2d6"]
+# Features and extra provenance labels: distinct from the fixed meanings above.
+_EXTRA = ["#6a3d9a", "#b15928", "#1b9e77", "#e7298a", "#66a61e", "#7570b3"]
 # (metric, title, y-axis label) of the metric panels, in reading order.
 PANEL_METRICS: tuple[tuple[str, str, str], ...] = (
     ("coverage", "Coverage", "share of real rows"),
@@ -73,6 +76,7 @@ _STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#e6e6e6",
     "grid.linewidth": 0.6,
     "xtick.labelsize": 8,
@@ -106,6 +110,11 @@ def _svg(fig: Figure) -> str:
 
 def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def _title(fig: Figure, text: str) -> None:
+    """A left-aligned title over the figure's only axes (its legend goes below the axes)."""
+    fig.axes[0].set_title(text, loc="left")
 
 
 def _nums(values: Series) -> np.ndarray:
@@ -162,6 +171,13 @@ def metrics_plot(section: GeneratorSection) -> str | None:
         if metric == "tail_frequency_ratio":
             tails = [checks[c].breached for c in ("tail_thinning", "tail_excess") if c in checks]
             breached = tuple(any(bool(f) for f in flags) for flags in zip(*tails, strict=True))
+        if metric == "authenticity" and "dcr_close_share" in section.metrics:
+            _dcr(ax, section, breached)
+            breached = tuple(
+                bool(f) and v is not None and lim is not None and v < lim
+                for f, v, lim in zip(breached, series.values, series.limits, strict=True)
+            )
+            title = "Authenticity · DCR close share"
         _panel(ax, series, breached, section.versions, title, unit, labels=True)
         if metric == "tail_frequency_ratio":
             _tail_range(ax, section)
@@ -180,6 +196,26 @@ def metrics_plot(section: GeneratorSection) -> str | None:
         loc="outside upper center", ncols=4,
     )  # fmt: skip
     return _svg(fig)
+
+
+def _dcr(ax: Axes, section: GeneratorSection, breached: Sequence[bool | None]) -> None:
+    """The memorisation check's second figure: synthetic rows closer than the holdout."""
+    close = section.metrics["dcr_close_share"]
+    x = np.arange(len(section.versions))
+    values = _nums(close.values)
+    ax.plot(x, values, color=_EXTRA[0], lw=1.6, ls=":", marker="s", ms=3,
+            label="closer to a training row than the holdout's 5 % (DCR)")  # fmt: skip
+    if close.healthy is not None:
+        ax.axhline(close.healthy, color=_EXTRA[0], lw=0.8, alpha=0.6)
+    authenticity = section.metrics["authenticity"]
+    flags = np.array(
+        [bool(f) and not (v is not None and lim is not None and v < lim)
+         for f, v, lim in zip(breached, authenticity.values, authenticity.limits, strict=True)],
+        dtype=bool,
+    )  # fmt: skip
+    if flags.any():
+        ax.plot(x[flags], values[flags], ls="none", marker="o", ms=7, color=PALETTE["limit"])
+    ax.legend(loc="upper right", fontsize=7)
 
 
 def _tail_range(ax: Axes, section: GeneratorSection) -> None:
@@ -273,7 +309,7 @@ def drift_plot(section: GeneratorSection) -> str | None:
     fig = _figure(11.5, 3.4)
     ax = fig.subplots()
     x = np.arange(len(section.versions))
-    colours = [PALETTE["version"], PALETTE["latest"], *_EXTRA]
+    colours = _EXTRA
     for colour, feature in zip(colours, sorted(top, key=lambda f: -(f.drift[-1] or 0)),
                                strict=False):  # fmt: skip
         name = "KS" if feature.kind == "numeric" else "TV"
@@ -286,8 +322,8 @@ def drift_plot(section: GeneratorSection) -> str | None:
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("KS statistic / total variation (0-1)")
     _version_axis(ax, section.versions)
-    ax.set_title("Top drifting features: distance of each marginal to the reference", loc="left")
-    ax.legend(loc="upper left", ncols=min(3, len(top) + 1))
+    _title(fig, "Top drifting features: distance of each marginal to the reference")
+    fig.legend(loc="outside lower center", ncols=min(5, len(top) + 1))
     return _svg(fig)
 
 
@@ -359,8 +395,8 @@ def provenance_plot(section: CorpusSection) -> str | None:
     ax.set_xlabel("snapshot")
     ax.set_ylabel("rows")
     ax.set_ylim(bottom=0)
-    ax.set_title("Provenance mix: rows by label", loc="left")
-    ax.legend(loc="upper left", ncols=len(order))
+    _title(fig, "Provenance mix: rows by label")
+    fig.legend(loc="outside lower center", ncols=len(order))
     return _svg(fig)
 
 
@@ -400,6 +436,6 @@ def leakage_plot(section: CorpusSection) -> str | None:
     _version_axis(ax, section.snapshots)
     ax.set_xlabel("snapshot (red shading: a leakage rule breached)")
     ax.set_ylabel("share of rows")
-    ax.set_title("Synthetic share, leakage and budget", loc="left")
-    ax.legend(loc="upper left", ncols=2)
+    _title(fig, "Synthetic share, leakage and budget")
+    fig.legend(loc="outside lower center", ncols=4)
     return _svg(fig)
