@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from collectors.catalog import BY_NAME
+from monitor import report_corpus_plots as corpus_plots
 from monitor import report_plots as plots
 from monitor.report_model import Alert, CorpusSection, GeneratorSection, Report, Verdict
 
@@ -188,14 +189,14 @@ def _corpus(section: CorpusSection) -> str:
     parts.append(_notes(section.notes))
     if section.snapshots:
         parts.append("<h3>Provenance mix</h3>")
-        parts.append(_figure("provenance", plots.provenance_plot(section),
+        parts.append(_figure("provenance", corpus_plots.provenance_plot(section),
                              "Rows by provenance label per snapshot.",
                              "No provenance mix stored for this corpus."))  # fmt: skip
         parts.append("<h3>Leakage and budget</h3>")
         parts.append(
             _figure(
                 "leakage",
-                plots.leakage_plot(section),
+                corpus_plots.leakage_plot(section),
                 "Synthetic share, exact and near-duplicate leakage, budget line.",
                 "No synthetic share or leakage ratios stored for this corpus.",
             )

@@ -1,57 +1,33 @@
-"""The report's plots: matplotlib figures rendered to SVG text, one function per plot.
+"""The generator plots of the report, one function per plot, each rendered to SVG text.
 
-Built with ``matplotlib.figure.Figure`` directly (no pyplot, no global figure state, safe in a
-scheduler thread; rendering goes through the Agg/SVG canvases). Text stays text in the SVG
-(``svg.fonttype = none``), which keeps files small and crisp. One palette for every plot: the
-measured versions in blue, the healthy real-vs-real level in green, alert limits and breaches in
-red, the reference in grey and the latest version in orange. The style is applied with
-``rc_context`` around each plot (rcParams are process-global: draw reports from one thread at a
-time, as the scheduler's report job does).
+Metrics across versions (healthy band behind, check limits and breaches in red), region coverage
+and tail frequency heat maps, the top drifting features and their marginal histograms. The look
+(palette, fonts, SVG output) is :mod:`monitor.report_style`'s.
 """
 
 from __future__ import annotations
 
-import functools
-import io
 import math
-from collections.abc import Callable, Sequence
-from typing import ParamSpec, TypeVar
+from collections.abc import Sequence
 
-import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import Normalize, TwoSlopeNorm
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from monitor.report_model import CorpusSection, GeneratorSection, MetricSeries, Series
+from monitor.report_model import GeneratorSection, MetricSeries
+from monitor.report_style import EXTRA, PALETTE, figure, nums, styled, svg, title, version_axis
 
 __all__ = [
-    "PALETTE",
     "PANEL_METRICS",
     "drift_plot",
     "histogram_plot",
-    "leakage_plot",
     "metrics_plot",
-    "provenance_plot",
     "regions_plot",
     "tails_plot",
 ]
 
-PALETTE = {
-    "version": "#1f5fa8",
-    "healthy": "#2e8b57",
-    "limit": "#c62828",
-    "reference": "#8c8c8c",
-    "latest": "#ef6c00",
-    "human": "#1f5fa8",
-    "synthetic": "#ef6c00",
-    "unknown": "#b0b0b0",
-}
-# Features and extra provenance labels: distinct from the fixed meanings above.
-_EXTRA = ["#6a3d9a", "#b15928", "#1b9e77", "#e7298a", "#66a61e", "#7570b3"]
-# (metric, title, y-axis label) of the metric panels, in reading order.
 PANEL_METRICS: tuple[tuple[str, str, str], ...] = (
     ("coverage", "Coverage", "share of real rows"),
     ("recall", "Recall", "share of real rows"),
@@ -65,83 +41,18 @@ PANEL_METRICS: tuple[tuple[str, str, str], ...] = (
 )
 _SHARES = {"coverage", "recall", "precision", "alpha_precision", "beta_recall", "authenticity",
            "worst_region_coverage"}  # fmt: skip
-_STYLE = {
-    "svg.fonttype": "none",
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "axes.axisbelow": True,
-    "grid.color": "#e6e6e6",
-    "grid.linewidth": 0.6,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 9,
-    "legend.frameon": False,
-    "svg.hashsalt": "tailwatch",  # stable ids: the same report renders to the same bytes
-}
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _styled(plot: Callable[P, R]) -> Callable[P, R]:
-    """Draw and render ``plot`` under the report's style (rcParams are read while drawing)."""
-
-    @functools.wraps(plot)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with mpl.rc_context(_STYLE):
-            return plot(*args, **kwargs)
-
-    return wrapper
-
-
-def _svg(fig: Figure) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return buffer.getvalue()
-
-
-def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _title(fig: Figure, text: str) -> None:
-    """A left-aligned title over the figure's only axes (its legend goes below the axes)."""
-    fig.axes[0].set_title(text, loc="left")
-
-
-def _nums(values: Series) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
-def _version_axis(ax: Axes, versions: Sequence[str], *, labels: bool = True) -> None:
-    n = len(versions)
-    step = max(1, math.ceil(n / 12))
-    ticks = list(range(0, n, step))
-    if n - 1 not in ticks:
-        ticks.append(n - 1)
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([versions[i] for i in ticks] if labels else [], rotation=35, ha="right")
-    ax.set_xlim(-0.4, n - 0.6)
 
 
 def _panel(ax: Axes, series: MetricSeries, breached: Sequence[bool | None],
            versions: Sequence[str], title: str, unit: str, labels: bool) -> None:  # fmt: skip
     x = np.arange(len(versions))
-    values = _nums(series.values)
+    values = nums(series.values)
     if series.band is not None:
         ax.axhspan(*series.band, color=PALETTE["healthy"], alpha=0.16, lw=0)
     if series.healthy is not None:
         ax.axhline(series.healthy, color=PALETTE["healthy"], lw=1.4, ls=(0, (4, 2)))
     if series.limits:
-        ax.step(x, _nums(series.limits), where="mid", color=PALETTE["limit"], lw=1.1, ls="--")
+        ax.step(x, nums(series.limits), where="mid", color=PALETTE["limit"], lw=1.1, ls="--")
     ax.plot(x, values, color=PALETTE["version"], lw=2, marker="o", ms=4)
     flags = np.array([bool(f) for f in breached], dtype=bool) if breached else None
     if flags is not None and flags.any():
@@ -150,10 +61,10 @@ def _panel(ax: Axes, series: MetricSeries, breached: Sequence[bool | None],
     ax.set_ylabel(unit)
     if series.metric in _SHARES:
         ax.set_ylim(-0.02, 1.04)
-    _version_axis(ax, versions, labels=labels)
+    version_axis(ax, versions, labels=labels)
 
 
-@_styled
+@styled
 def metrics_plot(section: GeneratorSection) -> str | None:
     """The fidelity and diversity metrics across versions, healthy band behind, limits in red."""
     panels = [p for p in PANEL_METRICS if p[0] in section.metrics]
@@ -161,10 +72,10 @@ def metrics_plot(section: GeneratorSection) -> str | None:
         return None
     columns = 3
     rows = math.ceil(len(panels) / columns)
-    fig = _figure(11.5, 2.6 * rows + 0.6)
+    fig = figure(11.5, 2.6 * rows + 0.6)
     axes = fig.subplots(rows, columns, squeeze=False)
     checks = {row.check: row for row in section.checks}
-    for i, (metric, title, unit) in enumerate(panels):
+    for i, (metric, heading, unit) in enumerate(panels):
         ax = axes[i // columns][i % columns]
         series = section.metrics[metric]
         breached = checks[series.check].breached if series.check in checks else ()
@@ -177,8 +88,8 @@ def metrics_plot(section: GeneratorSection) -> str | None:
                 bool(f) and v is not None and lim is not None and v < lim
                 for f, v, lim in zip(breached, series.values, series.limits, strict=True)
             )
-            title = "Authenticity · DCR close share"
-        _panel(ax, series, breached, section.versions, title, unit, labels=True)
+            heading = "Authenticity · DCR close share"
+        _panel(ax, series, breached, section.versions, heading, unit, labels=True)
         if metric == "tail_frequency_ratio":
             _tail_range(ax, section)
     for j in range(len(panels), rows * columns):
@@ -195,18 +106,18 @@ def metrics_plot(section: GeneratorSection) -> str | None:
          "alert limit (collapse check)", "version breaching its check"],
         loc="outside upper center", ncols=4,
     )  # fmt: skip
-    return _svg(fig)
+    return svg(fig)
 
 
 def _dcr(ax: Axes, section: GeneratorSection, breached: Sequence[bool | None]) -> None:
     """The memorisation check's second figure: synthetic rows closer than the holdout."""
     close = section.metrics["dcr_close_share"]
     x = np.arange(len(section.versions))
-    values = _nums(close.values)
-    ax.plot(x, values, color=_EXTRA[0], lw=1.6, ls=":", marker="s", ms=3,
+    values = nums(close.values)
+    ax.plot(x, values, color=EXTRA[0], lw=1.6, ls=":", marker="s", ms=3,
             label="closer to a training row than the holdout's 5 % (DCR)")  # fmt: skip
     if close.healthy is not None:
-        ax.axhline(close.healthy, color=_EXTRA[0], lw=0.8, alpha=0.6)
+        ax.axhline(close.healthy, color=EXTRA[0], lw=0.8, alpha=0.6)
     authenticity = section.metrics["authenticity"]
     flags = np.array(
         [bool(f) and not (v is not None and lim is not None and v < lim)
@@ -226,11 +137,11 @@ def _tail_range(ax: Axes, section: GeneratorSection) -> None:
     )
     x = np.arange(len(section.versions))
     if low is not None and high is not None:
-        ax.fill_between(x, _nums(low.values), _nums(high.values), color=PALETTE["version"],
+        ax.fill_between(x, nums(low.values), nums(high.values), color=PALETTE["version"],
                         alpha=0.12, lw=0, step=None)  # fmt: skip
     for series in (low, high):
         if series is not None and series.limits:
-            ax.step(x, _nums(series.limits), where="mid", color=PALETTE["limit"], lw=1.1, ls="--")
+            ax.step(x, nums(series.limits), where="mid", color=PALETTE["limit"], lw=1.1, ls="--")
     ax.set_ylim(bottom=0)
 
 
@@ -247,28 +158,28 @@ def _heatmap(ax: Axes, grid: np.ndarray, cmap: str, norm: object, fmt: str) -> o
     return image
 
 
-@_styled
+@styled
 def regions_plot(section: GeneratorSection) -> str | None:
     """Coverage per region of the real data (largest regions on top) across versions."""
     regions = section.regions
     if regions is None or not section.versions:
         return None
     order = sorted(range(len(regions.regions)), key=lambda i: -regions.real_rows[i])
-    grid = np.array([_nums(regions.coverage[i]) for i in order])
-    fig = _figure(11.5, 1.4 + 0.32 * len(order))
+    grid = np.array([nums(regions.coverage[i]) for i in order])
+    fig = figure(11.5, 1.4 + 0.32 * len(order))
     ax = fig.subplots()
     image = _heatmap(ax, grid, "viridis", Normalize(0, 1), ".2f")
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([f"region {regions.regions[i]} ({regions.real_rows[i]} real rows)"
                         for i in order])  # fmt: skip
-    _version_axis(ax, section.versions)
+    version_axis(ax, section.versions)
     ax.set_xlabel("version")
     ax.set_title("Coverage of each region of the real data (0 = the mode dropped out)", loc="left")
     fig.colorbar(image, ax=ax, label="coverage (share of the region's real rows)", pad=0.01)
-    return _svg(fig)
+    return svg(fig)
 
 
-@_styled
+@styled
 def tails_plot(section: GeneratorSection, limit: int = 20) -> str | None:
     """Lower and upper 1 % tail frequency ratio per numeric feature across versions."""
     features = [f for f in section.features if f.tail_lower or f.tail_upper]
@@ -284,36 +195,36 @@ def tails_plot(section: GeneratorSection, limit: int = 20) -> str | None:
     for feature in sorted(features, key=lambda f: f.feature):
         for side, series in (("lower", feature.tail_lower), ("upper", feature.tail_upper)):
             if series:
-                rows.append(_nums(series))
+                rows.append(nums(series))
                 labels.append(f"{feature.feature} · {side} tail")
     grid = np.clip(np.array(rows), 0.0, 3.0)
-    fig = _figure(11.5, 1.4 + 0.26 * len(rows))
+    fig = figure(11.5, 1.4 + 0.26 * len(rows))
     ax = fig.subplots()
     image = _heatmap(ax, grid, "RdBu", TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=3.0), ".2f")
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
-    _version_axis(ax, section.versions)
+    version_axis(ax, section.versions)
     ax.set_xlabel("version")
     ax.set_title("Tail frequency per feature: synthetic share beyond the real 1 % / 99 % "
                  "quantile, over 1 % (1 = healthy, 0 = tail gone)", loc="left")  # fmt: skip
     fig.colorbar(image, ax=ax, label="tail frequency ratio (clipped at 3)", pad=0.01)
-    return _svg(fig)
+    return svg(fig)
 
 
-@_styled
+@styled
 def drift_plot(section: GeneratorSection) -> str | None:
     """The drift statistic of the top drifting features across versions."""
     top = [f for f in section.features if f.feature in section.top_drifting]
     if not top or not section.versions:
         return None
-    fig = _figure(11.5, 3.4)
+    fig = figure(11.5, 3.4)
     ax = fig.subplots()
     x = np.arange(len(section.versions))
-    colours = _EXTRA
+    colours = EXTRA
     for colour, feature in zip(colours, sorted(top, key=lambda f: -(f.drift[-1] or 0)),
                                strict=False):  # fmt: skip
         name = "KS" if feature.kind == "numeric" else "TV"
-        ax.plot(x, _nums(feature.drift), marker="o", ms=4, lw=2, color=colour,
+        ax.plot(x, nums(feature.drift), marker="o", ms=4, lw=2, color=colour,
                 label=f"{feature.feature} ({name})")  # fmt: skip
     healthy = section.metrics.get("ks_statistic_max")
     if healthy is not None and healthy.healthy is not None:
@@ -321,13 +232,13 @@ def drift_plot(section: GeneratorSection) -> str | None:
                    label="healthy largest KS (real vs real)")  # fmt: skip
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("KS statistic / total variation (0-1)")
-    _version_axis(ax, section.versions)
-    _title(fig, "Top drifting features: distance of each marginal to the reference")
+    version_axis(ax, section.versions)
+    title(fig, "Top drifting features: distance of each marginal to the reference")
     fig.legend(loc="outside lower center", ncols=min(5, len(top) + 1))
-    return _svg(fig)
+    return svg(fig)
 
 
-@_styled
+@styled
 def histogram_plot(section: GeneratorSection) -> str | None:
     """Overlaid marginal histograms (share of rows) of the reference and the latest version."""
     histograms = section.histograms
@@ -336,7 +247,7 @@ def histogram_plot(section: GeneratorSection) -> str | None:
     drift = {f.feature: f for f in section.features}
     columns = min(2, len(histograms))
     rows = math.ceil(len(histograms) / columns)
-    fig = _figure(11.5, 2.9 * rows + 0.5)
+    fig = figure(11.5, 2.9 * rows + 0.5)
     axes = fig.subplots(rows, columns, squeeze=False)
     for i, hist in enumerate(histograms):
         ax = axes[i // columns][i % columns]
@@ -369,73 +280,4 @@ def histogram_plot(section: GeneratorSection) -> str | None:
         ax.legend(loc="upper right")
     for j in range(len(histograms), rows * columns):
         axes[j // columns][j % columns].set_visible(False)
-    return _svg(fig)
-
-
-@_styled
-def provenance_plot(section: CorpusSection) -> str | None:
-    """Rows by provenance label over snapshots (stacked area; bars for a single snapshot)."""
-    if not section.provenance or not section.snapshots:
-        return None
-    order = [k for k in ("human", "synthetic", "unknown") if k in section.provenance]
-    order += sorted(k for k in section.provenance if k not in order)
-    colours = [PALETTE.get(k, _EXTRA[i % len(_EXTRA)]) for i, k in enumerate(order)]
-    values = np.nan_to_num(np.array([_nums(section.provenance[k]) for k in order]))
-    fig = _figure(11.5, 3.4)
-    ax = fig.subplots()
-    x = np.arange(len(section.snapshots))
-    if len(x) > 1:
-        ax.stackplot(x, values, labels=order, colors=colours, alpha=0.85)
-    else:
-        bottom = 0.0
-        for label, colour, row in zip(order, colours, values, strict=True):
-            ax.bar(x, row, 0.5, bottom=bottom, color=colour, label=label)
-            bottom += row[0]
-    _version_axis(ax, section.snapshots)
-    ax.set_xlabel("snapshot")
-    ax.set_ylabel("rows")
-    ax.set_ylim(bottom=0)
-    _title(fig, "Provenance mix: rows by label")
-    fig.legend(loc="outside lower center", ncols=len(order))
-    return _svg(fig)
-
-
-@_styled
-def leakage_plot(section: CorpusSection) -> str | None:
-    """Synthetic share, leakage ratios and the budget line over snapshots."""
-    f = section.figures
-    shown = [k for k in ("synthetic_fraction", "unlabeled_synthetic_ratio",
-                         "near_duplicate_synthetic_ratio") if k in f]  # fmt: skip
-    if not shown or not section.snapshots:
-        return None
-    fig = _figure(11.5, 3.4)
-    ax = fig.subplots()
-    x = np.arange(len(section.snapshots))
-    colours = {"synthetic_fraction": PALETTE["synthetic"],
-               "unlabeled_synthetic_ratio": PALETTE["limit"],
-               "near_duplicate_synthetic_ratio": "#6a3d9a"}  # fmt: skip
-    labels = {
-        "synthetic_fraction": "synthetic share (labelled)",
-        "unlabeled_synthetic_ratio": "unlabelled synthetic (exact leakage)",
-        "near_duplicate_synthetic_ratio": "near-duplicates of synthetic (95 % interval)",
-    }
-    for key in shown:
-        ax.plot(x, _nums(f[key]), marker="o", ms=4, lw=2, color=colours[key], label=labels[key])
-    low = f.get("near_duplicate_synthetic_ratio_lower")
-    high = f.get("near_duplicate_synthetic_ratio_upper")
-    if low and high:
-        ax.fill_between(x, _nums(low), _nums(high), color="#6a3d9a", alpha=0.15, lw=0)
-    if "synthetic_budget_ratio" in f:
-        ax.step(x, _nums(f["synthetic_budget_ratio"]), where="mid", color=PALETTE["limit"],
-                lw=1.4, ls="--", label="synthetic budget")  # fmt: skip
-    breached = {a.version for a in section.alerts}
-    ax.set_ylim(bottom=0)
-    for i, snapshot in enumerate(section.snapshots):
-        if snapshot in breached:
-            ax.axvspan(i - 0.4, i + 0.4, color=PALETTE["limit"], alpha=0.07, lw=0)
-    _version_axis(ax, section.snapshots)
-    ax.set_xlabel("snapshot (red shading: a leakage rule breached)")
-    ax.set_ylabel("share of rows")
-    _title(fig, "Synthetic share, leakage and budget")
-    fig.legend(loc="outside lower center", ncols=4)
-    return _svg(fig)
+    return svg(fig)
