@@ -12,7 +12,8 @@ The report holds aggregates only (per-version figures, region coverage, histogra
 rows, so it stays small; ``report.html`` needs no network. Collapse verdicts and alerts come from
 :func:`monitor.checks.evaluate_checks`, the same function the exporter uses.
 Modules: ``report_model`` (data), ``report_data`` / ``report_corpus`` (store -> data),
-``report_style``, ``report_plots``, ``report_corpus_plots`` (matplotlib -> SVG), ``report_html`` and ``report_markdown`` (rendering).
+``report_style`` / ``report_plots`` / ``report_corpus_plots`` (matplotlib -> SVG),
+``report_html`` and ``report_markdown`` (rendering).
 """
 
 from __future__ import annotations
