@@ -16,6 +16,9 @@ import numba as nb
 import numpy as np
 
 _INF = np.inf
+# Columns per prefilter sweep: long enough to vectorise, short enough for the thresholds to tighten
+# often. A multiple of 8 (the flags are tested as uint64 words).
+CHUNK = 128
 
 
 @nb.njit(cache=True, inline="always")
@@ -26,6 +29,65 @@ def exact_squared_distance(a: np.ndarray, b: np.ndarray) -> float:
         diff = a[t] - b[t]
         total += diff * diff
     return total
+
+
+@nb.njit(cache=True, inline="always")
+def _any_flag(flags: np.ndarray, words: np.ndarray, width: int) -> bool:
+    """Whether any of the first ``width`` byte flags is set (``words``: the same bytes, uint64)."""
+    for t in range(width, flags.shape[0]):  # a short last chunk: clear the stale tail
+        flags[t] = 0
+    seen = np.uint64(0)
+    for w in range(words.shape[0]):
+        seen |= words[w]
+    return seen != 0
+
+
+@nb.njit(cache=True, inline="always")
+def _lane_minima(row: np.ndarray, point_norms: np.ndarray, q_norm: float, lanes: np.ndarray) -> int:
+    """Minimum of ``q_norm + point_norms[c] - 2 row[c]`` over the columns c of each lane
+    (c mod CHUNK), in one vectorised sweep. Returns the number of lanes used."""
+    cols = row.shape[0]
+    used = min(lanes.shape[0], cols)
+    lanes[:used] = _INF
+    for c0 in range(0, cols, CHUNK):
+        width = min(CHUNK, cols - c0)
+        chunk = row[c0 : c0 + width]
+        norms = point_norms[c0 : c0 + width]
+        for t in range(width):
+            product = chunk[t]
+            lanes[t] = np.fmin(lanes[t], q_norm + norms[t] - (product + product))
+    return used
+
+
+@nb.njit(cache=True, inline="always")
+def _seed_bound(
+    row: np.ndarray,
+    point_norms: np.ndarray,
+    q_norm: float,
+    n_cand: int,
+    lanes: np.ndarray,
+    smallest: np.ndarray,
+) -> float:
+    """An upper bound on the ``n_cand``-th smallest value of a row (``n_cand`` <= CHUNK).
+
+    The ``n_cand``-th smallest of the lanes' minima has at least ``n_cand`` values (one per lane)
+    at or below it. With 128 lanes the bound is close to the true value, and bounding the first
+    block of a row this way spares the candidate list the long run of insertions it would take
+    to fill and tighten.
+    """
+    used = _lane_minima(row, point_norms, q_norm, lanes)
+    smallest[:n_cand] = _INF
+    worst = smallest[n_cand - 1]
+    for t in range(used):
+        value = lanes[t]
+        if value < worst:
+            pos = n_cand - 1
+            while pos > 0 and smallest[pos - 1] > value:
+                smallest[pos] = smallest[pos - 1]
+                pos -= 1
+            smallest[pos] = value
+            worst = smallest[n_cand - 1]
+    return worst
 
 
 @nb.njit(nogil=True, cache=True)
@@ -41,29 +103,57 @@ def topk_block(
 ) -> None:
     """Merge one product block into each query row's running candidate list (ascending, by index).
 
-    ``best_sq``/``best_index`` (rows x candidates) hold approximate squared distances; ties keep the
-    lower index first, so the result does not depend on the block layout.
+    ``best_sq``/``best_index`` (rows x candidates) hold approximate squared distances, in the
+    products' dtype; ties keep the lower index first, so the result does not depend on the block
+    layout. Each row is read in chunks of ``CHUNK`` columns: a branch-free (vectorised) sweep flags
+    the values below the current worst candidate, and only flagged values are merged one by one (the
+    worst candidate only falls, so an unflagged value cannot enter the list). With ``exclude_self``
+    the block's diagonal products are overwritten with -inf (the caller's scratch buffer), which
+    puts the point itself at +inf.
     """
     rows, cols = products.shape
     n_cand = best_sq.shape[1]
+    if exclude_self:
+        for b in range(rows):
+            c = row_offset + b - col_offset
+            if 0 <= c < cols:
+                products[b, c] = -_INF
+    flags = np.zeros(CHUNK, dtype=np.uint8)
+    words = flags.view(np.uint64)
+    lanes = np.empty(CHUNK, dtype=best_sq.dtype)
+    smallest = np.empty(n_cand, dtype=best_sq.dtype)
+    point_block = point_norms[col_offset : col_offset + cols]
     for b in range(rows):
         q_norm = query_norms[b]
+        row = products[b]
         worst = best_sq[b, n_cand - 1]
-        self_index = row_offset + b
-        for c in range(cols):
-            j = col_offset + c
-            if exclude_self and j == self_index:
+        bound = worst
+        if worst == _INF and n_cand <= CHUNK:  # the row's first block: seed a bound
+            bound = _seed_bound(row, point_block, q_norm, n_cand, lanes, smallest)
+        for c0 in range(0, cols, CHUNK):
+            width = min(CHUNK, cols - c0)
+            chunk = row[c0 : c0 + width]
+            norms = point_block[c0 : c0 + width]
+            bound = min(bound, worst)
+            for t in range(width):  # branch-free: vectorised
+                product = chunk[t]
+                flags[t] = q_norm + norms[t] - (product + product) <= bound
+            if not _any_flag(flags, words, width):
                 continue
-            value = q_norm + point_norms[j] - 2.0 * products[b, c]
-            if value < worst:
-                pos = n_cand - 1
-                while pos > 0 and best_sq[b, pos - 1] > value:
-                    best_sq[b, pos] = best_sq[b, pos - 1]
-                    best_index[b, pos] = best_index[b, pos - 1]
-                    pos -= 1
-                best_sq[b, pos] = value
-                best_index[b, pos] = j
-                worst = best_sq[b, n_cand - 1]
+            for t in range(width):
+                if flags[t] == 0:
+                    continue
+                product = chunk[t]
+                value = q_norm + norms[t] - (product + product)
+                if value < worst:
+                    pos = n_cand - 1
+                    while pos > 0 and best_sq[b, pos - 1] > value:
+                        best_sq[b, pos] = best_sq[b, pos - 1]
+                        best_index[b, pos] = best_index[b, pos - 1]
+                        pos -= 1
+                    best_sq[b, pos] = value
+                    best_index[b, pos] = col_offset + c0 + t
+                    worst = best_sq[b, n_cand - 1]
 
 
 @nb.njit(cache=True, inline="always")
@@ -77,6 +167,27 @@ def _band_counts(values: np.ndarray, radius_sq: float, tol_sq: float) -> tuple[i
         elif value <= radius_sq + tol_sq:
             ties += 1
     return below, ties
+
+
+@nb.njit(cache=True, inline="always")
+def _sort_pairs(values: np.ndarray, index: np.ndarray, count: int) -> None:
+    """Sort the first ``count`` (value, index) pairs in place by value, then index (short lists).
+
+    The order of exactly tied distances then depends on neither the approximate values nor the
+    block layout, so both precisions return the same neighbours.
+    """
+    for t in range(1, count):
+        value = values[t]
+        j = index[t]
+        pos = t
+        while pos > 0 and (
+            values[pos - 1] > value or (values[pos - 1] == value and index[pos - 1] > j)
+        ):
+            values[pos] = values[pos - 1]
+            index[pos] = index[pos - 1]
+            pos -= 1
+        values[pos] = value
+        index[pos] = j
 
 
 @nb.njit(nogil=True, cache=True)
@@ -97,11 +208,12 @@ def refine_topk(
 ) -> None:
     """Turn approximate candidates into exact neighbours, radii and tie counts.
 
-    For each row: recompute the candidates' squared distances exactly, sort them, keep the first
-    ``keep``. The list is provably complete when the largest approximate candidate, minus its
-    error ``guard``, lies beyond the exact radius plus the tie tolerance; otherwise the row is
-    redone by an exact scan over every point. ``out_below`` counts points strictly closer than
-    the radius (the ``keep``-th distance), ``out_ties`` those within the tie tolerance of it.
+    For each row: recompute the candidates' squared distances exactly, sort them (by distance, then
+    index), keep the first ``keep``. The list is provably complete when the largest approximate
+    candidate, minus its error ``guard``, lies beyond the exact radius plus the tie tolerance;
+    otherwise the row is redone by an exact scan over every point. ``out_below`` counts points
+    strictly closer than the radius (the ``keep``-th distance), ``out_ties`` those within the tie
+    tolerance of it.
     """
     rows = cand_sq.shape[0]
     n_cand = cand_sq.shape[1]
@@ -118,8 +230,8 @@ def refine_topk(
             exact[valid] = exact_squared_distance(queries[b], points[j])
             order_index[valid] = j
             valid += 1
-        order = np.argsort(exact[:valid], kind="mergesort")
-        radius_sq = exact[order[keep - 1]]
+        _sort_pairs(exact, order_index, valid)
+        radius_sq = exact[keep - 1]
         complete = (
             valid >= n_points - (1 if exclude_self else 0)
             or cand_sq[b, n_cand - 1] - guard[b] > radius_sq + tie_tolerance_sq
@@ -127,8 +239,8 @@ def refine_topk(
         if complete:
             below, ties = _band_counts(exact[:valid], radius_sq, tie_tolerance_sq)
             for t in range(keep):
-                out_sq[b, t] = exact[order[t]]
-                out_index[b, t] = order_index[order[t]]
+                out_sq[b, t] = exact[t]
+                out_index[b, t] = order_index[t]
         else:
             row = np.empty(n_points)
             for j in range(n_points):
@@ -169,15 +281,21 @@ def cross_block(
     synthetic: np.ndarray,
     real_norms: np.ndarray,
     synthetic_norms: np.ndarray,
+    real_norms_low: np.ndarray,
+    synthetic_norms_low: np.ndarray,
     row_offset: int,
     col_offset: int,
     guard_coefficient: float,
+    real_guard: np.ndarray,
+    synthetic_guard: np.ndarray,
+    slack: float,
     real_radius_sq: np.ndarray,
     real_weight: np.ndarray,
     real_clipped_sq: np.ndarray,
     synthetic_radius_sq: np.ndarray,
     synthetic_weight: np.ndarray,
     tol_sq: float,
+    col_threshold: np.ndarray,
     syn_ball: np.ndarray,
     syn_miss: np.ndarray,
     syn_clipped: np.ndarray,
@@ -195,11 +313,31 @@ def cross_block(
     its nearest real row. Per real row (``row_stats[i]``): weighted count of synthetic points in its
     ball (coverage, clipped coverage), sum of log(1 - weight) over them (coverage), the same over
     synthetic balls holding it (recall); and its nearest synthetic column.
+
+    Nearest neighbours are exact: a pair's exact distance is computed when its approximate one,
+    less its error bound, beats the current nearest; the nearest distances kept are exact ones.
+
+    Fast-path rejection: almost every pair lies outside both balls and improves neither nearest
+    neighbour. A pair can matter only if its approximate squared distance is at most its row's
+    threshold (the larger of its real radius and clipped radius, or its nearest so far, plus
+    ``real_guard[i]``: the largest guard of the row) or its column's (``col_threshold[j]``, kept
+    by this kernel: the larger of its synthetic radius and its nearest so far, plus
+    ``synthetic_guard[j]``), each plus ``slack``: the rounding of this test in the products'
+    dtype (it must exceed twice that rounding). A row's first block is bounded, before its nearest
+    is known, by its smallest approximate value in that dtype (a vectorised sweep) plus twice the
+    row's guard. Each row is swept in chunks of ``CHUNK`` columns with that test alone
+    (branch-free, vectorised, in the products' dtype); only the flagged pairs are processed one by
+    one, in float64, with the exact distance where the guard band requires it.
     """
     rows, cols = products.shape
+    dtype = products.dtype.type
+    flags = np.zeros(CHUNK, dtype=np.uint8)
+    words = flags.view(np.uint64)
+    lanes = np.empty(CHUNK, dtype=col_threshold.dtype)
     for b in range(rows):
         i = row_offset + b
         x_norm = real_norms[i]
+        x_norm_low = real_norms_low[i]
         r_sq = real_radius_sq[i]
         r_w = real_weight[i]
         clip_sq = real_clipped_sq[i]
@@ -208,54 +346,70 @@ def cross_block(
         recall_miss = row_stats[i, 2]
         best_sq = row_nearest_sq[i]
         best_j = row_nearest_index[i]
-        for c in range(cols):
-            j = col_offset + c
-            scale = x_norm + synthetic_norms[j]
-            approx = scale - 2.0 * products[b, c]
-            if approx < syn_nearest_sq[j]:
-                syn_nearest_sq[j] = approx
-                syn_nearest_index[j] = i
-            if approx < best_sq:
-                best_sq = approx
-                best_j = j
-            guard = guard_coefficient * scale + tol_sq
-            s_sq = synthetic_radius_sq[j]
-            if approx > r_sq + guard and approx > s_sq + guard:
-                continue  # outside both balls for certain: the common case
-            exact = -1.0
-            if (
-                abs(approx - r_sq) <= guard
-                or abs(approx - s_sq) <= guard
-                or abs(approx - clip_sq) <= guard
-            ):
-                exact = exact_squared_distance(real[i], synthetic[j])
-            w = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
-            if w > 0.0:
-                miss = np.log1p(-w)  # -inf when w == 1: certainly inside
-                syn_ball[j] += w
-                syn_miss[j] += miss
-                ball_sum += w
-                ball_miss += miss
-            value = approx if exact < 0.0 else exact
-            if value <= clip_sq:
-                syn_clipped[j] += 1.0
-            ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
-            if ws > 0.0:
-                recall_miss += np.log1p(-ws)
+        row = products[b]
+        norm_block = synthetic_norms_low[col_offset : col_offset + cols]
+        reach = max(r_sq, clip_sq) + real_guard[i]
+        seed = _INF
+        if best_sq == _INF:  # the row's first block: bound its nearest by the lanes' minimum
+            used = _lane_minima(row, norm_block, x_norm_low, lanes)
+            for t in range(used):
+                seed = min(seed, lanes[t])
+            seed += 2.0 * real_guard[i]
+        row_threshold = dtype(max(reach, min(best_sq + real_guard[i], seed)) + slack)
+        for c0 in range(0, cols, CHUNK):
+            width = min(CHUNK, cols - c0)
+            chunk = row[c0 : c0 + width]
+            norms = norm_block[c0 : c0 + width]
+            thresholds = col_threshold[col_offset + c0 : col_offset + c0 + width]
+            for t in range(width):  # branch-free: vectorised
+                product = chunk[t]
+                low = x_norm_low + norms[t] - (product + product)
+                flags[t] = (low <= row_threshold) | (low <= thresholds[t])
+            if not _any_flag(flags, words, width):
+                continue
+            for t in range(width):
+                if flags[t] == 0:
+                    continue
+                j = col_offset + c0 + t
+                scale = x_norm + synthetic_norms[j]
+                approx = scale - 2.0 * chunk[t]
+                error = guard_coefficient * scale
+                s_sq = synthetic_radius_sq[j]
+                exact = -1.0
+                if approx - error < syn_nearest_sq[j] or approx - error < best_sq:
+                    exact = exact_squared_distance(real[i], synthetic[j])
+                    if exact < syn_nearest_sq[j]:  # rows come in order: ties keep the first
+                        syn_nearest_sq[j] = exact
+                        syn_nearest_index[j] = i
+                        col_threshold[j] = max(s_sq, exact) + synthetic_guard[j] + slack
+                    if exact < best_sq:
+                        best_sq = exact
+                        best_j = j
+                guard = error + tol_sq
+                if approx > r_sq + guard and approx > s_sq + guard:
+                    continue  # outside both balls for certain
+                if exact < 0.0 and (
+                    abs(approx - r_sq) <= guard
+                    or abs(approx - s_sq) <= guard
+                    or abs(approx - clip_sq) <= guard
+                ):
+                    exact = exact_squared_distance(real[i], synthetic[j])
+                w = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
+                if w > 0.0:
+                    miss = np.log1p(-w)  # -inf when w == 1: certainly inside
+                    syn_ball[j] += w
+                    syn_miss[j] += miss
+                    ball_sum += w
+                    ball_miss += miss
+                value = approx if exact < 0.0 else exact
+                if value <= clip_sq:
+                    syn_clipped[j] += 1.0
+                ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
+                if ws > 0.0:
+                    recall_miss += np.log1p(-ws)
+            row_threshold = dtype(max(reach, min(best_sq + real_guard[i], seed)) + slack)
         row_stats[i, 0] = ball_sum
         row_stats[i, 1] = ball_miss
         row_stats[i, 2] = recall_miss
         row_nearest_sq[i] = best_sq
         row_nearest_index[i] = best_j
-
-
-@nb.njit(parallel=True, cache=True)
-def exact_pair_distances(
-    left: np.ndarray, right: np.ndarray, left_index: np.ndarray, right_index: np.ndarray
-) -> np.ndarray:
-    """Exact Euclidean distances of the given row pairs."""
-    n = left_index.shape[0]
-    out = np.empty(n)
-    for p in nb.prange(n):
-        out[p] = np.sqrt(exact_squared_distance(left[left_index[p]], right[right_index[p]]))
-    return out

@@ -43,6 +43,11 @@ Precision = Literal["float32", "float64"]
 __all__ = ["CrossCounts", "KnnEngine", "Neighbours", "Radii"]
 
 _CANDIDATE_MARGIN = 8
+# Largest product block (rows x columns) one thread computes and post-processes at a time: small
+# enough to stay in cache between the BLAS product and the kernel that reads it (256 x 2048
+# float32 = 2 MiB per thread), large enough that each BLAS call stays efficient.
+_ROW_BLOCK = 256
+_COL_BLOCK = 2048
 _EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
 
 
@@ -226,11 +231,17 @@ class KnnEngine:
 
     def _row_blocks(self, rows: int, cols: int) -> tuple[list[tuple[int, int]], int]:
         itemsize = np.dtype(self._dtype()).itemsize
-        col_block = min(cols, 8192)
+        col_block = min(cols, _COL_BLOCK)
         per_worker = self.memory_budget_bytes // self._workers()
-        row_block = int(min(512, max(16, per_worker // (itemsize * col_block))))
+        row_block = int(min(_ROW_BLOCK, max(16, per_worker // (itemsize * col_block))))
         blocks = [(r0, min(rows, r0 + row_block)) for r0 in range(0, rows, row_block)]
         return blocks, col_block
+
+    @staticmethod
+    def _product(left: np.ndarray, right: np.ndarray, buffer: np.ndarray) -> np.ndarray:
+        """``left @ right.T`` into the front of a thread's reused scratch buffer (C-contiguous)."""
+        out = buffer[: left.shape[0] * right.shape[0]].reshape(left.shape[0], right.shape[0])
+        return np.matmul(left, right.T, out=out)
 
     def _run(self, task, items: list) -> list:
         workers = self._workers()
@@ -248,9 +259,9 @@ class KnnEngine:
         n_p = points.shape[0]
         n_cand = min(keep + _CANDIDATE_MARGIN, n_p - (1 if exclude_self else 0))
         q_low = queries.astype(dtype, copy=False)
-        p_low = points.astype(dtype, copy=False)
+        p_low = q_low if points is queries else points.astype(dtype, copy=False)
         q_norms = np.einsum("ij,ij->i", q_low, q_low)
-        p_norms = np.einsum("ij,ij->i", p_low, p_low)
+        p_norms = q_norms if points is queries else np.einsum("ij,ij->i", p_low, p_low)
         guard_coefficient = 4.0 * (dim + 4) * _EPS[self.precision]
         p_max = float(p_norms.max())
         out_sq = np.empty((n_q, keep))
@@ -263,9 +274,10 @@ class KnnEngine:
             r0, r1 = block
             best_sq = np.full((r1 - r0, n_cand), np.inf, dtype=dtype)
             best_index = np.full((r1 - r0, n_cand), -1, dtype=np.int64)
+            buffer = np.empty((r1 - r0) * col_block, dtype=dtype)
             for c0 in range(0, n_p, col_block):
                 c1 = min(n_p, c0 + col_block)
-                products = q_low[r0:r1] @ p_low[c0:c1].T
+                products = self._product(q_low[r0:r1], p_low[c0:c1], buffer)
                 _kernels.topk_block(
                     products, q_norms[r0:r1], p_norms, r0, c0, exclude_self, best_sq, best_index
                 )
@@ -305,9 +317,17 @@ class KnnEngine:
         m = synthetic.shape[0]
         x_low = real.astype(dtype, copy=False)
         y_low = synthetic.astype(dtype, copy=False)
-        x_norms = np.einsum("ij,ij->i", x_low, x_low).astype(np.float64)
-        y_norms = np.einsum("ij,ij->i", y_low, y_low).astype(np.float64)
+        x_norms_low = np.einsum("ij,ij->i", x_low, x_low)
+        y_norms_low = np.einsum("ij,ij->i", y_low, y_low)
+        x_norms = x_norms_low.astype(np.float64)
+        y_norms = y_norms_low.astype(np.float64)
         guard_coefficient = 4.0 * (dim + 4) * _EPS[self.precision]
+        # Fast-path thresholds of cross_block: the largest guard a row or a column can have, and
+        # ``slack``, which covers the rounding of the test in the products' dtype.
+        x_max, y_max = float(x_norms.max()), float(y_norms.max())
+        real_guard = guard_coefficient * (x_norms + y_max) + tol
+        synthetic_guard = guard_coefficient * (x_max + y_norms) + tol
+        slack = 16.0 * _EPS[self.precision] * (x_max + y_max)
         row_stats = np.zeros((n, 3))
         row_nearest_sq = np.full(n, np.inf)
         row_nearest_index = np.full(n, -1, dtype=np.int64)
@@ -319,14 +339,17 @@ class KnnEngine:
             ball, top, clipped = np.zeros(m), np.zeros(m), np.zeros(m)
             nearest_sq = np.full(m, np.inf)
             nearest_index = np.full(m, -1, dtype=np.int64)
+            col_threshold = np.full(m, np.inf, dtype=dtype)  # kept by cross_block
+            buffer = np.empty(max(r1 - r0 for r0, r1 in shard) * col_block, dtype=dtype)
             for r0, r1 in shard:
                 for c0 in range(0, m, col_block):
                     c1 = min(m, c0 + col_block)
-                    products = x_low[r0:r1] @ y_low[c0:c1].T
+                    products = self._product(x_low[r0:r1], y_low[c0:c1], buffer)
                     _kernels.cross_block(
-                        products, real, synthetic, x_norms, y_norms, r0, c0,
-                        guard_coefficient, real_radius_sq, real_weight, real_clipped_sq,
-                        synthetic_radius_sq, synthetic_weight, tol,
+                        products, real, synthetic, x_norms, y_norms, x_norms_low, y_norms_low,
+                        r0, c0, guard_coefficient, real_guard, synthetic_guard, slack,
+                        real_radius_sq, real_weight, real_clipped_sq,
+                        synthetic_radius_sq, synthetic_weight, tol, col_threshold,
                         ball, top, clipped, nearest_sq, nearest_index,
                         row_stats, row_nearest_sq, row_nearest_index,
                     )  # fmt: skip
@@ -336,15 +359,16 @@ class KnnEngine:
         syn_ball = np.sum([p[0] for p in parts], axis=0)
         syn_miss = np.sum([p[1] for p in parts], axis=0)
         syn_clipped = np.sum([p[2] for p in parts], axis=0)
+        # Each worker's nearest real point of each synthetic one (exact): the closest, then the
+        # lowest index, as a single scan would find it.
         nearest_sq = np.stack([p[3] for p in parts])
-        winner = np.argmin(nearest_sq, axis=0)
-        syn_nearest_index = np.stack([p[4] for p in parts])[winner, np.arange(m)]
-        row_nearest = _kernels.exact_pair_distances(
-            real, synthetic, np.arange(n), row_nearest_index
-        )
-        syn_nearest = _kernels.exact_pair_distances(
-            synthetic, real, np.arange(m), syn_nearest_index
-        )
+        nearest_index = np.stack([p[4] for p in parts])
+        syn_nearest_sq = nearest_sq.min(axis=0)
+        syn_nearest_index = np.where(
+            nearest_sq == syn_nearest_sq, nearest_index, np.iinfo(np.int64).max
+        ).min(axis=0)
+        row_nearest = np.sqrt(row_nearest_sq)
+        syn_nearest = np.sqrt(syn_nearest_sq)
         return CrossCounts(
             synthetic_in_real_balls=syn_ball,
             synthetic_in_any_ball=membership_probability(syn_miss),
