@@ -440,6 +440,11 @@ def _normalize_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
     """Register the text-normalisation UDF :data:`UDF_NAME` (idempotent per database)."""
+    exists = connection.execute(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [UDF_NAME]
+    ).fetchall()[0][0]
+    if exists:
+        return
     try:
         connection.create_function(
             UDF_NAME,
@@ -449,8 +454,8 @@ def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
             type="arrow",
             side_effects=False,
         )
-    except duckdb.NotImplementedException as error:
-        if "already created" not in str(error):
+    except (duckdb.NotImplementedException, duckdb.CatalogException) as error:
+        if "already" not in str(error):  # registered meanwhile by another cursor
             raise
 
 
