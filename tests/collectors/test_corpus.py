@@ -228,3 +228,10 @@ def test_bad_inputs_are_named(tmp_path, world) -> None:
         snapshot_files(tmp_path / "empty-nothing-here")
     with pytest.raises(ValueError, match="labels"):
         CorpusSettings(content_columns=("text",), provenance_column="p", labels={"x": "robot"})  # type: ignore[dict-item]
+
+
+def test_every_gauge_has_a_catalog_entry() -> None:
+    from collectors.catalog import CORPUS_BY_NAME
+
+    assert set(GAUGE_FIELDS) == set(CORPUS_BY_NAME)
+    assert all(spec.paper for spec in CORPUS_BY_NAME.values())
