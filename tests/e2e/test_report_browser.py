@@ -34,7 +34,7 @@ COLLAPSE_RED = (0xC6, 0x28, 0x28)
 
 
 def _apt_install() -> str:
-    command = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    command = ["apt-get", "install", "-y", "chromium"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         subprocess.run(["apt-get", "update"], capture_output=True, timeout=600)
