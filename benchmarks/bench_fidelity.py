@@ -11,11 +11,12 @@ Benchmarks (see benchmarks/README.md for what each one measures and why):
 - ``reference``: ``collectors.fidelity.prdc`` vs the reference ``prdc`` 0.2 package at
   N = M = 10,000, d = 64: time (median of 3, runs alternated, in this process), peak memory above
   baseline (one more run of each in a fresh subprocess); the four values must agree.
-- ``tabular``: the same at N = M = 20,000, d = 8, where the auto backend picks the KD-tree; the
-  BLAS backend is timed too.
+- ``tabular``: the same at N = M = 20,000, d = 8 (the auto backend: BLAS, as d > tree_max_dim
+  = 4); the other backend (KD-tree) is timed too, and the two backends' values compared.
 - ``large``: ours alone at N = M = 100,000, d = 64, in a subprocess: time and peak RSS.
-- ``floor``: the bare float32 BLAS products (X X^T, Y Y^T, X Y^T, blocked, BLAS on every core)
-  that any exact method must compute, against our total time.
+- ``floor``: the bare float32 BLAS products (X X^T, Y Y^T, X Y^T, blocked, every core, the
+  faster of two threading schemes) that any exact method of this kind computes, against our total
+  time (interleaved with it at 10k).
 - ``faiss``: exact k-NN self-search only: ``faiss.IndexFlatL2`` (k + 1 = 6) vs
   ``KnnEngine().radii(points, 5)``, with the agreement of the two answers.
 
@@ -54,9 +55,6 @@ BENCHMARKS = ("reference", "tabular", "large", "floor", "faiss")
 FOUR = ("precision", "recall", "density", "coverage")
 K = 5
 SEED = 20_251_123
-# Tile of the floor's blocked products: the engine's own block shape (rows x columns).
-FLOOR_ROW_BLOCK = 512
-FLOOR_COL_BLOCK = 8192
 MiB = 2**20
 GiB = 2**30
 
@@ -218,38 +216,42 @@ def run_worker(job: str, n: int, d: int) -> dict[str, Any]:
 class Timing:
     median: float
     samples: list[float]
-    result: Any
+    result: Any  # of the last call
+    results: list[Any]  # of every call
 
 
 def time_alternating(calls: dict[str, tuple[Callable[[], Any], int]]) -> dict[str, Timing]:
     """Time each call ``repeats`` times, interleaving the calls round by round so that slow phases
     of a noisy machine hit all of them alike. Returns the median of each."""
     samples: dict[str, list[float]] = {name: [] for name in calls}
-    results: dict[str, Any] = {}
+    results: dict[str, list[Any]] = {name: [] for name in calls}
     for round_index in range(max(repeats for _, repeats in calls.values())):
         for name, (call, repeats) in calls.items():
             if round_index >= repeats:
                 continue
             gc.collect()
             start = time.perf_counter()
-            results[name] = call()
+            results[name].append(call())
             samples[name].append(time.perf_counter() - start)
     return {
-        name: Timing(statistics.median(samples[name]), samples[name], results[name])
+        name: Timing(
+            statistics.median(samples[name]), samples[name], results[name][-1], results[name]
+        )
         for name in calls
     }
 
 
 def calls_on_data(n: int, d: int, **repeats: int) -> dict[str, tuple[Callable[[], Any], int]]:
     """Calls for :func:`time_alternating` on fresh data: ``ours`` (default engine), ``ours_blas``
-    (BLAS backend) and ``reference``, each with its number of repeats."""
+    and ``ours_tree`` (that backend forced) and ``reference``, each with its number of repeats."""
     from collectors.knn import KnnEngine
 
     real, synthetic = make_data(n, d)
-    blas = KnnEngine(backend="blas")
+    blas, tree = KnnEngine(backend="blas"), KnnEngine(backend="tree")
     available: dict[str, Callable[[], Any]] = {
         "ours": lambda: ours_prdc(real, synthetic),
         "ours_blas": lambda: ours_prdc(real, synthetic, blas),
+        "ours_tree": lambda: ours_prdc(real, synthetic, tree),
         "reference": lambda: reference_prdc(real, synthetic),
     }
     return {name: (available[name], count) for name, count in repeats.items()}
@@ -371,25 +373,29 @@ def bench_reference(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def bench_tabular(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
-    """Ours (auto backend, and forced BLAS) vs the reference at 20k x 8."""
+    """Ours (auto backend, and the other backend for comparison) vs the reference at 20k x 8."""
     from collectors.knn import KnnEngine
 
     n, d = sizes.tabular_n, sizes.tabular_d
     auto_backend = KnnEngine().resolve_backend(d)
+    other_backend = "tree" if auto_backend == "blas" else "blas"
     timing = time_alternating(
         calls_on_data(
             n,
             d,
             ours=sizes.repeats,
-            ours_blas=sizes.repeats,
+            **{f"ours_{other_backend}": sizes.repeats},
             reference=sizes.tabular_reference_repeats,
         )
     )
-    ours_t, blas_t, reference_t = timing["ours"], timing["ours_blas"], timing["reference"]
+    ours_t, other_t = timing["ours"], timing[f"ours_{other_backend}"]
+    reference_t = timing["reference"]
     ratio = reference_t.median / ours_t.median
-    blas_ratio = reference_t.median / blas_t.median
+    other_ratio = reference_t.median / other_t.median
     values = compare_values(ours_t.result, reference_t.result)
-    blas_values = compare_values(blas_t.result, reference_t.result)
+    other_values = compare_values(other_t.result, reference_t.result)
+    clipped_auto = ours_t.result["clipped_density"]
+    clipped_other = other_t.result["clipped_density"]
     label = f"2. vs prdc 0.2, {size_label(n, d)}"
     reference_runs = f"reference median of {sizes.tabular_reference_repeats}"
     rows = [
@@ -404,42 +410,45 @@ def bench_tabular(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
         ),
         row(
             label,
-            f"time, backend='blas' (for comparison), median of {sizes.repeats}",
-            fmt_seconds(blas_t.median),
+            f"time, backend='{other_backend}' (for comparison), median of {sizes.repeats}",
+            fmt_seconds(other_t.median),
             fmt_seconds(reference_t.median),
-            fmt_ratio(blas_ratio) + " faster",
+            fmt_ratio(other_ratio) + " faster",
         ),
         row(label, f"P, R, D, C equal ({auto_backend})", values["summary"], met=values["equal"]),
-        row(label, "P, R, D, C equal (blas)", blas_values["summary"], met=blas_values["equal"]),
+        row(
+            label,
+            f"P, R, D, C equal ({other_backend})",
+            other_values["summary"],
+            met=other_values["equal"],
+        ),
+        row(
+            label,
+            f"clipped density, {auto_backend} vs {other_backend} backend",
+            f"{clipped_auto:.6g} vs {clipped_other:.6g}",
+            target="equal",
+            met=clipped_auto == clipped_other,
+        ),
     ]
-    clipped_auto = ours_t.result["clipped_density"]
-    clipped_blas = blas_t.result["clipped_density"]
-    if clipped_auto != clipped_blas:
-        rows.append(
-            row(
-                label,
-                f"clipped density, {auto_backend} vs blas backend (should be equal)",
-                f"{clipped_auto:.6g} vs {clipped_blas:.6g}",
-                met=False,
-            )
-        )
     return {
         "n": n,
         "d": d,
         "auto_backend": auto_backend,
+        "other_backend": other_backend,
         "ours_seconds": ours_t.samples,
-        "ours_blas_seconds": blas_t.samples,
+        "ours_other_seconds": other_t.samples,
         "reference_seconds": reference_t.samples,
         "ours_median_s": ours_t.median,
-        "ours_blas_median_s": blas_t.median,
+        "ours_other_median_s": other_t.median,
         "reference_median_s": reference_t.median,
         "time_ratio": ratio,
-        "time_ratio_blas": blas_ratio,
+        "time_ratio_other": other_ratio,
         "ours_values": ours_t.result,
-        "ours_blas_values": blas_t.result,
+        "ours_other_values": other_t.result,
         "reference_values": reference_t.result,
         "values": values,
-        "blas_values": blas_values,
+        "other_values": other_values,
+        "clipped_density_equal": clipped_auto == clipped_other,
         "rows": rows,
     }
 
@@ -471,32 +480,68 @@ def bench_large(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
     return {"n": n, "d": d, "report": report, "rows": rows}
 
 
+@dataclass(frozen=True)
+class FloorScheme:
+    """One way of computing the bare products: tile shape, and who runs the threads."""
+
+    name: str
+    row_block: int
+    col_block: int
+    thread_per_core: bool  # one Python thread per core, single-threaded BLAS in each (the
+    # engine's scheme); otherwise one caller and BLAS's own threads on every core
+
+
+def floor_schemes() -> tuple[FloorScheme, ...]:
+    from collectors.knn import _COL_BLOCK, _ROW_BLOCK
+
+    return (
+        FloorScheme("BLAS threads, 512 x 8192 tiles", 512, 8192, False),
+        FloorScheme(
+            f"a thread per core, {_ROW_BLOCK} x {_COL_BLOCK} tiles", _ROW_BLOCK, _COL_BLOCK, True
+        ),
+    )
+
+
 def blas_products(
-    x: np.ndarray, y: np.ndarray, fraction: float = 1.0
+    x: np.ndarray, y: np.ndarray, scheme: FloorScheme, fraction: float = 1.0
 ) -> tuple[float, float, int, int]:
-    """Time X X^T, Y Y^T and X Y^T in float32, tile by tile into one reused buffer, BLAS on every
-    core. With ``fraction`` < 1 only every (1/fraction)-th row block is computed and the time is
-    scaled up by (row blocks / row blocks timed). Returns (seconds, measured seconds, row blocks
-    timed, row blocks in all)."""
+    """Time X X^T, Y Y^T and X Y^T in float32, tile by tile into reused buffers, on every core.
+    With ``fraction`` < 1 only every (1/fraction)-th row block is computed and the time is scaled
+    up by (row blocks / row blocks timed). Returns (seconds, measured seconds, row blocks timed,
+    row blocks in all)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from threadpoolctl import threadpool_limits
 
     stride = max(1, round(1 / fraction))
-    buffer = np.empty((FLOOR_ROW_BLOCK, FLOOR_COL_BLOCK), dtype=np.float32)
-    timed_blocks = total_blocks = 0
-    with threadpool_limits(limits=cores(), user_api="blas"):
+    tasks = []
+    total_blocks = 0
+    for left, right in ((x, x), (y, y), (x, y)):
+        starts = range(0, left.shape[0], scheme.row_block)
+        total_blocks += len(starts)
+        tasks += [(left[r0 : r0 + scheme.row_block], right) for r0 in starts[::stride]]
+
+    def run(shard: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        buffer = np.empty(scheme.row_block * scheme.col_block, dtype=np.float32)
+        for block, right in shard:
+            for c0 in range(0, right.shape[0], scheme.col_block):
+                columns = right[c0 : c0 + scheme.col_block]
+                out = buffer[: block.shape[0] * columns.shape[0]]
+                np.matmul(block, columns.T, out=out.reshape(block.shape[0], columns.shape[0]))
+
+    workers = cores() if scheme.thread_per_core else 1
+    shards = [tasks[w::workers] for w in range(workers)]
+    with (
+        threadpool_limits(limits=1 if scheme.thread_per_core else cores(), user_api="blas"),
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
         start = time.perf_counter()
-        for left, right in ((x, x), (y, y), (x, y)):
-            starts = range(0, left.shape[0], FLOOR_ROW_BLOCK)
-            total_blocks += len(starts)
-            for r0 in starts[::stride]:
-                timed_blocks += 1
-                block = left[r0 : r0 + FLOOR_ROW_BLOCK]
-                for c0 in range(0, right.shape[0], FLOOR_COL_BLOCK):
-                    columns = right[c0 : c0 + FLOOR_COL_BLOCK]
-                    out = buffer[: block.shape[0], : columns.shape[0]]
-                    np.matmul(block, columns.T, out=out)
+        if workers == 1:
+            run(shards[0])
+        else:
+            list(pool.map(run, shards))
         measured = time.perf_counter() - start
-    return measured * total_blocks / timed_blocks, measured, timed_blocks, total_blocks
+    return measured * total_blocks / len(tasks), measured, len(tasks), total_blocks
 
 
 def _stored_result(path: Path, name: str) -> dict[str, Any] | None:
@@ -507,12 +552,21 @@ def _stored_result(path: Path, name: str) -> dict[str, Any] | None:
 
 
 def bench_floor(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
-    """The bare float32 BLAS products against our total time, at 10k and 100k x 64."""
+    """The bare float32 BLAS products against our total time, at 10k and 100k x 64.
+
+    The floor is the faster of two schemes (BLAS's own threads on large tiles, or the engine's
+    thread per core on its tile shape), each a median. At 10k ours is timed again here, round by
+    round with the floor; at 100k ours is benchmark 3's single run.
+    """
+    from collectors.knn import KnnEngine
+
     d = sizes.reference_d
+    schemes = floor_schemes()
     entries: dict[str, Any] = {}
     rows = []
-    warm = np.ones((2 * FLOOR_ROW_BLOCK, d), dtype=np.float32)
-    blas_products(warm, warm)  # start the BLAS thread pool before timing
+    warm = np.ones((2 * schemes[0].row_block, d), dtype=np.float32)
+    for scheme in schemes:
+        blas_products(warm, warm, scheme)  # start the thread pools before timing
     for which, n, fraction in (
         ("reference", sizes.reference_n, 1.0),
         ("large", sizes.large_n, sizes.floor_fraction),
@@ -521,18 +575,50 @@ def bench_floor(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
         centre = real.mean(axis=0)
         x = np.ascontiguousarray(real - centre, dtype=np.float32)
         y = np.ascontiguousarray(synthetic - centre, dtype=np.float32)
-        runs = [blas_products(x, y, fraction) for _ in range(sizes.repeats)]
-        floor = statistics.median(run[0] for run in runs)
-        timed_blocks, total_blocks = runs[0][2], runs[0][3]
+        calls: dict[str, tuple[Callable[[], Any], int]] = {
+            scheme.name: (
+                lambda scheme=scheme, x=x, y=y, fraction=fraction: blas_products(
+                    x, y, scheme, fraction
+                ),
+                sizes.repeats,
+            )
+            for scheme in schemes
+        }
         ours_source = "this run"
-        ours = context.get(f"{which}_ours_seconds")
-        if ours is None and which == "reference":
-            ours = time_alternating(calls_on_data(n, d, ours=sizes.repeats))["ours"].median
-        if ours is None:
-            stored = _stored_result(context["results_path"], "large")
-            if stored is not None and stored.get("n") == n:
-                ours = stored["report"]["seconds"]
-                ours_source = f"stored 'large' result of {stored.get('date', '?')}"
+        if which == "reference":
+            engine = KnnEngine()
+            calls["ours"] = (
+                lambda real=real, synthetic=synthetic, engine=engine: ours_prdc(
+                    real, synthetic, engine
+                ),
+                sizes.repeats,
+            )
+        timing = time_alternating(calls)
+        by_scheme = {
+            scheme.name: {
+                "floor_seconds": [s[0] for s in timing[scheme.name].results],
+                "measured_seconds": [s[1] for s in timing[scheme.name].results],
+                "floor_median_s": statistics.median(s[0] for s in timing[scheme.name].results),
+                "tile": [scheme.row_block, scheme.col_block],
+                "thread_per_core": scheme.thread_per_core,
+            }
+            for scheme in schemes
+        }
+        best = min(by_scheme, key=lambda name: by_scheme[name]["floor_median_s"])
+        floor = by_scheme[best]["floor_median_s"]
+        timed_blocks, total_blocks = timing[best].result[2], timing[best].result[3]
+        if which == "reference":
+            ours: float | None = timing["ours"].median
+            ours_samples: list[float] | None = timing["ours"].samples
+            ours_source = f"this benchmark, interleaved with the floor, median of {sizes.repeats}"
+        else:
+            ours, ours_samples = context.get("large_ours_seconds"), None
+            ours_source = "benchmark 3 of this run (1 run)"
+            if ours is None:
+                stored = _stored_result(context["results_path"], "large")
+                if stored is not None and stored.get("n") == n:
+                    ours = stored["report"]["seconds"]
+                    ours_source = f"stored 'large' result of {stored.get('date', '?')}"
         ratio = None if ours is None else ours / floor
         extrapolated = fraction < 1.0
         how = (
@@ -541,16 +627,20 @@ def bench_floor(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
             if extrapolated
             else f"median of {sizes.repeats}"
         )
+        others = "; ".join(
+            f"{name}: {fmt_seconds(entry['floor_median_s'])}" for name, entry in by_scheme.items()
+        )
         entries[which] = {
             "n": n,
             "d": d,
-            "floor_seconds": [run[0] for run in runs],
-            "measured_seconds": [run[1] for run in runs],
+            "schemes": by_scheme,
+            "floor_scheme": best,
             "floor_median_s": floor,
             "row_blocks_timed": timed_blocks,
             "row_blocks_total": total_blocks,
             "extrapolated": extrapolated,
             "ours_seconds": ours,
+            "ours_samples": ours_samples,
             "ours_source": ours_source,
             "ratio": ratio,
         }
@@ -558,8 +648,8 @@ def bench_floor(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
         rows.append(
             row(
                 f"4. BLAS floor, {size_label(n, d)}",
-                f"float32 X X^T + Y Y^T + X Y^T, {cores()} BLAS threads, {how}"
-                + ("" if ours_source == "this run" else f"; ours: {ours_source}"),
+                f"float32 X X^T + Y Y^T + X Y^T on {cores()} cores, the faster scheme ({others}), "
+                f"{how}; ours: {ours_source}",
                 fmt_seconds(ours),
                 fmt_seconds(floor),
                 fmt_ratio(ratio) + " of floor" if ratio is not None else "n/a",
@@ -567,9 +657,9 @@ def bench_floor(sizes: Sizes, context: dict[str, Any]) -> dict[str, Any]:
                 (ratio is not None and ratio <= 1.5) if is_reference else None,
             )
         )
-        del real, synthetic, x, y
+        del real, synthetic, x, y, calls, timing
         gc.collect()
-    return {"tile": [FLOOR_ROW_BLOCK, FLOOR_COL_BLOCK], **entries, "rows": rows}
+    return {**entries, "rows": rows}
 
 
 def _neighbour_agreement(

@@ -23,12 +23,27 @@ CHUNK = 128
 
 @nb.njit(cache=True, inline="always")
 def exact_squared_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Squared Euclidean distance computed directly (no cancellation) in float64."""
-    total = 0.0
-    for t in range(a.shape[0]):
-        diff = a[t] - b[t]
-        total += diff * diff
-    return total
+    """Squared Euclidean distance computed directly (no cancellation) in float64.
+
+    Four interleaved partial sums, always added in the same order: the result is deterministic
+    (the same for every caller and precision), and the four chains run in parallel.
+    """
+    d = a.shape[0]
+    s0 = s1 = s2 = s3 = 0.0
+    full = d - d % 4
+    for t in range(0, full, 4):
+        e0 = a[t] - b[t]
+        e1 = a[t + 1] - b[t + 1]
+        e2 = a[t + 2] - b[t + 2]
+        e3 = a[t + 3] - b[t + 3]
+        s0 += e0 * e0
+        s1 += e1 * e1
+        s2 += e2 * e2
+        s3 += e3 * e3
+    for t in range(full, d):
+        e0 = a[t] - b[t]
+        s0 += e0 * e0
+    return (s0 + s1) + (s2 + s3)
 
 
 @nb.njit(cache=True, inline="always")
@@ -140,20 +155,23 @@ def topk_block(
                 flags[t] = q_norm + norms[t] - (product + product) <= bound
             if not _any_flag(flags, words, width):
                 continue
-            for t in range(width):
-                if flags[t] == 0:
+            for w in range(words.shape[0]):  # set flags only (the tail is clear)
+                if words[w] == 0:
                     continue
-                product = chunk[t]
-                value = q_norm + norms[t] - (product + product)
-                if value < worst:
-                    pos = n_cand - 1
-                    while pos > 0 and best_sq[b, pos - 1] > value:
-                        best_sq[b, pos] = best_sq[b, pos - 1]
-                        best_index[b, pos] = best_index[b, pos - 1]
-                        pos -= 1
-                    best_sq[b, pos] = value
-                    best_index[b, pos] = col_offset + c0 + t
-                    worst = best_sq[b, n_cand - 1]
+                for t in range(8 * w, 8 * w + 8):
+                    if flags[t] == 0:
+                        continue
+                    product = chunk[t]
+                    value = q_norm + norms[t] - (product + product)
+                    if value < worst:
+                        pos = n_cand - 1
+                        while pos > 0 and best_sq[b, pos - 1] > value:
+                            best_sq[b, pos] = best_sq[b, pos - 1]
+                            best_index[b, pos] = best_index[b, pos - 1]
+                            pos -= 1
+                        best_sq[b, pos] = value
+                        best_index[b, pos] = col_offset + c0 + t
+                        worst = best_sq[b, n_cand - 1]
 
 
 @nb.njit(cache=True, inline="always")
@@ -218,10 +236,10 @@ def refine_topk(
     rows = cand_sq.shape[0]
     n_cand = cand_sq.shape[1]
     n_points = points.shape[0]
+    exact = np.empty(n_cand)
+    order_index = np.empty(n_cand, dtype=np.int64)
     for b in range(rows):
         i = query_offset + b
-        exact = np.empty(n_cand)
-        order_index = np.empty(n_cand, dtype=np.int64)
         valid = 0
         for c in range(n_cand):
             j = cand_index[b, c]
@@ -367,46 +385,49 @@ def cross_block(
                 flags[t] = (low <= row_threshold) | (low <= thresholds[t])
             if not _any_flag(flags, words, width):
                 continue
-            for t in range(width):
-                if flags[t] == 0:
+            for w in range(words.shape[0]):  # set flags only (the tail is clear)
+                if words[w] == 0:
                     continue
-                j = col_offset + c0 + t
-                scale = x_norm + synthetic_norms[j]
-                approx = scale - 2.0 * chunk[t]
-                error = guard_coefficient * scale
-                s_sq = synthetic_radius_sq[j]
-                exact = -1.0
-                if approx - error < syn_nearest_sq[j] or approx - error < best_sq:
-                    exact = exact_squared_distance(real[i], synthetic[j])
-                    if exact < syn_nearest_sq[j]:  # rows come in order: ties keep the first
-                        syn_nearest_sq[j] = exact
-                        syn_nearest_index[j] = i
-                        col_threshold[j] = max(s_sq, exact) + synthetic_guard[j] + slack
-                    if exact < best_sq:
-                        best_sq = exact
-                        best_j = j
-                guard = error + tol_sq
-                if approx > r_sq + guard and approx > s_sq + guard:
-                    continue  # outside both balls for certain
-                if exact < 0.0 and (
-                    abs(approx - r_sq) <= guard
-                    or abs(approx - s_sq) <= guard
-                    or abs(approx - clip_sq) <= guard
-                ):
-                    exact = exact_squared_distance(real[i], synthetic[j])
-                w = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
-                if w > 0.0:
-                    miss = np.log1p(-w)  # -inf when w == 1: certainly inside
-                    syn_ball[j] += w
-                    syn_miss[j] += miss
-                    ball_sum += w
-                    ball_miss += miss
-                value = approx if exact < 0.0 else exact
-                if value <= clip_sq:
-                    syn_clipped[j] += 1.0
-                ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
-                if ws > 0.0:
-                    recall_miss += np.log1p(-ws)
+                for t in range(8 * w, 8 * w + 8):
+                    if flags[t] == 0:
+                        continue
+                    j = col_offset + c0 + t
+                    scale = x_norm + synthetic_norms[j]
+                    approx = scale - 2.0 * chunk[t]
+                    error = guard_coefficient * scale
+                    s_sq = synthetic_radius_sq[j]
+                    exact = -1.0
+                    if approx - error < syn_nearest_sq[j] or approx - error < best_sq:
+                        exact = exact_squared_distance(real[i], synthetic[j])
+                        if exact < syn_nearest_sq[j]:  # rows come in order: ties keep the first
+                            syn_nearest_sq[j] = exact
+                            syn_nearest_index[j] = i
+                            col_threshold[j] = max(s_sq, exact) + synthetic_guard[j] + slack
+                        if exact < best_sq:
+                            best_sq = exact
+                            best_j = j
+                    guard = error + tol_sq
+                    if approx > r_sq + guard and approx > s_sq + guard:
+                        continue  # outside both balls for certain
+                    if exact < 0.0 and (
+                        abs(approx - r_sq) <= guard
+                        or abs(approx - s_sq) <= guard
+                        or abs(approx - clip_sq) <= guard
+                    ):
+                        exact = exact_squared_distance(real[i], synthetic[j])
+                    weight = _ball_weight(approx, r_sq, r_w, tol_sq, exact)
+                    if weight > 0.0:
+                        miss = np.log1p(-weight)  # -inf when weight == 1: certainly inside
+                        syn_ball[j] += weight
+                        syn_miss[j] += miss
+                        ball_sum += weight
+                        ball_miss += miss
+                    value = approx if exact < 0.0 else exact
+                    if value <= clip_sq:
+                        syn_clipped[j] += 1.0
+                    ws = _ball_weight(approx, s_sq, synthetic_weight[j], tol_sq, exact)
+                    if ws > 0.0:
+                        recall_miss += np.log1p(-ws)
             row_threshold = dtype(max(reach, min(best_sq + real_guard[i], seed)) + slack)
         row_stats[i, 0] = ball_sum
         row_stats[i, 1] = ball_miss

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -286,11 +287,15 @@ class KnnEngine:
         out_ties = np.empty(n_q, dtype=np.int64)
         blocks, col_block = self._row_blocks(n_q, n_p)
 
+        scratch = threading.local()  # each thread's product buffer, reused over its blocks
+
         def task(block: tuple[int, int]) -> None:
             r0, r1 = block
             best_sq = np.full((r1 - r0, n_cand), np.inf, dtype=dtype)
             best_index = np.full((r1 - r0, n_cand), -1, dtype=np.int64)
-            buffer = np.empty((r1 - r0) * col_block, dtype=dtype)
+            buffer = getattr(scratch, "buffer", None)
+            if buffer is None:
+                buffer = scratch.buffer = np.empty(blocks[0][1] * col_block, dtype=dtype)
             for c0 in range(0, n_p, col_block):
                 c1 = min(n_p, c0 + col_block)
                 products = self._product(q_low[r0:r1], p_low[c0:c1], buffer)
