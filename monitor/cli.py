@@ -1,4 +1,4 @@
-"""The ``tailwatch`` command line: run | scan --once | status | demo.
+"""The ``tailwatch`` command line: run | scan --once | status | report | demo.
 
 ``run`` is the daemon (scheduler + ``/metrics``), ``scan --once`` measures everything pending and
 exits (non-zero when a run failed), ``status`` shows every subject (it opens the DuckDB file, or
@@ -14,11 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
 from tqdm import tqdm
 
+from monitor.checks import CheckThresholds
 from monitor.daemon import Daemon, open_store
 from monitor.demo import DemoScenario
 from monitor.logs import configure_logging
@@ -93,6 +95,37 @@ def command_status(args: argparse.Namespace) -> int:
         print(format_status(document, note))
     failing = [s for s in document["subjects"] if s.get("last_status") == "failed"]
     return EXIT_FAILED_RUNS if failing else EXIT_OK
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from monitor.report import build_report, new_report_dir, prune_reports, write_report
+
+    settings = _settings(args.config)
+    thresholds = {g.name: g.checks.thresholds() for g in settings.generators}
+    since = None
+    if args.since:
+        since = datetime.fromisoformat(args.since)
+    try:
+        store, note = open_history(settings.storage.path)
+    except StoreError as error:
+        print(f"tailwatch report: {error}", file=sys.stderr)
+        return EXIT_FAILED_RUNS
+    with store:
+        report = build_report(
+            store,
+            since=since,
+            generator=args.generator,
+            thresholds=lambda name: thresholds.get(name, CheckThresholds()),
+        )
+    out_dir = Path(args.out) if args.out else Path(settings.reports.out_dir)
+    folder = new_report_dir(out_dir)
+    paths = write_report(report, folder)
+    prune_reports(out_dir, settings.reports.keep)
+    if note:
+        print(f"({note})")
+    for path in paths:
+        print(path)
+    return EXIT_OK
 
 
 def _demo_config(workdir: Path, scenario: DemoScenario, args: argparse.Namespace) -> Path:
@@ -212,6 +245,10 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--once", action="store_true", help="measure everything pending, then exit")
     status = with_config(commands.add_parser("status", help="subjects, last runs, key metrics"))
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    report = with_config(commands.add_parser("report", help="write an HTML/JSON/MD drift report"))
+    report.add_argument("--since", help="ISO date or time (UTC): versions from then on")
+    report.add_argument("--generator", help="one generator only (corpora left out)")
+    report.add_argument("--out", help="folder for the timestamped report (default: [reports])")
     demo = commands.add_parser("demo", help="run the daemon on the built-in collapsing scenario")
     demo.add_argument("--workdir", type=Path, default=Path("tailwatch-demo"))
     demo.add_argument("--scenario", choices=("collapse", "healthy"), default="collapse")
@@ -226,6 +263,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
+    "report": command_report,
     "run": command_run,
     "scan": command_scan,
     "status": command_status,
@@ -240,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"tailwatch {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (StoreError, OSError) as error:
+    except (StoreError, OSError, ValueError) as error:
         print(f"tailwatch {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED_RUNS
 

@@ -129,6 +129,19 @@ class Daemon:
         self.publish()
         return measured, failed, broken
 
+    def write_report(self) -> None:
+        """The scheduled drift report from the store; errors are logged, never raised."""
+        from monitor.report import build_report, new_report_dir, prune_reports, write_report
+
+        out_dir = Path(self.settings.reports.out_dir)
+        try:
+            report = build_report(self.store, thresholds=self.thresholds)
+            paths = write_report(report, new_report_dir(out_dir))
+            prune_reports(out_dir, self.settings.reports.keep)
+            log.info("report written", extra={"files": [str(p) for p in paths]})
+        except Exception as error:
+            log.error("report failed", extra={"error": str(error)}, exc_info=True)
+
     # -- the long-running service -------------------------------------------------------------
 
     def run(self, *, ready: Callable[[str], None] | None = None) -> None:
@@ -159,6 +172,13 @@ class Daemon:
                 id=f"generator:{watch.name}",
                 name=f"scan generator {watch.name}",
                 next_run_time=now,
+            )
+        if self.settings.reports.interval_seconds:
+            scheduler.add_job(
+                self.write_report,
+                IntervalTrigger(seconds=self.settings.reports.interval_seconds, timezone=UTC),
+                id="reports",
+                name="drift report",
             )
         scheduler.start()
         scheme = "https" if self.settings.exporter.tls_certfile else "http"

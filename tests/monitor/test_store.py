@@ -204,7 +204,8 @@ def test_runs_filters_and_limit(store: Store) -> None:
     assert store.runs(kind="corpus", subject="gan").empty
     assert store.history("generator", "missing").empty
     assert list(store.history("generator", "missing").columns) == [
-        "version", "version_index", "run_id", "finished_at", "metric", "scope", "value"
+        "version", "version_index", "run_id", "finished_at", "metric", "scope", "value",
+        "reference_rows", "sample_rows",
     ]  # fmt: skip
 
 
