@@ -21,7 +21,7 @@ def wait_http(url: str, timeout: float = 30.0, **kwargs: object) -> bytes:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=5, **kwargs) as response:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=5, **kwargs) as response:
                 return response.read()
         except (urllib.error.URLError, ConnectionError, OSError) as error:
             last = error
