@@ -32,10 +32,6 @@ EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
 SHOWN = ("precision", "recall", "density", "coverage", "worst_region_coverage")
 
 
-def _settings(path: Path | None) -> Settings:
-    return load_settings(path)
-
-
 def _stop_on_signals(stop: threading.Event) -> None:
     def handler(signum: int, _frame: FrameType | None) -> None:
         stop.set()
@@ -55,7 +51,7 @@ def _progress(enabled: bool) -> Callable[[str], Callable[[Iterable], Iterable]] 
 
 
 def command_run(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = load_settings(args.config)
     configure_logging(args.log_level)
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
@@ -68,7 +64,7 @@ def command_scan(args: argparse.Namespace) -> int:
     if not args.once:
         print("tailwatch scan: only --once is supported (use 'tailwatch run' for the daemon)")
         return EXIT_USAGE
-    settings = _settings(args.config)
+    settings = load_settings(args.config)
     configure_logging(args.log_level, structured=not sys.stderr.isatty())
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
@@ -79,7 +75,7 @@ def command_scan(args: argparse.Namespace) -> int:
 
 
 def command_status(args: argparse.Namespace) -> int:
-    settings = _settings(args.config)
+    settings = load_settings(args.config)
     try:
         store, note = open_history(settings.storage.path)
     except StoreError as error:
@@ -100,7 +96,7 @@ def command_status(args: argparse.Namespace) -> int:
 def command_report(args: argparse.Namespace) -> int:
     from monitor.report import build_report, new_report_dir, prune_reports, write_report
 
-    settings = _settings(args.config)
+    settings = load_settings(args.config)
     thresholds = {g.name: g.checks.thresholds() for g in settings.generators}
     since = None
     if args.since:

@@ -98,9 +98,16 @@ class Daemon:
                 log.error("could not publish the read copy", extra={"error": str(error)})
 
     def scan_subject(
-        self, watch: GeneratorWatch, progress: Callable[[Iterable], Iterable] | None = None
+        self,
+        watch: GeneratorWatch,
+        progress: Callable[[Iterable], Iterable] | None = None,
+        *,
+        publish: bool = True,
     ) -> ScanOutcome | None:
-        """One scan of one subject; its errors are logged and counted, never raised."""
+        """One scan of one subject; its errors are logged and counted, never raised.
+
+        With ``publish`` the read copy is refreshed when the scan recorded a run.
+        """
         try:
             outcome = watch.scan(progress)
         except Exception as error:
@@ -110,7 +117,7 @@ class Daemon:
                 exc_info=not isinstance(error, ValueError),
             )
             return None
-        if outcome.measured or outcome.failed:
+        if publish and (outcome.measured or outcome.failed):
             self.publish()
         return outcome
 
@@ -120,7 +127,9 @@ class Daemon:
         """Measure everything pending now; returns (measured, failed runs, failed scans)."""
         measured = failed = broken = 0
         for watch in self.watches:
-            outcome = self.scan_subject(watch, progress(watch.name) if progress else None)
+            outcome = self.scan_subject(
+                watch, progress(watch.name) if progress else None, publish=False
+            )
             if outcome is None:
                 broken += 1
                 continue

@@ -167,15 +167,8 @@ class StoreCollector:
                 )
             if s.last_status is not None:
                 families.add("tailwatch_last_run_failed", labels, s.last_status == "failed")
-        durations = self.store.runs(limit=10_000)
-        if len(durations):
-            last = durations.drop_duplicates(["kind", "subject"])
-            for row in last.itertuples():
-                families.add(
-                    "tailwatch_run_duration_seconds",
-                    (row.kind, row.subject),
-                    row.duration_seconds,
-                )
+            if s.last_duration_seconds is not None:
+                families.add("tailwatch_run_duration_seconds", labels, s.last_duration_seconds)
         for s in statuses:
             if s.kind == "generator" and s.last_ok_version is not None:
                 self._generator(families, s.subject, s.last_ok_version, s.versions_measured)

@@ -240,12 +240,20 @@ class GeneratorWatch:
         version: VersionRef,
         previous: dict[str, float] | None,
         baseline: dict[str, float] | None,
+        fitted: _Fitted | Exception | None = None,
     ) -> tuple[RunResult, Measurement | None]:
-        """Measure one version; any error becomes a failed run naming its cause."""
+        """Measure one version; any error becomes a failed run naming its cause.
+
+        ``fitted`` is the scan's fitted reference (or the error fitting it raised); without it
+        the reference is checked and fitted here.
+        """
         started = self.clock()
         reference_rows = sample_rows = 0
         try:
-            fitted = self.fitted()
+            if isinstance(fitted, Exception):
+                raise fitted
+            if fitted is None:
+                fitted = self.fitted()
             reference_rows = fitted.rows
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
@@ -310,6 +318,13 @@ class GeneratorWatch:
         outcome.pending = waiting + len(due)
         self.pending = outcome.pending
         anchors = self._anchors()
+        # The reference files are hashed (read whole) to see whether they changed: once a scan.
+        fitted: _Fitted | Exception | None = None
+        if due:
+            try:
+                fitted = self.fitted()
+            except Exception as error:  # each due version records it as its failed run
+                fitted = error
         items: Iterable[tuple[int, VersionRef]] = progress(due) if progress else due
         for index, version in items:
             if self.stop.is_set():
@@ -319,7 +334,7 @@ class GeneratorWatch:
             earlier = [i for i in anchors if i < index]
             baseline = anchors[min(earlier)] if earlier else None
             previous = anchors[max(earlier)] if earlier else None
-            result, measurement = self.measure(index, version, previous, baseline)
+            result, measurement = self.measure(index, version, previous, baseline, fitted)
             self.store.record_run(result)
             outcome.pending -= 1
             self.pending = outcome.pending

@@ -67,6 +67,7 @@ class SubjectStatus:
     ok_runs: int
     failed_runs: int
     versions_measured: int
+    last_duration_seconds: float | None = None
 
 
 def _to_db(moment: datetime) -> datetime:
@@ -376,6 +377,7 @@ class Store:
                 ok_runs=int(row[8]),
                 failed_runs=int(row[9]),
                 versions_measured=int(row[10]),
+                last_duration_seconds=None if row[11] is None else float(row[11]),
             )
             for row in self._fetchall(sql.LATEST_RUNS)
         ]

@@ -252,7 +252,7 @@ FROM latest l LEFT JOIN metrics m ON m.run_id = l.run_id
 """
 LATEST_RUNS = """
 WITH last_run AS (
-    SELECT subject_id, version, status, error, finished_at FROM runs
+    SELECT subject_id, version, status, error, finished_at, duration_seconds FROM runs
     QUALIFY row_number() OVER (PARTITION BY subject_id ORDER BY finished_at DESC, id DESC) = 1
 ), last_ok AS (
     SELECT subject_id, version, finished_at FROM runs WHERE status = 'ok'
@@ -268,7 +268,7 @@ WITH last_run AS (
 )
 SELECT s.kind, s.name, lr.version, lr.status, lr.error, lr.finished_at, lo.version,
        lo.finished_at, coalesce(c.ok_runs, 0), coalesce(c.failed_runs, 0),
-       coalesce(c.versions_measured, 0)
+       coalesce(c.versions_measured, 0), lr.duration_seconds
 FROM subjects s
 LEFT JOIN last_run lr ON lr.subject_id = s.id
 LEFT JOIN last_ok lo ON lo.subject_id = s.id

@@ -21,6 +21,7 @@ from monitor.exporter import serve
 from monitor.settings import ExporterSettings
 from monitor.store import Store
 from tests.net import free_port
+from tests.rules.tools import ensure_tool
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 COVERAGES = (0.95, 0.80, 0.60)
@@ -94,7 +95,10 @@ def test_plain_scrape_matches_the_store(store: Store) -> None:
                 assert declared & set(BY_NAME), family.name
         # promtool agrees with the naming conventions
         checked = subprocess.run(
-            ["promtool", "check", "metrics"], input=text, capture_output=True, text=True
+            [ensure_tool("promtool"), "check", "metrics"],
+            input=text,
+            capture_output=True,
+            text=True,
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
         # a new committed run shows on the next scrape
