@@ -53,6 +53,7 @@ class RunResult:
     metrics: list[MetricValue] = field(default_factory=list)
     regions: list[RegionValue] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)  # name -> JSON text of aggregates
+    reference_fingerprint: str = ""  # what it was measured against (retry caps are per reference)
 
     @property
     def duration_seconds(self) -> float:

@@ -13,12 +13,15 @@ to a cap of attempts; a rewritten version (new content fingerprint) is measured 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,6 +64,12 @@ class ScanOutcome:
     measured: int = 0
     failed: int = 0
     pending: int = 0  # left for a later scan (backing off, given up, or stopped)
+
+
+class _ReferenceFiles(NamedTuple):
+    files: list[Path]
+    holdout: list[Path] | None
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -115,9 +124,15 @@ class GeneratorWatch:
         names = sampler_versions(source) if source is not None else []
         return [VersionRef(name, (), sampler_fingerprint(name)) for name in names]
 
-    def _due(self, version: VersionRef, now: datetime) -> bool:
-        """False while a failed version backs off, and once it has used all its attempts."""
-        count, last = self.store.failures(KIND, self.name, version.name, version.fingerprint)
+    def _due(self, version: VersionRef, now: datetime, reference: str) -> bool:
+        """False while a failed version backs off, and once it has used all its attempts.
+
+        Only failures against the same ``reference`` count: a version that failed because the
+        reference could not be read gets fresh attempts once the reference changes.
+        """
+        count, last = self.store.failures(
+            KIND, self.name, version.name, version.fingerprint, reference
+        )
         if count == 0 or last is None:
             return True
         if count >= self.retry.retry_max_attempts:
@@ -127,15 +142,20 @@ class GeneratorWatch:
         )
         return now >= last + timedelta(seconds=wait)
 
-    def todo(self) -> tuple[list[tuple[int, VersionRef]], int]:
-        """(index, version) pairs to measure now, and how many others wait (backoff, cap)."""
+    def todo(self, reference: str | None = None) -> tuple[list[tuple[int, VersionRef]], int]:
+        """(index, version) pairs to measure now, and how many others wait (backoff, cap).
+
+        ``reference`` is :meth:`reference_key`'s value (computed here when not given).
+        """
+        if reference is None:
+            reference = self.reference_key()[0]
         measured = self.store.measured(KIND, self.name)
         now = self.clock()
         due, waiting = [], 0
         for index, version in enumerate(self.versions()):
             if measured.get(version.name) == version.fingerprint:
                 continue
-            if self._due(version, now):
+            if self._due(version, now, reference):
                 due.append((index, version))
             else:
                 waiting += 1
@@ -143,19 +163,36 @@ class GeneratorWatch:
 
     # -- the reference ----------------------------------------------------------------------------
 
-    def _reference_fingerprint(self) -> tuple[list, list | None, str]:
-        files = resolve_files(self.settings.reference)
-        holdout = resolve_files(self.settings.holdout) if self.settings.holdout else None
-        parts = [fingerprint_files(files), fingerprint_files(holdout) if holdout else ""]
+    def reference_key(self) -> tuple[str, _ReferenceFiles | Exception]:
+        """The reference's fingerprint (files, holdout, settings) and its files, or the error.
+
+        An unreadable reference gets a key derived from its error, so that the versions it fails
+        back off under that key and start afresh once the reference is fixed.
+        """
+        try:
+            files = resolve_files(self.settings.reference)
+            holdout = resolve_files(self.settings.holdout) if self.settings.holdout else None
+            parts = [fingerprint_files(files), fingerprint_files(holdout) if holdout else ""]
+        except Exception as error:
+            digest = hashlib.sha256(_error_text(error).encode()).hexdigest()[:16]
+            return f"unreadable:{digest}", error
         config = self.settings.model_dump(
             include={"columns", "categorical", "k", "regions", "seed", "reference_size"}
         )
         parts.append(json.dumps(config, sort_keys=True))
-        return files, holdout, "/".join(parts)
+        key = hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
+        return key, _ReferenceFiles(files, holdout, key)
 
-    def fitted(self) -> _Fitted:
-        """The fitted reference, refitted when the reference files or their settings change."""
-        files, holdout_files, fingerprint = self._reference_fingerprint()
+    def fitted(self, located: _ReferenceFiles | Exception | None = None) -> _Fitted:
+        """The fitted reference, refitted when the reference files or their settings change.
+
+        ``located`` is :meth:`reference_key`'s second value (computed here when not given).
+        """
+        if located is None:
+            located = self.reference_key()[1]
+        if isinstance(located, Exception):
+            raise located
+        files, holdout_files, fingerprint = located
         if self._fitted is not None and self._fitted.fingerprint == fingerprint:
             return self._fitted
         s = self.settings
@@ -241,19 +278,23 @@ class GeneratorWatch:
         previous: dict[str, float] | None,
         baseline: dict[str, float] | None,
         fitted: _Fitted | Exception | None = None,
+        reference: str | None = None,
     ) -> tuple[RunResult, Measurement | None]:
         """Measure one version; any error becomes a failed run naming its cause.
 
-        ``fitted`` is the scan's fitted reference (or the error fitting it raised); without it
-        the reference is checked and fitted here.
+        ``fitted`` is the scan's fitted reference (or the error fitting it raised) and
+        ``reference`` its :meth:`reference_key`; without them both are computed here.
         """
         started = self.clock()
         reference_rows = sample_rows = 0
+        located: _ReferenceFiles | Exception | None = None
+        if fitted is None or reference is None:
+            reference, located = self.reference_key()
         try:
             if isinstance(fitted, Exception):
                 raise fitted
             if fitted is None:
-                fitted = self.fitted()
+                fitted = self.fitted(located)
             reference_rows = fitted.rows
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
@@ -264,9 +305,9 @@ class GeneratorWatch:
                 extra={"generator": self.name, "version": version.name, "error": str(error)},
             )
             return self._result(
-                version, index, started, reference_rows, sample_rows, error=error
+                version, index, started, reference, reference_rows, sample_rows, error=error
             ), None
-        result = self._result(version, index, started, reference_rows, sample_rows)
+        result = self._result(version, index, started, reference, reference_rows, sample_rows)
         result.metrics = _metrics(measurement, fitted.reference.healthy, baseline, previous)
         result.regions = _regions(measurement)
         result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
@@ -277,6 +318,7 @@ class GeneratorWatch:
         version: VersionRef,
         index: int,
         started: datetime,
+        reference: str,
         reference_rows: int,
         sample_rows: int,
         *,
@@ -294,6 +336,7 @@ class GeneratorWatch:
             error=None if error is None else _error_text(error),
             reference_rows=reference_rows,
             sample_rows=sample_rows,
+            reference_fingerprint=reference,
         )
 
     # -- the scan ---------------------------------------------------------------------------------
@@ -310,19 +353,20 @@ class GeneratorWatch:
     def scan(self, progress: Callable[[Iterable], Iterable] | None = None) -> ScanOutcome:
         """Measure every due version now, in order; stop between versions when asked."""
         outcome = ScanOutcome()
+        # The reference files are hashed (read whole) to see whether they changed: once a scan.
+        reference, located = self.reference_key()
         try:
-            due, waiting = self.todo()
+            due, waiting = self.todo(reference)
         except Exception:
             self.scan_errors += 1  # the daemon logs it
             raise
         outcome.pending = waiting + len(due)
         self.pending = outcome.pending
         anchors = self._anchors()
-        # The reference files are hashed (read whole) to see whether they changed: once a scan.
         fitted: _Fitted | Exception | None = None
         if due:
             try:
-                fitted = self.fitted()
+                fitted = self.fitted(located)
             except Exception as error:  # each due version records it as its failed run
                 fitted = error
         items: Iterable[tuple[int, VersionRef]] = progress(due) if progress else due
@@ -334,7 +378,9 @@ class GeneratorWatch:
             earlier = [i for i in anchors if i < index]
             baseline = anchors[min(earlier)] if earlier else None
             previous = anchors[max(earlier)] if earlier else None
-            result, measurement = self.measure(index, version, previous, baseline, fitted)
+            result, measurement = self.measure(
+                index, version, previous, baseline, fitted, reference
+            )
             self.store.record_run(result)
             outcome.pending -= 1
             self.pending = outcome.pending

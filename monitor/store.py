@@ -263,6 +263,7 @@ class Store:
                     result.reference_rows,
                     result.sample_rows,
                     now,
+                    result.reference_fingerprint,
                 ],
             ).fetchone()
             assert row is not None
@@ -346,10 +347,17 @@ class Store:
         return {version: fingerprint for version, fingerprint in rows}
 
     def failures(
-        self, kind: str, subject: str, version: str, fingerprint: str
+        self, kind: str, subject: str, version: str, fingerprint: str, reference: str = ""
     ) -> tuple[int, datetime | None]:
-        """Failed runs of this version+fingerprint since its last ok run, and the last one's end."""
-        params = {"kind": kind, "subject": subject, "version": version, "fingerprint": fingerprint}
+        """Failed runs of this version+fingerprint against ``reference`` since its last ok run
+        (under that reference), and the last one's end."""
+        params = {
+            "kind": kind,
+            "subject": subject,
+            "version": version,
+            "fingerprint": fingerprint,
+            "reference": reference,
+        }
         count, last = self._fetchall(sql.FAILURES, params)[0]
         return int(count), _from_db(last)
 

@@ -104,9 +104,17 @@ CREATE TABLE run_details (
 );
 """
 
+# What a run was measured against (a generator's reference files and settings): failures count
+# towards a version's retry cap only under the same reference, so fixing a broken reference
+# gives every version it failed fresh attempts. NULL in runs recorded before this migration.
+_V3 = """
+ALTER TABLE runs ADD COLUMN reference_fingerprint VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "subjects, versions, runs, metrics, regions, artifacts", _V1),
     Migration(2, "run details: JSON aggregates of a run (histograms)", _V2),
+    Migration(3, "runs.reference_fingerprint: retry caps per reference", _V3),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 
@@ -195,8 +203,9 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
 """
 INSERT_RUN = """
 INSERT INTO runs (subject_id, version, fingerprint, version_index, status, error, started_at,
-                  finished_at, duration_seconds, reference_rows, sample_rows, recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                  finished_at, duration_seconds, reference_rows, sample_rows, recorded_at,
+                  reference_fingerprint)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
 """
 INSERT_METRICS = """
 INSERT INTO metrics (run_id, metric, scope, value)
@@ -234,6 +243,7 @@ FAILURES = f"""
 WITH these AS (
     SELECT id, status, finished_at FROM runs
     WHERE subject_id = {SUBJECT_ID} AND version = $version AND fingerprint = $fingerprint
+      AND coalesce(reference_fingerprint, '') = $reference
 )
 SELECT count(*), max(finished_at) FROM these
 WHERE status = 'failed' AND id > coalesce((SELECT max(id) FROM these WHERE status = 'ok'), 0)

@@ -509,6 +509,39 @@ def test_a_failed_version_backs_off_gives_up_and_is_measured_once_fixed(
     assert restarted.todo() == ([], 0)
 
 
+def test_versions_given_up_on_a_broken_reference_are_measured_once_it_is_fixed(
+    tmp_path: Path, store: Store
+) -> None:
+    clock = Clock(T0)
+    retry = SchedulerSettings(retry_initial_seconds=10, retry_max_seconds=10, retry_max_attempts=2)
+    settings = generator(tmp_path, "gan")
+    reference = Path(settings.reference)
+    good = reference.read_bytes()
+    reference.unlink()  # the reference is missing: every version fails, not for its own fault
+    for name, seed in (("v1", 1), ("v2", 2)):
+        write(version_path(settings, name), real(VERSION_ROWS, seed))
+    gan = GeneratorWatch(settings, store, scheduler=retry, clock=clock)
+    for _ in range(2):
+        assert gan.scan().failed == 2
+        clock.advance(10)
+    failed = runs(store, "gan")
+    assert failed["status"].tolist() == ["failed"] * 4
+    assert all(settings.reference in error for error in failed["error"]), failed["error"]
+    # Both used their two attempts against this (missing) reference: they wait for good.
+    clock.advance(86_400)
+    assert gan.todo() == ([], 2)
+    # A corrupt reference is a different reference: fresh attempts, failed again.
+    reference.write_bytes(b"not parquet")
+    assert gan.scan().failed == 2
+    # The reference is fixed: both versions are measured at once, in order, and only once.
+    reference.write_bytes(good)
+    restarted = GeneratorWatch(settings, store, scheduler=retry, clock=clock)
+    assert [v.name for _, v in restarted.todo()[0]] == ["v1", "v2"]
+    assert restarted.scan().measured == 2
+    assert restarted.scan().measured == 0
+    assert runs(store, "gan").query("status == 'ok'")["version"].tolist() == ["v1", "v2"]
+
+
 def test_a_restart_resumes_without_measuring_again(tmp_path: Path) -> None:
     path = tmp_path / "tw.duckdb"
     settings = generator(tmp_path, "gan")
