@@ -37,6 +37,7 @@ __all__ = [
     "call_sampler",
     "check_columns",
     "discover_versions",
+    "duckdb_relation",
     "fingerprint_files",
     "load_sampler",
     "read_table",
@@ -256,6 +257,18 @@ def _file_kind(files: Sequence[Path], label: str) -> str:
         mixed = ", ".join(f"{kind} ({path})" for kind, path in kinds.items())
         raise SourceError(f"{label}: mixes file kinds: {mixed}")
     return next(iter(kinds))
+
+
+def duckdb_relation(files: Sequence[Path], label: str) -> str:
+    """SQL text reading Parquet or CSV ``files`` as one relation (columns unioned by name)."""
+    if not files:
+        raise SourceError(f"{label}: no data files")
+    kind = _file_kind(files, label)
+    if kind == "npy":
+        raise SourceError(f"{label}: only Parquet and CSV files can be scanned with SQL")
+    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+    reader = "read_parquet" if kind == "parquet" else "read_csv"
+    return f"{reader}([{listed}], union_by_name = true)"
 
 
 def _check_sampling(sample_size: int | None, seed: int) -> None:

@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.checks import CheckThresholds
+from monitor.corpus_watch import CorpusWatch
 from monitor.exporter import ScanState, serve
 from monitor.generator_watch import GeneratorWatch, ScanOutcome
+from monitor.registry import configured_sources
 from monitor.settings import Settings
 from monitor.store import Store, StoreError, snapshot_path
 
@@ -47,6 +50,23 @@ def open_store(settings: Settings, *, wait_seconds: float = LOCK_WAIT_SECONDS) -
             time.sleep(0.5)
 
 
+class Watch(Protocol):
+    """What the daemon schedules: a generator or a corpus watch."""
+
+    kind: str
+    last_scan_ok: datetime | None
+    pending: int
+    scan_errors: int
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def interval_seconds(self) -> float: ...
+
+    def scan(self, progress: Callable[[Iterable], Iterable] | None = None) -> ScanOutcome: ...
+
+
 class Daemon:
     """Owns the store; scans subjects on a schedule or once; serves the exporter."""
 
@@ -54,15 +74,28 @@ class Daemon:
         self.settings = settings
         self.store = store
         self.stop = threading.Event()
-        self.watches = [
+        memory_limit = settings.storage.duckdb_memory_limit
+        self.watches: list[Watch] = [
             GeneratorWatch(
                 generator,
                 store,
                 scheduler=settings.scheduler,
-                memory_limit=settings.storage.duckdb_memory_limit,
+                memory_limit=memory_limit,
                 stop=self.stop,
             )
             for generator in settings.generators
+        ]
+        sources = configured_sources(settings)
+        self.watches += [
+            CorpusWatch(
+                corpus,
+                store,
+                registry_sources=sources,
+                scheduler=settings.scheduler,
+                memory_limit=memory_limit,
+                stop=self.stop,
+            )
+            for corpus in settings.corpora
         ]
         self._thresholds = {g.name: g.checks.thresholds() for g in settings.generators}
         self._publish_lock = threading.Lock()
@@ -72,9 +105,9 @@ class Daemon:
     def scan_states(self) -> list[ScanState]:
         return [
             ScanState(
-                kind="generator",
+                kind=watch.kind,
                 subject=watch.name,
-                interval_seconds=watch.settings.interval_seconds,
+                interval_seconds=watch.interval_seconds,
                 last_scan_ok_unix=(
                     None if watch.last_scan_ok is None else watch.last_scan_ok.timestamp()
                 ),
@@ -99,7 +132,7 @@ class Daemon:
 
     def scan_subject(
         self,
-        watch: GeneratorWatch,
+        watch: Watch,
         progress: Callable[[Iterable], Iterable] | None = None,
         *,
         publish: bool = True,
@@ -113,7 +146,7 @@ class Daemon:
         except Exception as error:
             log.error(
                 "scan failed",
-                extra={"subject": watch.name, "error": str(error)},
+                extra={"kind": watch.kind, "subject": watch.name, "error": str(error)},
                 exc_info=not isinstance(error, ValueError),
             )
             return None
@@ -176,10 +209,10 @@ class Daemon:
         for watch in self.watches:
             scheduler.add_job(
                 self.scan_subject,
-                IntervalTrigger(seconds=watch.settings.interval_seconds, timezone=UTC),
+                IntervalTrigger(seconds=watch.interval_seconds, timezone=UTC),
                 args=[watch],
-                id=f"generator:{watch.name}",
-                name=f"scan generator {watch.name}",
+                id=f"{watch.kind}:{watch.name}",
+                name=f"scan {watch.kind} {watch.name}",
                 next_run_time=now,
             )
         if self.settings.reports.interval_seconds:
@@ -194,7 +227,11 @@ class Daemon:
         url = f"{scheme}://{self.settings.exporter.host}:{server.server_port}/metrics"
         log.info(
             "daemon started",
-            extra={"metrics_url": url, "generators": [w.name for w in self.watches]},
+            extra={
+                "metrics_url": url,
+                "generators": [w.name for w in self.watches if w.kind == "generator"],
+                "corpora": [w.name for w in self.watches if w.kind == "corpus"],
+            },
         )
         if ready is not None:
             ready(url)

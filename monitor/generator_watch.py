@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from collectors.generator import GeneratorReference, Measurement
+from collectors.provenance import fingerprint_frame
 from collectors.result import MetricValue, RegionValue, RunResult
 from collectors.sources import (
     VersionRef,
@@ -42,6 +43,8 @@ from collectors.sources import (
     sampler_versions,
 )
 from monitor.exported import RELATIVE_METRICS
+from monitor.pending import pending_versions
+from monitor.registry import SyntheticRegistry
 from monitor.settings import GeneratorSettings, SchedulerSettings
 from monitor.store import Store
 
@@ -87,6 +90,8 @@ def _error_text(error: BaseException) -> str:
 class GeneratorWatch:
     """Measures one configured generator's new versions into the store."""
 
+    kind = KIND
+
     def __init__(
         self,
         settings: GeneratorSettings,
@@ -105,6 +110,9 @@ class GeneratorWatch:
         self.clock = clock
         self._fitted: _Fitted | None = None
         self._sampler: Callable[..., object] | None = None
+        self.registry = SyntheticRegistry(store, memory_limit=memory_limit)
+        # Fingerprints of the rows the last measure() sampled: registered with its run.
+        self.sampled_fingerprints: np.ndarray | None = None
         self.last_scan_ok: datetime | None = None
         self.scan_errors = 0
         self.pending = 0
@@ -112,6 +120,10 @@ class GeneratorWatch:
     @property
     def name(self) -> str:
         return self.settings.name
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.settings.interval_seconds
 
     # -- discovery ------------------------------------------------------------------------------
 
@@ -124,24 +136,6 @@ class GeneratorWatch:
         names = sampler_versions(source) if source is not None else []
         return [VersionRef(name, (), sampler_fingerprint(name)) for name in names]
 
-    def _due(self, version: VersionRef, now: datetime, reference: str) -> bool:
-        """False while a failed version backs off, and once it has used all its attempts.
-
-        Only failures against the same ``reference`` count: a version that failed because the
-        reference could not be read gets fresh attempts once the reference changes.
-        """
-        count, last = self.store.failures(
-            KIND, self.name, version.name, version.fingerprint, reference
-        )
-        if count == 0 or last is None:
-            return True
-        if count >= self.retry.retry_max_attempts:
-            return False
-        wait = min(
-            self.retry.retry_initial_seconds * 2 ** (count - 1), self.retry.retry_max_seconds
-        )
-        return now >= last + timedelta(seconds=wait)
-
     def todo(self, reference: str | None = None) -> tuple[list[tuple[int, VersionRef]], int]:
         """(index, version) pairs to measure now, and how many others wait (backoff, cap).
 
@@ -149,17 +143,9 @@ class GeneratorWatch:
         """
         if reference is None:
             reference = self.reference_key()[0]
-        measured = self.store.measured(KIND, self.name)
-        now = self.clock()
-        due, waiting = [], 0
-        for index, version in enumerate(self.versions()):
-            if measured.get(version.name) == version.fingerprint:
-                continue
-            if self._due(version, now, reference):
-                due.append((index, version))
-            else:
-                waiting += 1
-        return due, waiting
+        return pending_versions(
+            self.store, KIND, self.name, self.versions(), reference, self.clock(), self.retry
+        )
 
     # -- the reference ----------------------------------------------------------------------------
 
@@ -236,12 +222,23 @@ class GeneratorWatch:
             fitted.feature_map.to_json(),
             fitted.feature_map.fingerprint,
         )
+        self._register_reference(pd.concat([reference, holdout]), fitted, fingerprint)
         self._fitted = _Fitted(fitted, fingerprint, len(reference))
         log.info(
             "reference fitted",
             extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
         )
         return self._fitted
+
+    def _register_reference(
+        self, rows: pd.DataFrame, fitted: GeneratorReference, fingerprint: str
+    ) -> None:
+        """The reference and holdout rows are known human: a sample reproducing one is no leak."""
+        source = f"reference:{self.name}"
+        if self.registry.content_of(source) == fingerprint:
+            return
+        columns = fitted.feature_map.input_columns
+        self.registry.replace(source, "human", fingerprint, fingerprint_frame(rows, columns))
 
     # -- one version ------------------------------------------------------------------------------
 
@@ -287,6 +284,7 @@ class GeneratorWatch:
         """
         started = self.clock()
         reference_rows = sample_rows = 0
+        self.sampled_fingerprints = None
         located: _ReferenceFiles | Exception | None = None
         if fitted is None or reference is None:
             reference, located = self.reference_key()
@@ -299,6 +297,8 @@ class GeneratorWatch:
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
             measurement = fitted.reference.measure(sample, source=self._label(version))
+            columns = fitted.reference.feature_map.input_columns
+            self.sampled_fingerprints = fingerprint_frame(sample, columns)
         except Exception as error:  # every cause of a failed run is recorded, not raised
             log.warning(
                 "run failed",
@@ -381,7 +381,13 @@ class GeneratorWatch:
             result, measurement = self.measure(
                 index, version, previous, baseline, fitted, reference
             )
-            self.store.record_run(result)
+            sampled = self.sampled_fingerprints
+            register = None
+            if measurement is not None and sampled is not None:
+                register = self.registry.sample_writer(
+                    self.name, version.name, version.fingerprint, sampled
+                )
+            self.store.record_run(result, also=register)
             outcome.pending -= 1
             self.pending = outcome.pending
             if measurement is None:

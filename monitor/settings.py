@@ -224,23 +224,36 @@ class CorpusSettings(_Model):
     name: Name
     snapshots: ConfigPath
     content_columns: ColumnList = Field(default_factory=lambda: ["text"])
-    provenance_column: Annotated[str, StringConstraints(min_length=1)] | None = None
+    provenance_column: Annotated[str, StringConstraints(min_length=1)] = "provenance"
     generator_column: Annotated[str, StringConstraints(min_length=1)] | None = None
+    version_column: Annotated[str, StringConstraints(min_length=1)] | None = None
     provenance_labels: dict[str, Literal["human", "synthetic", "unknown"]] = Field(
-        default_factory=dict
+        default_factory=lambda: {"human": "human", "synthetic": "synthetic", "unknown": "unknown"}
     )
     max_synthetic_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
     human_only: bool = False
+    tail_columns: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
+    near_duplicate_sample: Annotated[int, Field(ge=10)] = 2_000
+    seed: int = 0
     interval_seconds: Seconds = 300
 
 
 class SyntheticDumpSettings(_Model):
-    """A known dump of synthetic text, fingerprinted to find leakage into corpora."""
+    """Synthetic output produced outside Tailwatch's sampling, registered as known synthetic."""
 
     name: Name
     path: ConfigPath
     content_columns: ColumnList = Field(default_factory=lambda: ["text"])
     generator: Annotated[str, StringConstraints(min_length=1)] | None = None
+
+
+class KnownHumanSettings(_Model):
+    """Known human data (e.g. a generator's training set): a synthetic record that reproduces
+    one of its rows is the generator echoing human data, never counted as a leak."""
+
+    name: Name
+    path: ConfigPath
+    content_columns: ColumnList = Field(default_factory=lambda: ["text"])
 
 
 class ReportSettings(_Model):
@@ -268,6 +281,7 @@ class Settings(BaseSettings):
     generators: list[GeneratorSettings] = Field(default_factory=list)
     corpora: list[CorpusSettings] = Field(default_factory=list)
     synthetic_dumps: list[SyntheticDumpSettings] = Field(default_factory=list)
+    known_human: list[KnownHumanSettings] = Field(default_factory=list)
     reports: ReportSettings = Field(default_factory=ReportSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
@@ -289,7 +303,7 @@ class Settings(BaseSettings):
         """The TOML file read, or None when only defaults and the environment were used."""
         return self._config_file
 
-    @field_validator("generators", "corpora", "synthetic_dumps")
+    @field_validator("generators", "corpora", "synthetic_dumps", "known_human")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
         _no_duplicates([item.name for item in value], "name")

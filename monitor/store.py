@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from collectors.result import RunResult
 from monitor import store_schema as sql
@@ -214,12 +215,26 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def record_run(self, result: RunResult) -> int:
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(cursor)`` as one transaction (committed, or rolled back on any error)."""
+        return self._write(work)
+
+    def fetch_arrow(self, query: str, params: Params = None) -> pa.Table:
+        """The result of a read-only query as an Arrow table (this thread's cursor)."""
+        return self._cursor().sql(query, params=params).to_arrow_table()
+
+    def record_run(
+        self,
+        result: RunResult,
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> int:
         """Write one run (subject, version, run, metrics, regions) atomically; return its id.
 
         An ok run of a (kind, subject, version, fingerprint) that already has one is not written
-        again: the existing run's id comes back. Non-finite metric values are skipped; non-finite
-        region coverage or density is stored as NULL.
+        again: the existing run's id comes back. ``also(cursor)`` runs inside the same
+        transaction when the run is written (the registry uses it for the sampled rows).
+        Non-finite metric values are skipped; non-finite region coverage or density is stored
+        as NULL.
         """
         _check_kind(result.subject_kind)
         if result.status not in _STATUSES:
@@ -287,6 +302,8 @@ class Store:
                 cursor.execute(
                     sql.INSERT_DETAILS, [run_id, names, [result.details[n] for n in names]]
                 )
+            if also is not None:
+                also(cursor)
             return run_id
 
         return self._write(work)

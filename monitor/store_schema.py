@@ -111,10 +111,33 @@ _V3 = """
 ALTER TABLE runs ADD COLUMN reference_fingerprint VARCHAR;
 """
 
+# The synthetic registry (monitor.registry): fingerprints of every known synthetic record with its
+# lineage, and of known-human data; a source is replaced whole in one transaction.
+_V4 = """
+CREATE TABLE registry_sources (
+    source VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL CHECK (kind IN ('synthetic', 'human')),
+    content_fingerprint VARCHAR NOT NULL,
+    rows BIGINT NOT NULL CHECK (rows >= 0),
+    registered_at TIMESTAMP NOT NULL
+);
+CREATE TABLE synthetic_registry (
+    fingerprint UBIGINT NOT NULL,
+    generator VARCHAR NOT NULL,
+    version VARCHAR,
+    source VARCHAR NOT NULL
+);
+CREATE TABLE known_human (
+    fingerprint UBIGINT NOT NULL,
+    source VARCHAR NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "subjects, versions, runs, metrics, regions, artifacts", _V1),
     Migration(2, "run details: JSON aggregates of a run (histograms)", _V2),
     Migration(3, "runs.reference_fingerprint: retry caps per reference", _V3),
+    Migration(4, "synthetic registry and known-human fingerprints", _V4),
 )
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -1,0 +1,327 @@
+"""One corpus: find new snapshots, scan each with DuckDB against the synthetic registry, store it.
+
+A snapshot is one match of ``snapshots`` (a folder of Parquet/CSV files, or one file), named and
+fingerprinted like generator versions, so a rewritten snapshot is scanned again. Each scan runs
+:func:`collectors.corpus.scan_snapshot` in its own in-memory DuckDB (``memory_limit`` from
+``[storage]``, spilling to a folder beside the store) with the registry handed over as Arrow, so
+the store's writer is never held while files are read; the run, its figures and the details go
+into the store in one transaction. The snapshot's fingerprint multiset is kept beside the store
+(``<store>.corpora/<corpus>/``) for the next snapshot's rows added/removed; it is written before
+the run is recorded, so a crash in between only means the snapshot is scanned again. Failures
+back off and are capped like generator versions (:mod:`monitor.pending`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from collectors.corpus import CorpusFigures, corpus_metrics, scan_snapshot
+from collectors.corpus import CorpusSettings as ScanSettings
+from collectors.near_duplicates import TextNearDuplicates
+from collectors.result import MetricValue, RunResult
+from collectors.sources import SourceError, VersionRef, discover_versions, read_table, resolve_files
+from monitor.generator_watch import ScanOutcome
+from monitor.pending import pending_versions
+from monitor.registry import RegistryFiles, SyntheticRegistry
+from monitor.settings import CorpusSettings, SchedulerSettings
+from monitor.store import Store
+
+__all__ = ["CorpusWatch", "state_folder"]
+
+log = logging.getLogger("tailwatch.corpus")
+KIND = "corpus"
+NEAR_DUPLICATE_TEXTS = 5_000  # registry and known-human texts sampled for the detector
+
+
+def state_folder(store_path: str | Path) -> Path:
+    """Where corpus scans keep fingerprint files and spill: beside the store file."""
+    path = Path(store_path)
+    return path.with_name(path.name + ".corpora")
+
+
+def _error_text(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) < 2000 else text[:1997] + "..."
+
+
+class CorpusWatch:
+    """Scans one configured corpus; every error becomes a failed run naming its cause."""
+
+    kind = KIND
+
+    def __init__(
+        self,
+        settings: CorpusSettings,
+        store: Store,
+        *,
+        registry_sources: Sequence[RegistryFiles] = (),
+        scheduler: SchedulerSettings | None = None,
+        memory_limit: str | None = None,
+        stop: threading.Event | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = SyntheticRegistry(store, memory_limit=memory_limit)
+        self.registry_sources = tuple(registry_sources)
+        self.retry = scheduler or SchedulerSettings()
+        self.memory_limit = memory_limit
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.folder = state_folder(store.path) / settings.name
+        self._detector: tuple[str, TextNearDuplicates | None] | None = None
+        self.last_scan_ok: datetime | None = None
+        self.scan_errors = 0
+        self.pending = 0
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.settings.interval_seconds
+
+    def scan_settings(self) -> ScanSettings:
+        """The collector's view of this corpus's configuration."""
+        s = self.settings
+        return ScanSettings(
+            content_columns=tuple(s.content_columns),
+            provenance_column=s.provenance_column,
+            labels=dict(s.provenance_labels),
+            generator_column=s.generator_column,
+            version_column=s.version_column,
+            max_synthetic_fraction=s.max_synthetic_fraction,
+            human_only=s.human_only,
+            tail_columns=tuple(s.tail_columns) if s.tail_columns is not None else None,
+            near_duplicate_sample=s.near_duplicate_sample,
+            seed=s.seed,
+        )
+
+    def reference_key(self) -> str:
+        """What snapshots are measured against: the settings (failures are capped per key)."""
+        config = self.settings.model_dump(exclude={"name", "snapshots", "interval_seconds"})
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:32]
+
+    def snapshots(self) -> list[VersionRef]:
+        return discover_versions(self.settings.snapshots)
+
+    def todo(self) -> tuple[list[tuple[int, VersionRef]], int]:
+        """(index, snapshot) pairs to scan now, and how many others wait (backoff, cap)."""
+        return pending_versions(
+            self.store,
+            KIND,
+            self.name,
+            self.snapshots(),
+            self.reference_key(),
+            self.clock(),
+            self.retry,
+        )
+
+    # -- files beside the store ---------------------------------------------------------------
+
+    def fingerprint_file(self, snapshot: VersionRef) -> Path:
+        """This snapshot's fingerprint multiset (Parquet), keyed by name and content."""
+        key = hashlib.sha256(f"{snapshot.name}\0{snapshot.fingerprint}".encode()).hexdigest()
+        return self.folder / f"{key[:24]}.parquet"
+
+    def _previous(self, snapshots: Sequence[VersionRef], index: int) -> VersionRef | None:
+        measured = self.store.measured(KIND, self.name)
+        earlier = [s for s in snapshots[:index] if measured.get(s.name) == s.fingerprint]
+        return earlier[-1] if earlier else None
+
+    # -- near-duplicates ----------------------------------------------------------------------
+
+    def detector(self) -> TextNearDuplicates | None:
+        """A MinHash detector from the synthetic dumps and known-human texts with this corpus's
+        content columns, or None when either side is missing or the content is not text.
+
+        Rebuilt only when those sources' registered content changes.
+        """
+        columns = tuple(self.settings.content_columns)
+        matching = [s for s in self.registry_sources if s.content_columns == columns]
+        keys = [f"{s.source}={self.registry.content_of(s.source)}" for s in matching]
+        key = "|".join(keys)
+        if self._detector is not None and self._detector[0] == key:
+            return self._detector[1]
+        synthetic = self._texts([s for s in matching if s.kind == "synthetic"])
+        human = self._texts([s for s in matching if s.kind == "human"])
+        detector = None
+        if synthetic and len(human) >= 2:
+            detector = TextNearDuplicates(synthetic, human, seed=self.settings.seed + 1)
+        self._detector = (key, detector)
+        return detector
+
+    def _texts(self, sources: Sequence[RegistryFiles]) -> list[str]:
+        texts: list[str] = []
+        columns = list(self.settings.content_columns)
+        for item in sources:
+            frame = read_table(
+                resolve_files(item.pattern),
+                columns=columns,
+                sample_size=NEAR_DUPLICATE_TEXTS,
+                seed=self.settings.seed,
+                source=f"registry source {item.source}",
+                memory_limit=self.memory_limit,
+            )
+            if not all(frame[c].map(lambda v: isinstance(v, str)).all() for c in columns):
+                return []  # not text: vectors and tables are matched exactly only
+            texts += ["\n".join(map(str, row)) for row in frame[columns].itertuples(index=False)]
+        return texts
+
+    # -- one snapshot -------------------------------------------------------------------------
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        spill = self.folder / "spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        config = {"temp_directory": str(spill)}
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        return duckdb.connect(config=config)
+
+    def measure(
+        self,
+        index: int,
+        snapshot: VersionRef,
+        snapshots: Sequence[VersionRef],
+        registry: pa.Table,
+        detector: TextNearDuplicates | None,
+    ) -> tuple[RunResult, CorpusFigures | None]:
+        """Scan one snapshot; any error becomes a failed run naming its cause."""
+        started = self.clock()
+        where = snapshot.location or "no location"
+        label = f"snapshot {snapshot.name!r} of corpus {self.name} ({where})"
+        figures: CorpusFigures | None = None
+        metrics: list[MetricValue] = []
+        error: Exception | None = None
+        try:
+            if not snapshot.paths:
+                raise SourceError(f"{label}: no Parquet or CSV files")
+            previous = self._previous(snapshots, index)
+            previous_file = None if previous is None else self.fingerprint_file(previous)
+            lost = previous_file is not None and not previous_file.is_file()
+            baseline = list(snapshots[0].paths) if index > 0 and snapshots[0].paths else None
+            self.folder.mkdir(parents=True, exist_ok=True)
+            connection = self._connection()
+            try:
+                connection.register("tw_registry", registry)
+                figures = scan_snapshot(
+                    connection,
+                    list(snapshot.paths),
+                    "tw_registry",
+                    self.scan_settings(),
+                    previous_fingerprints=None if lost else previous_file,
+                    fingerprints_out=self.fingerprint_file(snapshot),
+                    baseline=baseline,
+                    near_duplicates=detector,
+                    source=label,
+                )
+            finally:
+                connection.close()
+            metrics = self._metrics(figures, lost)
+        except Exception as caught:  # every cause of a failed run is recorded, not raised
+            error = caught
+            figures = None
+            log.warning(
+                "run failed",
+                extra={"corpus": self.name, "snapshot": snapshot.name, "error": str(caught)},
+            )
+        result = RunResult(
+            subject_kind=KIND,
+            subject=self.name,
+            version=snapshot.name,
+            fingerprint=snapshot.fingerprint,
+            version_index=index,
+            started_at=started,
+            finished_at=self.clock(),
+            status="failed" if error else "ok",
+            error=None if error is None else _error_text(error),
+            sample_rows=0 if figures is None else figures.rows,
+            metrics=metrics,
+            reference_fingerprint=self.reference_key(),
+        )
+        if figures is not None:
+            result.details = _details(figures)
+        return result, figures
+
+    def _metrics(self, figures: CorpusFigures, lost_previous: bool) -> list[MetricValue]:
+        metrics = corpus_metrics(figures)
+        if lost_previous:  # without the previous multiset every row would count as added
+            log.warning("previous fingerprints missing", extra={"corpus": self.name})
+            metrics = [m for m in metrics if m.metric not in {"rows_added", "rows_removed"}]
+        metrics.append(MetricValue("human_only", "snapshot", float(self.settings.human_only)))
+        budget = self.settings.max_synthetic_fraction
+        if budget is not None:
+            metrics.append(MetricValue("synthetic_budget_ratio", "snapshot", budget))
+        return metrics
+
+    # -- the scan -----------------------------------------------------------------------------
+
+    def scan(self, progress: Callable[[Iterable], Iterable] | None = None) -> ScanOutcome:
+        """Scan every due snapshot now, in order; stop between snapshots when asked."""
+        outcome = ScanOutcome()
+        try:
+            snapshots = self.snapshots()
+            due, waiting = self.todo()
+        except Exception:
+            self.scan_errors += 1  # the daemon logs it
+            raise
+        outcome.pending = waiting + len(due)
+        self.pending = outcome.pending
+        registry: pa.Table | None = None
+        detector: TextNearDuplicates | None = None
+        if due:
+            for source, error in self.registry.sync(self.registry_sources):
+                log.error("registry source skipped", extra={"source": source, "error": str(error)})
+            registry = self.registry.relation()
+            try:
+                detector = self.detector()
+            except Exception as error:  # near-duplicates are left out, the scan goes on
+                log.error("near-duplicate detector failed", extra={"error": str(error)})
+        items: Iterable[tuple[int, VersionRef]] = progress(due) if progress else due
+        for index, snapshot in items:
+            if self.stop.is_set():
+                break
+            assert registry is not None
+            result, figures = self.measure(index, snapshot, snapshots, registry, detector)
+            self.store.record_run(result)
+            outcome.pending -= 1
+            self.pending = outcome.pending
+            if figures is None:
+                outcome.failed += 1
+                continue
+            outcome.measured += 1
+            log.info(
+                "snapshot scanned",
+                extra={
+                    "corpus": self.name,
+                    "snapshot": snapshot.name,
+                    "rows": figures.rows,
+                    "synthetic_fraction": figures.synthetic_fraction,
+                    "unlabeled_synthetic_rows": figures.unlabeled_synthetic_rows,
+                    "seconds": round(result.duration_seconds, 3),
+                },
+            )
+        self.last_scan_ok = self.clock()
+        return outcome
+
+
+def _details(figures: CorpusFigures) -> dict[str, str]:
+    """JSON details of a scan: the lists behind the gauges, for reports and audits."""
+    details = {
+        "rows_by_generator": [list(item) for item in figures.rows_by_generator],
+        "unlabeled_synthetic_by_generator": [
+            list(item) for item in figures.unlabeled_synthetic_by_generator
+        ],
+        "unrecognised_labels": [list(item) for item in figures.unrecognised_labels],
+    }
+    return {name: json.dumps(value) for name, value in details.items()}
