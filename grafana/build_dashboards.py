@@ -182,14 +182,18 @@ def corpora() -> Json:
                       lower=0), 12, 8)
     ly.row("Leakage and budget")
     ly.add(timeseries("Synthetic share against the budget (red)",
-                      "Share of rows labelled synthetic and the corpus's budget.",
+                      "Share of rows labelled synthetic, the known synthetic share (labelled "
+                      "plus unlabelled rows found in the registry) and the corpus's budget.",
                       [(f"tailwatch_corpus_synthetic_fraction{{{CORPUS}}}",
-                        "{{corpus}} synthetic"),
+                        "{{corpus}} labelled synthetic"),
+                       (f"tailwatch_corpus_known_synthetic_fraction{{{CORPUS}}}",
+                        "{{corpus}} known synthetic"),
                        (f"tailwatch_corpus_synthetic_budget_ratio{{{CORPUS}}}",
                         "{{corpus}} budget")],
                       unit="percentunit", lower=0), 12, 8)
-    ly.add(bargauge("Budget used", "Synthetic share over the budget (100 % = at the budget).",
-                    f"tailwatch_corpus_synthetic_fraction{{{CORPUS}}}"
+    ly.add(bargauge("Budget used",
+                    "Known synthetic share over the budget (100 % = at the budget).",
+                    f"tailwatch_corpus_known_synthetic_fraction{{{CORPUS}}}"
                     f" / tailwatch_corpus_synthetic_budget_ratio{{{CORPUS}}}", "{{corpus}}",
                     unit="percentunit", upper=1.5,
                     steps=[(None, "green"), (0.8, "yellow"), (1, "red")]), 12, 8)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from monitor.checks import CheckThresholds
 from monitor.daemon import Daemon, open_store
-from monitor.demo import DemoScenario
+from monitor.demo import CORPUS_BUDGET, FEATURES, DemoScenario
 from monitor.logs import configure_logging
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.status import format_status, status_document
@@ -126,6 +126,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 def _demo_config(workdir: Path, scenario: DemoScenario, args: argparse.Namespace) -> Path:
     config = workdir / "tailwatch.toml"
+    features = json.dumps(list(FEATURES))
     config.write_text(
         f"""# Written by 'tailwatch demo': the built-in scenario, measured by the daemon.
 [storage]
@@ -150,6 +151,41 @@ sample_size = {args.sample_size}
 k = 5
 regions = 10
 interval_seconds = {args.interval}
+
+# A training corpus fed by the generator: one snapshot per generation.
+[[corpora]]
+name = "demo-corpus"
+snapshots = "{scenario.corpus_dir.relative_to(workdir)}/*"
+content_columns = {features}
+provenance_column = "provenance"
+generator_column = "generator"
+version_column = "generator_version"
+tail_columns = {features}
+max_synthetic_fraction = {CORPUS_BUDGET}
+interval_seconds = {args.interval}
+
+# A held-out evaluation set that must stay human-only.
+[[corpora]]
+name = "demo-eval"
+snapshots = "{scenario.eval_dir.relative_to(workdir)}/*.parquet"
+content_columns = {features}
+provenance_column = "provenance"
+tail_columns = {features}
+human_only = true
+interval_seconds = {args.interval}
+
+# Every version file is known synthetic output (the daemon also registers the rows it samples).
+[[synthetic_dumps]]
+name = "demo-gan-output"
+path = "{scenario.versions_dir.relative_to(workdir)}/*.parquet"
+content_columns = {features}
+generator = "demo-gan"
+
+# The real data is known human: a generated row that reproduces it is no leak.
+[[known_human]]
+name = "demo-real"
+path = "{scenario.reference_path.parent.relative_to(workdir)}/*.parquet"
+content_columns = {features}
 """,
         encoding="utf-8",
     )
@@ -181,6 +217,8 @@ def command_demo(args: argparse.Namespace) -> int:
     scenario = DemoScenario(workdir, rows=args.sample_size, healthy=args.scenario == "healthy")
     scenario.write_reference()
     scenario.versions_dir.mkdir(parents=True, exist_ok=True)
+    scenario.corpus_dir.mkdir(parents=True, exist_ok=True)
+    scenario.eval_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings(_demo_config(workdir, scenario, args))
     configure_logging(args.log_level, structured=not sys.stderr.isatty())
     print(
@@ -199,18 +237,23 @@ def command_demo(args: argparse.Namespace) -> int:
 
         def publish() -> None:
             generations = scenario.generations()
+            published: list = []
             for index in range(args.generations):
-                frame = next(generations)
+                published.append(next(generations))
                 if (scenario.versions_dir / f"gen-{index:03d}.parquet").exists():
                     continue
                 if daemon.stop.wait(args.every if index else 0):
                     return
-                scenario.write_version(index, frame)
+                scenario.write_version(index, published[-1])
+                scenario.write_snapshot(published)
             if args.exit_when_done:
-                watch = daemon.watches[0]
                 while not daemon.stop.is_set():
-                    measured = len(store.measured("generator", "demo-gan"))
-                    if measured >= args.generations and watch.pending == 0:
+                    done = all(
+                        len(store.measured(watch.kind, watch.name)) >= args.generations
+                        and watch.pending == 0
+                        for watch in daemon.watches
+                    )
+                    if done:
                         daemon.stop.set()
                     time.sleep(0.5)
 

@@ -22,11 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from collectors.corpus import CorpusFigures, corpus_metrics, scan_snapshot
 from collectors.corpus import CorpusSettings as ScanSettings
-from collectors.near_duplicates import TextNearDuplicates
+from collectors.near_duplicates import (
+    NearDuplicateResult,
+    TextNearDuplicates,
+    VectorNearDuplicates,
+)
 from collectors.result import MetricValue, RunResult
 from collectors.sources import SourceError, VersionRef, discover_versions, read_table, resolve_files
 from monitor.generator_watch import ScanOutcome
@@ -39,7 +45,7 @@ __all__ = ["CorpusWatch", "state_folder"]
 
 log = logging.getLogger("tailwatch.corpus")
 KIND = "corpus"
-NEAR_DUPLICATE_TEXTS = 5_000  # registry and known-human texts sampled for the detector
+NEAR_DUPLICATE_ROWS = 5_000  # registry and known-human rows sampled per source for the detector
 
 
 def state_folder(store_path: str | Path) -> Path:
@@ -78,7 +84,7 @@ class CorpusWatch:
         self.stop = stop or threading.Event()
         self.clock = clock
         self.folder = state_folder(store.path) / settings.name
-        self._detector: tuple[str, TextNearDuplicates | None] | None = None
+        self._detector: tuple[str, NearDuplicateDetector | None] | None = None
         self.last_scan_ok: datetime | None = None
         self.scan_errors = 0
         self.pending = 0
@@ -141,42 +147,46 @@ class CorpusWatch:
 
     # -- near-duplicates ----------------------------------------------------------------------
 
-    def detector(self) -> TextNearDuplicates | None:
-        """A MinHash detector from the synthetic dumps and known-human texts with this corpus's
-        content columns, or None when either side is missing or the content is not text.
+    def detector(self) -> NearDuplicateDetector | None:
+        """A near-duplicate detector from the synthetic dumps and known-human data that have this
+        corpus's content columns, or None when either side is missing.
 
-        Rebuilt only when those sources' registered content changes.
+        Text content gets MinHash LSH; numeric and vector content nearest-neighbour distance in
+        columns standardised on the human sample. Rebuilt only when those sources change.
         """
         columns = tuple(self.settings.content_columns)
         matching = [s for s in self.registry_sources if s.content_columns == columns]
-        keys = [f"{s.source}={self.registry.content_of(s.source)}" for s in matching]
-        key = "|".join(keys)
+        key = "|".join(f"{s.source}={self.registry.content_of(s.source)}" for s in matching)
         if self._detector is not None and self._detector[0] == key:
             return self._detector[1]
-        synthetic = self._texts([s for s in matching if s.kind == "synthetic"])
-        human = self._texts([s for s in matching if s.kind == "human"])
-        detector = None
-        if synthetic and len(human) >= 2:
-            detector = TextNearDuplicates(synthetic, human, seed=self.settings.seed + 1)
+        synthetic = self._frames([s for s in matching if s.kind == "synthetic"])
+        human = self._frames([s for s in matching if s.kind == "human"])
+        detector: NearDuplicateDetector | None = None
+        if synthetic is not None and human is not None and len(human) >= 2:
+            if all(synthetic[c].map(lambda v: isinstance(v, str)).all() for c in columns):
+                detector = TextNearDuplicates(
+                    _texts(synthetic, columns), _texts(human, columns), seed=self.settings.seed + 1
+                )
+            else:
+                detector = ScaledVectorNearDuplicates(
+                    _vectors(synthetic, columns), _vectors(human, columns)
+                )
         self._detector = (key, detector)
         return detector
 
-    def _texts(self, sources: Sequence[RegistryFiles]) -> list[str]:
-        texts: list[str] = []
-        columns = list(self.settings.content_columns)
-        for item in sources:
-            frame = read_table(
+    def _frames(self, sources: Sequence[RegistryFiles]) -> pd.DataFrame | None:
+        frames = [
+            read_table(
                 resolve_files(item.pattern),
-                columns=columns,
-                sample_size=NEAR_DUPLICATE_TEXTS,
+                columns=list(self.settings.content_columns),
+                sample_size=NEAR_DUPLICATE_ROWS,
                 seed=self.settings.seed,
                 source=f"registry source {item.source}",
                 memory_limit=self.memory_limit,
             )
-            if not all(frame[c].map(lambda v: isinstance(v, str)).all() for c in columns):
-                return []  # not text: vectors and tables are matched exactly only
-            texts += ["\n".join(map(str, row)) for row in frame[columns].itertuples(index=False)]
-        return texts
+            for item in sources
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else None
 
     # -- one snapshot -------------------------------------------------------------------------
 
@@ -194,7 +204,7 @@ class CorpusWatch:
         snapshot: VersionRef,
         snapshots: Sequence[VersionRef],
         registry: pa.Table,
-        detector: TextNearDuplicates | None,
+        detector: NearDuplicateDetector | None,
     ) -> tuple[RunResult, CorpusFigures | None]:
         """Scan one snapshot; any error becomes a failed run naming its cause."""
         started = self.clock()
@@ -278,7 +288,7 @@ class CorpusWatch:
         outcome.pending = waiting + len(due)
         self.pending = outcome.pending
         registry: pa.Table | None = None
-        detector: TextNearDuplicates | None = None
+        detector: NearDuplicateDetector | None = None
         if due:
             for source, error in self.registry.sync(self.registry_sources):
                 log.error("registry source skipped", extra={"source": source, "error": str(error)})
@@ -313,6 +323,49 @@ class CorpusWatch:
             )
         self.last_scan_ok = self.clock()
         return outcome
+
+
+class ScaledVectorNearDuplicates:
+    """:class:`VectorNearDuplicates` in columns standardised on the known-human rows, so that
+    no column dominates the Euclidean distance by its unit alone."""
+
+    def __init__(self, registry: np.ndarray, human: np.ndarray) -> None:
+        self.centre = human.mean(axis=0)
+        spread = human.std(axis=0)
+        self.scale = np.where(spread > 0, spread, 1.0)
+        self.detector = VectorNearDuplicates(self._scaled(registry), self._scaled(human))
+
+    def _scaled(self, rows: np.ndarray) -> np.ndarray:
+        return (np.asarray(rows, dtype=float) - self.centre) / self.scale
+
+    def measure(self, vectors: object, *, confidence: float = 0.95) -> NearDuplicateResult:
+        return self.detector.measure(self._scaled(np.asarray(vectors)), confidence=confidence)
+
+
+NearDuplicateDetector = TextNearDuplicates | ScaledVectorNearDuplicates
+
+
+def _texts(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """One text per row, columns joined by newlines (as the corpus scan joins them)."""
+    return ["\n".join(map(str, row)) for row in frame[list(columns)].itertuples(index=False)]
+
+
+def _vectors(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Rows as float vectors: vector columns stacked, numeric columns as one value each."""
+    parts = []
+    for column in columns:
+        first = frame[column].iloc[0]
+        if isinstance(first, (list, tuple, np.ndarray)):
+            parts.append(np.stack([np.asarray(v, dtype=float) for v in frame[column]]))
+        else:
+            try:
+                parts.append(frame[column].to_numpy(dtype=float).reshape(-1, 1))
+            except (TypeError, ValueError) as error:
+                raise SourceError(
+                    f"content column {column!r} is neither text, numeric nor a vector: "
+                    "near-duplicates need one of these"
+                ) from error
+    return np.hstack(parts)
 
 
 def _details(figures: CorpusFigures) -> dict[str, str]:

@@ -6,6 +6,13 @@ mixture fitted on samples of the previous generation only, drawn with a sampling
 beyond the previous generation's central 98 % are rejected, like sampling at a low temperature).
 That is the self-consuming loop of Shumailov et al. 2024 and Alemohammad et al. 2023: precision
 holds, while recall and coverage fall and density rises, generation after generation.
+
+A training corpus grows beside it, one snapshot per generation: human rows plus rows of every
+generation so far labelled synthetic. In the collapse scenario the loop also leaks: from the
+second snapshot on, rows of the previous generation enter the corpus labelled human, and the
+labelled synthetic share outgrows the corpus's 30 % budget. In the healthy scenario the corpus
+stays well within budget and nothing leaks. A second, human-only evaluation corpus gets a clean
+snapshot per generation.
 """
 
 from __future__ import annotations
@@ -18,15 +25,22 @@ import numpy as np
 import pandas as pd
 from sklearn.mixture import GaussianMixture
 
-__all__ = ["DemoScenario", "real_sample"]
+__all__ = ["CORPUS_BUDGET", "FEATURES", "DemoScenario", "real_sample"]
 
 DIM = 8
 MODES = 10
+CORPUS_BUDGET = 0.3  # the demo corpus's max_synthetic_fraction
+_HUMAN_ROWS = 1500  # human rows of the first snapshot; each later one adds _HUMAN_GROWTH
+_HUMAN_GROWTH = 100
+_LEAKED_ROWS = 50  # rows of the previous generation leaked per snapshot (collapse scenario)
 _WEIGHTS = np.array([0.2, 0.18, 0.15, 0.12, 0.1, 0.08, 0.07, 0.05, 0.03, 0.02])
 
 
+FEATURES: tuple[str, ...] = tuple(f"f{i}" for i in range(DIM))  # the numeric columns
+
+
 def _columns() -> list[str]:
-    return [f"f{i}" for i in range(DIM)]
+    return list(FEATURES)
 
 
 def _centres() -> np.ndarray:
@@ -74,6 +88,14 @@ class DemoScenario:
     def versions_dir(self) -> Path:
         return self.root / "versions"
 
+    @property
+    def corpus_dir(self) -> Path:
+        return self.root / "corpus"
+
+    @property
+    def eval_dir(self) -> Path:
+        return self.root / "eval"
+
     def write_reference(self) -> None:
         """Write the real reference and holdout (idempotent)."""
         for path, seed in ((self.reference_path, self.seed), (self.holdout_path, self.seed + 1)):
@@ -111,8 +133,38 @@ class DemoScenario:
         _write_atomic(frame, path)
         return path
 
+    def corpus_snapshot(self, generations: list[pd.DataFrame]) -> pd.DataFrame:
+        """The corpus after ``len(generations)`` generations (see the module docstring)."""
+        index = len(generations) - 1
+        pool = real_sample(_HUMAN_ROWS + _HUMAN_GROWTH * 64, self.seed + 500)
+        parts = [
+            pool.iloc[: _HUMAN_ROWS + _HUMAN_GROWTH * index].assign(
+                provenance="human", generator=None, generator_version=None
+            )
+        ]
+        labelled = 60 if self.healthy else 150
+        for number, frame in enumerate(generations):
+            lineage = {"generator": "demo-gan", "generator_version": f"gen-{number:03d}"}
+            parts.append(frame.iloc[:labelled].assign(provenance="synthetic", **lineage))
+            if not self.healthy and number < index:  # leaked: unlabelled, among human rows
+                leak = frame.iloc[labelled : labelled + _LEAKED_ROWS]
+                unlabelled = {"provenance": "human", "generator": None, "generator_version": None}
+                parts.append(leak.assign(**unlabelled))
+        return pd.concat(parts, ignore_index=True)
+
+    def write_snapshot(self, generations: list[pd.DataFrame]) -> Path:
+        """Publish the corpus snapshot after these generations atomically, as one folder."""
+        index = len(generations) - 1
+        folder = self.corpus_dir / f"snapshot-{index:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.corpus_snapshot(generations), folder / "part-0.parquet")
+        evaluation = real_sample(400 + 20 * index, self.seed + 700).assign(provenance="human")
+        _write_atomic(evaluation, self.eval_dir / f"eval-{index:03d}.parquet")
+        return folder
+
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     frame.to_parquet(temporary, index=False)
     temporary.replace(path)

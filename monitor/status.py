@@ -12,7 +12,27 @@ from monitor.store import Store
 __all__ = ["KEY_METRICS", "format_status", "status_document"]
 
 KEY_METRICS = ("coverage", "recall", "precision", "density", "worst_region_coverage")
-CORPUS_KEY_METRICS = ("rows", "synthetic_fraction", "unlabeled_synthetic_ratio")
+CORPUS_KEY_METRICS = (
+    "rows",
+    "synthetic_fraction",
+    "known_synthetic_fraction",
+    "unlabeled_synthetic_rows",
+    "unlabeled_synthetic_ratio",
+    "near_duplicate_synthetic_ratio",
+    "budget_exceeded",
+    "human_only_violation_rows",
+)
+# Columns of the plain-text table: (metric, header) per kind.
+_SHOWN = {
+    "generator": [(k, k) for k in ("coverage", "recall", "precision", "density")],
+    "corpus": [
+        ("rows", "rows"),
+        ("synthetic_fraction", "synthetic"),
+        ("known_synthetic_fraction", "known synthetic"),
+        ("unlabeled_synthetic_rows", "unlabelled synthetic"),
+        ("budget_exceeded", "over budget"),
+    ],
+}
 
 
 class _Scan(Protocol):
@@ -78,6 +98,34 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _table(subjects: Sequence[dict[str, Any]], kind: str) -> list[str]:
+    version = "last version" if kind == "generator" else "last snapshot"
+    header = ["name", version, "status", "ok", "failed", "finished (UTC)"]
+    header += [title for _, title in _SHOWN[kind]]
+    rows = [header]
+    for s in subjects:
+        metrics = s.get("metrics", {})
+        finished = s.get("last_finished_at")
+        cells = [
+            s["name"],
+            _cell(s.get("last_version")),
+            _cell(s.get("last_status")),
+            str(s.get("ok_runs", 0)),
+            str(s.get("failed_runs", 0)),
+            "-" if not finished else finished.replace("T", " ")[:19],
+        ]
+        for metric, _ in _SHOWN[kind]:
+            value = metrics.get(metric)
+            integer = metric in {"rows", "unlabeled_synthetic_rows", "budget_exceeded"}
+            cells.append(_cell(int(value) if integer and value is not None else value))
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
 def format_status(document: dict[str, Any], note: str | None = None) -> str:
     """A plain-text table of the status document, errors listed under it."""
     subjects: Sequence[dict[str, Any]] = document.get("subjects", [])
@@ -87,27 +135,12 @@ def format_status(document: dict[str, Any], note: str | None = None) -> str:
     if not subjects:
         lines.append("No subjects recorded yet.")
         return "\n".join(lines)
-    header = ["kind", "name", "last version", "status", "ok", "failed", "finished (UTC)"]
-    header += ["coverage", "recall", "precision", "density"]
-    rows = [header]
-    for s in subjects:
-        metrics = s.get("metrics", {})
-        finished = s.get("last_finished_at")
-        rows.append(
-            [
-                s["kind"],
-                s["name"],
-                _cell(s.get("last_version")),
-                _cell(s.get("last_status")),
-                str(s.get("ok_runs", 0)),
-                str(s.get("failed_runs", 0)),
-                "-" if not finished else finished.replace("T", " ")[:19],
-                *(_cell(metrics.get(k)) for k in ("coverage", "recall", "precision", "density")),
-            ]
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for kind, title in (("generator", "Generators"), ("corpus", "Corpora")):
+        chosen = [s for s in subjects if s["kind"] == kind]
+        if chosen:
+            lines += [title, *_table(chosen, kind), ""]
+    if lines and lines[-1] == "":
+        lines.pop()
     errors = [s for s in subjects if s.get("last_status") == "failed" and s.get("last_error")]
     if errors:
         lines.append("")

@@ -43,6 +43,7 @@ pytestmark = pytest.mark.slow
 GENERATIONS = 8
 EVERY_SECONDS = 2
 GENERATOR = "demo-gan"  # the demo's generator name
+CORPUS = "demo-corpus"  # the demo's leaking corpus (demo-eval stays clean)
 
 
 class Webhook:
@@ -210,13 +211,11 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
         assert sent["labels"]["severity"] == "critical"
         assert sent["labels"]["check"] == "coverage_decline"
 
-        # Every dashboard query returns data from this Prometheus (corpora need a corpus).
+        # Every dashboard query returns data from this Prometheus, the corpora's included.
         wait_until(lambda: _all_versions_measured(env), timeout=120, what="all versions")
-        has_corpus = bool(instant_query(prom, "tailwatch_corpus_rows")["data"]["result"])
+        wait_until(lambda: _all_snapshots_scanned(env), timeout=120, what="all snapshots")
         empty = []
         for name in NAMES:
-            if name == "corpora" and not has_corpus:
-                continue
             for where, expr in queries(load(name)):
                 if where.startswith("annotation"):
                     continue  # event markers: empty while nothing of theirs fires
@@ -225,11 +224,40 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
                 if not answer["data"]["result"]:
                     empty.append(f"{name} {where}: {expr}")
         assert not empty, "dashboard queries without data:\n" + "\n".join(empty)
-        if not has_corpus:
-            pytest.skip(
-                "the demo has no corpus yet: the leakage alert and the corpora dashboard's "
-                "queries were not checked live (everything else passed)"
-            )
+
+        # The demo corpus takes in unlabelled rows of earlier generations and outgrows its
+        # budget: both alerts fire for it, and none for the clean human-only corpus.
+        def leaking() -> set[tuple[str, str]]:
+            _alive(env)
+            alerts = http_json(f"{prom}/api/v1/alerts")["data"]["alerts"]
+            return {
+                (a["labels"]["alertname"], a["labels"].get("corpus", ""))
+                for a in alerts
+                if a["state"] == "firing" and "corpus" in a["labels"]
+            }
+
+        wanted = {
+            ("TailwatchUnlabeledSyntheticRows", CORPUS),
+            ("TailwatchSyntheticBudgetExceeded", CORPUS),
+            ("TailwatchNearDuplicateSyntheticLeak", CORPUS),
+        }
+        fired = wait_until(
+            lambda: leaking() if wanted <= leaking() else None,
+            timeout=150,
+            interval=2,
+            what="the leakage alerts",
+        )
+        assert not {corpus for _, corpus in fired} - {CORPUS}, fired
+        unlabeled = _value(prom, f'tailwatch_corpus_unlabeled_synthetic_rows{{corpus="{CORPUS}"}}')
+        assert unlabeled == 50 * (GENERATIONS - 1)  # the demo leaks 50 rows per later snapshot
+
+
+def _all_snapshots_scanned(env: dict[str, Any]) -> bool:
+    _alive(env)
+    expr = 'tailwatch_runs_total{kind="corpus",status="ok"}'
+    result = instant_query(env["prometheus"], expr)["data"]["result"]
+    counts = {r["metric"]["subject"]: float(r["value"][1]) for r in result}
+    return len(counts) == 2 and min(counts.values()) >= GENERATIONS
 
 
 def _subject_alerts() -> str:
