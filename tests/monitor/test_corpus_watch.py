@@ -6,6 +6,7 @@ from a run: leaks are rows whose content a generator run or a synthetic dump reg
 
 from __future__ import annotations
 
+import json
 import string
 import urllib.request
 from collections import Counter
@@ -419,3 +420,43 @@ def test_status_and_exporter_show_the_corpus(tmp_path: Path, store: Store) -> No
     }
     assert provenance == {label: n[label] for label in ("human", "synthetic", "unknown")}
     assert ("tailwatch_corpus_snapshot_info", (*c, ("snapshot", "s1"))) in samples
+
+
+def test_null_content_and_a_vanished_file_fail_unknown_labels_are_counted(
+    tmp_path: Path, store: Store
+) -> None:
+    settings = corpus(tmp_path, "mix")
+    good = labelled([(real(50, 1), "human")])
+    write(tmp_path / "mix" / "s0" / "part.parquet", good)
+    nulls = good.copy()
+    nulls.loc[[3, 7, 9], "f1"] = np.nan
+    write(tmp_path / "mix" / "s1" / "part.parquet", nulls)
+    odd = good.copy()
+    odd.loc[:4, "provenance"] = "bot?"
+    odd.loc[5:6, "provenance"] = None
+    write(tmp_path / "mix" / "s2" / "part.parquet", odd)
+    watch = CorpusWatch(settings, store)
+    outcome = watch.scan()
+    assert (outcome.measured, outcome.failed) == (2, 1)
+    table = store.runs(limit=100).set_index("version")
+    error = table.loc["s1", "error"]
+    assert "3 rows have null/NaN content" in error and "s1/part.parquet" in error, error
+    # Unknown labels: counted as unknown, the raw values reported in the run's details.
+    stored = figures(store, "mix", "s2")
+    assert stored[("rows", "provenance:unknown")] == 7
+    assert stored[("unrecognised_label_rows", "snapshot")] == 7
+    details = store.run_details(KIND, "mix", "unrecognised_labels")
+    listed = {value: rows for value, rows in json.loads(details["content"].iloc[-1])}
+    assert listed == {"bot?": 5, "<null>": 2}
+    # A file that vanishes between discovery and the scan: a failed run naming it.
+    before = store.history(KIND, "mix")
+    write(tmp_path / "mix" / "s3" / "part.parquet", good)
+    (index, snapshot), *_ = watch.todo()[0]
+    snapshot.paths[0].unlink()
+    result, found = watch.measure(
+        index, snapshot, watch.snapshots(), watch.registry.relation(), None
+    )
+    assert found is None and result.status == "failed"
+    assert "no longer exists" in (result.error or "") and "s3" in (result.error or "")
+    store.record_run(result)
+    pd.testing.assert_frame_equal(store.history(KIND, "mix"), before)
