@@ -35,11 +35,10 @@ from collectors.near_duplicates import (
 )
 from collectors.result import MetricValue, RunResult
 from collectors.sources import SourceError, VersionRef, discover_versions, read_table, resolve_files
-from monitor.generator_watch import ScanOutcome
-from monitor.pending import pending_versions
-from monitor.registry import RegistryFiles, SyntheticRegistry
+from monitor.registry import RegistryFiles
 from monitor.settings import CorpusSettings, SchedulerSettings
 from monitor.store import Store
+from monitor.watch import ScanOutcome, Watch, error_text, pending_versions
 
 __all__ = ["CorpusWatch", "state_folder"]
 
@@ -54,12 +53,7 @@ def state_folder(store_path: str | Path) -> Path:
     return path.with_name(path.name + ".corpora")
 
 
-def _error_text(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text if len(text) < 2000 else text[:1997] + "..."
-
-
-class CorpusWatch:
+class CorpusWatch(Watch):
     """Scans one configured corpus; every error becomes a failed run naming its cause."""
 
     kind = KIND
@@ -75,27 +69,13 @@ class CorpusWatch:
         stop: threading.Event | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.settings = settings
-        self.store = store
-        self.registry = SyntheticRegistry(store, memory_limit=memory_limit)
+        super().__init__(
+            settings, store, scheduler=scheduler, memory_limit=memory_limit, stop=stop, clock=clock
+        )
+        self.settings: CorpusSettings = settings
         self.registry_sources = tuple(registry_sources)
-        self.retry = scheduler or SchedulerSettings()
-        self.memory_limit = memory_limit
-        self.stop = stop or threading.Event()
-        self.clock = clock
         self.folder = state_folder(store.path) / settings.name
         self._detector: tuple[str, NearDuplicateDetector | None] | None = None
-        self.last_scan_ok: datetime | None = None
-        self.scan_errors = 0
-        self.pending = 0
-
-    @property
-    def name(self) -> str:
-        return self.settings.name
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.interval_seconds
 
     def scan_settings(self) -> ScanSettings:
         """The collector's view of this corpus's configuration."""
@@ -254,7 +234,7 @@ class CorpusWatch:
             started_at=started,
             finished_at=self.clock(),
             status="failed" if error else "ok",
-            error=None if error is None else _error_text(error),
+            error=None if error is None else error_text(error),
             sample_rows=0 if figures is None else figures.rows,
             metrics=metrics,
             reference_fingerprint=self.reference_key(),

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,10 +24,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.checks import CheckThresholds
 from monitor.corpus_watch import CorpusWatch
 from monitor.exporter import ScanState, serve
-from monitor.generator_watch import GeneratorWatch, ScanOutcome
+from monitor.generator_watch import GeneratorWatch
 from monitor.registry import configured_sources
 from monitor.settings import Settings
 from monitor.store import Store, StoreError, snapshot_path
+from monitor.watch import ScanOutcome, Watch
 
 __all__ = ["Daemon", "open_store"]
 
@@ -48,23 +48,6 @@ def open_store(settings: Settings, *, wait_seconds: float = LOCK_WAIT_SECONDS) -
             if "lock" not in str(error).lower() or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-
-
-class Watch(Protocol):
-    """What the daemon schedules: a generator or a corpus watch."""
-
-    kind: str
-    last_scan_ok: datetime | None
-    pending: int
-    scan_errors: int
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def interval_seconds(self) -> float: ...
-
-    def scan(self, progress: Callable[[Iterable], Iterable] | None = None) -> ScanOutcome: ...
 
 
 class Daemon:

@@ -43,10 +43,9 @@ from collectors.sources import (
     sampler_versions,
 )
 from monitor.exported import RELATIVE_METRICS
-from monitor.pending import pending_versions
-from monitor.registry import SyntheticRegistry
 from monitor.settings import GeneratorSettings, SchedulerSettings
 from monitor.store import Store
+from monitor.watch import ScanOutcome, Watch, error_text, pending_versions
 
 __all__ = ["GeneratorWatch", "ScanOutcome"]
 
@@ -58,15 +57,6 @@ HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when no
 
 class Stopped(Exception):
     """The daemon is shutting down; the scan stops between versions."""
-
-
-@dataclass
-class ScanOutcome:
-    """What one scan did."""
-
-    measured: int = 0
-    failed: int = 0
-    pending: int = 0  # left for a later scan (backing off, given up, or stopped)
 
 
 class _ReferenceFiles(NamedTuple):
@@ -82,12 +72,7 @@ class _Fitted:
     rows: int
 
 
-def _error_text(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text if len(text) < 2000 else text[:1997] + "..."
-
-
-class GeneratorWatch:
+class GeneratorWatch(Watch):
     """Measures one configured generator's new versions into the store."""
 
     kind = KIND
@@ -102,28 +87,14 @@ class GeneratorWatch:
         stop: threading.Event | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.settings = settings
-        self.store = store
-        self.retry = scheduler or SchedulerSettings()
-        self.memory_limit = memory_limit
-        self.stop = stop or threading.Event()
-        self.clock = clock
+        super().__init__(
+            settings, store, scheduler=scheduler, memory_limit=memory_limit, stop=stop, clock=clock
+        )
+        self.settings: GeneratorSettings = settings
         self._fitted: _Fitted | None = None
         self._sampler: Callable[..., object] | None = None
-        self.registry = SyntheticRegistry(store, memory_limit=memory_limit)
         # Fingerprints of the rows the last measure() sampled: registered with its run.
         self.sampled_fingerprints: np.ndarray | None = None
-        self.last_scan_ok: datetime | None = None
-        self.scan_errors = 0
-        self.pending = 0
-
-    @property
-    def name(self) -> str:
-        return self.settings.name
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.interval_seconds
 
     # -- discovery ------------------------------------------------------------------------------
 
@@ -160,7 +131,7 @@ class GeneratorWatch:
             holdout = resolve_files(self.settings.holdout) if self.settings.holdout else None
             parts = [fingerprint_files(files), fingerprint_files(holdout) if holdout else ""]
         except Exception as error:
-            digest = hashlib.sha256(_error_text(error).encode()).hexdigest()[:16]
+            digest = hashlib.sha256(error_text(error).encode()).hexdigest()[:16]
             return f"unreadable:{digest}", error
         config = self.settings.model_dump(
             include={"columns", "categorical", "k", "regions", "seed", "reference_size"}
@@ -333,7 +304,7 @@ class GeneratorWatch:
             started_at=started,
             finished_at=self.clock(),
             status="failed" if error else "ok",
-            error=None if error is None else _error_text(error),
+            error=None if error is None else error_text(error),
             reference_rows=reference_rows,
             sample_rows=sample_rows,
             reference_fingerprint=reference,
