@@ -225,6 +225,12 @@ def _build() -> tuple[Series, ...]:
             "Scans that could not list or read the subject's sources, since the daemon started.",
         ),
         Series(
+            "tailwatch_registry_fingerprints",
+            "gauge",
+            ("kind",),
+            "Rows registered in the synthetic registry (synthetic) and as known human (human).",
+        ),
+        Series(
             "tailwatch_build_info",
             "info",
             ("version", "python", "duckdb"),

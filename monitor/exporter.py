@@ -47,6 +47,7 @@ from monitor.exported import (
     relative_series,
 )
 from monitor.history import version_figures
+from monitor.registry import SyntheticRegistry
 from monitor.settings import ExporterSettings
 from monitor.status import status_document
 from monitor.store import Store
@@ -174,6 +175,8 @@ class StoreCollector:
                 self._generator(families, s.subject, s.last_ok_version, s.versions_measured)
             elif s.kind == "corpus" and s.last_ok_version is not None:
                 self._corpus(families, s.subject, s.last_ok_version)
+        for kind, rows in SyntheticRegistry(self.store).counts().items():
+            families.add("tailwatch_registry_fingerprints", (kind,), rows)
         return families.all()
 
     def _generator(self, families: _Families, name: str, version: str, measured: int) -> None:

@@ -420,6 +420,9 @@ def test_status_and_exporter_show_the_corpus(tmp_path: Path, store: Store) -> No
     }
     assert provenance == {label: n[label] for label in ("human", "synthetic", "unknown")}
     assert ("tailwatch_corpus_snapshot_info", (*c, ("snapshot", "s1"))) in samples
+    registered = store.fetch_arrow("SELECT count(*) AS n FROM synthetic_registry")["n"][0]
+    synthetic = samples[("tailwatch_registry_fingerprints", (("kind", "synthetic"),))]
+    assert synthetic == registered.as_py() > 0
 
 
 def test_null_content_and_a_vanished_file_fail_unknown_labels_are_counted(
