@@ -4,7 +4,8 @@ Reads whatever corpus figures are stored (scope ``snapshot``; the provenance mix
 ``rows`` with scope ``provenance:<label>``). The leakage rules read the policy figures the corpus
 scan computed itself (``budget_exceeded``, ``human_only_violation_rows``) and the leakage ratios:
 an unlabelled synthetic row is leakage; a near-duplicate share is leakage only when the lower
-bound of its interval is above 0 (otherwise it is within the expected false positives: watch).
+bound of its interval is above the rate the human null expects (expected false positives over
+the sample's rows), as in the alert rule; otherwise it is within that noise: watch.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ __all__ = ["LEAKAGE_RULES", "corpus_section"]
 
 # check -> what it means; these are the corpus rows of the alerts table.
 LEAKAGE_RULES: dict[str, str] = {
-    "synthetic_budget": "synthetic share above the corpus's budget",
+    "synthetic_budget": "known synthetic share above the corpus's budget",
     "human_only": "synthetic rows in a human-only corpus",
     "unlabeled_synthetic": "registered synthetic records in the corpus without a synthetic label",
-    "near_duplicate_synthetic": "near-duplicates of synthetic records (interval above 0)",
+    "near_duplicate_synthetic": "near-duplicates of synthetic records above the null rate",
 }
 WATCH_SHARE_OF_BUDGET = 0.8
 
@@ -41,15 +42,26 @@ def _breaches(f: dict[str, float]) -> list[tuple[str, float | None, float | None
     out: list[tuple[str, float | None, float | None]] = []
     if f.get("budget_exceeded", 0.0) >= 1.0:
         out.append(
-            ("synthetic_budget", f.get("synthetic_fraction"), f.get("synthetic_budget_ratio"))
+            (
+                "synthetic_budget",
+                f.get("known_synthetic_fraction", f.get("synthetic_fraction")),
+                f.get("synthetic_budget_ratio"),
+            )
         )
     if f.get("human_only_violation_rows", 0.0) > 0:
         out.append(("human_only", f["human_only_violation_rows"], 0.0))
     if f.get("unlabeled_synthetic_ratio", 0.0) > 0:
         out.append(("unlabeled_synthetic", f["unlabeled_synthetic_ratio"], 0.0))
-    if f.get("near_duplicate_synthetic_ratio_lower", 0.0) > 0:
-        out.append(("near_duplicate_synthetic", f.get("near_duplicate_synthetic_ratio"), 0.0))
+    null_rate = _null_rate(f)
+    if f.get("near_duplicate_synthetic_ratio_lower", 0.0) > null_rate:
+        out.append(("near_duplicate_synthetic", f.get("near_duplicate_synthetic_ratio"), null_rate))
     return out
+
+
+def _null_rate(f: dict[str, float]) -> float:
+    """The near-duplicate rate the human null expects: expected false positives per sampled row."""
+    rows = f.get("near_duplicate_sample_rows", 0.0)
+    return f.get("near_duplicate_expected_false_positives", 0.0) / rows if rows else 0.0
 
 
 def _verdict(name: str, snapshot: str, f: dict[str, float], alerts: list[Alert]) -> Verdict:
@@ -61,13 +73,14 @@ def _verdict(name: str, snapshot: str, f: dict[str, float], alerts: list[Alert])
             f"{name}: {', '.join(a.check for a in latest)} in snapshot {snapshot}",
         )
     watch = []
-    budget, share = f.get("synthetic_budget_ratio"), f.get("synthetic_fraction")
+    budget = f.get("synthetic_budget_ratio")
+    share = f.get("known_synthetic_fraction", f.get("synthetic_fraction"))
     if budget is not None and share is not None and share > WATCH_SHARE_OF_BUDGET * budget:
         watch.append(f"{name}: synthetic share {share:.3f} is near its budget {budget:.3f}")
     if f.get("near_duplicate_synthetic_ratio", 0.0) > 0:
         watch.append(
             f"{name}: near-duplicates of synthetic records found, within the expected "
-            "false positives (interval reaches 0)"
+            "false positives of the human null"
         )
     if watch:
         return Verdict("watch", tuple(watch))
