@@ -434,3 +434,155 @@ def cross_block(
         row_stats[i, 2] = recall_miss
         row_nearest_sq[i] = best_sq
         row_nearest_index[i] = best_j
+
+
+@nb.njit(cache=True, inline="always")
+def _insert(
+    best_sq: np.ndarray, best_index: np.ndarray, bound: np.ndarray, p: int, value: float, j: int
+) -> None:
+    """Insert ``(value, j)`` into point ``p``'s ascending candidate list (equal values after the
+    ones already there) and lower ``bound[p]`` to the list's last value if that is smaller."""
+    n_cand = best_sq.shape[1]
+    pos = n_cand - 1
+    while pos > 0 and best_sq[p, pos - 1] > value:
+        best_sq[p, pos] = best_sq[p, pos - 1]
+        best_index[p, pos] = best_index[p, pos - 1]
+        pos -= 1
+    best_sq[p, pos] = value
+    best_index[p, pos] = j
+    last = best_sq[p, n_cand - 1]
+    if last < bound[p]:
+        bound[p] = last
+
+
+@nb.njit(nogil=True, cache=True)
+def topk_symmetric_block(
+    products: np.ndarray,
+    norms: np.ndarray,
+    row_offset: int,
+    col_offset: int,
+    best_sq: np.ndarray,
+    best_index: np.ndarray,
+    bound: np.ndarray,
+) -> None:
+    """Merge one block of a self product (``X[rows] @ X[cols].T``, ``col_offset >= row_offset``)
+    into the candidate lists of both its rows and its columns: the upper half of X X^T only.
+
+    Point ``i`` of the row block takes every column as a candidate (row role); a column ``j``
+    past the row block takes the block's rows (column role). Columns that are rows of the block
+    themselves (the diagonal square) get the row role only, so each pair reaches each of its two
+    points exactly once over the half product.
+
+    ``best_sq``/``best_index`` (points x candidates, approximate squared distances in the
+    products' dtype, ascending) are one thread's lists. ``bound`` is shared by all threads: the
+    smallest last value any thread's full list of that point has had. A value at or above it
+    cannot be among the point's ``n_cand`` nearest (that thread holds ``n_cand`` values at or
+    below it), so the union of the threads' lists always holds them; racing updates can only
+    leave a larger (older, still valid) bound. A row whose bound is still infinite is bounded by
+    ``_seed_bound`` first. One branch-free sweep per chunk of ``CHUNK`` columns flags the values
+    at or below the row's bound or the column's; only flagged values are merged one by one. The
+    self products are overwritten with -inf (the caller's scratch buffer), which puts a point at
+    +inf from itself.
+    """
+    rows, cols = products.shape
+    n_cand = best_sq.shape[1]
+    dtype = products.dtype.type
+    for b in range(rows):
+        c = row_offset + b - col_offset
+        if 0 <= c < cols:
+            products[b, c] = -_INF
+    split = min(cols, max(0, row_offset + rows - col_offset))  # columns that are block rows
+    flags = np.zeros(CHUNK, dtype=np.uint8)
+    words = flags.view(np.uint64)
+    lanes = np.empty(CHUNK, dtype=best_sq.dtype)
+    smallest = np.empty(n_cand, dtype=best_sq.dtype)
+    col_norms = norms[col_offset : col_offset + cols]
+    col_bound = bound[col_offset : col_offset + cols]
+    for b in range(rows):
+        i = row_offset + b
+        q_norm = norms[i]
+        row = products[b]
+        row_bound = bound[i]
+        if row_bound == _INF and n_cand <= CHUNK:  # nothing known yet: seed a bound
+            row_bound = _seed_bound(row, col_norms, q_norm, n_cand, lanes, smallest)
+        for c0 in range(0, cols, CHUNK):
+            width = min(CHUNK, cols - c0)
+            chunk = row[c0 : c0 + width]
+            chunk_norms = col_norms[c0 : c0 + width]
+            chunk_bound = col_bound[c0 : c0 + width]
+            row_bound = dtype(min(row_bound, bound[i]))
+            if c0 >= split:
+                for t in range(width):  # branch-free: vectorised
+                    product = chunk[t]
+                    value = q_norm + chunk_norms[t] - (product + product)
+                    flags[t] = (value <= row_bound) | (value <= chunk_bound[t])
+            elif c0 + width <= split:
+                for t in range(width):  # the row block's own columns: row role only
+                    product = chunk[t]
+                    flags[t] = q_norm + chunk_norms[t] - (product + product) <= row_bound
+            else:
+                for t in range(width):
+                    product = chunk[t]
+                    value = q_norm + chunk_norms[t] - (product + product)
+                    flags[t] = (value <= row_bound) | (
+                        (value <= chunk_bound[t]) & (c0 + t >= split)
+                    )
+            if not _any_flag(flags, words, width):
+                continue
+            for w in range(words.shape[0]):  # set flags only (the tail is clear)
+                if words[w] == 0:
+                    continue
+                for t in range(8 * w, 8 * w + 8):
+                    if flags[t] == 0:
+                        continue
+                    product = chunk[t]
+                    value = q_norm + chunk_norms[t] - (product + product)
+                    j = col_offset + c0 + t
+                    if value <= row_bound and value < best_sq[i, n_cand - 1] and value < bound[i]:
+                        _insert(best_sq, best_index, bound, i, value, j)
+                    if c0 + t >= split and value < best_sq[j, n_cand - 1] and value < bound[j]:
+                        _insert(best_sq, best_index, bound, j, value, i)
+
+
+@nb.njit(nogil=True, cache=True)
+def merge_candidates(
+    lists_sq: np.ndarray,
+    lists_index: np.ndarray,
+    row_offset: int,
+    out_sq: np.ndarray,
+    out_index: np.ndarray,
+) -> None:
+    """Merge the threads' candidate lists of rows ``row_offset...`` into one list per row.
+
+    ``lists_sq``/``lists_index``: (threads, points, candidates), each list ascending and each
+    pair in at most one thread's list. Out: the smallest ``candidates`` values of their union
+    (rows x candidates; missing entries stay +inf with index -1). Every point left out lies at or
+    beyond the merged list's last value: it was beyond its own thread's last value, which is at
+    least that.
+    """
+    threads = lists_sq.shape[0]
+    n_cand = lists_sq.shape[2]
+    rows = out_sq.shape[0]
+    heads = np.zeros(threads, dtype=np.int64)
+    for b in range(rows):
+        p = row_offset + b
+        heads[:] = 0
+        for c in range(n_cand):
+            pick = -1
+            value = _INF
+            for t in range(threads):
+                h = heads[t]
+                if (
+                    h < n_cand
+                    and lists_index[t, p, h] >= 0
+                    and (pick < 0 or lists_sq[t, p, h] < value)
+                ):
+                    pick = t
+                    value = lists_sq[t, p, h]
+            if pick < 0:
+                out_sq[b, c] = _INF
+                out_index[b, c] = -1
+            else:
+                out_sq[b, c] = value
+                out_index[b, c] = lists_index[pick, p, heads[pick]]
+                heads[pick] += 1

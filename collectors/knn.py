@@ -5,14 +5,17 @@ synthetic x synthetic (synthetic radii) and real x synthetic (which balls hold w
 reference ``prdc`` package materialises all three as float64 matrices (about 16 N^2 bytes). Here
 each product is computed block by block with BLAS and consumed at once by a fused kernel
 (:mod:`collectors._kernels`) while the block is still in cache, and each product is computed
-exactly once.
+exactly once. The two self products are symmetric: only their upper half (the blocks on and above
+the diagonal) is computed, each block feeding the k-NN candidates of both its rows and its
+columns, so the three products cost as much BLAS work as two.
 
 Memory. Nothing of size N x M (or N x N) is ever held. Beyond its inputs the engine needs one
 product block per thread (at most 256 x 2048 entries: 2 MiB in float32, 4 MiB in float64; fewer
 rows when ``memory_budget_bytes`` divided by the number of threads is smaller), float32 copies of
-the inputs, and per-point arrays: O((N + M) d) + O((N + M) k) + O(M) per thread, linear in the
-data. Measured for ``collectors.fidelity.prdc`` at N = M = 10,000, d = 64 on 2 threads: about
-23 MiB peak above the baseline (see ``benchmarks/README.md``).
+the inputs, and per-point arrays: O((N + M) d) + O((N + M) k) + O(M) per thread (the self
+search keeps a candidate list per point and thread, (k + 8) x 12 bytes), linear in the data.
+Measured for ``collectors.fidelity.prdc`` at N = M = 10,000, d = 64 on 2 threads: about 23 MiB
+peak above the baseline (see ``benchmarks/README.md``).
 
 Exactness. Products may be computed in float32 (twice the BLAS speed). Every comparison whose
 outcome float32 rounding could change is recomputed exactly in float64 from the rows, and k-NN
@@ -271,6 +274,8 @@ class KnnEngine:
     def _knn_blas(
         self, queries: np.ndarray, points: np.ndarray, keep: int, exclude_self: bool, tol: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if exclude_self and points is queries:
+            return self._self_knn_blas(points, keep, tol)
         dtype = self._dtype()
         n_q, dim = queries.shape
         n_p = points.shape[0]
@@ -320,6 +325,77 @@ class KnnEngine:
             )
 
         self._run(task, blocks)
+        return out_sq, out_index, out_below, out_ties
+
+    def _self_knn_blas(
+        self, points: np.ndarray, keep: int, tol: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """k-NN of ``points`` among themselves from the upper half of X X^T only.
+
+        Row block ``[r0, r1)`` is multiplied by the points ``[r0, n)`` alone; each product block
+        feeds the candidate lists of its rows and of its columns
+        (``_kernels.topk_symmetric_block``), so every pair's product is computed once, not twice.
+        First every row block's diagonal square (its points among themselves), which gives each
+        point a full list and a finite bound before the column role starts; then the rest. A
+        column's list is updated by whichever thread holds the block, so each thread has its own
+        lists (linear memory: points x candidates per thread), bounded by one shared array of
+        per-point bounds; they are merged, then refined exactly.
+        """
+        dtype = self._dtype()
+        n, dim = points.shape
+        n_cand = min(keep + _CANDIDATE_MARGIN, n - 1)
+        low = points.astype(dtype, copy=False)
+        norms = np.einsum("ij,ij->i", low, low)
+        guard_coefficient = 4.0 * (dim + 4) * _EPS[self.precision]
+        p_max = float(norms.max())
+        blocks, col_block = self._row_blocks(n, n)
+        row_block = blocks[0][1]
+        workers = self._workers()
+        lists_sq = np.full((workers, n, n_cand), np.inf, dtype=dtype)
+        lists_index = np.full((workers, n, n_cand), -1, dtype=np.int64)
+        bound = np.full(n, np.inf, dtype=dtype)  # shared by the threads
+        lock = threading.Lock()
+        free = list(range(workers))  # lists not in use (at most ``workers`` tasks at a time)
+        scratch = threading.local()  # each thread's product buffer
+
+        def task(item: tuple[int, int, int]) -> None:
+            r0, r1, c_start = item
+            buffer = getattr(scratch, "buffer", None)
+            if buffer is None:
+                buffer = scratch.buffer = np.empty(row_block * col_block, dtype=dtype)
+            with lock:
+                slot = free.pop()
+            try:
+                c_stop = r1 if c_start == r0 else n  # the diagonal square, or the rest
+                for c0 in range(c_start, c_stop, col_block):
+                    c1 = min(c_stop, c0 + col_block)
+                    products = self._product(low[r0:r1], low[c0:c1], buffer)
+                    _kernels.topk_symmetric_block(
+                        products, norms, r0, c0, lists_sq[slot], lists_index[slot], bound
+                    )
+            finally:
+                with lock:
+                    free.append(slot)
+
+        self._run(task, [(r0, r1, r0) for r0, r1 in blocks])
+        self._run(task, [(r0, r1, r1) for r0, r1 in blocks if r1 < n])
+        out_sq = np.empty((n, keep))
+        out_index = np.empty((n, keep), dtype=np.int64)
+        out_below = np.empty(n, dtype=np.int64)
+        out_ties = np.empty(n, dtype=np.int64)
+
+        def refine(block: tuple[int, int]) -> None:
+            r0, r1 = block
+            cand_sq = np.empty((r1 - r0, n_cand), dtype=np.float64)
+            cand_index = np.empty((r1 - r0, n_cand), dtype=np.int64)
+            _kernels.merge_candidates(lists_sq, lists_index, r0, cand_sq, cand_index)
+            guard = guard_coefficient * (norms[r0:r1].astype(np.float64) + p_max)
+            _kernels.refine_topk(
+                points[r0:r1], points, r0, True, cand_sq, cand_index, guard, keep, tol,
+                out_sq[r0:r1], out_index[r0:r1], out_below[r0:r1], out_ties[r0:r1],
+            )  # fmt: skip
+
+        self._run(refine, blocks)
         return out_sq, out_index, out_below, out_ties
 
     def _cross_blas(

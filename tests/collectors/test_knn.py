@@ -64,6 +64,27 @@ def test_radii_equal_brute_force_in_both_precisions(blocks, n, d, k):
     np.testing.assert_array_equal(results[0].radius_sq, results[1].radius_sq)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_symmetric_self_search_equals_brute_force_with_any_thread_count(
+    blocks, monkeypatch, workers
+):
+    """The self search computes the upper half of X X^T only, each thread filling its own lists
+    (merged at the end) under bounds shared by all threads: any number of threads, any blocks,
+    duplicated points and a point set smaller than a block give the brute-force answer."""
+    monkeypatch.setattr(KnnEngine, "_workers", lambda self: workers)
+    points, _ = data(5, 150, 10, 8)
+    points = np.concatenate([points, points[:20], points[:3] + 1e-3])  # exact duplicates
+    for n, k in ((len(points), 4), (12, 5), (3, 1)):
+        subset = points[:n]
+        expected = brute_radii(subset, k, 0.0)
+        for precision in ("float32", "float64"):
+            engine = KnnEngine(backend="blas", precision=precision)
+            radii = engine.radii(subset, k, tolerance_sq=0.0)
+            np.testing.assert_array_equal(radii.neighbours.indices, expected[1])
+            np.testing.assert_array_equal(radii.below, expected[2])
+            np.testing.assert_array_equal(radii.ties, expected[3])
+
+
 def test_tied_neighbours_come_in_index_order(blocks):
     """Exact ties (a lattice) are ordered by index, whichever precision found them."""
     grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0), np.arange(4.0)), -1).reshape(-1, 3)
