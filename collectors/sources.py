@@ -1,4 +1,5 @@
-"""Where generator data comes from: versions on disk, reference files and in-process samplers.
+"""Where data comes from: versions and snapshots on disk, reference files (samplers:
+:mod:`collectors.samplers`).
 
 A generator writes each version as one data file (``v3.parquet``) or one folder of data files
 (``v3/part-0.parquet``); files are read through DuckDB straight from disk with a seeded uniform
@@ -12,16 +13,12 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import importlib
 import json
 import os
 import re
-import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import duckdb
@@ -30,25 +27,23 @@ import pandas as pd
 
 __all__ = [
     "DATA_SUFFIXES",
-    "SAMPLER_GROUP",
     "VECTOR_COLUMN",
     "SourceError",
     "VersionRef",
-    "call_sampler",
     "check_columns",
+    "check_sampling",
+    "data_kind",
     "discover_versions",
     "duckdb_relation",
     "fingerprint_files",
-    "load_sampler",
+    "listed_names",
+    "matching_versions",
     "read_table",
     "read_version",
     "resolve_files",
-    "sampler_fingerprint",
-    "sampler_versions",
 ]
 
 DATA_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".csv": "csv", ".npy": "npy"}
-SAMPLER_GROUP = "tailwatch.samplers"
 MANIFEST_NAME = "manifest.json"
 VECTOR_COLUMN = "vector"
 _CHUNK_BYTES = 1 << 20
@@ -83,7 +78,7 @@ def _skipped(name: str) -> bool:
     return name.startswith(".") or name.endswith(_TEMP_SUFFIXES)
 
 
-def _kind(path: Path) -> str | None:
+def data_kind(path: Path) -> str | None:
     return DATA_SUFFIXES.get(path.suffix.lower())
 
 
@@ -97,17 +92,19 @@ def _natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
 def _data_files(folder: Path) -> tuple[Path, ...]:
     """The data files directly inside ``folder``, naturally sorted by name."""
     files = [
-        p for p in folder.iterdir() if not _skipped(p.name) and _kind(p) is not None and p.is_file()
+        p
+        for p in folder.iterdir()
+        if not _skipped(p.name) and data_kind(p) is not None and p.is_file()
     ]
     return tuple(sorted(files, key=lambda p: _natural_key(p.name)))
 
 
-def _listed(items: Sequence[str]) -> str:
+def listed_names(items: Sequence[str]) -> str:
     shown = ", ".join(repr(str(i)) for i in items[:_MAX_LISTED])
     return shown + (f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else "")
 
 
-def _matches(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...]]]:
+def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...]]]:
     """Version name -> (location, data files) for every glob match, in manifest/natural order."""
     base = Path(pattern).parent
     if not glob.has_magic(str(base)) and not base.is_dir():
@@ -120,7 +117,7 @@ def _matches(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...]]]:
         try:
             if path.is_dir():
                 name, files = path.name, _data_files(path)
-            elif _kind(path) is not None:
+            elif data_kind(path) is not None:
                 name, files = path.stem, (path,)
             else:
                 continue
@@ -152,7 +149,7 @@ def _manifest_order(folder: Path) -> dict[str, int]:
         raise SourceError(f"{manifest}: 'order' must be a list of version names")
     if len(set(order)) != len(order):
         repeated = sorted(n for n, count in Counter(order).items() if count > 1)
-        raise SourceError(f"{manifest}: 'order' repeats {_listed(repeated)}")
+        raise SourceError(f"{manifest}: 'order' repeats {listed_names(repeated)}")
     return {name: rank for rank, name in enumerate(order)}
 
 
@@ -168,11 +165,6 @@ def fingerprint_files(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def sampler_fingerprint(version: str) -> str:
-    """Fingerprint of a sampler version: a hash of its name (there are no bytes to hash)."""
-    return hashlib.blake2b(version.encode("utf-8"), digest_size=16).hexdigest()
-
-
 def discover_versions(pattern: str) -> list[VersionRef]:
     """Every version matching ``pattern``, in manifest order then natural order of names.
 
@@ -182,7 +174,7 @@ def discover_versions(pattern: str) -> list[VersionRef]:
     a versions folder that does not exist is an error.
     """
     versions = []
-    for name, (location, files) in _matches(pattern).items():
+    for name, (location, files) in matching_versions(pattern).items():
         try:
             fingerprint = fingerprint_files(files)
         except FileNotFoundError:
@@ -200,7 +192,7 @@ def resolve_files(pattern: str) -> list[Path]:
             continue
         if path.is_dir():
             files.extend(_data_files(path))
-        elif _kind(path) is not None:
+        elif data_kind(path) is not None:
             files.append(path)
     if not files:
         suffixes = ", ".join(DATA_SUFFIXES)
@@ -237,19 +229,19 @@ def _check_names(
     extra = [c for c in present if c not in expected] if exact else []
     problems = []
     if missing:
-        problems.append(f"missing columns {_listed(missing)}")
+        problems.append(f"missing columns {listed_names(missing)}")
     if extra:
-        problems.append(f"unexpected columns {_listed(extra)}")
+        problems.append(f"unexpected columns {listed_names(extra)}")
     if problems:
         raise SourceError(
-            f"{source}: {' and '.join(problems)} (expected {_listed(list(expected))})"
+            f"{source}: {' and '.join(problems)} (expected {listed_names(list(expected))})"
         )
 
 
 def _file_kind(files: Sequence[Path], label: str) -> str:
     kinds: dict[str, Path] = {}
     for path in files:
-        kind = _kind(path)
+        kind = data_kind(path)
         if kind is None:
             raise SourceError(f"{label}: {path} is not a data file ({', '.join(DATA_SUFFIXES)})")
         kinds.setdefault(kind, path)
@@ -271,7 +263,7 @@ def duckdb_relation(files: Sequence[Path], label: str) -> str:
     return f"{reader}([{listed}], union_by_name = true)"
 
 
-def _check_sampling(sample_size: int | None, seed: int) -> None:
+def check_sampling(sample_size: int | None, seed: int) -> None:
     if sample_size is not None and (
         isinstance(sample_size, bool) or not isinstance(sample_size, int) or sample_size < 1
     ):
@@ -304,7 +296,7 @@ def read_table(
         columns = [str(c) for c in columns]
         if not columns or len(set(columns)) != len(columns):
             raise SourceError(f"{label}: columns must be non-empty and distinct, got {columns}")
-    _check_sampling(sample_size, seed)
+    check_sampling(sample_size, seed)
     kind = _file_kind(files, label)
     for path in files:
         if not path.is_file():
@@ -374,7 +366,9 @@ def _read_duckdb(
                     f"{label}: file {gone[0]} no longer exists (removed while reading)"
                 ) from error
             named = [p for p in files if str(p) in str(error)]
-            where = f"file {named[0]}" if named else f"files {_listed([str(p) for p in files])}"
+            where = (
+                f"file {named[0]}" if named else f"files {listed_names([str(p) for p in files])}"
+            )
             raise SourceError(f"{label}: cannot read {where}: {_first_line(error)}") from error
     finally:
         connection.close()
@@ -404,7 +398,7 @@ def _read_npy(
     if columns is not None and columns != [VECTOR_COLUMN]:
         missing = [c for c in columns if c != VECTOR_COLUMN]
         raise SourceError(
-            f"{label}: file {files[0]} lacks columns {_listed(missing)} "
+            f"{label}: file {files[0]} lacks columns {listed_names(missing)} "
             f"(.npy files hold one column {VECTOR_COLUMN!r})"
         )
     arrays: list[np.ndarray] = []
@@ -438,129 +432,3 @@ def _read_npy(
     matrix = np.concatenate(parts)
     matrix = np.ascontiguousarray(matrix, dtype=matrix.dtype if matrix.dtype.kind == "f" else float)
     return pd.DataFrame({VECTOR_COLUMN: list(matrix)})
-
-
-# --------------------------------------------------------------------------- samplers
-
-
-def load_sampler(spec: str) -> Callable[..., object]:
-    """Load ``"package.module:function"`` or the ``tailwatch.samplers`` entry point ``spec``."""
-    if ":" in spec:
-        module_name, _, attribute = spec.partition(":")
-        if not module_name or not attribute:
-            raise SourceError(f"sampler {spec!r}: expected 'package.module:function'")
-        try:
-            target: object = importlib.import_module(module_name)
-        except Exception as error:
-            raise SourceError(
-                f"sampler {spec!r}: cannot import module {module_name!r} ({error})"
-            ) from error
-        for part in attribute.split("."):
-            if not hasattr(target, part):
-                raise SourceError(
-                    f"sampler {spec!r}: module {module_name!r} has no attribute {attribute!r}"
-                )
-            target = getattr(target, part)
-    else:
-        found = list(entry_points(group=SAMPLER_GROUP, name=spec))
-        if not found:
-            known = sorted({ep.name for ep in entry_points(group=SAMPLER_GROUP)})
-            raise SourceError(
-                f"sampler {spec!r}: not 'module:function' and no entry point of that name in "
-                f"group {SAMPLER_GROUP!r} (known: {_listed(known) if known else 'none'})"
-            )
-        try:
-            target = found[0].load()
-        except Exception as error:
-            raise SourceError(
-                f"sampler {spec!r}: entry point {found[0].value!r} cannot be loaded ({error})"
-            ) from error
-    if not callable(target):
-        raise SourceError(f"sampler {spec!r}: {type(target).__name__} object is not callable")
-    return target
-
-
-def call_sampler(
-    fn: Callable[..., object],
-    version: str,
-    sample_size: int,
-    seed: int,
-    timeout_seconds: float,
-    *,
-    name: str | None = None,
-) -> pd.DataFrame:
-    """Call ``fn(version=, sample_size=, seed=)`` in a worker thread with a timeout.
-
-    A DataFrame is returned as is; a 2-D numeric array becomes float columns ``x0..x{d-1}``.
-    A timed-out sampler cannot be killed: its daemon thread is abandoned and keeps running.
-    """
-    label = f"sampler {name or _callable_name(fn)} (version {version!r})"
-    _check_sampling(sample_size, seed)
-    if not timeout_seconds > 0:
-        raise SourceError(f"{label}: timeout_seconds must be positive, got {timeout_seconds!r}")
-    future: Future[object] = Future()
-
-    def work() -> None:
-        future.set_running_or_notify_cancel()
-        try:
-            future.set_result(fn(version=version, sample_size=sample_size, seed=seed))
-        except Exception as error:
-            future.set_exception(error)
-
-    threading.Thread(target=work, name=f"tailwatch-sampler-{version}", daemon=True).start()
-    try:
-        result = future.result(timeout=timeout_seconds)
-    except Exception as error:
-        if not future.done():
-            raise SourceError(
-                f"{label} did not return within {timeout_seconds:g} s (left running, abandoned)"
-            ) from None
-        raise SourceError(f"{label} raised {type(error).__name__}: {error}") from error
-    return _sampler_frame(result, label)
-
-
-def _callable_name(fn: Callable[..., object]) -> str:
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None) or type(fn).__name__
-    return f"{module}:{qualname}" if module else qualname
-
-
-def _sampler_frame(result: object, label: str) -> pd.DataFrame:
-    if isinstance(result, pd.DataFrame):
-        frame = result
-    elif isinstance(result, np.ndarray) and result.ndim == 2 and result.dtype.kind in "fiu":
-        frame = pd.DataFrame(
-            np.asarray(result, dtype=np.float64), columns=[f"x{i}" for i in range(result.shape[1])]
-        )
-    else:
-        shape = (
-            f" of shape {result.shape} and dtype {result.dtype}" if hasattr(result, "shape") else ""
-        )
-        raise SourceError(
-            f"{label} returned {type(result).__name__}{shape}; "
-            "expected a pandas DataFrame or a 2-D numeric numpy array"
-        )
-    if len(frame) == 0:
-        raise SourceError(f"{label} returned no rows")
-    return frame
-
-
-def sampler_versions(source: str) -> list[str]:
-    """Version names of a sampler generator: from a text file (one per line) or a glob.
-
-    A text file keeps its order (blank lines and ``#`` comments skipped); a glob gives the names
-    of its matches in :func:`discover_versions` order.
-    """
-    path = Path(source)
-    if not glob.has_magic(source) and path.is_file() and _kind(path) is None:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise SourceError(f"versions file {path}: cannot read ({error})") from error
-        names = [line.strip() for line in lines]
-        names = [n for n in names if n and not n.startswith("#")]
-        repeated = sorted(n for n, count in Counter(names).items() if count > 1)
-        if repeated:
-            raise SourceError(f"versions file {path}: repeats {_listed(repeated)}")
-        return names
-    return list(_matches(source))

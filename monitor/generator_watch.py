@@ -29,18 +29,15 @@ import pandas as pd
 from collectors.generator import GeneratorReference, Measurement
 from collectors.provenance import fingerprint_frame
 from collectors.result import MetricValue, RegionValue, RunResult
+from collectors.samplers import call_sampler, load_sampler, sampler_fingerprint, sampler_versions
 from collectors.sources import (
     VersionRef,
-    call_sampler,
     check_columns,
     discover_versions,
     fingerprint_files,
-    load_sampler,
     read_table,
     read_version,
     resolve_files,
-    sampler_fingerprint,
-    sampler_versions,
 )
 from monitor.exported import RELATIVE_METRICS
 from monitor.settings import GeneratorSettings, SchedulerSettings

@@ -14,19 +14,16 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
+from collectors.samplers import call_sampler, load_sampler, sampler_fingerprint, sampler_versions
 from collectors.sources import (
     SourceError,
     VersionRef,
-    call_sampler,
     check_columns,
     discover_versions,
     fingerprint_files,
-    load_sampler,
     read_table,
     read_version,
     resolve_files,
-    sampler_fingerprint,
-    sampler_versions,
 )
 from tests.collectors import sampler_fixtures
 
