@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick
+.PHONY: test lint bench bench-quick bench-corpus
 
 test:
 	python -m pytest -q
@@ -13,3 +13,7 @@ bench:
 # Small sizes only: a smoke test of the benchmark script (< 30 s).
 bench-quick:
 	python -m benchmarks.bench_fidelity --quick
+
+# Corpus snapshot scan against DuckDB's bare scan (10 million rows; a few minutes).
+bench-corpus:
+	python -m benchmarks.bench_corpus

@@ -6,8 +6,8 @@ Run from the repository root::
     python -m benchmarks.bench_corpus --quick    # 1 million rows, 100,000 registry rows
 
 A snapshot of generated text (about 450 characters a row: two paragraphs and a row number; a third
-of the rows hold a line break, a tenth curly quotes and accents, 1 in 200 an ellipsis, which takes
-the exact Python path of the normalisation) and a provenance column is written as 8 Parquet files.
+of the rows hold a blank line, a tenth curly quotes and accents, 1 in 100 an ellipsis, which NFKC
+turns into three dots) and a provenance column is written as 8 Parquet files.
 The registry holds the fingerprints of 1 row in 20 plus as many random ones. In a fresh
 subprocess (DuckDB: 2 threads, memory_limit 2GB), alternating, ``repeats`` times each:
 
@@ -16,7 +16,8 @@ subprocess (DuckDB: 2 threads, memory_limit 2GB), alternating, ``repeats`` times
   tails, no previous snapshot).
 
 It prints medians, their ratio (target <= 3), rows/s and the subprocess's peak RSS (``VmHWM``,
-target < 4 GiB), and writes ``benchmarks/results/corpus[-quick].json``.
+target < 4 GiB), and writes ``benchmarks/results/corpus[-quick].json``. The first scan of the
+subprocess also loads (or, on a fresh checkout, compiles) the Numba kernels of the fingerprint.
 """
 
 from __future__ import annotations

@@ -32,18 +32,20 @@ Definition (version ``FINGERPRINT_VERSION``):
 Missing content (NULL, NaN, None) has no fingerprint: the SQL expression yields NULL, the Python
 functions raise ``ValueError`` naming the column and the number of rows.
 
-SQL speed. DuckDB has no NFKC or case folding, so the SQL expression takes a fast path wherever
-the definition reduces to DuckDB built-ins: a text made only of ASCII and of *safe* characters
-(starters that NFKC leaves unchanged in any context, whose case folding DuckDB's ``lower``
-reproduces exactly, checked at first use against this DuckDB build) is ``lower`` + whitespace
-folding; any other text goes through the Python reference (:func:`normalize_text`) as a
-vectorised Arrow UDF, :data:`UDF_NAME`, registered by :func:`register_functions`. The fast path
-is exact by construction; the UDF costs a few microseconds per row and holds the GIL.
+SQL speed. DuckDB has no NFKC or case folding, so the SQL expression hands each record's cells
+(the raw texts and the SQL tokens of the other columns) to one vectorised Arrow UDF,
+:data:`FINGERPRINT_UDF` (:data:`FINGERPRINT_TEXT_UDF` for a record of one text;
+:mod:`collectors.corpus_fingerprints`), registered by
+:func:`register_functions`: Numba kernels that release the GIL normalise, exactly, every text
+made of ASCII and of the characters of a fold table (most of the BMP: those whose NFKC and
+case folding act character by character, :mod:`collectors.corpus_fold`), and hash 64 records
+at a time with a multi-buffer MD5; any other text goes through the Python reference
+(:func:`normalize_text`). :data:`UDF_NAME` (the reference as an Arrow UDF, VARCHAR to VARCHAR)
+is registered too, for SQL that wants the normalised text itself.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import re
@@ -60,6 +62,8 @@ from collectors.sources import SourceError
 
 __all__ = [
     "FIELD_SEPARATOR",
+    "FINGERPRINT_TEXT_UDF",
+    "FINGERPRINT_UDF",
     "FINGERPRINT_VERSION",
     "UDF_NAME",
     "ColumnKind",
@@ -79,6 +83,8 @@ __all__ = [
 FINGERPRINT_VERSION = 1
 FIELD_SEPARATOR = "\x1f"
 UDF_NAME = "tailwatch_normalize_text"
+FINGERPRINT_UDF = "tailwatch_fingerprint"
+FINGERPRINT_TEXT_UDF = "tailwatch_fingerprint_text"
 ColumnKind = Literal["text", "integer", "float", "boolean", "vector"]
 
 _EXACT_INTEGER = 2**53
@@ -309,34 +315,6 @@ def _element_sql(element_type: str, value: str) -> str:
     return _number_sql(value)
 
 
-def _lower_sql(value: str) -> str:
-    """Stage 1 of a text: ``lower`` on ASCII/safe texts, the Python reference on the others."""
-    return (
-        f"CASE WHEN strlen({value}) = length({value}) THEN lower({value}) "
-        f"WHEN NOT regexp_matches({value}, '{_unsafe_class()}') THEN lower({value}) "
-        f"ELSE {UDF_NAME}({value}) END"
-    )
-
-
-def _ws_stages(t: str) -> list[str]:
-    """Stages 2-4 of a text: whitespace folding of a text whose only whitespace is ASCII.
-
-    Each stage runs its costly function only on the rows that need it (CASE is lazy in DuckDB),
-    and RE2 finds a literal-prefixed pattern (two spaces) far faster than a character class.
-    """
-    rare = " OR ".join(f"contains({t}, chr({ord(c)}))" for c in "\x0b\x0c\x1c\x1d\x1e\x1f")
-    common = " OR ".join(f"contains({t}, chr({ord(c)}))" for c in "\t\n\r")
-    replaced = t
-    for char in "\t\n\r":
-        replaced = f"replace({replaced}, chr({ord(char)}), ' ')"
-    return [
-        f"CASE WHEN {rare} THEN regexp_replace({t}, '[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f]', ' ', 'g') "
-        f"WHEN {common} THEN {replaced} ELSE {t} END",
-        f"CASE WHEN contains({t}, '  ') THEN regexp_replace({t}, '  +', ' ', 'g') ELSE {t} END",
-        f"CASE WHEN starts_with({t}, ' ') OR ends_with({t}, ' ') THEN trim({t}) ELSE {t} END",
-    ]
-
-
 def _token_sql(value: str, duckdb_type: str, kind: ColumnKind) -> str:
     """SQL of a non-text column's token (VARCHAR; NULL when content is missing)."""
     if kind == "boolean":
@@ -366,8 +344,8 @@ def fingerprint_select(
 
     ``schema`` maps the relation's column names to DuckDB type names (``DESCRIBE``); ``keep``
     names further SQL expressions, each written as ``<expression> AS <name>`` or a bare column.
-    The fingerprint is NULL where content is missing. The query is staged in nested SELECTs so
-    each text is normalised once; it calls :data:`UDF_NAME` (see :func:`register_functions`).
+    The fingerprint is NULL where content is missing; it calls :data:`FINGERPRINT_UDF` (see
+    :func:`register_functions`).
     """
     columns = [str(c) for c in content_columns]
     if not columns:
@@ -375,10 +353,9 @@ def fingerprint_select(
     if len(set(columns)) != len(columns):
         raise ValueError(f"content_columns must be distinct, got {columns}")
     where = f"{source}: " if source else ""
-    kept = list(keep)
-    stage: list[str] = []  # the token expressions of the current stage, one per column
-    texts: list[int] = []
-    for index, column in enumerate(columns):
+    cells: list[str] = []
+    kinds = ""
+    for column in columns:
         if column not in schema:
             raise SourceError(
                 f"{where}content column {column!r} is missing (columns: {list(schema)})"
@@ -386,32 +363,16 @@ def fingerprint_select(
         kind = column_kind(schema[column], column=column, source=source)
         value = _quote(column)
         if kind == "text":
-            stage.append(_lower_sql(value))
-            texts.append(index)
+            cells.append(f"CAST({value} AS VARCHAR)")
+            kinds += "t"
         else:
-            stage.append(_token_sql(value, schema[column], kind))
-    names = [f"_tw_token_{i}" for i in range(len(columns))]
-    carried = [_carried(k) for k in kept]
-    query = (
-        "SELECT "
-        + ", ".join([f"{e} AS {n}" for e, n in zip(stage, names, strict=True)] + kept)
-        + f" FROM {relation}"
-    )
-    for step in range(3):
-        exprs = [
-            _ws_stages(name)[step] + f" AS {name}" if i in texts else name
-            for i, name in enumerate(names)
-        ]
-        query = f"SELECT {', '.join(exprs + carried)} FROM ({query})"
-    record = " || chr(31) || ".join(names)
-    fingerprint = f"CAST('0x' || substr(md5({record}), 1, 16) AS UBIGINT)"
-    return f"SELECT {', '.join([f'{fingerprint} AS fingerprint', *carried])} FROM ({query})"
-
-
-def _carried(expression: str) -> str:
-    """The output name of a kept expression (``... AS name`` or a bare, maybe quoted, column)."""
-    match = re.search(r"\s+AS\s+(\"(?:[^\"]|\"\")+\"|\w+)\s*$", expression, re.IGNORECASE)
-    return match.group(1) if match else expression
+            cells.append(_token_sql(value, schema[column], kind))
+            kinds += "r"
+    if kinds == "t":
+        fingerprint = f"{FINGERPRINT_TEXT_UDF}({cells[0]})"
+    else:
+        fingerprint = f"{FINGERPRINT_UDF}('{kinds}', [{', '.join(cells)}])"
+    return f"SELECT {', '.join([f'{fingerprint} AS fingerprint', *keep])} FROM {relation}"
 
 
 def fingerprint_query(
@@ -438,20 +399,22 @@ def _normalize_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     )
 
 
-def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
-    """Register the text-normalisation UDF :data:`UDF_NAME` (idempotent per database)."""
-    exists = connection.execute(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = ?", [UDF_NAME]
-    ).fetchall()[0][0]
-    if exists:
-        return
+def _register(
+    connection: duckdb.DuckDBPyConnection,
+    name: str,
+    function: object,
+    parameters: list,
+    returns: object,
+    null_handling: str,
+) -> None:
     try:
         connection.create_function(
-            UDF_NAME,
-            _normalize_arrow,
-            [duckdb.sqltypes.VARCHAR],
-            duckdb.sqltypes.VARCHAR,
+            name,
+            function,
+            parameters,
+            returns,
             type="arrow",
+            null_handling=null_handling,
             side_effects=False,
         )
     except (duckdb.NotImplementedException, duckdb.CatalogException) as error:
@@ -459,73 +422,27 @@ def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
             raise
 
 
-# --------------------------------------------------------------------------- the safe set
-
-
-# The BMP and the emoji blocks; rarer characters take the (exact) Python path.
-_SCANNED = (*range(0x80, 0x10000), *range(0x1F000, 0x1FB00))
-
-
-def _maybe_characters() -> set[int]:
-    """Characters NFC may compose with a preceding one (second halves of canonical pairs)."""
-    found = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V and T jamo
-    decomposition = unicodedata.decomposition
-    for code in _SCANNED:
-        parts = decomposition(chr(code))
-        if parts and parts[0] != "<":
-            pair = parts.split()
-            if len(pair) == 2:
-                found.add(int(pair[1], 16))
-    return found
-
-
-def _candidates() -> list[int]:
-    """Non-ASCII assigned starters that NFKC leaves unchanged whatever surrounds them."""
-    maybe = _maybe_characters()
-    category, combining = unicodedata.category, unicodedata.combining
-    is_normalized = unicodedata.is_normalized
-    out = []
-    for code in _SCANNED:
-        char = chr(code)
-        if (
-            code in maybe
-            or category(char) in ("Cn", "Cs", "Co")
-            or combining(char)
-            or char.isspace()
-            or not is_normalized("NFKC", char)
-        ):
-            continue
-        out.append(code)
-    return out
-
-
-@functools.cache
-def _safe_codes() -> tuple[int, ...]:
-    """Candidates whose case folding DuckDB's ``lower`` reproduces and stays among safe chars."""
-    candidates = _candidates()
-    allowed = set(candidates)
-    folded = [chr(c).casefold() for c in candidates]
-    table = pa.table({"c": [chr(c) for c in candidates]})
-    with duckdb.connect() as connection:
-        connection.register("chars", table)
-        lowered = [row[0] for row in connection.execute("SELECT lower(c) FROM chars").fetchall()]
-    safe = []
-    for code, fold, low in zip(candidates, folded, lowered, strict=True):
-        if fold == low and all(ord(ch) < 0x80 or ord(ch) in allowed for ch in fold):
-            safe.append(code)
-    return tuple(safe)
-
-
-@functools.cache
-def _unsafe_class() -> str:
-    """An RE2 character class matching any character outside ASCII and the safe set."""
-    ranges: list[tuple[int, int]] = [(0, 0x7F)]
-    for code in _safe_codes():
-        if code == ranges[-1][1] + 1:
-            ranges[-1] = (ranges[-1][0], code)
-        else:
-            ranges.append((code, code))
-    body = "".join(
-        f"\\x{{{lo:x}}}" if lo == hi else f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges
+def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
+    """Register the fingerprint UDFs and :data:`UDF_NAME` (idempotent per database)."""
+    from collectors.corpus_fingerprints import (  # they import this module
+        fingerprint_arrow,
+        fingerprint_text_arrow,
     )
-    return f"[^{body}]"
+
+    names = [FINGERPRINT_UDF, FINGERPRINT_TEXT_UDF, UDF_NAME]
+    present = {
+        row[0]
+        for row in connection.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_name IN (?, ?, ?)", names
+        ).fetchall()
+    }
+    varchar, ubigint = duckdb.sqltypes.VARCHAR, duckdb.sqltypes.UBIGINT
+    functions = {  # the fingerprints are NULL for a record with a NULL cell: "special"
+        FINGERPRINT_UDF: (fingerprint_arrow, [varchar, duckdb.list_type(varchar)], ubigint),
+        FINGERPRINT_TEXT_UDF: (fingerprint_text_arrow, [varchar], ubigint),
+        UDF_NAME: (_normalize_arrow, [varchar], varchar),
+    }
+    for name, (function, parameters, returns) in functions.items():
+        if name not in present:
+            nulls = "default" if name == UDF_NAME else "special"
+            _register(connection, name, function, parameters, returns, nulls)

@@ -195,3 +195,74 @@ def test_unsupported_and_missing_columns_are_named(tmp_path) -> None:
             fingerprint_query(connection, f"read_parquet('{path}')", ["nope"])
     with pytest.raises(ValueError, match=r"not in the frame"):
         fingerprint_frame(pd.DataFrame({"t": ["a"]}), ["text"])
+
+
+# ------------------------------------------------------------- the fast SQL path (Numba kernels)
+
+
+def _wide_texts(count: int, seed: int) -> list[str]:
+    """Words of ASCII and of characters from every Unicode neighbourhood the fold table meets."""
+    rng = np.random.default_rng(seed)
+    special = list(
+        "\u00a0\u0085\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000\t\n\r\x0b\x0c\x1c"
+        "\u00c0\u00df\u0130\u0131\u017f\u01c4\u01c5\u0345\u03a3\u03c2\u1e9e\u1f88\u212a\u2126"
+        "\u00bd\u2026\u2474\u3392\ufb01\ufb03\uff21\uff41\uff0c\u3002\uff5e\u2160\u33c2\ufdfa"
+        "\u0301\u0308\u0327\u1100\u1161\u11a8\uac00\uac01\u3131\u314f\u0f73\u0f77\u0cd5\u0dcf"
+        "\u201c\u201d\u2019\u00e9\u00c9\u4e2d\u6587\u0410\u0430\u05d0\u0627\ufe8d\U0001f600"
+        "\U0001f1e6\U0001d400\U00020000\ufffd\u00ad\u200b\u200d\u2060\ufeff\x00\x7f"
+    )
+    letters = list("abcXYZ019.,;'\"- ")
+    texts = []
+    for _ in range(count):
+        pool = special if rng.random() < 0.5 else letters + special[:40]
+        words = [
+            "".join(rng.choice(pool if rng.random() < 0.3 else letters, size=rng.integers(1, 9)))
+            for _ in range(rng.integers(0, 30))
+        ]
+        texts.append(" ".join(words) if rng.random() < 0.7 else "  ".join(words))
+    # every length around the MD5 block boundaries, plain and with trailing/leading spaces
+    texts += ["x" * n for n in range(0, 200)] + [" A" * n + "  " for n in range(0, 70)]
+    return texts
+
+
+def test_fast_path_agrees_with_the_reference_on_wide_unicode(tmp_path) -> None:
+    texts = _wide_texts(3000, seed=11)
+    sql = _sql_fingerprints(tmp_path, pa.table({"text": texts}), ["text"])
+    python = fingerprint_texts(texts).tolist()
+    mismatched = [
+        (t, normalize_text(t)) for t, a, b in zip(texts, sql, python, strict=True) if a != b
+    ]
+    assert mismatched == []
+
+
+def test_fold_table_entries_equal_the_reference_in_context() -> None:
+    from collectors.corpus_fold import fold_tables
+
+    index, pool = fold_tables()
+    codes = np.flatnonzero(index).tolist()
+    assert len(codes) > 40_000  # most of the BMP takes the fast path
+    wrong = []
+    for code in codes:
+        start, length = int(index[code]) >> 5, int(index[code]) & 31
+        entry = "".join(chr(c) for c in pool[start : start + length].tolist())
+        for left, right in (("a", "b"), ("\u00e9", "Z"), ("", "")):
+            got = normalize_text(left + chr(code) + right)
+            if got != normalize_text(left + entry + right):
+                wrong.append((hex(code), got))
+    assert wrong == []
+
+
+def test_records_mixing_texts_and_numbers_agree_and_null_wins(tmp_path) -> None:
+    texts = _wide_texts(300, seed=3)[:300]
+    frame = pd.DataFrame(
+        {"a": texts, "n": np.arange(300) * 0.25, "b": texts[::-1], "flag": np.arange(300) % 2 == 0}
+    )
+    columns = ["a", "n", "b", "flag"]
+    sql = _sql_fingerprints(tmp_path, pa.Table.from_pandas(frame, preserve_index=False), columns)
+    assert sql == fingerprint_frame(frame, columns).tolist()
+    table = pa.table({"a": ["\ufdfa x", "plain", None], "x": [None, 1.0, 2.0]})
+    assert _sql_fingerprints(tmp_path, table, ["a", "x"]) == [
+        None,
+        *fingerprint_frame(pd.DataFrame({"a": ["plain"], "x": [1.0]}), ["a", "x"]).tolist(),
+        None,
+    ]
