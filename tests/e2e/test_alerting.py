@@ -248,6 +248,19 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
             what="the leakage alerts",
         )
         assert not {corpus for _, corpus in fired} - {CORPUS}, fired
+
+        def leak_delivered() -> list[tuple[str, dict[str, Any]]]:
+            return [
+                (path, a)
+                for path, a in env["webhook"].alerts()
+                if a["labels"].get("alertname") == "TailwatchUnlabeledSyntheticRows"
+            ]
+
+        path, sent = wait_until(leak_delivered, timeout=60, interval=0.5, what="leak delivery")[0]
+        assert path == "/pager", "critical alerts route to the pager receiver"
+        assert sent["status"] == "firing"
+        assert sent["labels"]["corpus"] == CORPUS
+        assert sent["labels"]["severity"] == "critical"
         unlabeled = _value(prom, f'tailwatch_corpus_unlabeled_synthetic_rows{{corpus="{CORPUS}"}}')
         assert unlabeled == 50 * (GENERATIONS - 1)  # the demo leaks 50 rows per later snapshot
 
