@@ -70,7 +70,10 @@ def command_scan(args: argparse.Namespace) -> int:
         daemon = Daemon(settings, store)
         _stop_on_signals(daemon.stop)
         measured, failed, broken = daemon.scan_once(_progress(sys.stderr.isatty()))
-    print(f"measured {measured} version(s); {failed} failed run(s); {broken} subject(s) unreadable")
+    print(
+        f"measured {measured} version(s) or snapshot(s); {failed} failed run(s); "
+        f"{broken} subject(s) unreadable"
+    )
     return EXIT_FAILED_RUNS if failed or broken else EXIT_OK
 
 
