@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.demo import DemoScenario
+from monitor.demo import FEATURES, DemoScenario
 from monitor.store import Store
 from tests.net import free_port, wait_http
 
 pytestmark = pytest.mark.slow
 GENERATOR = "demo-gan"
+CORPUS = "demo-corpus"  # fed by the generator: leaks 50 rows of every earlier generation
 
 
 def _config(root: Path, scenario: DemoScenario, port: int) -> Path:
@@ -47,6 +48,13 @@ versions = "{scenario.versions_dir}/*.parquet"
 categorical = ["segment"]
 sample_size = 800
 regions = 8
+interval_seconds = 1
+[[corpora]]
+name = "{CORPUS}"
+snapshots = "{scenario.corpus_dir}/*"
+content_columns = {json.dumps([*FEATURES, "segment"])}
+generator_column = "generator"
+max_synthetic_fraction = 0.3
 interval_seconds = 1
 """,
         encoding="utf-8",
@@ -81,11 +89,22 @@ def _wait_version(port: int, version: str, timeout: float = 90.0) -> None:
     )
 
 
+def _wait_snapshot(port: int, snapshot: str, timeout: float = 90.0) -> None:
+    key = ("tailwatch_corpus_snapshot_info", (("corpus", CORPUS), ("snapshot", snapshot)))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if key in _scrape(port):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{snapshot} not exported within {timeout} s")
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[Path, DemoScenario, int, list[subprocess.Popen]]]:
     scenario = DemoScenario(tmp_path / "data", rows=800)
     scenario.write_reference()
     scenario.versions_dir.mkdir(parents=True)
+    scenario.corpus_dir.mkdir(parents=True)
     port = free_port()
     config = _config(tmp_path, scenario, port)
     started: list[subprocess.Popen] = []
@@ -121,7 +140,12 @@ def test_daemon_measures_exports_survives_kill_and_stops_cleanly(setup) -> None:
     config, scenario, port, started = setup
     generations = scenario.generations()
     frames = [next(generations) for _ in range(5)]
-    scenario.write_version(0, frames[0])
+
+    def publish(index: int) -> None:
+        scenario.write_version(index, frames[index])
+        scenario.write_snapshot(frames[: index + 1])
+
+    publish(0)
     daemon = _start(config, started)
     _wait_version(port, "gen-000")
     first = _scrape(port)
@@ -136,22 +160,24 @@ def test_daemon_measures_exports_survives_kill_and_stops_cleanly(setup) -> None:
     code, document = _status(config)
     assert code == 0, document
     assert "daemon running" in document["note"]
-    (subject,) = document["subjects"]
+    subject = next(s for s in document["subjects"] if s["kind"] == "generator")
     assert subject["name"] == GENERATOR and subject["ok_runs"] == 1
     assert subject["metrics"]["coverage"] == pytest.approx(first[coverage_key])
 
     for index in (1, 2):
-        scenario.write_version(index, frames[index])
+        publish(index)
         _wait_version(port, f"gen-{index:03d}")
 
-    # kill -9 with new versions waiting, restart: the work finishes without duplicates
-    scenario.write_version(3, frames[3])
-    scenario.write_version(4, frames[4])
+    # kill -9 with new versions and snapshots waiting, restart: the work finishes without
+    # duplicates
+    publish(3)
+    publish(4)
     time.sleep(1.5)
     daemon.send_signal(signal.SIGKILL)
     daemon.wait(10)
     daemon = _start(config, started)
     _wait_version(port, "gen-004")
+    _wait_snapshot(port, "snapshot-004")
 
     # a corrupt version: a failed run, counted, shown; the daemon keeps serving
     (scenario.versions_dir / "gen-005.parquet").write_bytes(os.urandom(4096))
@@ -170,7 +196,8 @@ def test_daemon_measures_exports_survives_kill_and_stops_cleanly(setup) -> None:
     time.sleep(1.5)  # let the daemon publish its read copy after the failed run
     code, document = _status(config)
     assert code == 1  # the last run failed
-    assert "gen-005" in document["subjects"][0]["last_error"]
+    failed = next(s for s in document["subjects"] if s["kind"] == "generator")
+    assert "gen-005" in failed["last_error"]
 
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(30) == 0
@@ -180,6 +207,18 @@ def test_daemon_measures_exports_survives_kill_and_stops_cleanly(setup) -> None:
         ok = runs[runs["status"] == "ok"]
         assert sorted(ok["version"]) == [f"gen-{i:03d}" for i in range(5)]  # each once
         history = store.history("generator", GENERATOR)
+        snapshots = store.runs(kind="corpus", subject=CORPUS, limit=1000)
+        corpus = store.history("corpus", CORPUS)
+        registered = store.fetch_arrow(
+            "SELECT count(*) AS n, count(DISTINCT source) AS sources FROM synthetic_registry"
+        ).to_pylist()[0]
+    # every snapshot scanned once; every sampled row registered once (800 rows a version)
+    assert sorted(snapshots["version"]) == [f"snapshot-{i:03d}" for i in range(5)]
+    assert (snapshots["status"] == "ok").all()
+    assert registered == {"n": 800 * 5, "sources": 5}
+    # snapshot 2 came after generations 0 and 1 were measured: their 2 x 50 leaked rows count
+    leaked = corpus.query("version == 'snapshot-002' and scope == 'snapshot'")
+    assert leaked.set_index("metric")["value"]["unlabeled_synthetic_rows"] == 100
     figures = history[history["scope"] == "reference"].pivot_table(
         index="version_index", columns="metric", values="value"
     )
