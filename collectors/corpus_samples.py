@@ -7,7 +7,7 @@ the rows not labelled synthetic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -23,9 +23,38 @@ from collectors.near_duplicates import (
 from collectors.sources import SourceError
 from collectors.tails import categorical_tails, numeric_tail_frequency, summarize_tails
 
-__all__ = ["near_duplicates_sample", "tails"]
+__all__ = ["content_texts", "content_vectors", "near_duplicates_sample", "tails"]
 
 NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+
+def content_texts(sample: Mapping[str, Sequence[object]], columns: Sequence[str]) -> list[str]:
+    """One text per row, the content columns joined by newlines: what text near-duplicate
+    detection compares (registry, known-human and corpus rows alike)."""
+    rows = zip(*(sample[c] for c in columns), strict=True)
+    return ["\n".join(str(value) for value in row) for row in rows]
+
+
+def content_vectors(
+    sample: Mapping[str, Sequence[object]],
+    columns: Sequence[str],
+    vector_columns: Collection[str],
+) -> np.ndarray:
+    """Rows as float vectors: ``vector_columns`` stacked, the others one number each."""
+    parts = []
+    for column in columns:
+        values = sample[column]
+        try:
+            if column in vector_columns:
+                parts.append(np.stack([np.asarray(v, dtype=float) for v in values]))
+            else:
+                parts.append(np.asarray(values, dtype=float).reshape(-1, 1))
+        except (TypeError, ValueError) as error:
+            raise SourceError(
+                f"content column {column!r} is neither text, numeric nor a vector: "
+                "near-duplicates need one of these"
+            ) from error
+    return np.hstack(parts)
 
 
 def tail_columns(schema: dict[str, str], settings: CorpusSettings) -> list[str]:
@@ -126,14 +155,6 @@ def near_duplicates_sample(
     except duckdb.Error as error:
         raise SourceError(f"{label}: near-duplicate sample: {first_line(error)}") from error
     if isinstance(detector, TextNearDuplicates):
-        texts = [
-            "\n".join(str(sample[c][i]) for c in columns) for i in range(len(sample[columns[0]]))
-        ]
-        return detector.measure(texts)
-    parts = [
-        np.stack([np.asarray(v, dtype=float) for v in sample[c]])
-        if schema[c].endswith("]")
-        else np.asarray(sample[c], dtype=float).reshape(-1, 1)
-        for c in columns
-    ]
-    return detector.measure(np.hstack(parts))
+        return detector.measure(content_texts(sample, columns))
+    vectors = {c for c in columns if schema[c].endswith("]")}
+    return detector.measure(content_vectors(sample, columns, vectors))

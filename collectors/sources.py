@@ -34,7 +34,6 @@ __all__ = [
     "check_sampling",
     "data_kind",
     "discover_versions",
-    "duckdb_relation",
     "fingerprint_files",
     "listed_names",
     "matching_versions",
@@ -249,18 +248,6 @@ def _file_kind(files: Sequence[Path], label: str) -> str:
         mixed = ", ".join(f"{kind} ({path})" for kind, path in kinds.items())
         raise SourceError(f"{label}: mixes file kinds: {mixed}")
     return next(iter(kinds))
-
-
-def duckdb_relation(files: Sequence[Path], label: str) -> str:
-    """SQL text reading Parquet or CSV ``files`` as one relation (columns unioned by name)."""
-    if not files:
-        raise SourceError(f"{label}: no data files")
-    kind = _file_kind(files, label)
-    if kind == "npy":
-        raise SourceError(f"{label}: only Parquet and CSV files can be scanned with SQL")
-    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-    reader = "read_parquet" if kind == "parquet" else "read_csv"
-    return f"{reader}([{listed}], union_by_name = true)"
 
 
 def check_sampling(sample_size: int | None, seed: int) -> None:

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from collectors.corpus import CorpusFigures, corpus_metrics, scan_snapshot
 from collectors.corpus import CorpusSettings as ScanSettings
+from collectors.corpus_samples import content_texts, content_vectors
 from collectors.near_duplicates import (
     NearDuplicateResult,
     TextNearDuplicates,
@@ -101,13 +102,19 @@ class CorpusWatch(Watch):
     def snapshots(self) -> list[VersionRef]:
         return discover_versions(self.settings.snapshots)
 
-    def todo(self) -> tuple[list[tuple[int, VersionRef]], int]:
-        """(index, snapshot) pairs to scan now, and how many others wait (backoff, cap)."""
+    def todo(
+        self, snapshots: Sequence[VersionRef] | None = None
+    ) -> tuple[list[tuple[int, VersionRef]], int]:
+        """(index, snapshot) pairs to scan now, and how many others wait (backoff, cap).
+
+        ``snapshots`` is :meth:`snapshots`'s list (discovered here when not given: discovery
+        hashes every file, so a scan does it once).
+        """
         return pending_versions(
             self.store,
             KIND,
             self.name,
-            self.snapshots(),
+            self.snapshots() if snapshots is None else snapshots,
             self.reference_key(),
             self.clock(),
             self.retry,
@@ -143,13 +150,21 @@ class CorpusWatch(Watch):
         human = self._frames([s for s in matching if s.kind == "human"])
         detector: NearDuplicateDetector | None = None
         if synthetic is not None and human is not None and len(human) >= 2:
-            if all(synthetic[c].map(lambda v: isinstance(v, str)).all() for c in columns):
+            registry = {c: synthetic[c].tolist() for c in columns}
+            known = {c: human[c].tolist() for c in columns}
+            if all(isinstance(v, str) for c in columns for v in registry[c]):
                 detector = TextNearDuplicates(
-                    _texts(synthetic, columns), _texts(human, columns), seed=self.settings.seed + 1
+                    content_texts(registry, columns),
+                    content_texts(known, columns),
+                    seed=self.settings.seed + 1,
                 )
             else:
+                vectors = {
+                    c for c in columns if isinstance(registry[c][0], (list, tuple, np.ndarray))
+                }
                 detector = ScaledVectorNearDuplicates(
-                    _vectors(synthetic, columns), _vectors(human, columns)
+                    content_vectors(registry, columns, vectors),
+                    content_vectors(known, columns, vectors),
                 )
         self._detector = (key, detector)
         return detector
@@ -261,7 +276,7 @@ class CorpusWatch(Watch):
         outcome = ScanOutcome()
         try:
             snapshots = self.snapshots()
-            due, waiting = self.todo()
+            due, waiting = self.todo(snapshots)
         except Exception:
             self.scan_errors += 1  # the daemon logs it
             raise
@@ -323,29 +338,6 @@ class ScaledVectorNearDuplicates:
 
 
 NearDuplicateDetector = TextNearDuplicates | ScaledVectorNearDuplicates
-
-
-def _texts(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """One text per row, columns joined by newlines (as the corpus scan joins them)."""
-    return ["\n".join(map(str, row)) for row in frame[list(columns)].itertuples(index=False)]
-
-
-def _vectors(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Rows as float vectors: vector columns stacked, numeric columns as one value each."""
-    parts = []
-    for column in columns:
-        first = frame[column].iloc[0]
-        if isinstance(first, (list, tuple, np.ndarray)):
-            parts.append(np.stack([np.asarray(v, dtype=float) for v in frame[column]]))
-        else:
-            try:
-                parts.append(frame[column].to_numpy(dtype=float).reshape(-1, 1))
-            except (TypeError, ValueError) as error:
-                raise SourceError(
-                    f"content column {column!r} is neither text, numeric nor a vector: "
-                    "near-duplicates need one of these"
-                ) from error
-    return np.hstack(parts)
 
 
 def _details(figures: CorpusFigures) -> dict[str, str]:

@@ -29,8 +29,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from collectors.corpus_sql import failure, reader
 from collectors.provenance import fingerprint_query
-from collectors.sources import SourceError, duckdb_relation, fingerprint_files, resolve_files
+from collectors.sources import SourceError, fingerprint_files, resolve_files
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -89,29 +90,25 @@ def file_fingerprints(
     read. Raises :class:`SourceError` naming the files and columns for unreadable files, missing
     columns and rows with missing content.
     """
-    relation = duckdb_relation(list(files), label)
+    paths = list(files)
+    relation = reader(paths, label)
     connection = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         try:
             query = fingerprint_query(connection, relation, content_columns)
             table = connection.sql(f"SELECT fingerprint FROM ({query})").to_arrow_table()
         except duckdb.Error as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise SourceError(f"{label}: cannot read {_listed(files)}: {first}") from error
+            raise failure(error, paths, label) from error
     finally:
         connection.close()
     column = table.column("fingerprint").combine_chunks()
     if column.null_count:
+        shown = ", ".join(str(p) for p in paths[:3])
         raise SourceError(
             f"{label}: {column.null_count} rows have no content in column(s) "
-            f"{list(content_columns)} ({_listed(files)})"
+            f"{list(content_columns)} (files {shown})"
         )
     return column
-
-
-def _listed(files: Sequence[Path]) -> str:
-    shown = ", ".join(str(p) for p in files[:3])
-    return f"file {shown}" if len(files) == 1 else f"files {shown}" + (" ..." * (len(files) > 3))
 
 
 def _now() -> datetime:
