@@ -158,7 +158,8 @@ class DemoScenario:
         folder = self.corpus_dir / f"snapshot-{index:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomic(self.corpus_snapshot(generations), folder / "part-0.parquet")
-        evaluation = real_sample(400 + 20 * index, self.seed + 700).assign(provenance="human")
+        evaluation = real_sample(400 + 20 * 64, self.seed + 700).iloc[: 400 + 20 * index]
+        evaluation = evaluation.assign(provenance="human")
         _write_atomic(evaluation, self.eval_dir / f"eval-{index:03d}.parquet")
         return folder
 
