@@ -118,6 +118,19 @@ def _numeric(series: pd.Series, source: str) -> np.ndarray:
     return values
 
 
+def _label(value: object) -> str:
+    """One category as text; a whole number reads the same as an int, float or numpy scalar
+    (``3``, ``3.0``, ``np.int64(3)`` are all ``"3"``), so a categorical column whose integer
+    codes arrive as floats in a version still matches the reference's categories."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _labels(series: pd.Series, source: str) -> np.ndarray:
     """Labels of a categorical column as an object array of str; missing values are an error."""
     missing = series.isna().to_numpy()
@@ -125,7 +138,7 @@ def _labels(series: pd.Series, source: str) -> np.ndarray:
         raise FeatureError(
             f"{source}: column {series.name!r} has missing (NaN/None) values in {_rows(missing)}"
         )
-    return np.array([str(v) for v in series.to_numpy(dtype=object)], dtype=object)
+    return np.array([_label(v) for v in series.to_numpy(dtype=object)], dtype=object)
 
 
 def _vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:

@@ -60,13 +60,22 @@ class VersionRef:
     """One generator version: its name, its data files (sorted) and a content fingerprint.
 
     ``location`` is the folder or file the version was found at (``None`` for sampler versions);
-    an empty folder is still a version, with ``paths == ()``.
+    an empty folder is still a version, with ``paths == ()``. An entry that cannot be read (no
+    permission, a symbolic link loop) is a version too, with ``problem`` naming it and the cause,
+    no paths and a fingerprint derived from the problem and the entry's metadata: measuring it
+    fails that version only, and a fixed entry gets its real fingerprint (a fresh start).
     """
 
     name: str
     paths: tuple[Path, ...]
     fingerprint: str
     location: Path | None = None
+    problem: str | None = None
+
+    def check_readable(self) -> None:
+        """Raise :class:`SourceError` with :attr:`problem` when the entry cannot be read."""
+        if self.problem is not None:
+            raise SourceError(self.problem)
 
 
 # --------------------------------------------------------------------------- discovery
@@ -103,25 +112,54 @@ def listed_names(items: Sequence[str]) -> str:
     return shown + (f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else "")
 
 
-def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...]]]:
-    """Version name -> (location, data files) for every glob match, in manifest/natural order."""
+def _entry_name(path: Path) -> str:
+    return path.stem if data_kind(path) is not None else path.name
+
+
+def _cannot_read(path: Path, error: OSError) -> str:
+    cause = error.strerror or str(error) or type(error).__name__
+    return f"version {_entry_name(path)!r} ({path}): cannot read it: {cause}"
+
+
+def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | str]]:
+    """Version name -> (location, data files) for every glob match, in manifest/natural order.
+
+    An entry that cannot be listed or followed (permissions, a symbolic link loop or one that
+    leads nowhere) maps to a message naming it and the cause instead of its files.
+    """
     base = Path(pattern).parent
-    if not glob.has_magic(str(base)) and not base.is_dir():
-        raise SourceError(f"versions folder {base} (pattern {pattern!r}) does not exist")
-    found: dict[str, tuple[Path, tuple[Path, ...]]] = {}
+    if not glob.has_magic(str(base)):
+        if not base.is_dir():
+            raise SourceError(f"versions folder {base} (pattern {pattern!r}) does not exist")
+        try:
+            os.listdir(base)  # glob hides an unreadable folder as "no match"
+        except OSError as error:
+            raise SourceError(
+                f"versions folder {base} cannot be listed: {error.strerror or error}"
+            ) from error
+    found: dict[str, tuple[Path, tuple[Path, ...] | str]] = {}
     for match in glob.glob(pattern):
         path = Path(match)
         if _skipped(path.name) or path.name == MANIFEST_NAME:
             continue
+        files: tuple[Path, ...] | str
         try:
             if path.is_dir():
                 name, files = path.name, _data_files(path)
             elif data_kind(path) is not None:
                 name, files = path.stem, (path,)
+            elif path.is_symlink():
+                os.stat(path)  # a loop or a link to nowhere raises here
+                continue
             else:
                 continue
-        except FileNotFoundError:  # removed while we looked: it is no longer a version
-            continue
+        except FileNotFoundError:
+            if not path.is_symlink():  # removed while we looked: it is no longer a version
+                continue
+            name = _entry_name(path)
+            files = f"version {name!r} ({path}): a symbolic link leads to no file"
+        except OSError as error:
+            name, files = _entry_name(path), _cannot_read(path, error)
         if name in found:
             raise SourceError(f"two versions are named {name!r}: {found[name][0]} and {path}")
         found[name] = (path, files)
@@ -169,17 +207,40 @@ def discover_versions(pattern: str) -> list[VersionRef]:
 
     A match is a version folder (its data files, sorted) or a data file (named by its stem).
     Hidden and ``.tmp``/``.partial`` names and ``manifest.json`` are skipped; a version removed
-    while it is being listed is left out. No match is an empty list (no version written yet);
-    a versions folder that does not exist is an error.
+    while it is being listed is left out. An entry that cannot be read is a version with a
+    :attr:`VersionRef.problem`, so only that version fails. No match is an empty list (no version
+    written yet); a versions folder that does not exist or cannot be listed is an error.
     """
     versions = []
     for name, (location, files) in matching_versions(pattern).items():
+        if isinstance(files, str):
+            versions.append(_unreadable(name, location, files))
+            continue
         try:
             fingerprint = fingerprint_files(files)
         except FileNotFoundError:
+            if any(p.is_symlink() for p in files):
+                problem = f"version {name!r} ({location}): a symbolic link leads to no file"
+                versions.append(_unreadable(name, location, problem))
+            continue  # removed while we looked
+        except OSError as error:
+            where = next((p for p in files if not os.access(p, os.R_OK)), location)
+            problem = f"version {name!r} ({where}): cannot read it: {error.strerror or error}"
+            versions.append(_unreadable(name, location, problem))
             continue
         versions.append(VersionRef(name, files, fingerprint, location))
     return versions
+
+
+def _unreadable(name: str, location: Path, problem: str) -> VersionRef:
+    """A version that cannot be read: fingerprinted by its problem and the entry's metadata."""
+    try:
+        info = os.lstat(location)
+        stamp = f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}"
+    except OSError:
+        stamp = ""
+    digest = hashlib.blake2b(f"{problem}\0{stamp}".encode(), digest_size=8).hexdigest()
+    return VersionRef(name, (), f"unreadable:{digest}", location, problem)
 
 
 def resolve_files(pattern: str) -> list[Path]:
@@ -208,6 +269,26 @@ def _quote(identifier: str) -> str:
 
 def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _cause(error: BaseException) -> str:
+    """DuckDB's first line and the lines that say why (its CSV errors put the cause on line 3),
+    without the echoed input, the suggestions and the sniffer's settings."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    if not lines:
+        return type(error).__name__
+    out = [lines[0]]
+    for line in lines[1:]:
+        if not line:
+            if len(out) > 1:
+                break
+            continue
+        if line.startswith(("Original Line", "Possible Solution", "See also")) or " = " in line:
+            continue
+        out.append(line)
+        if len(out) == 3:
+            break
+    return ": ".join(out)
 
 
 def check_columns(
@@ -306,6 +387,7 @@ def read_version(
     memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """:func:`read_table` over a version's files; an empty version folder is an error."""
+    version.check_readable()
     where = version.location or (version.paths[0] if version.paths else "no location")
     label = f"version {version.name!r} ({where})"
     if not version.paths:
@@ -356,7 +438,7 @@ def _read_duckdb(
             where = (
                 f"file {named[0]}" if named else f"files {listed_names([str(p) for p in files])}"
             )
-            raise SourceError(f"{label}: cannot read {where}: {_first_line(error)}") from error
+            raise SourceError(f"{label}: cannot read {where}: {_cause(error)}") from error
     finally:
         connection.close()
 
@@ -370,7 +452,7 @@ def _describe(
     except duckdb.Error as error:
         if not path.is_file():
             raise SourceError(f"{label}: file {path} no longer exists") from error
-        raise SourceError(f"{label}: cannot read file {path}: {_first_line(error)}") from error
+        raise SourceError(f"{label}: cannot read file {path}: {_cause(error)}") from error
     return [row[0] for row in rows if not _PANDAS_INDEX.fullmatch(row[0])]
 
 

@@ -1,8 +1,13 @@
-"""The ``tailwatch`` command line: run | scan --once | status | report | demo.
+"""The ``tailwatch`` command line: run | scan --once | status | report | restore | demo.
 
 ``run`` is the daemon (scheduler + ``/metrics``), ``scan --once`` measures everything pending and
 exits (non-zero when a run failed), ``status`` shows every subject (it opens the DuckDB file, or
-the copy the running daemon publishes), ``demo`` runs the daemon on a built-in collapsing scenario.
+the copy the running daemon publishes), ``restore`` puts the read copy in place of a damaged
+store, ``demo`` runs the daemon on a built-in collapsing scenario.
+
+Exit codes: 0 ok, 1 a run or subject failed, 2 Tailwatch could not do its job (bad config, a
+damaged or unreadable store, a port in use, a bad certificate, any OS or DuckDB error): one line
+on stderr says why.
 """
 
 from __future__ import annotations
@@ -18,17 +23,20 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+import duckdb
 from tqdm import tqdm
 
 from monitor.checks import CheckThresholds
-from monitor.daemon import Daemon, open_store
+from monitor.daemon import Daemon, apply_umask, open_store
 from monitor.demo import CORPUS_BUDGET, FEATURES, DemoScenario
+from monitor.exporter import ExporterError
 from monitor.logs import configure_logging
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.status import format_status, status_document
-from monitor.store import StoreError, open_history
+from monitor.store import StoreError, open_history, restore_snapshot
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
+EXIT_ERROR = 2  # Tailwatch itself could not work: config, store, port, certificate, OS
 SHOWN = ("precision", "recall", "density", "coverage", "worst_region_coverage")
 
 
@@ -53,6 +61,7 @@ def _progress(enabled: bool) -> Callable[[str], Callable[[Iterable], Iterable]] 
 def command_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     configure_logging(args.log_level)
+    apply_umask(settings)
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
         _stop_on_signals(daemon.stop)
@@ -66,6 +75,7 @@ def command_scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     settings = load_settings(args.config)
     configure_logging(args.log_level, structured=not sys.stderr.isatty())
+    apply_umask(settings)
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
         _stop_on_signals(daemon.stop)
@@ -79,11 +89,7 @@ def command_scan(args: argparse.Namespace) -> int:
 
 def command_status(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    try:
-        store, note = open_history(settings.storage.path)
-    except StoreError as error:
-        print(f"tailwatch status: {error}", file=sys.stderr)
-        return EXIT_FAILED_RUNS
+    store, note = open_history(settings.storage.path)
     with store:
         document = status_document(store)
     if note:
@@ -104,11 +110,8 @@ def command_report(args: argparse.Namespace) -> int:
     since = None
     if args.since:
         since = datetime.fromisoformat(args.since)
-    try:
-        store, note = open_history(settings.storage.path)
-    except StoreError as error:
-        print(f"tailwatch report: {error}", file=sys.stderr)
-        return EXIT_FAILED_RUNS
+    apply_umask(settings)
+    store, note = open_history(settings.storage.path)
     with store:
         report = build_report(
             store,
@@ -124,6 +127,16 @@ def command_report(args: argparse.Namespace) -> int:
         print(f"({note})")
     for path in paths:
         print(path)
+    return EXIT_OK
+
+
+def command_restore(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    apply_umask(settings)
+    restored, kept = restore_snapshot(settings.storage.path)
+    if kept is not None:
+        print(f"the damaged store was kept as {kept}")
+    print(f"restored {restored} from its read copy; start the daemon again")
     return EXIT_OK
 
 
@@ -224,6 +237,7 @@ def command_demo(args: argparse.Namespace) -> int:
     scenario.eval_dir.mkdir(parents=True, exist_ok=True)
     settings = load_settings(_demo_config(workdir, scenario, args))
     configure_logging(args.log_level, structured=not sys.stderr.isatty())
+    apply_umask(settings)
     print(
         f"Tailwatch demo ({args.scenario}) in {workdir}: a generator publishes a new version every "
         f"{args.every:g} s ({args.generations} in all).\n"
@@ -291,6 +305,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="ISO date or time (UTC): versions from then on")
     report.add_argument("--generator", help="one generator only (corpora left out)")
     report.add_argument("--out", help="folder for the timestamped report (default: [reports])")
+    with_config(
+        commands.add_parser(
+            "restore", help="replace a damaged store with its read copy (daemon stopped)"
+        )
+    )
     demo = commands.add_parser("demo", help="run the daemon on the built-in collapsing scenario")
     demo.add_argument("--workdir", type=Path, default=Path("tailwatch-demo"))
     demo.add_argument("--scenario", choices=("collapse", "healthy"), default="collapse")
@@ -309,6 +328,7 @@ COMMANDS = {
     "run": command_run,
     "scan": command_scan,
     "status": command_status,
+    "restore": command_restore,
     "demo": command_demo,
 }
 
@@ -320,9 +340,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"tailwatch {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (StoreError, OSError, ValueError) as error:
-        print(f"tailwatch {args.command}: {error}", file=sys.stderr)
+    except (StoreError, ExporterError, duckdb.Error, OSError) as error:
+        print(f"tailwatch {args.command}: {_one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValueError as error:
+        print(f"tailwatch {args.command}: {_one_line(error)}", file=sys.stderr)
         return EXIT_FAILED_RUNS
+
+
+def _one_line(error: BaseException) -> str:
+    """The error as one line: DuckDB's multi-line messages are joined."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text or type(error).__name__
 
 
 if __name__ == "__main__":

@@ -6,34 +6,47 @@ of one subject never overlap, ``coalesce`` so a backlog runs once, and a deliber
 in DuckDB, not in the scheduler, so a restart resumes where the store says. A failing subject is
 logged and counted; the others keep running. SIGTERM/SIGINT set a stop flag that scans check
 between versions; the scheduler then shuts down waiting for the running scans.
+
+Failures of Tailwatch's own storage (:class:`monitor.watch.InfrastructureError`: the store, the
+corpus state folder, a full disk) are logged in one line, counted in ``store_errors``, and make
+the daemon not ready (``/-/ready``) until the subject's next scan, after a backoff, goes through.
+The read copy is published at most once per ``storage.read_copy_interval_seconds``, and always
+on stop; what it costs (bytes written, seconds) is counted for ``/metrics``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.checks import CheckThresholds
 from monitor.corpus_watch import CorpusWatch
-from monitor.exporter import ScanState, serve
+from monitor.exporter import DaemonHealth, ScanState, serve
 from monitor.generator_watch import GeneratorWatch
 from monitor.registry import configured_sources
 from monitor.settings import Settings
 from monitor.store import Store, StoreError, snapshot_path
-from monitor.watch import ScanOutcome, Watch
+from monitor.watch import InfrastructureError, ScanOutcome, Watch
 
-__all__ = ["Daemon", "open_store"]
+__all__ = ["Daemon", "apply_umask", "open_store"]
 
 log = logging.getLogger("tailwatch.daemon")
 LOCK_WAIT_SECONDS = 15.0
+
+
+def apply_umask(settings: Settings) -> int:
+    """Set the process umask from ``storage.umask`` (default 0077: files 0600, folders 0700)."""
+    return os.umask(settings.storage.umask_bits)
 
 
 def open_store(settings: Settings, *, wait_seconds: float = LOCK_WAIT_SECONDS) -> Store:
@@ -82,6 +95,14 @@ class Daemon:
         ]
         self._thresholds = {g.name: g.checks.thresholds() for g in settings.generators}
         self._publish_lock = threading.Lock()
+        self._publish_wanted = False
+        self._last_publish: float | None = None  # time.monotonic() of the last attempt
+        self.read_copy_publishes = 0
+        self.read_copy_bytes = 0
+        self.read_copy_seconds: float | None = None
+        self.read_copy_published_unix: float | None = None
+        self.read_copy_error: str | None = None
+        self.read_copy_errors = 0
 
     # -- state for the exporter ---------------------------------------------------------------
 
@@ -96,22 +117,68 @@ class Daemon:
                 ),
                 pending=watch.pending,
                 scan_errors=watch.scan_errors,
+                store_errors=watch.store_errors,
+                storage_error=watch.storage_error,
             )
             for watch in self.watches
         ]
+
+    def health(self) -> DaemonHealth:
+        """Readiness and the read copy's cost, for ``/-/ready`` and ``/metrics``."""
+        failing = [w for w in self.watches if w.storage_error is not None]
+        reason = None
+        if failing:
+            reason = f"Tailwatch's own storage is failing for {len(failing)} subject(s)"
+        elif self.read_copy_error is not None:
+            reason = "the read copy cannot be published"
+        return DaemonHealth(
+            ready=reason is None,
+            reason=reason,
+            store_errors=sum(w.store_errors for w in self.watches) + self.read_copy_errors,
+            read_copy_publishes=self.read_copy_publishes,
+            read_copy_bytes=self.read_copy_bytes,
+            read_copy_seconds=self.read_copy_seconds,
+            read_copy_published_unix=self.read_copy_published_unix,
+        )
 
     def thresholds(self, generator: str) -> CheckThresholds:
         return self._thresholds.get(generator, CheckThresholds())
 
     # -- scanning -----------------------------------------------------------------------------
 
-    def publish(self) -> None:
-        """Refresh the read copy that ``status`` and ``report`` open while the daemon runs."""
+    def publish(self, *, force: bool = True) -> None:
+        """Refresh the read copy that ``status`` and ``report`` open while the daemon runs.
+
+        Without ``force`` it is only marked wanted when the last one is younger than
+        ``storage.read_copy_interval_seconds``; :meth:`publish_wanted` publishes it later.
+        """
+        interval = self.settings.storage.read_copy_interval_seconds
         with self._publish_lock:
+            now = time.monotonic()
+            recent = self._last_publish is not None and now - self._last_publish < interval
+            if not force and recent:
+                self._publish_wanted = True
+                return
+            self._last_publish = now
+            self._publish_wanted = False
             try:
-                self.store.publish_snapshot(snapshot_path(self.store.path))
+                written = self.store.publish_snapshot(snapshot_path(self.store.path))
             except Exception as error:  # a stale copy is better than a dead daemon
+                self.read_copy_errors += 1
+                self.read_copy_error = str(error)
+                self._publish_wanted = True
                 log.error("could not publish the read copy", extra={"error": str(error)})
+                return
+            self.read_copy_error = None
+            self.read_copy_publishes += 1
+            self.read_copy_bytes += written
+            self.read_copy_seconds = time.monotonic() - now
+            self.read_copy_published_unix = time.time()
+
+    def publish_wanted(self) -> None:
+        """Publish the read copy if a scan recorded something since the last one."""
+        if self._publish_wanted:
+            self.publish(force=False)
 
     def scan_subject(
         self,
@@ -122,19 +189,39 @@ class Daemon:
     ) -> ScanOutcome | None:
         """One scan of one subject; its errors are logged and counted, never raised.
 
-        With ``publish`` the read copy is refreshed when the scan recorded a run.
+        With ``publish`` the read copy is refreshed (at its bounded rate) when the scan recorded
+        a run. A failure of Tailwatch's own storage backs the subject off; it is skipped until
+        then.
         """
+        now = datetime.now(UTC)
+        if not watch.storage_due(now):
+            return ScanOutcome(pending=watch.pending)
+        counted = watch.scan_errors
         try:
+            watch.check_storage()
             outcome = watch.scan(progress)
+        except (InfrastructureError, StoreError, duckdb.Error) as error:
+            wait = watch.storage_failed(error, now, counted=watch.scan_errors != counted)
+            log.error(
+                "storage failure: the scan is retried later and no version's attempts are used",
+                extra={
+                    "kind": watch.kind,
+                    "subject": watch.name,
+                    "error": str(error),
+                    "retry_in_seconds": wait,
+                },
+            )
+            return None
         except Exception as error:
             log.error(
                 "scan failed",
                 extra={"kind": watch.kind, "subject": watch.name, "error": str(error)},
-                exc_info=not isinstance(error, ValueError),
+                exc_info=not isinstance(error, (ValueError, OSError)),
             )
             return None
+        watch.storage_ok()
         if publish and (outcome.measured or outcome.failed):
-            self.publish()
+            self.publish(force=False)
         return outcome
 
     def scan_once(
@@ -177,6 +264,7 @@ class Daemon:
             self.store,
             scans=self.scan_states,
             thresholds=self.thresholds,
+            health=self.health,
         )
         workers = max(1, min(4, len(self.watches)))
         scheduler = BackgroundScheduler(
@@ -198,6 +286,14 @@ class Daemon:
                 name=f"scan {watch.kind} {watch.name}",
                 next_run_time=now,
             )
+        scheduler.add_job(
+            self.publish_wanted,
+            IntervalTrigger(
+                seconds=max(1.0, self.settings.storage.read_copy_interval_seconds), timezone=UTC
+            ),
+            id="read-copy",
+            name="publish the read copy",
+        )
         if self.settings.reports.interval_seconds:
             scheduler.add_job(
                 self.write_report,

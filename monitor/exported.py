@@ -242,3 +242,55 @@ def _build() -> tuple[Series, ...]:
 
 EXPORTED: tuple[Series, ...] = _build()
 BY_NAME: dict[str, Series] = {series.name: series for series in EXPORTED}
+
+
+# -- The daemon's own health and the read copy's cost (issue 12, hardening) --------------------
+_HEALTH: tuple[Series, ...] = (
+    Series(
+        "tailwatch_ready",
+        "gauge",
+        (),
+        "1 when the daemon is ready (/-/ready): the store is usable and its own storage is not "
+        "failing.",
+    ),
+    Series(
+        "tailwatch_store_errors_total",
+        "counter",
+        (),
+        "Failures of Tailwatch's own storage (store writes, corpus state folder, full disk, read "
+        "copy) since the daemon started; retried with backoff, never counted against a version.",
+    ),
+    Series(
+        "tailwatch_failed_figures",
+        "gauge",
+        ("kind", "subject"),
+        "Figures the latest run could not compute (not finite); their gauges read NaN and the "
+        "reason is in the run's failed_figures detail.",
+    ),
+    Series(
+        "tailwatch_read_copy_publishes_total",
+        "counter",
+        (),
+        "Read copies (<store>.snapshot) published since the daemon started.",
+    ),
+    Series(
+        "tailwatch_read_copy_written_bytes_total",
+        "counter",
+        (),
+        "Bytes written by publishing the read copy since the daemon started.",
+    ),
+    Series(
+        "tailwatch_read_copy_duration_seconds",
+        "gauge",
+        (),
+        "Seconds the latest read copy took to write and check.",
+    ),
+    Series(
+        "tailwatch_read_copy_last_publish_timestamp_seconds",
+        "gauge",
+        (),
+        "When the latest read copy was published (Unix time).",
+    ),
+)
+EXPORTED = (*EXPORTED, *_HEALTH)
+BY_NAME = {series.name: series for series in EXPORTED}

@@ -86,7 +86,8 @@ class _Model(BaseModel):
 
 
 class StorageSettings(_Model):
-    """Where the DuckDB history lives."""
+    """Where the DuckDB history lives, who may read what the daemon writes, and how often the
+    read copy is refreshed."""
 
     path: ConfigPath = "tailwatch.duckdb"
     duckdb_memory_limit: (
@@ -96,6 +97,16 @@ class StorageSettings(_Model):
         ]
         | None
     ) = None
+    # Octal umask for every file the daemon and CLI create (store, read copy, corpus state,
+    # reports): "0077" gives 0600 files and 0700 folders.
+    umask: Annotated[str, StringConstraints(pattern=r"^0?[0-7]{3}$")] = "0077"
+    # The read copy (<store>.snapshot) is published at most once per this many seconds.
+    read_copy_interval_seconds: Annotated[float, Field(ge=0)] = 60
+
+    @property
+    def umask_bits(self) -> int:
+        """:attr:`umask` as an integer for :func:`os.umask`."""
+        return int(self.umask, 8)
 
 
 class ExporterSettings(_Model):
@@ -109,6 +120,13 @@ class ExporterSettings(_Model):
     basic_auth_password_sha256: (
         Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)] | None
     ) = Field(default=None, repr=False)
+    # /api/status without basic auth hides absolute paths and error texts unless this is true.
+    status_details: bool = False
+    # Each connection gets a worker thread (at most max_connections; more are refused at once);
+    # the TLS handshake and the request must complete within these timeouts.
+    max_connections: Annotated[int, Field(ge=1, le=1024)] = 32
+    handshake_timeout_seconds: Seconds = 5
+    read_timeout_seconds: Seconds = 10
 
     @model_validator(mode="before")
     @classmethod
@@ -139,17 +157,30 @@ class ExporterSettings(_Model):
 
 
 class SchedulerSettings(_Model):
-    """Misfire tolerance and retry backoff of the measurement jobs."""
+    """Misfire tolerance and retry backoff of the measurement jobs.
+
+    ``retry_*`` apply to data failures (the version's fault): after ``retry_max_attempts`` a
+    version is given up until its file, the reference or the configuration changes, or
+    ``retry_cooldown_seconds`` after its last failure (then one more attempt). Failures of
+    Tailwatch's own storage (store, state folder, disk full) never use a version's attempts: the
+    subject's scan is retried after ``storage_retry_initial_seconds``, doubling up to
+    ``storage_retry_max_seconds``.
+    """
 
     misfire_grace_seconds: Seconds = 300
     retry_initial_seconds: Seconds = 60
     retry_max_seconds: Seconds = 3600
     retry_max_attempts: Annotated[int, Field(ge=1)] = 5
+    retry_cooldown_seconds: Seconds = 604_800  # a week
+    storage_retry_initial_seconds: Seconds = 5
+    storage_retry_max_seconds: Seconds = 300
 
     @model_validator(mode="after")
     def _backoff_order(self) -> SchedulerSettings:
         if self.retry_max_seconds < self.retry_initial_seconds:
             raise ValueError("retry_max_seconds must be >= retry_initial_seconds")
+        if self.storage_retry_max_seconds < self.storage_retry_initial_seconds:
+            raise ValueError("storage_retry_max_seconds must be >= storage_retry_initial_seconds")
         return self
 
 

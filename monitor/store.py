@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,20 +31,29 @@ from collectors.result import RunResult
 from monitor import store_schema as sql
 from monitor.store_schema import (
     LATEST_VERSION,
+    IntegrityError,
     StoreError,
+    check_integrity,
     check_not_newer,
     current_version,
     migrate,
 )
 
 __all__ = [
+    "FAILED_FIGURES",
     "LATEST_VERSION",
     "Store",
+    "StoreDamaged",
     "StoreError",
     "SubjectStatus",
     "open_history",
+    "restore_snapshot",
     "snapshot_path",
 ]
+
+FAILED_FIGURES = "failed_figures"  # run detail: figures that could not be computed, with a reason
+# Open errors that say nothing about the file's content: the file is not damaged.
+_NOT_DAMAGE = ("lock", "permission denied", "read-only file system", "no such file")
 
 _KINDS = ("generator", "corpus")
 _STATUSES = ("ok", "failed")
@@ -99,20 +111,48 @@ def _utc_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
+class StoreDamaged(StoreError):
+    """The file fails the integrity check on open; the message says how to restore it."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def damaged_message(path: str | Path, cause: str) -> str:
+    """One line: what is wrong with the store, and the read copy that can replace it."""
+    copy = snapshot_path(path)
+    text = f"the store {path} is damaged ({cause}); Tailwatch will not use it. "
+    if copy.is_file():
+        moment = datetime.fromtimestamp(copy.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return text + (
+            f"The last good read copy is {copy} (published {moment} UTC): stop the daemon and "
+            "run 'tailwatch restore' to put it in place (the damaged file is kept aside)"
+        )
+    return text + "There is no read copy to restore: move the file aside to start a new history"
+
+
 class Store:
     """Run history in one DuckDB file; safe to share between the threads of one process."""
 
     def __init__(
         self, path: str | Path, *, read_only: bool = False, memory_limit: str | None = None
     ) -> None:
-        """Open (creating and migrating when writable) the database at ``path``."""
+        """Open (creating and migrating when writable) the database at ``path``, then check it.
+
+        Raises :class:`StoreDamaged` when the file fails :func:`check_integrity`.
+        """
         self._path = str(path)
         self._read_only = read_only
         config = {"memory_limit": memory_limit} if memory_limit else {}
+        had_wal = os.path.exists(self._path + ".wal")
         try:
             self._con = duckdb.connect(self._path, read_only=read_only, config=config)
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open {self._path}: {exc}") from exc
+            if any(marker in str(exc).lower() for marker in _NOT_DAMAGE):
+                raise StoreError(f"cannot open {self._path}: {_first_line(exc)}") from exc
+            raise StoreDamaged(damaged_message(self._path, _first_line(exc))) from exc
         self._local = threading.local()
         self._cursor_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -120,6 +160,10 @@ class Store:
         self._generation = 0
         try:
             self._schema_version = self._open_schema()
+            check_integrity(self._con, self._path, had_wal=had_wal)
+        except (IntegrityError, duckdb.Error) as exc:
+            self._con.close()
+            raise StoreDamaged(damaged_message(self._path, _first_line(exc))) from exc
         except BaseException:
             self._con.close()
             raise
@@ -233,18 +277,26 @@ class Store:
         An ok run of a (kind, subject, version, fingerprint) that already has one is not written
         again: the existing run's id comes back. ``also(cursor)`` runs inside the same
         transaction when the run is written (the registry uses it for the sampled rows).
-        Non-finite metric values are skipped; non-finite region coverage or density is stored
-        as NULL.
+        Non-finite metric values are not stored as figures: they are listed with a reason in
+        the run detail ``failed_figures``; non-finite region coverage or density is stored as NULL.
         """
         _check_kind(result.subject_kind)
         if result.status not in _STATUSES:
             raise ValueError(f"status must be one of {_STATUSES}, not {result.status!r}")
         metrics = [m for m in result.metrics if math.isfinite(m.value)]
+        details = dict(result.details)
+        failed = [
+            {"metric": m.metric, "scope": m.scope, "reason": f"not finite ({m.value!r})"}
+            for m in result.metrics
+            if not math.isfinite(m.value)
+        ]
+        if failed and FAILED_FIGURES not in details:
+            details[FAILED_FIGURES] = json.dumps(failed)
         keys = [(m.metric, m.scope) for m in metrics]
         if len(set(keys)) != len(keys):
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             raise ValueError(f"run {result.subject}/{result.version} repeats metrics {dupes}")
-        for name, content in result.details.items():
+        for name, content in details.items():
             try:
                 json.loads(content)
             except (TypeError, ValueError) as exc:
@@ -297,22 +349,22 @@ class Store:
                     [_finite_or_none(r.density) for r in regions],
                 ],
             )
-            if result.details:
-                names = sorted(result.details)
-                cursor.execute(
-                    sql.INSERT_DETAILS, [run_id, names, [result.details[n] for n in names]]
-                )
+            if details:
+                names = sorted(details)
+                cursor.execute(sql.INSERT_DETAILS, [run_id, names, [details[n] for n in names]])
             if also is not None:
                 also(cursor)
             return run_id
 
         return self._write(work)
 
-    def publish_snapshot(self, target: str | Path) -> Path:
-        """Write a consistent copy of the database to ``target`` (atomically replaced).
+    def publish_snapshot(self, target: str | Path) -> int:
+        """Write a consistent copy of the database to ``target``; returns the bytes written.
 
-        While this process holds the file no other process can open it, not even read-only;
-        ``tailwatch status`` and ``report`` read this copy instead (see :func:`open_history`).
+        The copy is checked (:func:`check_integrity`) before it atomically replaces the previous
+        one, so a good read copy is never replaced by a bad one. While this process holds the file
+        no other process can open it, not even read-only; ``tailwatch status`` and ``report``
+        read this copy instead (see :func:`open_history`).
         """
         target = Path(target)
         temporary = target.with_name(f".{target.name}.tmp")
@@ -327,8 +379,19 @@ class Store:
                 cursor.execute(f'COPY FROM DATABASE "{database[0]}" TO tailwatch_snapshot')
             finally:
                 cursor.execute("DETACH tailwatch_snapshot")
+        try:
+            check = duckdb.connect(str(temporary), read_only=True)
+            try:
+                check_integrity(check, str(temporary), had_wal=False)
+            finally:
+                check.close()
+        except (IntegrityError, duckdb.Error) as error:
+            temporary.unlink(missing_ok=True)
+            message = f"the new read copy failed its check; kept {target}: {error}"
+            raise StoreError(message) from None
+        written = temporary.stat().st_size
         temporary.replace(target)
-        return target
+        return written
 
     def put_artifact(
         self, kind: str, subject: str, name: str, content: str, fingerprint: str
@@ -466,3 +529,41 @@ def open_history(path: str | Path) -> tuple[Store, str | None]:
             ) from error
         moment = datetime.fromtimestamp(copy.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M:%S")
         return Store(copy, read_only=True), f"daemon running: history as published at {moment} UTC"
+
+
+def restore_snapshot(path: str | Path) -> tuple[Path, Path | None]:
+    """Put the read copy in place of a damaged store; returns (restored file, damaged kept as).
+
+    The copy must pass the integrity check; it is copied, never moved, so it survives. The
+    damaged file (and its WAL) is renamed aside, never deleted. Refused while a daemon holds the
+    store.
+    """
+    path = Path(path)
+    copy = snapshot_path(path)
+    if not copy.is_file():
+        raise StoreError(f"no read copy to restore from: {copy} does not exist")
+    with Store(copy, read_only=True):  # raises StoreDamaged when the copy is bad too
+        pass
+    kept: Path | None = None
+    if path.exists():
+        try:
+            probe = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as error:
+            if "lock" in str(error).lower():
+                raise StoreError(
+                    f"{path} is held by a running daemon: stop it before restoring"
+                ) from error
+        else:
+            probe.close()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        kept = path.with_name(f"{path.name}.damaged-{stamp}")
+        path.replace(kept)
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            wal.replace(kept.with_name(kept.name + ".wal"))
+    temporary = path.with_name(f".{path.name}.restore.tmp")
+    shutil.copyfile(copy, temporary)
+    with open(temporary, "rb+") as handle:
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+    return path, kept

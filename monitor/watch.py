@@ -2,26 +2,71 @@
 
 A version (or snapshot) is due when it is not measured yet and not backing off. A failed version
 waits ``retry_initial_seconds``, doubling per failure up to ``retry_max_seconds``, and is given up
-after ``retry_max_attempts``.
-Only failures against the same ``reference`` count (what the subject is measured against: a
-generator's reference files, a corpus's settings): once that changes, every version starts
-afresh. A rewritten version (new content fingerprint) also starts afresh.
+after ``retry_max_attempts`` until ``retry_cooldown_seconds`` after its last failure (then it gets
+one more attempt). Only failures against the same ``reference`` count (what the subject is
+measured against: a generator's reference files and settings, a corpus's settings): once that
+changes, every version starts afresh. A rewritten version (new content fingerprint) also starts
+afresh.
+
+Those are *data* failures. A failure of Tailwatch's own storage (the store, the corpus state
+folder, a full disk, permissions on them) is an :class:`InfrastructureError`: no failed run is
+recorded, so it uses none of a version's attempts; the subject's scan backs off instead
+(:meth:`Watch.storage_failed`) and the daemon reports itself not ready until a scan succeeds.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from collectors.result import RunResult
 from collectors.sources import VersionRef
 from monitor.registry import SyntheticRegistry
 from monitor.settings import SchedulerSettings
-from monitor.store import Store
+from monitor.store import Store, StoreError
 
-__all__ = ["ScanOutcome", "Watch", "error_text", "is_due", "pending_versions"]
+__all__ = [
+    "InfrastructureError",
+    "ScanOutcome",
+    "Watch",
+    "error_text",
+    "is_due",
+    "pending_versions",
+    "probe_writable",
+]
+
+log = logging.getLogger("tailwatch.watch")
+# What an OS or DuckDB error says when Tailwatch's own storage is at fault, whatever the file.
+_STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+_STORAGE_TEXTS = tuple(os.strerror(code) for code in _STORAGE_ERRNOS)
+
+
+class InfrastructureError(RuntimeError):
+    """Tailwatch's own storage failed (store, state folder, disk): retried, never a data failure."""
+
+
+def probe_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and write, then remove, a small file in it.
+
+    Raises :class:`InfrastructureError` naming the folder and the cause.
+    """
+    probe = folder / f".tailwatch-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"ok")
+        probe.unlink()
+    except OSError as error:
+        raise InfrastructureError(f"cannot write to {folder}: {error.strerror or error}") from error
 
 
 @dataclass
@@ -37,6 +82,21 @@ def error_text(error: BaseException) -> str:
     """The message a failed run records (at most 2000 characters)."""
     text = str(error).strip() or type(error).__name__
     return text if len(text) < 2000 else text[:1997] + "..."
+
+
+class _WatchedStore:
+    """The store as a watch sees it: every run it records goes through :meth:`Watch.record`
+    (so a storage failure is never recorded as the version's fault); the rest is the store."""
+
+    def __init__(self, store: Store, watch: Watch) -> None:
+        self._store = store
+        self._watch = watch
+
+    def record_run(self, result: RunResult, also: Callable[[Any], None] | None = None) -> int:
+        return self._watch.record(result, also=also)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 class Watch:
@@ -55,7 +115,8 @@ class Watch:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.raw_store = store
+        self.store: Store = _WatchedStore(store, self)  # type: ignore[assignment]
         self.registry = SyntheticRegistry(store, memory_limit=memory_limit)
         self.retry = scheduler or SchedulerSettings()
         self.memory_limit = memory_limit
@@ -64,6 +125,10 @@ class Watch:
         self.last_scan_ok: datetime | None = None
         self.scan_errors = 0
         self.pending = 0
+        self.store_errors = 0  # failures of Tailwatch's own storage, since the daemon started
+        self.storage_error: str | None = None  # the outstanding one; None once a scan succeeds
+        self._storage_failures = 0
+        self._storage_retry_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -72,6 +137,81 @@ class Watch:
     @property
     def interval_seconds(self) -> float:
         return float(self.settings.interval_seconds)
+
+    # -- Tailwatch's own storage --------------------------------------------------------------
+
+    def storage_folders(self) -> list[Path]:
+        """Folders this watch writes besides the store's own: the store's folder (for its WAL)."""
+        return [Path(self.store.path).parent]
+
+    def check_storage(self) -> None:
+        """Raise :class:`InfrastructureError` when a folder this watch writes is not writable."""
+        for folder in self.storage_folders():
+            probe_writable(folder)
+
+    def storage_cause(self, text: str | None) -> str | None:
+        """Why a failed run is Tailwatch's fault rather than the data's, or None.
+
+        It is when its error names a full or read-only disk, or names a file of the store or of
+        the state folders, or when one of those folders is not writable now.
+        """
+        text = text or ""
+        if any(marker in text for marker in _STORAGE_TEXTS):
+            return text
+        own = [self.store.path, *(str(folder) for folder in self.storage_folders()[1:])]
+        if any(path in text for path in own):
+            return text
+        try:
+            self.check_storage()
+        except InfrastructureError as error:
+            return f"{error} (while: {text})" if text else str(error)
+        return None
+
+    def record(self, result: RunResult, also: Callable[[Any], None] | None = None) -> int:
+        """Record one run; Tailwatch's own storage failing is an :class:`InfrastructureError`.
+
+        A failed run whose cause is Tailwatch's own storage (:meth:`storage_cause`) is not
+        recorded at all, so it uses none of the version's attempts.
+        """
+        if result.status == "failed":
+            cause = self.storage_cause(result.error)
+            if cause is not None:
+                raise InfrastructureError(
+                    f"{self.kind} {self.name} version {result.version!r}: {cause}"
+                )
+        try:
+            return self.raw_store.record_run(result, also=also)
+        except (duckdb.Error, OSError, StoreError) as error:
+            raise InfrastructureError(
+                f"cannot record the run of {self.kind} {self.name} version {result.version!r} "
+                f"in the store: {error_text(error)}"
+            ) from error
+
+    def storage_due(self, now: datetime) -> bool:
+        """False while the subject backs off after a failure of Tailwatch's own storage."""
+        return self._storage_retry_at is None or now >= self._storage_retry_at
+
+    def storage_failed(
+        self, error: BaseException, now: datetime, *, counted: bool = False
+    ) -> float:
+        """Count a storage failure (a scan error too, unless the scan ``counted`` it already) and
+        back off; returns the seconds until the next attempt."""
+        self._storage_failures += 1
+        self.store_errors += 1
+        self.scan_errors += 0 if counted else 1
+        self.storage_error = error_text(error)
+        wait = min(
+            self.retry.storage_retry_initial_seconds * 2 ** (self._storage_failures - 1),
+            self.retry.storage_retry_max_seconds,
+        )
+        self._storage_retry_at = now + timedelta(seconds=wait)
+        return wait
+
+    def storage_ok(self) -> None:
+        """A scan went through: the outage, if any, is over."""
+        self._storage_failures = 0
+        self._storage_retry_at = None
+        self.storage_error = None
 
 
 def is_due(
@@ -83,12 +223,13 @@ def is_due(
     now: datetime,
     retry: SchedulerSettings,
 ) -> bool:
-    """False while a failed version backs off, and once it has used all its attempts."""
+    """False while a failed version backs off, and once it has used all its attempts until the
+    cool-down after its last failure has passed."""
     count, last = store.failures(kind, subject, version.name, version.fingerprint, reference)
     if count == 0 or last is None:
         return True
     if count >= retry.retry_max_attempts:
-        return False
+        return now >= last + timedelta(seconds=retry.retry_cooldown_seconds)
     wait = min(retry.retry_initial_seconds * 2 ** (count - 1), retry.retry_max_seconds)
     return now >= last + timedelta(seconds=wait)
 
