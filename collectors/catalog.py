@@ -176,6 +176,44 @@ GENERATOR_METRICS: tuple[MetricSpec, ...] = (
         "Shumailov et al. 2024, Nature",
     ),
     MetricSpec(
+        "categories_lost",
+        "Real categories of at least 1 % share, with at least 10 rows expected in the sample, "
+        "that the sample no longer holds (their absence is not chance).",
+        0,
+        _INF,
+        "minimize",
+        "0",
+        "Shumailov et al. 2024, Nature (improbable events vanish first)",
+    ),
+    MetricSpec(
+        "rare_category_mass",
+        "Mean synthetic share of the real-rare categories (< 1 %) per categorical feature.",
+        0,
+        1,
+        "target",
+        "the real rare mass",
+        "Shumailov et al. 2024, Nature",
+    ),
+    MetricSpec(
+        "tail_sides_unsupported",
+        "Numeric column sides left out of the tail figures: no real tail (ties at the "
+        "quantile) or fewer than 10 samples expected beyond it.",
+        0,
+        _INF,
+        "minimize",
+        "constant across versions",
+        "Shumailov et al. 2024, Nature (tail loss); ties as in Naeem et al. 2020, sec. 4",
+    ),
+    MetricSpec(
+        "worst_region_rows",
+        "Real rows in the worst-covered region (at least max(k + 1, 20, 1 % of N)).",
+        0,
+        _INF,
+        "target",
+        "stable",
+        f"{_NAEEM}, eq. 4, per region",
+    ),
+    MetricSpec(
         "dcr_close_share",
         "Share of synthetic samples closer to a real training record "
         "than the real holdout's 5th percentile distance.",

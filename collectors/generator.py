@@ -18,11 +18,21 @@ from collectors.reference import ReferenceModel
 from collectors.regions import RegionStats
 from collectors.tails import categorical_tails, numeric_tail_frequency, summarize_tails
 
-__all__ = ["HISTOGRAM_BINS", "HISTOGRAM_FEATURES", "GeneratorReference", "Measurement"]
+__all__ = [
+    "HEALTHY_DRAWS",
+    "HISTOGRAM_BINS",
+    "HISTOGRAM_FEATURES",
+    "MIN_HOLDOUT_ROWS",
+    "GeneratorReference",
+    "HealthyLevels",
+    "Measurement",
+]
 
 HISTOGRAM_BINS = 30  # equal-width bins over the reference's 0.5 %..99.5 % range
 HISTOGRAM_FEATURES = 12  # marginal histograms kept for the most drifted features only
 HISTOGRAM_CATEGORIES = 30  # most frequent reference categories; the rest are pooled
+HEALTHY_DRAWS = 8  # real-vs-real draws per sample size: the level is their mean, the noise their SD
+MIN_HOLDOUT_ROWS = 50  # below this the healthy level says nothing: no fidelity-gap findings
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,44 @@ class Measurement:
     per_feature: dict[str, dict[str, float]]
     regions: RegionStats
     histograms: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HealthyLevels:
+    """What a healthy generator scores: real holdout draws of the versions' size vs the reference.
+
+    Coverage, recall, density and tail shares depend on the sample size M (Naeem et al. 2020,
+    Lemma 2: E[coverage] = 1 - prod_{i=1..k} (N - i) / (N + M - i)), so the real-vs-real level is
+    measured at the versions' M: ``draws`` draws of M holdout rows, without replacement where the
+    holdout holds M rows, else a bootstrap with replacement (``replacement``; repeated rows bias
+    coverage and recall low, so those levels are not compared with versions). ``figures`` is the
+    mean over draws and ``spread`` the standard deviation of one draw (Efron and Tibshirani 1993,
+    ch. 6: the bootstrap estimate of a statistic's standard error), the noise a healthy version's
+    figure has around the level; draws without replacement that overlap much (M > H / 2) take their
+    spread from a bootstrap instead. ``reliable`` is False when the holdout is too small
+    (< ``MIN_HOLDOUT_ROWS``) for the level to say anything.
+    """
+
+    figures: dict[str, float]
+    spread: dict[str, float]
+    sample_rows: int
+    holdout_rows: int
+    draws: int
+    replacement: bool
+
+    @property
+    def reliable(self) -> bool:
+        return self.holdout_rows >= MIN_HOLDOUT_ROWS
+
+    def meta(self) -> dict[str, float]:
+        """How the level was measured, as figures (stored beside it)."""
+        return {
+            "healthy_sample_rows": float(self.sample_rows),
+            "healthy_holdout_rows": float(self.holdout_rows),
+            "healthy_draws": float(self.draws),
+            "healthy_with_replacement": float(self.replacement),
+            "healthy_reliable": float(self.reliable),
+        }
 
 
 class GeneratorReference:
@@ -49,6 +97,8 @@ class GeneratorReference:
         n_regions: int = 20,
         seed: int = 0,
         feature_map: FeatureMap | None = None,
+        sample_size: int | None = None,
+        healthy_draws: int = HEALTHY_DRAWS,
     ) -> None:
         self.feature_map = feature_map or FeatureMap.fit(
             reference, columns=columns, categorical=categorical
@@ -64,12 +114,52 @@ class GeneratorReference:
         self.real_numeric, self.numeric_names = self.feature_map.numeric_matrix(reference)
         self.real_categorical = self.feature_map.categorical_values(reference)
         self.seed = seed
-        self.healthy: Measurement | None = (
-            None if holdout is None else self.measure(holdout, source="holdout")
-        )
+        self.holdout = None if holdout is None else holdout.reset_index(drop=True)
+        self.sample_size = sample_size
+        self.healthy_draws = max(2, int(healthy_draws))
+        self._healthy: dict[int, HealthyLevels] = {}
 
-    def measure(self, sample: pd.DataFrame, *, source: str = "sample") -> Measurement:
-        """Every metric of ``sample`` against the reference."""
+    @property
+    def healthy(self) -> HealthyLevels | None:
+        """Healthy levels at the configured sample size (the holdout's size when none)."""
+        if self.holdout is None:
+            return None
+        return self.healthy_at(self.sample_size or len(self.holdout))
+
+    def healthy_at(self, sample_rows: int) -> HealthyLevels | None:
+        """Healthy levels at ``sample_rows`` rows (once per size; see :class:`HealthyLevels`)."""
+        if self.holdout is None:
+            return None
+        if sample_rows not in self._healthy:
+            self._healthy[sample_rows] = self._measure_healthy(sample_rows)
+        return self._healthy[sample_rows]
+
+    def _measure_healthy(self, m: int) -> HealthyLevels:
+        assert self.holdout is not None
+        h = len(self.holdout)
+        rng = np.random.default_rng([self.seed, m])
+        replacement = h < m
+        draws = [self._draw(rng, m, replacement) for _ in range(self.healthy_draws)]
+        levels = _mean_figures(draws)
+        spread = _sd_figures(draws)
+        if not replacement and m > h / 2:
+            # Draws that share most rows understate the noise: take it from a bootstrap.
+            spread = _sd_figures([self._draw(rng, m, True) for _ in range(self.healthy_draws)])
+        elif not replacement:
+            correction = 1.0 / np.sqrt(1.0 - m / h)  # finite-population correction
+            spread = {name: value * correction for name, value in spread.items()}
+        return HealthyLevels(levels, spread, m, h, self.healthy_draws, replacement)
+
+    def _draw(self, rng: np.random.Generator, m: int, replacement: bool) -> dict[str, float]:
+        assert self.holdout is not None
+        rows = rng.choice(len(self.holdout), size=m, replace=replacement)
+        sample = self.holdout.iloc[np.sort(rows)].reset_index(drop=True)
+        return self.measure(sample, source="holdout", details=False).figures
+
+    def measure(
+        self, sample: pd.DataFrame, *, source: str = "sample", details: bool = True
+    ) -> Measurement:
+        """Every metric of ``sample`` against the reference (``details``: histograms too)."""
         matrix = self.feature_map.transform(sample, source=source)
         fidelity = self.model.evaluate(matrix, name=source)
         figures = fidelity.as_dict()
@@ -89,6 +179,15 @@ class GeneratorReference:
                     entry = per_feature.setdefault(tail.feature, {})
                     entry["tail_frequency_ratio_lower"] = tail.lower_ratio
                     entry["tail_frequency_ratio_upper"] = tail.upper_ratio
+                    # Shares beyond the reference's thresholds, where the column has that tail
+                    # (the per-feature tail checks compare them with the baseline version's).
+                    for side, has_tail, share, expected in (
+                        ("lower", tail.lower_has_tail, tail.lower_share, tail.expected_lower_share),
+                        ("upper", tail.upper_has_tail, tail.upper_share, tail.expected_upper_share),
+                    ):
+                        if has_tail:
+                            entry[f"tail_share_{side}"] = share
+                            entry[f"tail_expected_{side}"] = expected
             if len(self.numeric_names) > 1:
                 figures["correlation_difference"] = correlation_difference(
                     self.real_numeric, numeric
@@ -97,14 +196,22 @@ class GeneratorReference:
         categorical_results = []
         for name, labels in categorical.items():
             real_labels = self.real_categorical[name]
-            categorical_results.append(categorical_tails(real_labels, labels, feature=name))
+            tails = categorical_tails(real_labels, labels, feature=name)
+            categorical_results.append(tails)
             tv = total_variation(real_labels, labels)
-            per_feature.setdefault(name, {})["total_variation"] = tv
+            entry = per_feature.setdefault(name, {})
+            entry["total_variation"] = tv
+            entry["categories_lost"] = float(tails.lost_categories)
+            entry["rare_category_mass"] = tails.synthetic_rare_mass
             figures["total_variation_max"] = max(figures.get("total_variation_max", 0.0), tv)
         figures.update(summarize_tails(numeric_tails, categorical_results))
         figures["mmd"] = mmd_rbf(self.model.real, matrix - self.model.centre, seed=self.seed)
         clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
-        histograms = self._histograms(numeric, categorical, per_feature)
+        histograms = self._histograms(numeric, categorical, per_feature) if details else {}
+        per_feature = {
+            name: {key: float(v) for key, v in values.items() if np.isfinite(v)}
+            for name, values in per_feature.items()
+        }
         return Measurement(clean, per_feature, fidelity.regions, histograms)
 
     def _histograms(
@@ -160,3 +267,19 @@ class GeneratorReference:
                     "sample": [int(syn.get(c, 0)) for c in categories],
                 }
         return out
+
+
+def _mean_figures(draws: list[dict[str, float]]) -> dict[str, float]:
+    names = set().union(*draws) if draws else set()
+    return {n: float(np.mean([d[n] for d in draws if n in d])) for n in sorted(names)}
+
+
+def _sd_figures(draws: list[dict[str, float]]) -> dict[str, float]:
+    """Sample standard deviation (ddof 1) of each figure over the draws that hold it."""
+    names = set().union(*draws) if draws else set()
+    out = {}
+    for name in sorted(names):
+        values = [d[name] for d in draws if name in d]
+        if len(values) > 1:
+            out[name] = float(np.std(values, ddof=1))
+    return out

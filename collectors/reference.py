@@ -69,6 +69,7 @@ class FidelityResult:
         """Scalar figures by catalog name."""
         figures = {**self.prdc.as_dict(), **self.alpha_beta.as_dict()}
         figures["worst_region_coverage"] = self.regions.worst_coverage
+        figures["worst_region_rows"] = float(self.regions.worst_rows)
         if self.dcr is not None:
             figures.update(self.dcr.as_dict())
         return figures
@@ -98,7 +99,7 @@ class ReferenceModel:
         self.tolerance = self.engine.tolerance_sq(self.real)
         self.radii: Radii = self.engine.radii(self.real, k, tolerance_sq=self.tolerance)
         self.clipped = clipped_radius_sq(self.radii)
-        self.labels = fit_regions(self.real, n_regions, seed)
+        self.labels = fit_regions(self.real, n_regions, seed, k=k)
         self._calibration: dict[int, np.ndarray] = {}
         self.holdout_distance: np.ndarray | None = None
         if holdout is not None:

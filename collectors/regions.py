@@ -12,14 +12,27 @@ gives the global density exactly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
 
-__all__ = ["RegionStats", "fit_regions", "region_stats"]
+__all__ = [
+    "MIN_REGION_ROWS",
+    "MIN_REGION_SHARE",
+    "RegionStats",
+    "fit_regions",
+    "min_region_rows",
+    "region_stats",
+]
 
 _FIT_ROWS = 20_000
+# A region must hold enough real rows for its coverage to be more than one ball's luck: at least
+# k + 1 rows (a k-NN ball's own support), MIN_REGION_ROWS (coverage of 20 rows at 0.97 has a
+# binomial spread of 0.04) and MIN_REGION_SHARE of the reference.
+MIN_REGION_ROWS = 20
+MIN_REGION_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -38,17 +51,47 @@ class RegionStats:
     def worst_coverage(self) -> float:
         return float(self.coverage.min())
 
+    @property
+    def worst_rows(self) -> int:
+        """Real rows in the worst-covered region (the noise of its coverage)."""
+        return int(self.sizes[self.worst_region])
 
-def fit_regions(real: np.ndarray, n_regions: int = 20, seed: int = 0) -> np.ndarray:
-    """Region label of each real point: seeded k-means (fitted on at most 20k rows)."""
+
+def min_region_rows(n: int, k: int) -> int:
+    """Fewest real rows a region may hold (see ``MIN_REGION_ROWS``)."""
+    return max(k + 1, MIN_REGION_ROWS, math.ceil(MIN_REGION_SHARE * n))
+
+
+def fit_regions(real: np.ndarray, n_regions: int = 20, seed: int = 0, *, k: int = 5) -> np.ndarray:
+    """Region label of each real point: seeded k-means (fitted on at most 20k rows).
+
+    The number of regions is chosen from N: at most ``n_regions`` and at most
+    N / :func:`min_region_rows`; k-means clusters still smaller than that are merged into the
+    region of their points' next-nearest centre, so that no 1- or 2-row region decides the worst
+    region coverage. Labels are 0..R-1, numbered by the order k-means found them.
+    """
     if n_regions < 1:
         raise ValueError(f"n_regions must be >= 1, got {n_regions}")
     n = real.shape[0]
-    n_regions = min(n_regions, n)
+    smallest = min_region_rows(n, k)
+    n_regions = max(1, min(n_regions, n // smallest))
+    if n_regions == 1:
+        return np.zeros(n, dtype=np.int64)
     rng = np.random.default_rng(seed)
     fit_rows = real if n <= _FIT_ROWS else real[rng.choice(n, _FIT_ROWS, replace=False)]
     model = KMeans(n_clusters=n_regions, n_init=3, random_state=seed).fit(fit_rows)
-    return model.predict(real).astype(np.int64)
+    distances = model.transform(real)  # n x R distances to the centres
+    alive = np.ones(n_regions, dtype=bool)
+    while alive.sum() > 1:
+        labels = np.where(alive, distances, np.inf).argmin(axis=1)
+        sizes = np.bincount(labels, minlength=n_regions)
+        small = np.flatnonzero(alive & (sizes < smallest))
+        if small.size == 0:
+            break
+        alive[small[np.argmin(sizes[small])]] = False  # merge the smallest first
+    labels = np.where(alive, distances, np.inf).argmin(axis=1)
+    renumber = np.cumsum(alive) - 1
+    return renumber[labels].astype(np.int64)
 
 
 def region_stats(

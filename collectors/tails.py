@@ -32,6 +32,14 @@ __all__ = [
 ]
 
 _MAX_MISSING_LISTED = 20
+# A side of a column has a tail at q when the real share strictly beyond its threshold is at least
+# this share of q; below it, ties pile the values at the quantile (a pixel that is 0 in 99 % of
+# rows, a loan term of 60 months for most rows) and the expected share, about 1 / N, would turn
+# any continuous generator into an "excess" of hundreds.
+TAIL_PRESENCE = 0.5
+# A tail (or a category) is supported by a sample when the count expected in it is at least this:
+# a Poisson(10) count is 0 with probability 4.5e-5 and below half its mean with 3 %.
+MIN_EXPECTED_COUNT = 10.0
 # N * q is rounded down to the order-statistic index; the slack absorbs binary rounding such as
 # 0.29 * 100 = 28.999999999999996, which must count as 29.
 _INDEX_SLACK = 1e-9
@@ -44,8 +52,11 @@ class TailFrequency:
     ``*_share`` is the share of synthetic samples strictly beyond the threshold,
     ``expected_*_share`` the share of real reference samples strictly beyond the same threshold, and
     ``*_ratio`` their quotient: 1 is healthy, towards 0 the tail vanished (collapse), above 1 the
-    generator invents extremes. A ratio is NaN when the expected share is 0 (nothing real lies
-    beyond the threshold: a constant column, heavy ties at the extreme, or fewer than 1 / q rows).
+    generator invents extremes. ``*_has_tail`` is False where the expected share is below
+    ``TAIL_PRESENCE * q`` (ties at the threshold, a constant column, or fewer than 1 / q rows): the
+    column has no tail on that side and its ratio is NaN. ``*_supported`` additionally asks for
+    ``MIN_EXPECTED_COUNT`` synthetic samples expected beyond the threshold, so that a ratio of that
+    side is more than counting noise; summaries and checks use supported sides only.
     """
 
     feature: str
@@ -58,6 +69,10 @@ class TailFrequency:
     upper_share: float
     lower_ratio: float
     upper_ratio: float
+    lower_has_tail: bool = True
+    upper_has_tail: bool = True
+    lower_supported: bool = True
+    upper_supported: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,10 @@ class CategoricalTails:
     ``rare_categories``: real categories whose real share is below the rare threshold, by real
     frequency descending. ``rare_mass_ratio`` = synthetic mass / real mass of those categories (NaN
     when there are none). ``missing``: up to 20 real categories absent from the synthetic sample,
-    by real frequency descending; ``missing_categories`` counts all of them.
+    by real frequency descending; ``missing_categories`` counts all of them. ``lost``: the missing
+    categories that the sample should have held (real share at least ``min_share`` and at least
+    ``MIN_EXPECTED_COUNT`` expected synthetic rows), by real frequency descending; their absence is
+    not sampling noise.
     """
 
     feature: str
@@ -77,6 +95,9 @@ class CategoricalTails:
     rare_mass_ratio: float
     missing_categories: int
     missing: tuple[object, ...]
+    lost: tuple[object, ...] = ()
+    lost_categories: int = 0
+    synthetic_rows: int = 0
 
 
 def feature_names(features: Sequence[str] | None, n_columns: int) -> list[str]:
@@ -134,6 +155,7 @@ def numeric_tail_frequency(
     *,
     features: Sequence[str] | None = None,
     quantiles: Sequence[float] = (0.01, 0.001),
+    min_expected_count: float = MIN_EXPECTED_COUNT,
 ) -> list[TailFrequency]:
     """Per numeric feature (column) and per q, the synthetic share beyond the real tail thresholds.
 
@@ -147,13 +169,17 @@ def numeric_tail_frequency(
 
     For identical continuous distributions the ratio's expectation is about 1 + 1 / k (the
     threshold is one order statistic past the k tail samples): use N q >= 50 for a bias under 2 %.
+
+    Ties: where fewer than ``TAIL_PRESENCE * q`` of the real rows lie strictly beyond a threshold,
+    the side has no tail (``*_has_tail`` False, ratio NaN) instead of a ratio over a vanishing
+    expected share. A side is supported when ``expected share * M >= min_expected_count``.
     Results are ordered by feature, then by q as given.
     """
     qs = _check_quantiles(quantiles)
     given = None if features is None else [str(name) for name in features]
     real_array, synthetic_array = check_pair(real, synthetic, columns=given)
     names = feature_names(given, real_array.shape[1])
-    n_real = real_array.shape[0]
+    n_real, n_synthetic = real_array.shape[0], synthetic_array.shape[0]
     real_sorted = np.sort(real_array, axis=0)
 
     per_q = []
@@ -176,18 +202,32 @@ def numeric_tail_frequency(
     results = []
     for j, name in enumerate(names):
         for q, lower, upper, exp_lower, exp_upper, syn_lower, syn_upper in per_q:
+            expected = (float(exp_lower[j]), float(exp_upper[j]))
+            has_tail = tuple(e > 0 and e >= TAIL_PRESENCE * q for e in expected)
+            supported = tuple(
+                h and e * n_synthetic >= min_expected_count
+                for h, e in zip(has_tail, expected, strict=True)
+            )
             results.append(
                 TailFrequency(
                     feature=name,
                     q=q,
                     lower_threshold=float(lower[j]),
                     upper_threshold=float(upper[j]),
-                    expected_lower_share=float(exp_lower[j]),
-                    expected_upper_share=float(exp_upper[j]),
+                    expected_lower_share=expected[0],
+                    expected_upper_share=expected[1],
                     lower_share=float(syn_lower[j]),
                     upper_share=float(syn_upper[j]),
-                    lower_ratio=_ratio(float(syn_lower[j]), float(exp_lower[j])),
-                    upper_ratio=_ratio(float(syn_upper[j]), float(exp_upper[j])),
+                    lower_ratio=_ratio(float(syn_lower[j]), expected[0])
+                    if has_tail[0]
+                    else math.nan,
+                    upper_ratio=_ratio(float(syn_upper[j]), expected[1])
+                    if has_tail[1]
+                    else math.nan,
+                    lower_has_tail=has_tail[0],
+                    upper_has_tail=has_tail[1],
+                    lower_supported=supported[0],
+                    upper_supported=supported[1],
                 )
             )
     return results
@@ -204,6 +244,8 @@ def categorical_tails(
     *,
     feature: str,
     rare_threshold: float = 0.01,
+    min_share: float = 0.01,
+    min_expected_count: float = MIN_EXPECTED_COUNT,
 ) -> CategoricalTails:
     """Synthetic mass of the real reference's rare categories, and the categories that vanished.
 
@@ -212,6 +254,9 @@ def categorical_tails(
     real share is strictly below ``rare_threshold``; ``rare_mass_ratio`` = synthetic share of all
     rare categories / their real share (1 healthy, towards 0 the rare categories vanish, NaN when
     no real category is rare). Synthetic-only categories count in the synthetic denominator only.
+    A missing category is *lost* when its real share is at least ``min_share`` and the sample
+    should hold at least ``min_expected_count`` of it (real share x M): its absence is then a
+    change of the generator, not chance (probability below exp(-10) under the real share).
     """
     if not (0.0 < float(rare_threshold) <= 1.0):
         raise ValueError(f"rare_threshold must lie in (0, 1], got {rare_threshold!r}")
@@ -225,6 +270,12 @@ def categorical_tails(
     real_rare_mass = sum(real_counts[c] for c in rare) / n_real
     synthetic_rare_mass = sum(synthetic_counts[c] for c in rare) / n_synthetic
     missing = [c for c in real_counts if c not in synthetic_counts]
+    lost = [
+        c
+        for c in missing
+        if real_counts[c] / n_real >= min_share
+        and real_counts[c] / n_real * n_synthetic >= min_expected_count
+    ]
     return CategoricalTails(
         feature=feature,
         rare_categories=_by_frequency(real_counts, rare),
@@ -233,6 +284,9 @@ def categorical_tails(
         rare_mass_ratio=_ratio(synthetic_rare_mass, real_rare_mass) if rare else math.nan,
         missing_categories=len(missing),
         missing=_by_frequency(real_counts, missing)[:_MAX_MISSING_LISTED],
+        lost=_by_frequency(real_counts, lost)[:_MAX_MISSING_LISTED],
+        lost_categories=len(lost),
+        synthetic_rows=n_synthetic,
     )
 
 
@@ -244,21 +298,30 @@ def summarize_tails(
 ) -> dict[str, float]:
     """Catalog figures of one run from the per-feature tail results.
 
-    ``tail_frequency_ratio`` is the mean of the finite lower and upper ratios at ``q`` over all
-    numeric features (``_min``/``_max`` their extremes); ``rare_category_mass_ratio`` pools the
-    categorical features (total synthetic rare mass / total real rare mass);
-    ``missing_categories`` sums the missing counts. A key whose value cannot be computed (no
-    numeric result at ``q``, no finite ratio, no categorical feature, no rare category) is left
-    out instead of holding NaN. Source: Shumailov et al. 2024, Nature (tail loss).
+    ``tail_frequency_ratio`` is the mean of the lower and upper ratios at ``q`` over the
+    supported sides of the numeric features (``_min``/``_max`` their extremes; sides without a tail
+    or with too few expected samples are left out, ``tail_sides_unsupported`` counts them);
+    ``rare_category_mass_ratio`` pools the categorical features (total synthetic rare mass / total
+    real rare mass) and ``rare_category_mass`` is the mean synthetic rare mass per categorical
+    feature (a share of the sample's rows); ``missing_categories`` sums the missing counts and
+    ``categories_lost`` the lost ones (see :func:`categorical_tails`). A key whose value cannot be
+    computed (no numeric result at ``q``, no supported side, no categorical feature, no rare
+    category) is left out instead of holding NaN. Source: Shumailov et al. 2024, Nature (tail
+    loss).
     """
     summary: dict[str, float] = {}
+    at_q = [item for item in numeric if math.isclose(item.q, q, rel_tol=1e-9, abs_tol=0.0)]
     ratios = [
         ratio
-        for item in numeric
-        if math.isclose(item.q, q, rel_tol=1e-9, abs_tol=0.0)
-        for ratio in (item.lower_ratio, item.upper_ratio)
-        if math.isfinite(ratio)
+        for item in at_q
+        for ratio, supported in (
+            (item.lower_ratio, item.lower_supported),
+            (item.upper_ratio, item.upper_supported),
+        )
+        if supported and math.isfinite(ratio)
     ]
+    if at_q:
+        summary["tail_sides_unsupported"] = float(2 * len(at_q) - len(ratios))
     if ratios:
         summary["tail_frequency_ratio"] = float(np.mean(ratios))
         summary["tail_frequency_ratio_min"] = float(min(ratios))
@@ -268,5 +331,7 @@ def summarize_tails(
         if real_mass > 0:
             synthetic_mass = sum(item.synthetic_rare_mass for item in categorical)
             summary["rare_category_mass_ratio"] = synthetic_mass / real_mass
+            summary["rare_category_mass"] = synthetic_mass / len(categorical)
         summary["missing_categories"] = float(sum(item.missing_categories for item in categorical))
+        summary["categories_lost"] = float(sum(item.lost_categories for item in categorical))
     return summary

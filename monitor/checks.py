@@ -1,44 +1,86 @@
-"""Collapse checks over a generator's version history: which versions breach, and for how long.
+"""Collapse checks and fidelity findings over a generator's version history.
 
 Pure functions (figures in, verdicts out) shared by the exporter, which exports how many of the
 latest versions in a row breach each check (Prometheus time is not version time, so a rule that
-must hold "for two consecutive versions" needs this count), and by the reports, which show the
-alerts the history would have fired.
+must hold "for two consecutive versions" needs this count), by ``status`` and by the reports.
 
-Every limit is derived from the healthy real-vs-real level (a real holdout measured against the
-reference) and the baseline (first measured version), never a bare constant, and it is widened by
-the sampling noise of the figure: a share of ``n`` points has a binomial standard deviation of
-``sqrt(p (1 - p) / n)`` (precision is a share of the M synthetic points; recall and coverage of the
-N real points; Naeem et al. 2020, sec. 3-4). At N = M = 1000 and coverage 0.97 that is 0.005, the
-same order as the 0.01 that coverage moves between healthy draws.
+Two kinds of findings, kept apart because they call for different responses:
+
+* **Change** (``collapse`` checks, and ``memorization``): a version got worse than the generator's
+  own baseline (its first measured version) by more than an effect size (a share or factor) *and*
+  more than the version-to-version noise of a healthy generator. Collapse is a generator drifting
+  away from what it was (Shumailov et al. 2024, Nature; Alemohammad et al. 2023): these page.
+* **Gap** (``gap`` findings): a version far from the healthy real-vs-real level. A gap that was
+  there from the first version is a fidelity defect of the generator (it always blurred, always
+  invented out-of-range values), not a collapse: a ticket, never a page.
+
+Noise is measured, not assumed: the healthy level is the mean of several real holdout draws of
+the versions' own size, its spread their standard deviation
+(:class:`collectors.generator.HealthyLevels`); the noise of a share is the larger of that spread
+and the binomial ``sqrt(p (1 - p) / n)`` at the version's value (precision is a share of the M
+synthetic points, recall and coverage of the N real points; Naeem et al. 2020, sec. 3-4); a
+change compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``.
+Per-feature tails and categories are tested with two-proportion z-tests, Bonferroni-corrected
+over the features tested, and must also move by the configured factor.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from scipy.stats import norm
 
 __all__ = [
     "CHECKS",
+    "CHECK_KINDS",
     "DECLINE_METRICS",
+    "GAPS",
+    "PAGING_CHECKS",
     "CheckResult",
     "CheckThresholds",
+    "GeneratorVerdict",
+    "HealthyLevels",
     "VersionFigures",
     "declining_versions",
     "evaluate_checks",
+    "generator_verdict",
 ]
 
-# Checks, each with the signal it watches. Bounded: these are Prometheus label values.
+Kind = Literal["collapse", "privacy", "gap"]
+
+# Change checks, each with the signal it watches. Bounded: these are Prometheus label values.
 CHECKS: dict[str, str] = {
-    "coverage_decline": "coverage below a share of the baseline's and of the healthy level",
-    "recall_decline": "recall below a share of the baseline's while precision holds",
-    "density_rise": "density far above its healthy level (samples crowd the modes)",
-    "tail_thinning": "the mean tail frequency ratio far below 1 (tails vanish)",
-    "tail_excess": "the largest tail frequency ratio far above 1 (invented extremes)",
-    "region_uncovered": "a region of the real data no longer covered",
+    "coverage_decline": "coverage fell below its baseline beyond the healthy noise",
+    "recall_decline": "recall fell below its baseline while precision holds (diversity collapse)",
+    "precision_decline": "precision fell below its baseline (quality collapse: samples blur)",
+    "density_rise": "density rose far above its baseline and healthy level (samples crowd modes)",
+    "tail_thinning": "a feature's tail share fell to a fraction of its baseline (tails vanish)",
+    "tail_excess": "a feature's tail share rose far above its baseline (invented extremes)",
+    "region_uncovered": "the worst-covered region of the real data fell far below its baseline",
+    "category_lost": "a real category the baseline generated is no longer generated",
+    "rare_category_shift": "the mass of rare real categories moved far from its baseline",
     "memorization": "authenticity down or too many samples closer than the holdout to the data",
 }
+
+# Fidelity findings: a version far from the healthy real-vs-real level (constant gaps included).
+GAPS: dict[str, str] = {
+    "precision_gap": "precision far below the healthy real-vs-real level",
+    "recall_gap": "recall far below the healthy real-vs-real level",
+    "coverage_gap": "coverage far below the healthy real-vs-real level",
+    "density_gap": "density far above the healthy real-vs-real level",
+    "tail_gap": "a feature's tail share far from the real share",
+    "category_gap": "real categories (>= 1 %, >= 10 rows expected) never generated",
+}
+
+CHECK_KINDS: dict[str, Kind] = {
+    **{check: "collapse" for check in CHECKS},
+    "memorization": "privacy",
+    **{gap: "gap" for gap in GAPS},
+}
+PAGING_CHECKS: tuple[str, ...] = tuple(CHECKS)
 
 # Shares whose version-to-version fall counts as a decline; (metric, rows it is a share of).
 DECLINE_METRICS: dict[str, str] = {
@@ -49,32 +91,66 @@ DECLINE_METRICS: dict[str, str] = {
     "beta_recall": "reference",
     "authenticity": "sample",
 }
+SHARE_ROWS: dict[str, str] = {**DECLINE_METRICS, "worst_region_coverage": "region"}
+MIN_EXPECTED_COUNT = 10.0  # as collectors.tails: a tail or category side worth testing
 
 
 @dataclass(frozen=True)
 class CheckThresholds:
-    """How far from healthy a figure must move before a version breaches (config: ``checks``)."""
+    """How far a figure must move before a version breaches (config: ``[generators.checks]``)."""
 
     coverage_share: float = 0.9
     recall_share: float = 0.8
+    precision_share: float = 0.8
     precision_hold_share: float = 0.9
     density_factor: float = 1.5
     tail_low: float = 0.5
     tail_high: float = 2.0
-    region_share: float = 0.25
+    region_share: float = 0.5
+    rare_factor: float = 2.0
     authenticity_share: float = 0.8
     dcr_close_share_factor: float = 2.0
     noise_sigmas: float = 3.0
+    persistence: int = 2
+
+
+class HealthyLevels(dict[str, float]):
+    """Healthy real-vs-real levels by figure, carrying their spread and how they were measured.
+
+    A ``dict`` so that callers that only need the levels use it as one.
+    """
+
+    def __init__(
+        self,
+        levels: Mapping[str, float] | None = None,
+        spread: Mapping[str, float] | None = None,
+        meta: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(levels or {})
+        self.spread: dict[str, float] = dict(spread or {})
+        self.meta: dict[str, float] = dict(meta or {})
+
+    @property
+    def reliable(self) -> bool:
+        """False when the holdout was too small for the level to say anything."""
+        return bool(self) and self.meta.get("healthy_reliable", 1.0) >= 1.0
+
+    @property
+    def repeated_rows(self) -> bool:
+        """True when the draws repeated holdout rows (coverage and recall levels biased low)."""
+        return self.meta.get("healthy_with_replacement", 0.0) >= 1.0
 
 
 @dataclass(frozen=True)
 class VersionFigures:
-    """One measured version: its figures against the reference and its row counts."""
+    """One measured version: its figures, row counts, per-feature figures and healthy noise."""
 
     version: str
     figures: Mapping[str, float]
     reference_rows: int
     sample_rows: int
+    per_feature: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    spread: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +161,11 @@ class CheckResult:
     breached: tuple[bool | None, ...]  # per version; None when its figures are missing
     limit: float | None  # the latest version's limit, for dashboards and reports
     value: float | None  # the latest version's value
+    detail: str = ""  # what breached at the latest version (feature, category), for people
+
+    @property
+    def kind(self) -> Kind:
+        return CHECK_KINDS[self.check]
 
     @property
     def streak(self) -> int:
@@ -96,8 +177,20 @@ class CheckResult:
             count += 1
         return count
 
+    @property
+    def ever(self) -> bool:
+        """True when the first version already breached (a constant gap, for gap findings)."""
+        return bool(self.breached) and bool(self.breached[0])
 
-def _noise(share: float, rows: int) -> float:
+
+Outcome = tuple[bool | None, float | None, float | None, str]
+_NONE: Outcome = (None, None, None, "")
+
+
+# -- noise --------------------------------------------------------------------------------------
+
+
+def _binomial(share: float, rows: int) -> float:
     """Binomial standard deviation of a share of ``rows`` points."""
     if rows <= 0 or not math.isfinite(share):
         return 0.0
@@ -105,101 +198,351 @@ def _noise(share: float, rows: int) -> float:
     return math.sqrt(p * (1.0 - p) / rows)
 
 
-def _floor_limit(
-    baseline: float | None, healthy: float | None, share: float, noise: float, sigmas: float
-) -> float | None:
-    """The level a maximised share must stay above: ``share`` of the lower anchor, minus noise."""
-    anchors = [a for a in (baseline, healthy) if a is not None and math.isfinite(a)]
-    if not anchors:
-        return None
-    return share * min(anchors) - sigmas * noise
+def _rows(v: VersionFigures, metric: str) -> int:
+    basis = SHARE_ROWS.get(metric)
+    if basis == "reference":
+        return v.reference_rows
+    if basis == "sample":
+        return v.sample_rows
+    if basis == "region":
+        return int(v.figures.get("worst_region_rows", 0))
+    return 0
 
 
-def _breach(
+def _sd(v: VersionFigures, metric: str) -> float:
+    """Noise of ``metric`` in version ``v``: healthy draws' spread or binomial, the larger."""
+    value = v.figures.get(metric)
+    binomial = _binomial(value, _rows(v, metric)) if value is not None else 0.0
+    spread = v.spread.get(metric, 0.0)
+    return max(binomial, spread if math.isfinite(spread) else 0.0)
+
+
+def _change_sd(a: VersionFigures, b: VersionFigures, metric: str) -> float:
+    return math.hypot(_sd(a, metric), _sd(b, metric))
+
+
+def _bonferroni(sigmas: float, tests: int) -> float:
+    """The z that keeps the family-wise rate of ``tests`` one-sided tests at ``sigmas``' rate."""
+    if tests <= 1:
+        return sigmas
+    return float(norm.isf(norm.sf(sigmas) / tests))
+
+
+def _two_proportion_z(a: float, n_a: int, b: float, n_b: int) -> float:
+    """z of ``a - b`` for shares of ``n_a`` and ``n_b`` rows (pooled variance)."""
+    if n_a <= 0 or n_b <= 0:
+        return 0.0
+    pooled = (a * n_a + b * n_b) / (n_a + n_b)
+    se = math.sqrt(max(pooled * (1.0 - pooled), 0.0) * (1.0 / n_a + 1.0 / n_b))
+    if se == 0.0:
+        return 0.0 if a == b else math.copysign(math.inf, a - b)
+    return (a - b) / se
+
+
+# -- change checks ------------------------------------------------------------------------------
+
+
+def _share_decline(
+    metric: str, share: float, current: VersionFigures, baseline: VersionFigures, sigmas: float
+) -> Outcome:
+    """``metric`` below ``share`` of the baseline's *and* below it by ``sigmas`` change noises."""
+    value, anchor = current.figures.get(metric), baseline.figures.get(metric)
+    if value is None or anchor is None:
+        return None, None, value, ""
+    limit = min(share * anchor, anchor - sigmas * _change_sd(current, baseline, metric))
+    return value < limit, limit, value, ""
+
+
+def _density_rise(
+    current: VersionFigures,
+    baseline: VersionFigures,
+    healthy: HealthyLevels,
+    t: CheckThresholds,
+) -> Outcome:
+    value, anchor = current.figures.get("density"), baseline.figures.get("density")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    level = healthy.get("density") if healthy.reliable else None
+    anchor = max(anchor, level) if level is not None else anchor
+    limit = max(
+        t.density_factor * anchor,
+        anchor + t.noise_sigmas * _change_sd(current, baseline, "density"),
+    )
+    return value > limit, limit, value, ""
+
+
+def _tail_sides(v: VersionFigures) -> dict[tuple[str, str], tuple[float, float]]:
+    """(feature, side) -> (share beyond the reference threshold, reference share beyond it)."""
+    out = {}
+    for feature, values in v.per_feature.items():
+        for side in ("lower", "upper"):
+            share, expected = values.get(f"tail_share_{side}"), values.get(f"tail_expected_{side}")
+            if share is not None and expected is not None:
+                out[(feature, side)] = (share, expected)
+    return out
+
+
+def _tails(
+    check: str, current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """Per feature and side: the tail share against the baseline's (thinning or excess).
+
+    A side is tested when the baseline expected at least ``MIN_EXPECTED_COUNT`` samples in it
+    (thinning) or the real data holds that many at the version's size (excess). Reported: the
+    worst side's ratio to its anchor, against the factor.
+    """
+    now, then = _tail_sides(current), _tail_sides(baseline)
+    if not now or not then:
+        return _scalar_tails(check, current, baseline, t)
+    m, m0 = current.sample_rows, baseline.sample_rows
+    tested: list[tuple[float, str, float]] = []  # (ratio to anchor, name, z)
+    for key, (share, expected) in now.items():
+        if key not in then:
+            continue
+        before = then[key][0]
+        name = f"{key[0]} ({key[1]} tail)"
+        if check == "tail_thinning":
+            if before * m0 < MIN_EXPECTED_COUNT:
+                continue
+            z = _two_proportion_z(before, m0, share, m)
+            tested.append((share / before, name, z))
+        else:
+            anchor = max(before, expected)
+            if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
+                continue
+            z = _two_proportion_z(share, m, anchor, m0)
+            tested.append((share / anchor if anchor > 0 else math.inf, name, z))
+    if not tested:
+        return None, None, None, ""
+    z_limit = _bonferroni(t.noise_sigmas, len(tested))
+    if check == "tail_thinning":
+        breaches = [x for x in tested if x[0] < t.tail_low and x[2] > z_limit]
+        worst = min(tested)
+        limit = t.tail_low
+    else:
+        breaches = [x for x in tested if x[0] > t.tail_high and x[2] > z_limit]
+        worst = max(tested)
+        limit = t.tail_high
+    shown = min(breaches) if check == "tail_thinning" and breaches else worst
+    if breaches and check == "tail_excess":
+        shown = max(breaches)
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in sorted(breaches)[:5])
+    value = shown[0] if math.isfinite(shown[0]) else None
+    return bool(breaches), limit, value, detail
+
+
+def _scalar_tails(
+    check: str, current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """Without per-feature figures: the summary ratios against the baseline's."""
+    if check == "tail_thinning":
+        value, anchor = (
+            current.figures.get("tail_frequency_ratio_min"),
+            baseline.figures.get("tail_frequency_ratio_min"),
+        )
+        if value is None or anchor is None:
+            return None, None, value, ""
+        limit = t.tail_low * anchor
+        return value < limit, limit, value, ""
+    value = current.figures.get("tail_frequency_ratio_max")
+    anchor = baseline.figures.get("tail_frequency_ratio_max")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    limit = t.tail_high * max(1.0, anchor)
+    return value > limit, limit, value, ""
+
+
+def _category_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
+    value, anchor = current.figures.get("categories_lost"), baseline.figures.get("categories_lost")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    lost = []
+    for feature, values in current.per_feature.items():
+        before = baseline.per_feature.get(feature, {}).get("categories_lost")
+        now = values.get("categories_lost")
+        if before is not None and now is not None and now > before:
+            lost.append(f"{feature} ({int(now - before)} more)")
+    breached = bool(lost) if current.per_feature else value > anchor
+    return breached, anchor, value, ", ".join(lost)
+
+
+def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThresholds) -> Outcome:
+    """Per categorical feature: rare-category mass moved by ``rare_factor`` either way."""
+    m, m0 = current.sample_rows, baseline.sample_rows
+    tested: list[tuple[float, str, float]] = []
+    for feature, values in current.per_feature.items():
+        now = values.get("rare_category_mass")
+        before = baseline.per_feature.get(feature, {}).get("rare_category_mass")
+        if now is None or before is None:
+            continue
+        if max(now * m, before * m0) < MIN_EXPECTED_COUNT:
+            continue
+        ratio = now / before if before > 0 else math.inf
+        tested.append((ratio, feature, abs(_two_proportion_z(now, m, before, m0))))
+    if not tested:
+        value = current.figures.get("rare_category_mass_ratio")
+        anchor = baseline.figures.get("rare_category_mass_ratio")
+        if value is None or anchor is None or anchor <= 0:
+            return None, None, value, ""
+        ratio = value / anchor
+        return ratio < 1 / t.rare_factor or ratio > t.rare_factor, t.rare_factor, ratio, ""
+    z_limit = _bonferroni(t.noise_sigmas, 2 * len(tested))  # two-sided
+    breaches = [
+        x for x in tested if (x[0] < 1 / t.rare_factor or x[0] > t.rare_factor) and x[2] > z_limit
+    ]
+    shown = max(
+        breaches or tested, key=lambda x: abs(math.log(x[0])) if 0 < x[0] < math.inf else 99
+    )
+    limit = t.rare_factor if shown[0] >= 1 else 1 / t.rare_factor
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
+    value = shown[0] if math.isfinite(shown[0]) else None
+    return bool(breaches), limit, value, detail
+
+
+def _memorization(
+    current: VersionFigures,
+    baseline: VersionFigures,
+    healthy: HealthyLevels,
+    t: CheckThresholds,
+) -> Outcome:
+    """Privacy, not collapse: judged against the healthy level from the first version on."""
+    f = current.figures
+    authenticity, close = f.get("authenticity"), f.get("dcr_close_share")
+    breaches: list[bool] = []
+    limit = None
+    if authenticity is not None:
+        anchors = [a for a in (baseline.figures.get("authenticity"), healthy.get("authenticity"))
+                   if a is not None and math.isfinite(a)]  # fmt: skip
+        if anchors:
+            anchor = min(anchors)
+            noise = math.hypot(_sd(current, "authenticity"), healthy.spread.get("authenticity", 0))
+            limit = min(t.authenticity_share * anchor, anchor - t.noise_sigmas * noise)
+            breaches.append(authenticity < limit)
+    if close is not None:
+        # The holdout's own share below its 5th percentile is 0.05 by construction.
+        anchor = max(healthy.get("dcr_close_share", 0.05), 0.05)
+        noise = math.hypot(_binomial(anchor, current.sample_rows),
+                           healthy.spread.get("dcr_close_share", 0.0))  # fmt: skip
+        breaches.append(
+            close > max(t.dcr_close_share_factor * anchor, anchor + t.noise_sigmas * noise)
+        )
+    if not breaches:
+        return None, None, authenticity, ""
+    return any(breaches), limit, authenticity, ""
+
+
+# -- gap findings -------------------------------------------------------------------------------
+
+
+def _share_gap(
+    metric: str, share: float, current: VersionFigures, healthy: HealthyLevels, sigmas: float
+) -> Outcome:
+    value, level = current.figures.get(metric), healthy.get(metric)
+    if value is None or level is None or not healthy.reliable:
+        return None, None, value, ""
+    if metric in ("coverage", "recall") and healthy.repeated_rows:
+        return None, None, value, "healthy level from repeated holdout rows: not comparable"
+    noise = math.hypot(_sd(current, metric), healthy.spread.get(metric, 0.0))
+    limit = min(share * level, level - sigmas * noise)
+    return value < limit, limit, value, ""
+
+
+def _density_gap(current: VersionFigures, healthy: HealthyLevels, t: CheckThresholds) -> Outcome:
+    value, level = current.figures.get("density"), healthy.get("density")
+    if value is None or level is None or not healthy.reliable:
+        return None, None, value, ""
+    noise = math.hypot(_sd(current, "density"), healthy.spread.get("density", 0.0))
+    limit = max(t.density_factor * level, level + t.noise_sigmas * noise)
+    return value > limit, limit, value, ""
+
+
+def _tail_gap(current: VersionFigures, t: CheckThresholds) -> Outcome:
+    """Per feature and side: the tail share against the real share beyond the same threshold."""
+    m = current.sample_rows
+    tested = []
+    for (feature, side), (share, expected) in _tail_sides(current).items():
+        if expected * m < MIN_EXPECTED_COUNT or m <= 0:
+            continue
+        z = (share - expected) / math.sqrt(expected * (1 - expected) / m)
+        tested.append((share / expected, f"{feature} ({side} tail)", abs(z)))
+    if not tested:
+        return None, None, None, ""
+    z_limit = _bonferroni(t.noise_sigmas, 2 * len(tested))
+    breaches = [x for x in tested if (x[0] < t.tail_low or x[0] > t.tail_high) and x[2] > z_limit]
+    worst = max(breaches or tested, key=lambda x: abs(math.log(max(x[0], 1e-9))))
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
+    limit = t.tail_low if worst[0] < 1 else t.tail_high
+    return bool(breaches), limit, worst[0], detail
+
+
+def _category_gap(current: VersionFigures) -> Outcome:
+    value = current.figures.get("categories_lost")
+    if value is None:
+        return None, None, None, ""
+    lost = [f"{feature} ({int(v['categories_lost'])})" for feature, v in current.per_feature.items()
+            if v.get("categories_lost", 0) > 0]  # fmt: skip
+    return value > 0, 0.0, value, ", ".join(lost)
+
+
+# -- one version, every check -------------------------------------------------------------------
+
+
+def _outcome(
     check: str,
     current: VersionFigures,
     baseline: VersionFigures,
-    healthy: Mapping[str, float],
+    healthy: HealthyLevels,
     t: CheckThresholds,
-) -> tuple[bool | None, float | None, float | None]:
-    """(breached, limit, value) of one check for one version."""
-    f, b = current.figures, baseline.figures
-    n, m = current.reference_rows, current.sample_rows
-    if check in ("coverage_decline", "recall_decline"):
-        metric = "coverage" if check == "coverage_decline" else "recall"
-        share = t.coverage_share if metric == "coverage" else t.recall_share
-        value = f.get(metric)
-        if value is None:
-            return None, None, None
-        limit = _floor_limit(
-            b.get(metric), healthy.get(metric), share, _noise(value, n), t.noise_sigmas
-        )
-        if limit is None:
-            return None, None, value
-        breached = value < limit
-        if metric == "recall":
-            precision, anchor = f.get("precision"), b.get("precision")
-            if precision is None or anchor is None:
-                return None, limit, value
-            holds = precision >= t.precision_hold_share * anchor - t.noise_sigmas * _noise(
-                precision, m
-            )
-            breached = breached and holds
-        return breached, limit, value
-    if check == "density_rise":
-        value, anchor = f.get("density"), healthy.get("density", b.get("density"))
-        if value is None or anchor is None:
-            return None, None, value
-        limit = t.density_factor * anchor
-        return value > limit, limit, value
-    if check == "tail_thinning":
-        # The mean ratio over features and both tails: the minimum of many per-tail ratios is
-        # too noisy (at M = 1000 a 1 % tail holds about 10 samples, a ratio step of 0.1).
-        value = f.get("tail_frequency_ratio")
-        if value is None:
-            return None, None, None
-        limit = t.tail_low * min(1.0, healthy.get("tail_frequency_ratio", 1.0))
-        return value < limit, limit, value
-    if check == "tail_excess":
-        value = f.get("tail_frequency_ratio_max")
-        if value is None:
-            return None, None, None
-        limit = t.tail_high * max(1.0, healthy.get("tail_frequency_ratio_max", 1.0))
-        return value > limit, limit, value
-    if check == "region_uncovered":
-        value = f.get("worst_region_coverage")
-        if value is None:
-            return None, None, None
-        anchors = [a for a in (healthy.get("worst_region_coverage"),) if a is not None]
-        anchor = anchors[0] if anchors else b.get("worst_region_coverage")
-        if anchor is None:
-            return None, None, value
-        limit = t.region_share * anchor
-        return value < limit, limit, value
-    if check == "memorization":
-        authenticity, close = f.get("authenticity"), f.get("dcr_close_share")
-        breaches: list[bool] = []
-        limit = None
-        if authenticity is not None:
-            limit = _floor_limit(
-                b.get("authenticity"),
-                healthy.get("authenticity"),
-                t.authenticity_share,
-                _noise(authenticity, m),
-                t.noise_sigmas,
-            )
-            if limit is not None:
-                breaches.append(authenticity < limit)
-        if close is not None:
-            # The holdout's own share below its 5th percentile is 0.05 by construction.
-            anchor = max(healthy.get("dcr_close_share", 0.05), 0.05)
-            breaches.append(
-                close > t.dcr_close_share_factor * anchor + t.noise_sigmas * _noise(anchor, m)
-            )
-        if not breaches:
-            return None, None, authenticity
-        return any(breaches), limit, authenticity
-    raise KeyError(f"unknown check {check!r}; known: {sorted(CHECKS)}")
+) -> Outcome:
+    z = t.noise_sigmas
+    f = current.figures
+    rules: dict[str, Callable[[], Outcome]] = {
+        "coverage_decline": lambda: _share_decline(
+            "coverage", t.coverage_share, current, baseline, z
+        ),
+        "recall_decline": lambda: _recall_decline(current, baseline, t),
+        "precision_decline": lambda: _share_decline(
+            "precision", t.precision_share, current, baseline, z
+        ),
+        "density_rise": lambda: _density_rise(current, baseline, healthy, t),
+        "tail_thinning": lambda: _tails("tail_thinning", current, baseline, t),
+        "tail_excess": lambda: _tails("tail_excess", current, baseline, t),
+        "region_uncovered": lambda: (
+            _share_decline("worst_region_coverage", t.region_share, current, baseline, z)
+            if "worst_region_coverage" in f
+            else _NONE
+        ),
+        "category_lost": lambda: _category_lost(current, baseline),
+        "rare_category_shift": lambda: _rare_shift(current, baseline, t),
+        "memorization": lambda: _memorization(current, baseline, healthy, t),
+        "precision_gap": lambda: _share_gap("precision", t.precision_share, current, healthy, z),
+        "recall_gap": lambda: _share_gap("recall", t.recall_share, current, healthy, z),
+        "coverage_gap": lambda: _share_gap("coverage", t.coverage_share, current, healthy, z),
+        "density_gap": lambda: _density_gap(current, healthy, t),
+        "tail_gap": lambda: _tail_gap(current, t),
+        "category_gap": lambda: _category_gap(current),
+    }
+    if check not in rules:
+        raise KeyError(f"unknown check {check!r}; known: {sorted(CHECK_KINDS)}")
+    return rules[check]()
+
+
+def _recall_decline(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    breached, limit, value, _ = _share_decline(
+        "recall", t.recall_share, current, baseline, t.noise_sigmas
+    )
+    if breached is None:
+        return breached, limit, value, ""
+    precision, anchor = current.figures.get("precision"), baseline.figures.get("precision")
+    if precision is None or anchor is None:
+        return None, limit, value, ""
+    holds = precision >= min(
+        t.precision_hold_share * anchor,
+        anchor - t.noise_sigmas * _change_sd(current, baseline, "precision"),
+    )
+    return breached and holds, limit, value, ""
 
 
 def evaluate_checks(
@@ -207,19 +550,59 @@ def evaluate_checks(
     healthy: Mapping[str, float],
     thresholds: CheckThresholds | None = None,
 ) -> list[CheckResult]:
-    """Every check over ``history`` (oldest first; the first entry is the baseline)."""
+    """Every change check and gap finding over ``history`` (oldest first; [0] is the baseline).
+
+    ``healthy`` is the latest healthy levels (a :class:`HealthyLevels` carries their spread and
+    reliability; a plain mapping is taken as reliable, without spread).
+    """
     t = thresholds or CheckThresholds()
+    levels = healthy if isinstance(healthy, HealthyLevels) else HealthyLevels(healthy)
     results = []
-    for check in CHECKS:
+    for check in CHECK_KINDS:
         if not history:
             results.append(CheckResult(check, (), None, None))
             continue
-        flags, limit, value = [], None, None
+        flags: list[bool | None] = []
+        limit = value = None
+        detail = ""
         for current in history:
-            flag, limit, value = _breach(check, current, history[0], healthy, t)
+            flag, limit, value, detail = _outcome(check, current, history[0], levels, t)
             flags.append(flag)
-        results.append(CheckResult(check, tuple(flags), limit, value))
+        results.append(CheckResult(check, tuple(flags), limit, value, detail))
     return results
+
+
+# -- verdicts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GeneratorVerdict:
+    """A generator's verdict from its check results.
+
+    ``level``: "collapse suspected" when a change check (or memorization) has breached for at
+    least ``persistence`` versions in a row; "watch" when one breached the latest version only;
+    "healthy" otherwise, fidelity gaps listed in ``gaps`` (they never raise the level).
+    """
+
+    level: Literal["collapse suspected", "watch", "healthy", "no data"]
+    collapse: tuple[CheckResult, ...]
+    watch: tuple[CheckResult, ...]
+    gaps: tuple[CheckResult, ...]
+
+
+def generator_verdict(
+    results: Sequence[CheckResult], thresholds: CheckThresholds | None = None
+) -> GeneratorVerdict:
+    """The verdict the rules would reach: change checks held ``persistence`` versions page."""
+    t = thresholds or CheckThresholds()
+    if not results or not any(r.breached for r in results):
+        return GeneratorVerdict("no data", (), (), ())
+    paging = [r for r in results if r.kind != "gap" and r.streak > 0]
+    collapse = tuple(r for r in paging if r.streak >= t.persistence)
+    watch = tuple(r for r in paging if r.streak < t.persistence)
+    gaps = tuple(r for r in results if r.kind == "gap" and r.streak > 0)
+    level = "collapse suspected" if collapse else "watch" if watch else "healthy"
+    return GeneratorVerdict(level, collapse, watch, gaps)
 
 
 def declining_versions(
@@ -228,8 +611,8 @@ def declining_versions(
     """How many of the latest version-to-version steps in a row made ``metric`` worse.
 
     A step counts when the fall exceeds ``noise_sigmas`` standard deviations of the difference of
-    two independent shares (``sqrt(2)`` times the binomial noise), so that noise alone rarely
-    builds a streak.
+    the two versions' figures (each version's noise: the healthy draws' spread or the binomial
+    noise, the larger), so that noise alone rarely builds a streak.
     """
     if metric not in DECLINE_METRICS:
         raise KeyError(f"{metric!r} is not one of {sorted(DECLINE_METRICS)}")
@@ -238,8 +621,7 @@ def declining_versions(
         before, after = earlier.figures.get(metric), later.figures.get(metric)
         if before is None or after is None:
             break
-        rows = later.reference_rows if DECLINE_METRICS[metric] == "reference" else later.sample_rows
-        margin = noise_sigmas * math.sqrt(2.0) * _noise(before, rows)
+        margin = noise_sigmas * _change_sd(earlier, later, metric)
         if after < before - margin:
             count += 1
         else:

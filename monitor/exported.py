@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from collectors.catalog import GENERATOR_METRICS
-from monitor.checks import CHECKS, DECLINE_METRICS
+from monitor.checks import CHECKS, DECLINE_METRICS, GAPS
 
 __all__ = [
     "CORPUS_FIGURES",
@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 SeriesType = Literal["gauge", "counter", "info"]
+VERDICTS: tuple[str, ...] = ("healthy", "watch", "collapse_suspected")
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,11 @@ def _build() -> tuple[Series, ...]:
             "tailwatch_generator_check_breach_versions",
             "gauge",
             ("generator", "check"),
-            "How many of the latest versions in a row breach the check (checks: "
+            "How many of the latest versions in a row breach the check (change checks, which "
+            "page: "
             + ", ".join(CHECKS)
+            + "; fidelity gaps to the healthy level, tickets only: "
+            + ", ".join(GAPS)
             + ").",
         ),
         Series(
@@ -152,6 +156,14 @@ def _build() -> tuple[Series, ...]:
             "gauge",
             ("generator", "check"),
             "The latest version's limit for the check's watched figure.",
+        ),
+        Series(
+            "tailwatch_generator_verdict",
+            "gauge",
+            ("generator", "verdict"),
+            "The generator's verdict as a state set: 1 for the current one of "
+            + ", ".join(VERDICTS)
+            + " (collapse suspected: a change check held for the configured versions).",
         ),
         Series(
             "tailwatch_generator_declining_versions",

@@ -47,11 +47,18 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import CollectorRegistry
 
-from monitor.checks import DECLINE_METRICS, CheckThresholds, declining_versions, evaluate_checks
+from monitor.checks import (
+    DECLINE_METRICS,
+    CheckThresholds,
+    declining_versions,
+    evaluate_checks,
+    generator_verdict,
+)
 from monitor.exported import (
     BY_NAME,
     CORPUS_FIGURES,
     RELATIVE_METRICS,
+    VERDICTS,
     generator_series,
     healthy_series,
     relative_series,
@@ -270,12 +277,17 @@ class StoreCollector:
                     "tailwatch_generator_region_coverage", (name, str(row.region)), row.coverage
                 )
         versions, healthy = version_figures(history)
-        for check in evaluate_checks(versions, healthy, self.thresholds(name)):
+        thresholds = self.thresholds(name)
+        results = evaluate_checks(versions, healthy, thresholds)
+        for check in results:
             families.add(
                 "tailwatch_generator_check_breach_versions", (name, check.check), check.streak
             )
             if check.limit is not None:
                 families.add("tailwatch_generator_check_limit", (name, check.check), check.limit)
+        level = generator_verdict(results, thresholds).level.replace(" ", "_")
+        for state in VERDICTS:
+            families.add("tailwatch_generator_verdict", (name, state), int(state == level))
         for metric in DECLINE_METRICS:
             families.add(
                 "tailwatch_generator_declining_versions",

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from collectors.generator import GeneratorReference, Measurement
+from collectors.generator import GeneratorReference, HealthyLevels, Measurement
 from collectors.provenance import fingerprint_frame
 from collectors.result import MetricValue, RegionValue, RunResult
 from collectors.samplers import call_sampler, load_sampler, sampler_fingerprint, sampler_versions
@@ -50,6 +50,18 @@ log = logging.getLogger("tailwatch.generator")
 KIND = "generator"
 FEATURE_MAP_ARTIFACT = "feature_map"
 HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when none is configured
+HOLDOUT_MAX_SHARE = 0.5  # ... or up to half of it, so that the holdout holds a version's rows
+
+
+def holdout_rows(rows: int, sample_size: int) -> int:
+    """Rows held out of a reference of ``rows`` when no holdout is configured.
+
+    At least ``HOLDOUT_SHARE`` of it, and as many as a version's ``sample_size`` up to
+    ``HOLDOUT_MAX_SHARE``: healthy levels are measured at the versions' size, without repeated
+    rows where the holdout is that large (:class:`collectors.generator.HealthyLevels`).
+    """
+    wanted = min(max(sample_size, HOLDOUT_SHARE * rows), HOLDOUT_MAX_SHARE * rows)
+    return round(wanted)
 
 
 class Stopped(Exception):
@@ -131,7 +143,16 @@ class GeneratorWatch(Watch):
             digest = hashlib.sha256(error_text(error).encode()).hexdigest()[:16]
             return f"unreadable:{digest}", error
         config = self.settings.model_dump(
-            include={"columns", "categorical", "k", "regions", "seed", "reference_size"}
+            include={
+                "columns",
+                "categorical",
+                "k",
+                "regions",
+                "seed",
+                "reference_size",
+                "sample_size",
+                "healthy_draws",
+            }
         )
         parts.append(json.dumps(config, sort_keys=True))
         key = hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
@@ -167,7 +188,7 @@ class GeneratorWatch(Watch):
             )
         else:
             shuffled = reference.sample(frac=1.0, random_state=s.seed).reset_index(drop=True)
-            cut = round(len(shuffled) * HOLDOUT_SHARE)
+            cut = holdout_rows(len(shuffled), s.sample_size)
             holdout, reference = shuffled.iloc[:cut], shuffled.iloc[cut:].reset_index(drop=True)
         if len(reference) <= s.k or len(holdout) <= s.k:
             raise ValueError(
@@ -182,6 +203,8 @@ class GeneratorWatch(Watch):
             k=s.k,
             n_regions=min(s.regions, len(reference)),
             seed=s.seed,
+            sample_size=s.sample_size,
+            healthy_draws=s.healthy_draws,
         )
         self.store.put_artifact(
             KIND,
@@ -276,7 +299,8 @@ class GeneratorWatch(Watch):
                 version, index, started, reference, reference_rows, sample_rows, error=error
             ), None
         result = self._result(version, index, started, reference, reference_rows, sample_rows)
-        result.metrics = _metrics(measurement, fitted.reference.healthy, baseline, previous)
+        healthy = fitted.reference.healthy_at(sample_rows)
+        result.metrics = _metrics(measurement, healthy, baseline, previous)
         result.regions = _regions(measurement)
         result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
         return result, measurement
@@ -385,15 +409,17 @@ def _ratio(value: float, anchor: float | None) -> float | None:
 
 def _metrics(
     measurement: Measurement,
-    healthy: Measurement | None,
+    healthy: HealthyLevels | None,
     baseline: dict[str, float] | None,
     previous: dict[str, float] | None,
 ) -> list[MetricValue]:
-    """Figures against the reference, healthy levels, ratios to baseline/previous, per feature."""
+    """Figures against the reference, healthy levels and their spread, ratios, per feature."""
     figures = measurement.figures
     metrics = [MetricValue(name, "reference", value) for name, value in figures.items()]
     if healthy is not None:
         metrics += [MetricValue(name, "healthy", v) for name, v in healthy.figures.items()]
+        metrics += [MetricValue(name, "healthy_spread", v) for name, v in healthy.spread.items()]
+        metrics += [MetricValue(name, "healthy_meta", v) for name, v in healthy.meta().items()]
     # The first measured version is its own baseline (ratio 1).
     for scope, anchor in (("baseline", baseline or figures), ("previous", previous)):
         if anchor is None:

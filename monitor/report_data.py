@@ -17,13 +17,17 @@ import pandas as pd
 
 from collectors.catalog import BY_NAME
 from monitor.checks import (
+    CHECK_KINDS,
     CHECKS,
     DECLINE_METRICS,
+    GAPS,
     CheckResult,
     CheckThresholds,
+    HealthyLevels,
     VersionFigures,
     declining_versions,
     evaluate_checks,
+    generator_verdict,
 )
 from monitor.history import version_figures
 from monitor.report_corpus import corpus_section
@@ -49,14 +53,26 @@ TOP_FEATURES = 4
 WATCHED_BY: dict[str, str] = {
     "coverage": "coverage_decline",
     "recall": "recall_decline",
+    "precision": "precision_decline",
     "density": "density_rise",
     "authenticity": "memorization",
     "worst_region_coverage": "region_uncovered",
-    "tail_frequency_ratio_min": "tail_thinning",
-    "tail_frequency_ratio_max": "tail_excess",
+    "categories_lost": "category_lost",
 }
-
-WATCHES: dict[str, str] = {check: metric for metric, check in WATCHED_BY.items()}
+# What each check's value is (the tail and rare-category checks report a ratio to the baseline).
+WATCHES: dict[str, str] = {
+    **{check: metric for metric, check in WATCHED_BY.items()},
+    "tail_thinning": "worst tail share / baseline's",
+    "tail_excess": "highest tail share / baseline's",
+    "rare_category_shift": "rare-category mass / baseline's",
+    "precision_gap": "precision",
+    "recall_gap": "recall",
+    "coverage_gap": "coverage",
+    "density_gap": "density",
+    "tail_gap": "tail share / real share",
+    "category_gap": "categories_lost",
+}
+DESCRIPTIONS: dict[str, str] = {**CHECKS, **GAPS}
 
 
 def _iso(moment: object) -> str:
@@ -89,15 +105,46 @@ def _failures(store: Store, kind: str, name: str, since: datetime | None) -> tup
     return len(failed), f"{top['version']}: {top['error']}"
 
 
-def _noise_band(metric: str, level: float | None, rows: tuple[int, int], sigmas: float) -> tuple:
+def _noise_band(
+    metric: str, level: float | None, rows: tuple[int, int], sigmas: float, spread: float | None
+) -> tuple | None:
+    """The healthy level +- ``sigmas`` times its noise: the draws' spread or binomial."""
     if level is None or metric not in DECLINE_METRICS:
         return None
     n = rows[0] if DECLINE_METRICS[metric] == "reference" else rows[1]
     if n <= 0:
         return None
     p = min(max(level, 0.0), 1.0)
-    width = sigmas * math.sqrt(p * (1.0 - p) / n)
+    width = sigmas * max(math.sqrt(p * (1.0 - p) / n), spread or 0.0)
     return (max(0.0, level - width), min(1.0, level + width))
+
+
+def _healthy_notes(healthy: HealthyLevels) -> list[str]:
+    """How the healthy level was measured, and when it says too little."""
+    meta = healthy.meta
+    if not meta:
+        return []
+    rows, holdout = (
+        int(meta.get("healthy_sample_rows", 0)),
+        int(meta.get("healthy_holdout_rows", 0)),
+    )
+    draws = int(meta.get("healthy_draws", 0))
+    notes = [
+        f"Healthy levels: mean of {draws} draws of {rows} real holdout rows (the versions' "
+        "size) against the reference; their spread is the noise the checks allow."
+    ]
+    if healthy.repeated_rows:
+        notes.append(
+            f"The holdout has {holdout} rows, fewer than a version's {rows}: its draws "
+            "repeat rows, so healthy coverage and recall read low and are not compared "
+            "with versions (no coverage or recall gap findings)."
+        )
+    if not healthy.reliable:
+        notes.append(
+            f"The holdout has only {holdout} rows: too few for a healthy level that says "
+            "anything; fidelity gaps are not reported. Configure a larger holdout."
+        )
+    return notes
 
 
 def _take(values: Sequence, shown: Sequence[int]) -> tuple:
@@ -116,19 +163,33 @@ def _check_rows(
         for i in range(len(history))
     ]
     rows = []
-    for check in CHECKS:
+    for check in CHECK_KINDS:
         final = per_prefix[-1][check]
         rows.append(
             CheckRow(
                 check=check,
-                description=CHECKS[check],
+                description=DESCRIPTIONS[check],
                 breached=_take(final.breached, shown),
                 values=_take([_value(p[check].value) for p in per_prefix], shown),
                 limits=_take([_value(p[check].limit) for p in per_prefix], shown),
                 streak=final.streak,
+                kind=final.kind,
+                detail=final.detail,
             )
         )
     return tuple(rows)
+
+
+def _describe(name: str, row: CheckRow, latest: str) -> str:
+    value, limit = row.values[-1], row.limits[-1]
+    figures = "" if value is None else f" ({WATCHES[row.check]} {value:.3f}"
+    figures += "" if not figures or limit is None else f", limit {limit:.3f}"
+    figures += ")" if figures else ""
+    where = f"; {row.detail}" if row.detail else ""
+    if row.streak >= 2:
+        return (f"{name}: {row.check} breached by the latest {row.streak} versions{figures}"
+                f"{where}: {row.description}")  # fmt: skip
+    return f"{name}: {row.check} breached by {latest}{figures}{where}: {row.description}"
 
 
 def _generator_verdict(
@@ -137,45 +198,56 @@ def _generator_verdict(
     checks: Sequence[CheckRow],
     history: list[VersionFigures],
     since: datetime | None,
+    t: CheckThresholds,
 ) -> Verdict:
+    """:func:`monitor.checks.generator_verdict` in sentences: change checks decide the level;
+    fidelity gaps are listed and never raise it."""
     if not versions:
         when = "" if not history or since is None else f" since {since:%Y-%m-%d}"
         return Verdict("no data", (f"{name}: no version measured successfully{when}",))
     latest = versions[-1]
-    serious, watch, long_streaks, first_breach = [], [], [], []
-    for row in sorted(checks, key=lambda r: -r.streak):
-        if row.streak == 0:
-            continue
-        value, limit = row.values[-1], row.limits[-1]
-        watched = WATCHES[row.check]
-        figures = "" if value is None else f" ({watched} {value:.3f}"
-        figures += "" if not figures or limit is None else f", limit {limit:.3f})"
-        figures += ")" if figures and limit is None else ""
-        close = history[-1].figures.get("dcr_close_share") if history else None
-        if row.check == "memorization" and close is not None and figures:
-            figures = f"{figures[:-1]}; dcr_close_share {close:.3f})"
-        if row.streak >= 2:
-            serious.append(f"{name}: {row.check} breached by the latest {row.streak} versions"
-                           f"{figures}: {row.description}")  # fmt: skip
-            long_streaks.append(f"{row.check} ({row.streak} versions in a row)")
-        else:
-            watch.append(f"{name}: {row.check} breached by {latest}{figures}: {row.description}")
-            first_breach.append(row.check)
+    results = [
+        CheckResult(
+            r.check,
+            r.breached,
+            r.limits[-1] if r.limits else None,
+            r.values[-1] if r.values else None,
+            r.detail,
+        )
+        for r in checks
+    ]
+    verdict = generator_verdict(results, t)
+    by_check = {row.check: row for row in checks}
+    serious = [_describe(name, by_check[r.check], latest) for r in verdict.collapse]
+    watch = [_describe(name, by_check[r.check], latest) for r in verdict.watch]
+    gaps = []
+    for r in verdict.gaps:
+        row = by_check[r.check]
+        since_first = " (since the first version: a constant gap)" if row.breached[0] else ""
+        gaps.append(f"fidelity gap{since_first}: " + _describe(name, row, latest))
+    long_streaks = [f"{r.check} ({r.streak} versions in a row)" for r in verdict.collapse]
+    first_breach = [r.check for r in verdict.watch]
     also = f"; {', '.join(first_breach)} breached by {latest}" if first_breach else ""
-    if serious:
+    if verdict.level == "collapse suspected":
         summary = f"{name}: {', '.join(long_streaks)}{also}"
-        return Verdict("collapse suspected", tuple(serious + watch), summary)
+        return Verdict("collapse suspected", tuple(serious + watch + gaps), summary)
     declines = []
     for metric in DECLINE_METRICS:
         steps = declining_versions(history, metric) if len(history) > 1 else 0
-        if steps >= 2:
+        if steps >= 3:
             watch.append(f"{name}: {metric} fell beyond noise in each of the last {steps} versions")
             declines.append(f"{metric} falling for {steps} versions")
     if watch:
         summary = f"{name}: " + "; ".join(
             ([f"{', '.join(first_breach)} breached by {latest}"] if first_breach else []) + declines
         )
-        return Verdict("watch", tuple(watch), summary)
+        return Verdict("watch", tuple(watch + gaps), summary)
+    if gaps:
+        summary = f"{name}: no collapse check breached; fidelity gaps: " + ", ".join(
+            r.check for r in verdict.gaps
+        )
+        return Verdict("healthy", (f"{name}: no collapse check breached by {latest}", *gaps),
+                       summary)  # fmt: skip
     return Verdict("healthy", (f"{name}: no collapse check breached by {latest}",))
 
 
@@ -272,6 +344,8 @@ def generator_section(
         )
     if not healthy and figures:
         notes.append("No healthy (real holdout vs reference) level is stored for this generator.")
+    elif figures:
+        notes += _healthy_notes(healthy)
     checks = _check_rows(figures, healthy, t, shown) if figures else ()
     by_check = {row.check: row for row in checks}
     versions = tuple(window["version"]) if len(window) else ()
@@ -287,7 +361,13 @@ def generator_section(
             goal=spec.goal if spec else "",
             values=values,
             healthy=_value(healthy.get(metric)),
-            band=_noise_band(metric, _value(healthy.get(metric)), last_rows, t.noise_sigmas),
+            band=_noise_band(
+                metric,
+                _value(healthy.get(metric)),
+                last_rows,
+                t.noise_sigmas,
+                _value(healthy.spread.get(metric)),
+            ),
             check=check,
             limits=by_check[check].limits if check in by_check else (),
         )
@@ -295,7 +375,7 @@ def generator_section(
         Alert("generator", name, version, row.check, row.values[i], row.limits[i], row.description)
         for i, version in enumerate(versions)
         for row in checks
-        if row.breached[i]
+        if row.breached[i] and row.kind != "gap"
     )
     features = _features(history, window)
     ranked = sorted(
@@ -320,7 +400,7 @@ def generator_section(
         histograms=histograms,
         checks=checks,
         alerts=alerts,
-        verdict=_generator_verdict(name, versions, checks, figures, since),
+        verdict=_generator_verdict(name, versions, checks, figures, since, t),
         failed_runs=failed,
         last_error=last_error,
         notes=tuple(notes),

@@ -73,6 +73,8 @@ class CheckRow:
     values: Series
     limits: Series
     streak: int  # latest versions in a row that breach
+    kind: str = "collapse"  # collapse, privacy (page) or gap (a fidelity finding: a ticket)
+    detail: str = ""  # what breached at the latest version (features, categories)
 
 
 @dataclass(frozen=True)

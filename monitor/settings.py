@@ -185,22 +185,28 @@ class SchedulerSettings(_Model):
 
 
 class CheckSettings(_Model):
-    """How far a version must move from healthy before a collapse check breaches.
+    """How far a version must move before a check breaches; see :mod:`monitor.checks`.
 
-    Shares and factors apply to the healthy (real-vs-real) and baseline levels, widened by
-    ``noise_sigmas`` binomial standard deviations; see :mod:`monitor.checks`.
+    Change checks compare a version with the baseline (first) version: it breaches when it moved
+    by the share or factor *and* by ``noise_sigmas`` standard deviations of the healthy
+    version-to-version noise. Gap findings compare it with the healthy real-vs-real level.
+    ``persistence``: versions in a row a change check must hold for "collapse suspected" (the
+    alert rules use 2).
     """
 
     coverage_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.coverage_share
     recall_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.recall_share
+    precision_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.precision_share
     precision_hold_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.precision_hold_share
     density_factor: Annotated[float, Field(gt=1)] = CheckThresholds.density_factor
     tail_low: Annotated[float, Field(gt=0, lt=1)] = CheckThresholds.tail_low
     tail_high: Annotated[float, Field(gt=1)] = CheckThresholds.tail_high
     region_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.region_share
+    rare_factor: Annotated[float, Field(gt=1)] = CheckThresholds.rare_factor
     authenticity_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.authenticity_share
     dcr_close_share_factor: Annotated[float, Field(gt=1)] = CheckThresholds.dcr_close_share_factor
     noise_sigmas: Annotated[float, Field(ge=0)] = CheckThresholds.noise_sigmas
+    persistence: Annotated[int, Field(ge=1)] = CheckThresholds.persistence
 
     def thresholds(self) -> CheckThresholds:
         """The plain thresholds :func:`monitor.checks.evaluate_checks` takes."""
@@ -224,6 +230,7 @@ class GeneratorSettings(_Model):
     reference_size: Annotated[int, Field(ge=2)] | None = None
     k: Annotated[int, Field(ge=1)] = 5
     regions: Annotated[int, Field(ge=1)] = 20
+    healthy_draws: Annotated[int, Field(ge=2, le=100)] = 8
     seed: Annotated[int, Field(ge=0)] = 0
     interval_seconds: Seconds = 60
     checks: CheckSettings = Field(default_factory=CheckSettings)

@@ -325,8 +325,11 @@ def test_summary_matches_hand_computation() -> None:
             "tail_frequency_ratio": (0.5 + 1.5 + 0.4) / 3,
             "tail_frequency_ratio_min": 0.4,
             "tail_frequency_ratio_max": 1.5,
+            "tail_sides_unsupported": 3.0,  # b's NaN side and both of c's
             "rare_category_mass_ratio": (0.01 + 0.03) / (0.02 + 0.06),
+            "rare_category_mass": (0.01 + 0.0 + 0.03) / 3,
             "missing_categories": 4.0,
+            "categories_lost": 0.0,
         }
     )
     at_001 = summarize_tails(numeric, [], q=0.001)
@@ -334,14 +337,31 @@ def test_summary_matches_hand_computation() -> None:
         "tail_frequency_ratio": 4.5,
         "tail_frequency_ratio_min": 0.0,
         "tail_frequency_ratio_max": 9.0,
+        "tail_sides_unsupported": 0.0,
     }
+
+
+def test_summary_skips_unsupported_sides() -> None:
+    numeric = [
+        _tail("a", 0.01, 0.5, 1.5),
+        TailFrequency("b", 0.01, 0.0, 1.0, 0.01, 0.01, 0.0, 0.0, 0.0, 50.0, upper_supported=False),
+    ]
+    summary = summarize_tails(numeric, [])
+    assert summary["tail_frequency_ratio_max"] == 1.5
+    assert summary["tail_frequency_ratio_min"] == 0.0
+    assert summary["tail_sides_unsupported"] == 1.0
 
 
 def test_summary_omits_what_cannot_be_computed() -> None:
     assert summarize_tails([], []) == {}
-    assert summarize_tails([_tail("a", 0.01, math.nan, math.nan)], []) == {}
+    assert summarize_tails([_tail("a", 0.01, math.nan, math.nan)], []) == {
+        "tail_sides_unsupported": 2.0
+    }
     assert summarize_tails([_tail("a", 0.05, 1.0, 1.0)], []) == {}  # no result at q = 0.01
-    assert summarize_tails([], [_cat(0.0, 0.0, 2)]) == {"missing_categories": 2.0}
+    assert summarize_tails([], [_cat(0.0, 0.0, 2)]) == {
+        "missing_categories": 2.0,
+        "categories_lost": 0.0,
+    }
 
 
 def test_summary_of_real_results_has_only_finite_values() -> None:
@@ -354,11 +374,59 @@ def test_summary_of_real_results_has_only_finite_values() -> None:
         "tail_frequency_ratio",
         "tail_frequency_ratio_min",
         "tail_frequency_ratio_max",
+        "tail_sides_unsupported",
         "rare_category_mass_ratio",
+        "rare_category_mass",
         "missing_categories",
+        "categories_lost",
     }
     assert all(math.isfinite(v) for v in summary.values())
+    assert summary["tail_sides_unsupported"] == 2.0  # the constant column has no tails
     assert summary["rare_category_mass_ratio"] == 0.0
     assert summary["missing_categories"] == 1.0
     finite = [r for t in numeric if t.q == 0.01 for r in (t.lower_ratio, t.upper_ratio)]
+    assert summary["categories_lost"] == 0.0  # "b" holds 0.5 % of the real rows: rare, not lost
     assert summary["tail_frequency_ratio"] == pytest.approx(np.nanmean(finite))
+
+
+# ---------------------------------------------------------------------------------------------
+# ties, support and lost categories (issue 11)
+
+
+def test_a_tied_column_has_no_tail_and_cannot_explode() -> None:
+    """A pixel that is 0 in 99 % of rows: no lower tail; a continuous generator is no excess."""
+    rng = np.random.default_rng(5)
+    real = np.where(rng.random(2000) < 0.995, 0.0, rng.uniform(1, 16, 2000))
+    term = np.where(rng.random(2000) < 0.8, 60.0, 36.0)  # a loan term piled at 60 months
+    synthetic = np.column_stack([rng.normal(0.5, 1.0, 1500), rng.normal(55, 10, 1500)])
+    pixel, loan = numeric_tail_frequency(
+        np.column_stack([real, term]), synthetic, features=["px", "term"], quantiles=(0.01,)
+    )
+    # Brute force: the share strictly beyond each threshold is about 1 / N or 0.
+    assert pixel.expected_lower_share == 0.0 and not pixel.lower_has_tail
+    assert loan.expected_upper_share == 0.0 and not loan.upper_has_tail
+    assert loan.expected_lower_share == 0.0 and not loan.lower_has_tail
+    assert math.isnan(loan.upper_ratio) and math.isnan(loan.lower_ratio)
+    summary = summarize_tails([pixel, loan], [])
+    assert summary.get("tail_frequency_ratio_max", 0.0) < 5.0
+    assert summary["tail_sides_unsupported"] >= 3.0
+
+
+def test_a_sparse_real_tail_below_half_of_q_is_no_tail() -> None:
+    # 2 of 1000 real rows (0.2 %) lie beyond the 1 % threshold's tie pile: under 0.5 q.
+    real = np.concatenate([np.full(2, -5.0), np.full(20, 0.0), np.linspace(1, 10, 978)])
+    (result,) = numeric_tail_frequency(real, np.linspace(-6, 10, 500), quantiles=(0.01,))
+    assert result.expected_lower_share == pytest.approx(0.002)
+    assert not result.lower_has_tail and math.isnan(result.lower_ratio)
+    assert result.upper_has_tail and result.upper_supported is False  # 0.01 x 500 = 5 < 10
+
+
+def test_a_category_is_lost_only_when_its_absence_is_not_chance() -> None:
+    real = ["a"] * 900 + ["b"] * 80 + ["c"] * 15 + ["d"] * 5
+    # 1000 synthetic rows: b (8 %) and c (1.5 %, 15 expected) missing are lost; d (0.5 %) is not.
+    result = categorical_tails(real, ["a"] * 1000, feature="k")
+    assert result.missing == ("b", "c", "d")
+    assert result.lost == ("b", "c") and result.lost_categories == 2
+    # At 200 synthetic rows c's 3 expected rows make its absence chance: only b (16) is lost.
+    small = categorical_tails(real, ["a"] * 200, feature="k")
+    assert small.lost == ("b",)

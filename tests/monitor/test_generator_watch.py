@@ -19,13 +19,13 @@ import pytest
 
 from monitor.demo import real_sample
 from monitor.exported import RELATIVE_METRICS
-from monitor.generator_watch import GeneratorWatch
+from monitor.generator_watch import GeneratorWatch, holdout_rows
 from monitor.settings import GeneratorSettings, SchedulerSettings
 from monitor.store import Store
 
 KIND = "generator"
 COLUMNS = ["f0", "f1", "f2", "segment"]
-REFERENCE_ROWS = 400  # 20 % of them are held out for the healthy levels
+REFERENCE_ROWS = 600  # a version's rows (200 = SAMPLE_SIZE) are held out for the healthy levels
 VERSION_ROWS = 300
 SAMPLE_SIZE = 200
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -259,7 +259,10 @@ def test_histogram_counts_add_up_to_the_rows_measured(tmp_path: Path, store: Sto
     assert watch.scan().measured == 2
 
     rows = runs(store, "gan").set_index("version")
-    assert rows["reference_rows"].tolist() == [round(REFERENCE_ROWS * 0.8)] * 2
+    assert (
+        rows["reference_rows"].tolist()
+        == [REFERENCE_ROWS - holdout_rows(REFERENCE_ROWS, SAMPLE_SIZE)] * 2
+    )
     assert rows.loc["v1", "sample_rows"] == SAMPLE_SIZE
     assert rows.loc["v2", "sample_rows"] == 150
     details = store.run_details(KIND, "gan", "histograms")

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from collectors.result import RunResult
-from monitor.checks import CHECKS, CheckThresholds, VersionFigures, evaluate_checks
+from monitor.checks import (
+    CHECK_KINDS,
+    CHECKS,
+    GAPS,
+    CheckThresholds,
+    HealthyLevels,
+    VersionFigures,
+    evaluate_checks,
+)
 from monitor.report import (
     REPORT_FILES,
     build_report,
@@ -87,24 +95,37 @@ def test_json_figures_equal_the_stored_metrics(tmp_path: Path, collapsing: list)
         assert grid["real_rows"][r] == row.real_rows
     features = {f["feature"]: f for f in section["features"]}
     per = history[history["scope"].str.startswith("feature:")]
-    for row in per.itertuples():
+    shown = {"ks_statistic": "drift", "total_variation": "drift",
+             "tail_frequency_ratio_lower": "tail_lower",
+             "tail_frequency_ratio_upper": "tail_upper"}  # fmt: skip
+    for row in per[per["metric"].isin(shown)].itertuples():
         feature = features[row.scope.removeprefix("feature:")]
-        key = {"ks_statistic": "drift", "total_variation": "drift",
-               "tail_frequency_ratio_lower": "tail_lower",
-               "tail_frequency_ratio_upper": "tail_upper"}[row.metric]  # fmt: skip
+        key = shown[row.metric]
         assert feature[key][versions.index(row.version)] == pytest.approx(row.value)
     # The alerts are evaluate_checks' verdicts, with the value and limit of each version.
     rows = runs.set_index("version")
+
+    def scoped(version: str, scope: str) -> dict[str, float]:
+        rows = history[(history["version"] == version) & (history["scope"] == scope)]
+        return dict(rows[["metric", "value"]].values)
+
+    def features_of(version: str) -> dict[str, dict[str, float]]:
+        rows = per[per["version"] == version]
+        return {scope.removeprefix("feature:"): dict(group[["metric", "value"]].values)
+                for scope, group in rows.groupby("scope")}  # fmt: skip
+
     history_figures = [
-        VersionFigures(v, dict(reference[reference["version"] == v][["metric", "value"]].values),
-                       int(rows.loc[v, "reference_rows"]), int(rows.loc[v, "sample_rows"]))
+        VersionFigures(v, scoped(v, "reference"), int(rows.loc[v, "reference_rows"]),
+                       int(rows.loc[v, "sample_rows"]), features_of(v), scoped(v, "healthy_spread"))
         for v in versions
     ]  # fmt: skip
-    healthy_figures = dict(healthy[["metric", "value"]].values)
+    healthy_figures = HealthyLevels(
+        scoped("v4", "healthy"), scoped("v4", "healthy_spread"), scoped("v4", "healthy_meta")
+    )
     expected = []
     for i, version in enumerate(versions):
         for result in evaluate_checks(history_figures[: i + 1], healthy_figures):
-            if result.breached[-1]:
+            if result.breached[-1] and result.kind != "gap":
                 expected.append((version, result.check, result.value, result.limit))
     got = [(a["version"], a["check"], a["value"], a["limit"]) for a in data["alerts"]]
     assert sorted(got, key=str) == sorted(expected, key=str)
@@ -173,7 +194,7 @@ def test_steady_generator_is_healthy_and_a_new_breach_is_watch(tmp_path: Path) -
 
 
 def test_thresholds_are_passed_to_the_checks(tmp_path: Path) -> None:
-    runs = [_steady("v0", 0), _steady("v1", 1, coverage=0.85)]
+    runs = [_steady("v0", 0), _steady("v1", 1, coverage=0.87)]  # within 0.9 of the baseline
     db = _write(tmp_path / "tw.duckdb", runs)
     with Store(db, read_only=True) as store:
         default = build_report(store)
@@ -303,5 +324,8 @@ def test_prune_reports_keeps_the_newest(tmp_path: Path) -> None:
 def test_every_check_is_in_the_report(tmp_path: Path) -> None:
     db = _write(tmp_path / "tw.duckdb", [_steady("v0", 0)])
     data, html, _ = _report(db, tmp_path / "out")
-    assert [c["check"] for c in data["generators"][0]["checks"]] == list(CHECKS)
-    assert all(check in html for check in CHECKS)
+    assert [c["check"] for c in data["generators"][0]["checks"]] == list(CHECK_KINDS)
+    assert all(check in html for check in CHECK_KINDS)
+    kinds = {c["check"]: c["kind"] for c in data["generators"][0]["checks"]}
+    assert {kinds[c] for c in CHECKS} == {"collapse", "privacy"}
+    assert {kinds[c] for c in GAPS} == {"gap"}
