@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick bench-corpus
+.PHONY: test lint bench bench-quick bench-corpus bench-null
 
 test:
 	python -m pytest -q
@@ -17,3 +17,8 @@ bench-quick:
 # Corpus snapshot scan against DuckDB's bare scan (10 million rows; a few minutes).
 bench-corpus:
 	python -m benchmarks.bench_corpus
+
+# False-positive rate of the near-duplicate defaults (no known-human data) on real human text
+# and tables that ship here (about 1 minute); see benchmarks/README.md.
+bench-null:
+	python -m benchmarks.bench_near_duplicate_null

@@ -67,9 +67,12 @@ class NearDuplicateResult:
 
     ``score`` per sample row: text, the verified Jaccard similarity to the nearest registry row
     (0 when LSH found no candidate); vectors, the distance to the nearest registry row.
-    ``human_score`` the same against known-human rows; ``nearest`` the index of the registry row
-    (-1 when none); ``flagged`` a boolean mask. ``threshold``: text, a row needs a similarity
-    strictly above it; vectors, a distance strictly below it.
+    ``human_score`` the same against known-human rows (NaN without known-human data);
+    ``nearest`` the index of the registry row (-1 when none); ``flagged`` a boolean mask.
+    ``threshold``: text, a row needs a similarity strictly above it (at least it, for the
+    default calibration); vectors, a distance strictly below it. ``calibration`` says in words
+    what the threshold and the null came from; ``default_calibration`` is True when it is the
+    documented default of :mod:`collectors.corpus_near_defaults` (no known-human data).
     """
 
     kind: Literal["text", "vector"]
@@ -87,6 +90,8 @@ class NearDuplicateResult:
     human_score: np.ndarray
     nearest: np.ndarray
     flagged: np.ndarray
+    default_calibration: bool = False
+    calibration: str = "known-human data"
 
 
 def wilson_interval(count: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -163,6 +168,8 @@ def _finish(
     null_rows: int,
     null_flagged: int,
     confidence: float,
+    default_calibration: bool = False,
+    calibration: str = "known-human data",
 ) -> NearDuplicateResult:
     n = int(flagged.size)
     count = int(flagged.sum())
@@ -183,6 +190,8 @@ def _finish(
         human_score=human_score,
         nearest=nearest,
         flagged=flagged,
+        default_calibration=default_calibration,
+        calibration=calibration,
     )
 
 
@@ -216,23 +225,20 @@ class TextNearDuplicates:
             raise ValueError("registry: no synthetic texts to compare with")
         if not human:
             raise ValueError("human: known-human texts are needed for the null and rule (2)")
-        self.shingle_size = shingle_size
-        self.num_perm = num_perm
         self.min_similarity = min_similarity
         self.margin = margin
         self.alpha = alpha
-        self.seed = seed
-        self.lsh_threshold = lsh_threshold
-        self.verify = verify
-        template = MinHash(num_perm=num_perm, seed=seed)
-        self._permutations, self._scheme = template.permutations, template.scheme
-        self._registry_sets = [self._shingles(t, "registry", i) for i, t in enumerate(registry)]
+        self._index_registry(
+            registry,
+            shingle_size=shingle_size,
+            num_perm=num_perm,
+            lsh_threshold=lsh_threshold,
+            seed=seed,
+            verify=verify,
+        )
         self._human_sets = [self._shingles(t, "human", i) for i, t in enumerate(human)]
         human_sketches = [self._minhash(h) for h in self._human_sets]
-        registry_sketches = [self._minhash(r) for r in self._registry_sets]
-        self._registry_index = self._index(registry_sketches)
         self._human_index = self._index(human_sketches)
-        self._registry_signatures = np.vstack([m.hashvalues for m in registry_sketches])
         self._human_signatures = np.vstack([m.hashvalues for m in human_sketches])
         reg, _ = self._registry_best(self._human_sets, human_sketches)
         hum, _ = self._human_best(self._human_sets, human_sketches, leave_out=True)
@@ -241,6 +247,29 @@ class TextNearDuplicates:
         self.threshold = conformal_threshold(suspicion, alpha)
         self.null_rows = len(human)
         self.null_flagged = int(self._rule(reg, hum, self.threshold).sum())
+
+    def _index_registry(
+        self,
+        registry: Sequence[str],
+        *,
+        shingle_size: int,
+        num_perm: int,
+        lsh_threshold: float,
+        seed: int,
+        verify: int,
+    ) -> None:
+        """Shingle, sketch and index the registry texts (shared with the default calibration)."""
+        self.shingle_size = shingle_size
+        self.num_perm = num_perm
+        self.seed = seed
+        self.lsh_threshold = lsh_threshold
+        self.verify = verify
+        template = MinHash(num_perm=num_perm, seed=seed)
+        self._permutations, self._scheme = template.permutations, template.scheme
+        self._registry_sets = [self._shingles(t, "registry", i) for i, t in enumerate(registry)]
+        registry_sketches = [self._minhash(r) for r in self._registry_sets]
+        self._registry_index = self._index(registry_sketches)
+        self._registry_signatures = np.vstack([m.hashvalues for m in registry_sketches])
 
     def _shingles(self, text: object, name: str, index: int) -> np.ndarray:
         if not isinstance(text, str):
@@ -340,6 +369,11 @@ class TextNearDuplicates:
             null_rows=self.null_rows,
             null_flagged=self.null_flagged,
             confidence=confidence,
+            calibration=(
+                f"known-human data ({self.null_rows} rows; split-conformal threshold "
+                f"{self.threshold:.3f} on character {self.shingle_size}-shingle Jaccard, "
+                f"alpha {self.alpha:g})"
+            ),
         )
 
 
@@ -408,4 +442,8 @@ class VectorNearDuplicates:
             null_rows=self.null_rows,
             null_flagged=self.null_flagged,
             confidence=confidence,
+            calibration=(
+                f"known-human data ({self.null_rows} rows; split-conformal distance threshold "
+                f"{self.threshold:.3g}, alpha {self.alpha:g})"
+            ),
         )

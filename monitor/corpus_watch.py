@@ -28,6 +28,10 @@ import pyarrow as pa
 
 from collectors.corpus import CorpusFigures, corpus_metrics, scan_snapshot
 from collectors.corpus import CorpusSettings as ScanSettings
+from collectors.corpus_near_defaults import (
+    DefaultTextNearDuplicates,
+    DefaultVectorNearDuplicates,
+)
 from collectors.corpus_samples import content_texts, content_vectors
 from collectors.near_duplicates import (
     NearDuplicateResult,
@@ -45,6 +49,7 @@ __all__ = ["CorpusWatch", "state_folder"]
 
 log = logging.getLogger("tailwatch.corpus")
 KIND = "corpus"
+DEFAULT_CALIBRATION = "near_duplicate_default_calibration"  # stored, read by status and report
 NEAR_DUPLICATE_ROWS = 5_000  # registry and known-human rows sampled per source for the detector
 
 
@@ -140,10 +145,13 @@ class CorpusWatch(Watch):
 
     def detector(self) -> NearDuplicateDetector | None:
         """A near-duplicate detector from the synthetic dumps and known-human data that have this
-        corpus's content columns, or None when either side is missing.
+        corpus's content columns, or None without a synthetic dump.
 
         Text content gets MinHash LSH; numeric and vector content nearest-neighbour distance in
-        columns standardised on the human sample. Rebuilt only when those sources change.
+        columns standardised on the human sample. Without known-human data (fewer than 2 rows)
+        the documented defaults of :mod:`collectors.corpus_near_defaults` are used instead (word
+        5-gram Jaccard >= 0.8; a distance threshold from the registry's own spacing), with the
+        null rate measured on real human data. Rebuilt only when those sources change.
         """
         columns = tuple(self.settings.content_columns)
         matching = [s for s in self.registry_sources if s.content_columns == columns]
@@ -153,22 +161,28 @@ class CorpusWatch(Watch):
         synthetic = self._frames([s for s in matching if s.kind == "synthetic"])
         human = self._frames([s for s in matching if s.kind == "human"])
         detector: NearDuplicateDetector | None = None
-        if synthetic is not None and human is not None and len(human) >= 2:
+        if synthetic is not None and len(synthetic) > 0:
             registry = {c: synthetic[c].tolist() for c in columns}
-            known = {c: human[c].tolist() for c in columns}
+            known = None
+            if human is not None and len(human) >= 2:
+                known = {c: human[c].tolist() for c in columns}
             if all(isinstance(v, str) for c in columns for v in registry[c]):
-                detector = TextNearDuplicates(
-                    content_texts(registry, columns),
-                    content_texts(known, columns),
-                    seed=self.settings.seed + 1,
+                texts = content_texts(registry, columns)
+                seed = self.settings.seed + 1
+                detector = (
+                    DefaultTextNearDuplicates(texts, seed=seed)
+                    if known is None
+                    else TextNearDuplicates(texts, content_texts(known, columns), seed=seed)
                 )
             else:
                 vectors = {
                     c for c in columns if isinstance(registry[c][0], (list, tuple, np.ndarray))
                 }
-                detector = ScaledVectorNearDuplicates(
-                    content_vectors(registry, columns, vectors),
-                    content_vectors(known, columns, vectors),
+                rows = content_vectors(registry, columns, vectors)
+                detector = (
+                    DefaultVectorNearDuplicates(rows)
+                    if known is None
+                    else ScaledVectorNearDuplicates(rows, content_vectors(known, columns, vectors))
                 )
         self._detector = (key, detector)
         return detector
@@ -269,6 +283,9 @@ class CorpusWatch(Watch):
             log.warning("previous fingerprints missing", extra={"corpus": self.name})
             metrics = [m for m in metrics if m.metric not in {"rows_added", "rows_removed"}]
         metrics.append(MetricValue("human_only", "snapshot", float(self.settings.human_only)))
+        if figures.near_duplicates is not None:  # 1: documented default, 0: known-human data
+            default = float(figures.near_duplicates.default_calibration)
+            metrics.append(MetricValue(DEFAULT_CALIBRATION, "snapshot", default))
         budget = self.settings.max_synthetic_fraction
         if budget is not None:
             metrics.append(MetricValue("synthetic_budget_ratio", "snapshot", budget))
@@ -342,7 +359,9 @@ class ScaledVectorNearDuplicates:
         return self.detector.measure(self._scaled(np.asarray(vectors)), confidence=confidence)
 
 
-NearDuplicateDetector = TextNearDuplicates | ScaledVectorNearDuplicates
+NearDuplicateDetector = (
+    TextNearDuplicates | ScaledVectorNearDuplicates | DefaultVectorNearDuplicates
+)
 
 
 def _details(figures: CorpusFigures) -> dict[str, str]:
@@ -354,4 +373,6 @@ def _details(figures: CorpusFigures) -> dict[str, str]:
         ],
         "unrecognised_labels": [list(item) for item in figures.unrecognised_labels],
     }
+    if figures.near_duplicates is not None:
+        details["near_duplicate_calibration"] = figures.near_duplicates.calibration
     return {name: json.dumps(value) for name, value in details.items()}

@@ -5,11 +5,15 @@ Reads whatever corpus figures are stored (scope ``snapshot``; the provenance mix
 scan computed itself (``budget_exceeded``, ``human_only_violation_rows``) and the leakage ratios:
 an unlabelled synthetic row is leakage; a near-duplicate share is leakage only when the lower
 bound of its interval is above the rate the human null expects (expected false positives over
-the sample's rows), as in the alert rule; otherwise it is within that noise: watch.
+the sample's rows), as in the alert rule; otherwise it is within the null's expected false
+positives, and that is healthy, not watch (:func:`corpus_level`). The section names how the
+near-duplicates were calibrated: on known-human data, or with the documented default of
+:mod:`collectors.corpus_near_defaults` and its null rate measured on real human text.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 
@@ -18,7 +22,7 @@ import pandas as pd
 from monitor.report_model import Alert, CorpusSection, Series, Verdict
 from monitor.store import Store
 
-__all__ = ["LEAKAGE_RULES", "corpus_section"]
+__all__ = ["LEAKAGE_RULES", "calibration_text", "corpus_level", "corpus_section"]
 
 # check -> what it means; these are the corpus rows of the alerts table.
 LEAKAGE_RULES: dict[str, str] = {
@@ -64,6 +68,30 @@ def _null_rate(f: dict[str, float]) -> float:
     return f.get("near_duplicate_expected_false_positives", 0.0) / rows if rows else 0.0
 
 
+def corpus_level(f: dict[str, float]) -> tuple[str, tuple[str, ...]]:
+    """("leakage" | "watch" | "healthy", reasons) of one snapshot's figures.
+
+    Leakage: a rule of :data:`LEAKAGE_RULES` is broken. Watch: the synthetic share is near its
+    budget. Near-duplicates within the null's expected false positives are healthy (named in
+    the reasons). ``tailwatch status`` and the report use this one rule.
+    """
+    broken = _breaches(f)
+    if broken:
+        return "leakage", tuple(LEAKAGE_RULES[check] for check, _, _ in broken)
+    budget = f.get("synthetic_budget_ratio")
+    share = f.get("known_synthetic_fraction", f.get("synthetic_fraction"))
+    if budget is not None and share is not None and share > WATCH_SHARE_OF_BUDGET * budget:
+        return "watch", (f"synthetic share {share:.3f} is near its budget {budget:.3f}",)
+    found = f.get("near_duplicate_synthetic_rows", 0.0)
+    if f.get("near_duplicate_synthetic_ratio", 0.0) > 0:
+        expected = f.get("near_duplicate_expected_false_positives", 0.0)
+        return "healthy", (
+            f"{found:.0f} near-duplicates of synthetic records, within the "
+            f"{expected:.2f} false positives the null expects",
+        )
+    return "healthy", ()
+
+
 def _verdict(name: str, snapshot: str, f: dict[str, float], alerts: list[Alert]) -> Verdict:
     latest = [a for a in alerts if a.version == snapshot]
     if latest:
@@ -72,19 +100,23 @@ def _verdict(name: str, snapshot: str, f: dict[str, float], alerts: list[Alert])
             tuple(f"{name}: {a.description} in snapshot {snapshot}" for a in latest),
             f"{name}: {', '.join(a.check for a in latest)} in snapshot {snapshot}",
         )
-    watch = []
-    budget = f.get("synthetic_budget_ratio")
-    share = f.get("known_synthetic_fraction", f.get("synthetic_fraction"))
-    if budget is not None and share is not None and share > WATCH_SHARE_OF_BUDGET * budget:
-        watch.append(f"{name}: synthetic share {share:.3f} is near its budget {budget:.3f}")
-    if f.get("near_duplicate_synthetic_ratio", 0.0) > 0:
-        watch.append(
-            f"{name}: near-duplicates of synthetic records found, within the expected "
-            "false positives of the human null"
-        )
-    if watch:
-        return Verdict("watch", tuple(watch))
-    return Verdict("healthy", (f"{name}: no leakage in snapshot {snapshot}",))
+    level, reasons = corpus_level(f)
+    if level == "watch":
+        return Verdict("watch", tuple(f"{name}: {r}" for r in reasons))
+    return Verdict(
+        "healthy",
+        (f"{name}: no leakage in snapshot {snapshot}", *(f"{name}: {r}" for r in reasons)),
+    )
+
+
+def calibration_text(store: Store, name: str, snapshot: str | None = None) -> str | None:
+    """How the near-duplicates of the corpus's latest scan (of ``snapshot``) were calibrated."""
+    details = store.run_details("corpus", name, "near_duplicate_calibration")
+    if snapshot is not None:
+        details = details[details["version"] == snapshot]
+    if details.empty:
+        return None
+    return str(json.loads(details.iloc[-1]["content"]))
 
 
 def corpus_section(store: Store, name: str, since: datetime | None) -> CorpusSection:
@@ -136,6 +168,11 @@ def corpus_section(store: Store, name: str, since: datetime | None) -> CorpusSec
         notes.append(f"Snapshot {snapshots[-1]} holds no synthetic rows.")
     if not provenance:
         notes.append("No provenance mix is stored for this corpus.")
+    calibration = calibration_text(store, name, snapshots[-1])
+    if calibration is not None:
+        notes.append(f"Near-duplicates calibrated on {calibration}.")
+    elif "near_duplicate_synthetic_ratio" not in latest:
+        notes.append("No near-duplicate figure: no synthetic dump has this corpus's columns.")
     return CorpusSection(
         name=name,
         snapshots=snapshots,

@@ -1,4 +1,10 @@
-"""Where every subject stands: the document behind ``tailwatch status`` and ``/api/status``."""
+"""Where every subject stands: the document behind ``tailwatch status`` and ``/api/status``.
+
+Corpora also get a ``level`` (leakage / watch / healthy, the report's rule:
+:func:`monitor.report_corpus.corpus_level`; near-duplicates within the null's expected false
+positives are healthy) and ``near_duplicate_calibration``: whether the near-duplicate figure was
+calibrated on known-human data or on the documented default, and its null.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from monitor.report_corpus import calibration_text, corpus_level
 from monitor.store import Store
 
 __all__ = ["KEY_METRICS", "format_status", "status_document"]
@@ -19,6 +26,10 @@ CORPUS_KEY_METRICS = (
     "unlabeled_synthetic_rows",
     "unlabeled_synthetic_ratio",
     "near_duplicate_synthetic_ratio",
+    "near_duplicate_synthetic_ratio_lower",
+    "near_duplicate_expected_false_positives",
+    "near_duplicate_sample_rows",
+    "near_duplicate_default_calibration",
     "budget_exceeded",
     "human_only_violation_rows",
 )
@@ -31,6 +42,8 @@ _SHOWN = {
         ("known_synthetic_fraction", "known synthetic"),
         ("unlabeled_synthetic_rows", "unlabelled synthetic"),
         ("budget_exceeded", "over budget"),
+        ("near_duplicate_synthetic_ratio", "near-dups"),
+        ("level", "level"),
     ],
 }
 
@@ -72,6 +85,13 @@ def status_document(store: Store, scans: Iterable[_Scan] = ()) -> dict[str, Any]
             "metrics": {k: latest[(k, scope)] for k in keys if (k, scope) in latest},
             "healthy": {k: latest[(k, "healthy")] for k in keys if (k, "healthy") in latest},
         }
+        if s.kind == "corpus" and latest:
+            snapshot = {m: v for (m, scope), v in latest.items() if scope == "snapshot"}
+            entry["level"], entry["level_reasons"] = corpus_level(snapshot)
+            entry["level_reasons"] = list(entry["level_reasons"])
+            entry["near_duplicate_calibration"] = calibration_text(
+                store, s.subject, s.last_ok_version
+            )
         scan = scan_by_subject.pop((s.kind, s.subject), None)
         if scan is not None:
             entry["pending"] = scan.pending
@@ -115,7 +135,7 @@ def _table(subjects: Sequence[dict[str, Any]], kind: str) -> list[str]:
             "-" if not finished else finished.replace("T", " ")[:19],
         ]
         for metric, _ in _SHOWN[kind]:
-            value = metrics.get(metric)
+            value = s.get("level") if metric == "level" else metrics.get(metric)
             integer = metric in {"rows", "unlabeled_synthetic_rows", "budget_exceeded"}
             cells.append(_cell(int(value) if integer and value is not None else value))
         rows.append(cells)
@@ -138,7 +158,19 @@ def format_status(document: dict[str, Any], note: str | None = None) -> str:
     for kind, title in (("generator", "Generators"), ("corpus", "Corpora")):
         chosen = [s for s in subjects if s["kind"] == kind]
         if chosen:
-            lines += [title, *_table(chosen, kind), ""]
+            lines += [title, *_table(chosen, kind)]
+            for s in chosen:
+                if s.get("level_reasons"):
+                    lines.append(f"  {s['name']}: {'; '.join(s['level_reasons'])}")
+                if kind == "corpus" and s.get("last_ok_version") is not None:
+                    calibration = s.get("near_duplicate_calibration")
+                    lines.append(
+                        f"  {s['name']}: near-duplicates calibrated on {calibration}"
+                        if calibration
+                        else f"  {s['name']}: no near-duplicate figure (no synthetic dump with "
+                        "this corpus's content columns)"
+                    )
+            lines.append("")
     if lines and lines[-1] == "":
         lines.pop()
     errors = [s for s in subjects if s.get("last_status") == "failed" and s.get("last_error")]
