@@ -70,6 +70,8 @@ CORPUS_FIGURES: dict[str, str] = {
     "near_duplicate_synthetic_ratio_upper": "Upper 95 % bound of the near-duplicate share.",
     "near_duplicate_expected_false_positives": "Expected false positives in the sample (null).",
     "near_duplicate_sample_rows": "Rows in the near-duplicate sample (not labelled synthetic).",
+    "near_duplicate_default_calibration": "1 when near-duplicates are judged by the documented "
+    "default threshold (no known-human data), 0 when calibrated on known-human data.",
     "rows_added": "Rows added since the previous snapshot.",
     "rows_removed": "Rows removed since the previous snapshot.",
     "tail_frequency_ratio": "Tail frequency ratio of the corpus columns vs its first snapshot.",
