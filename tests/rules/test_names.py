@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.checks import CHECKS, DECLINE_METRICS
-from monitor.exported import EXPORTED
+from monitor.checks import CHECKS, DECLINE_METRICS, GAPS
+from monitor.exported import EXPORTED, VERDICTS
 from tests.rules.tools import DASHBOARDS, REPO, RUNBOOKS, alert_names, load_rules
 
 SCANNED = [REPO / "rules", REPO / "grafana", REPO / "deploy"]
@@ -26,7 +26,8 @@ RECORDED = re.compile(r"(?<![A-Za-z0-9_:])tailwatch:[a-z_][a-z0-9_:]*")
 PREFIX_FOLLOWERS = ("%s", "{{", "<")
 ALERTNAME = re.compile(r'alertname\s*(=~|=)\s*\\?"([^"\\]+)\\?"')
 LABEL_VALUES = {
-    "check": set(CHECKS),
+    "check": set(CHECKS) | set(GAPS),
+    "verdict": set(VERDICTS),
     "metric": set(DECLINE_METRICS),
     "provenance": {"human", "synthetic", "unknown"},
 }
@@ -124,20 +125,46 @@ def test_alerts_named_in_dashboards_and_deploy_exist() -> None:
     assert all("ALERTS{" in path.read_text() for path in dashboards)
 
 
-def _label_matchers(text: str) -> Iterator[tuple[str, str]]:
+def _label_matchers(text: str) -> Iterator[tuple[str, str, str]]:
+    """(label, operator, alternative) of every matcher on a label of ``LABEL_VALUES``."""
     for label in LABEL_VALUES:
-        pattern = rf'(?<![A-Za-z0-9_]){label}\s*(?:=~|=)\s*\\?"([^"\\]*)\\?"'
-        for value in re.findall(pattern, text):
+        pattern = rf'(?<![A-Za-z0-9_]){label}\s*(=~|=)\s*\\?"([^"\\]*)\\?"'
+        for operator, value in re.findall(pattern, text):
             for part in value.split("|"):
-                yield label, part
+                yield label, operator, part
+
+
+def unknown_label_values(text: str) -> set[str]:
+    """Matchers in ``text`` that select no exported label value: ``=`` needs a known value, each
+    alternative of ``=~`` must match one (dashboard variables are left to Grafana)."""
+    bad = set()
+    for label, operator, part in _label_matchers(text):
+        known = LABEL_VALUES[label]
+        if "$" in part:
+            continue  # a dashboard variable
+        if operator == "=~":
+            if not any(re.fullmatch(part, value) for value in known):
+                bad.add(f"{label}=~{part!r}")
+        elif part not in known:
+            bad.add(f"{label}={part!r}")
+    return bad
+
+
+def test_the_label_check_catches_a_misspelled_value() -> None:
+    assert unknown_label_values('x{check="coverage_decline", verdict="watch"}') == set()
+    assert unknown_label_values('x{check=~".+_gap"} or y{check=~"tail_thinning|.+"}') == set()
+    assert unknown_label_values('x{check="coverage_declined"}') == {"check='coverage_declined'"}
+    assert unknown_label_values('x{check=~"tail_thining|tail_excess"}') == {"check=~'tail_thining'"}
+    assert unknown_label_values('x{check=~".+_gaps"}') == {"check=~'.+_gaps'"}
+    assert unknown_label_values('x{verdict="collapse suspected"}') == {
+        "verdict='collapse suspected'"
+    }
 
 
 def test_label_values_in_selectors_exist() -> None:
     for path in [*sorted((REPO / "rules").rglob("*.yml")), *sorted(DASHBOARDS.glob("*.json"))]:
-        for label, value in _label_matchers(path.read_text()):
-            if "$" in value or value in (".+", ".*"):
-                continue  # a dashboard variable
-            assert value in LABEL_VALUES[label], f"{path.name}: {label}={value!r} is not exported"
+        bad = unknown_label_values(path.read_text())
+        assert not bad, f"{path.name}: label values that are not exported: {sorted(bad)}"
 
 
 def test_dashboard_json_strings_checked_as_written() -> None:

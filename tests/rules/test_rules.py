@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from monitor.checks import CHECKS
+from monitor.checks import CHECKS, GAPS
 from tests.rules.tools import (
     RULE_TESTS,
     RULES_FILE,
@@ -112,11 +112,56 @@ def test_runbook_sections_are_alerts() -> None:
     assert sections == alert_names()
 
 
+CHECK_MATCHER = re.compile(r'check\s*(=~|=)\s*"([^"]*)"')
+PAGING = {"critical", "warning"}
+
+
+def checks_selected(expr: str) -> set[str]:
+    """The checks (change checks and gaps) an alert expression's ``check`` matchers select."""
+    known = set(CHECKS) | set(GAPS)
+    selected: set[str] = set()
+    for operator, value in CHECK_MATCHER.findall(expr):
+        if operator == "=":
+            selected |= {value} & known
+        else:
+            selected |= {check for check in known if re.fullmatch(value, check)}
+    return selected
+
+
+def test_checks_selected_reads_equality_and_regex_matchers() -> None:
+    assert checks_selected('x{check="tail_excess"} >= 2') == {"tail_excess"}
+    assert checks_selected('x{check=~".+_gap"} >= 2') == set(GAPS)
+    assert checks_selected('x{check=~"tail_.*"}') == {"tail_thinning", "tail_excess", "tail_gap"}
+
+
 def test_every_collapse_check_has_an_alert() -> None:
-    exprs = " ".join(rule["expr"] for rule in load_rules() if "alert" in rule)
+    """Every change check pages, every fidelity gap opens a ticket, and never the other way."""
+    alerts = [rule for rule in load_rules() if "alert" in rule]
+    paging = set().union(
+        *(checks_selected(r["expr"]) for r in alerts if r["labels"]["severity"] in PAGING)
+    )
+    tickets = set().union(
+        *(checks_selected(r["expr"]) for r in alerts if r["labels"]["severity"] == "info")
+    )
     for check in CHECKS:
-        assert f'check="{check}"' in exprs, f"no alert on the {check} check"
+        assert check in paging, f"no paging alert on the {check} check"
+        assert check not in tickets, f"the change check {check} only opens a ticket"
+    for gap in GAPS:
+        assert gap in tickets, f"no ticket alert on the {gap} fidelity gap"
+        assert gap not in paging, f"the fidelity gap {gap} pages: gaps are tickets, never pages"
+    exprs = " ".join(rule["expr"] for rule in alerts)
     assert "tailwatch_generator_declining_versions" in exprs
+
+
+def test_the_gap_ticket_waits_longer_than_the_pages() -> None:
+    """A constant gap is no emergency: its ticket holds for longer than any change check's page."""
+    alerts = [rule for rule in load_rules() if "alert" in rule]
+    gap_rules = [r for r in alerts if checks_selected(r["expr"]) & set(GAPS)]
+    change_rules = [r for r in alerts if checks_selected(r["expr"]) & set(CHECKS)]
+    assert gap_rules and change_rules
+    assert min(seconds(r.get("for")) for r in gap_rules) > max(
+        seconds(r.get("for")) for r in change_rules
+    )
 
 
 def test_version_based_alerts_need_two_versions() -> None:
