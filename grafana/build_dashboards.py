@@ -1,20 +1,24 @@
 """Build the Tailwatch Grafana dashboards (grafana/dashboards/*.json) from one description.
 
-Run ``python grafana/build_dashboards.py`` after editing, ``--check`` to verify the committed JSON
-is what this script writes (a test does). Every panel queries the datasource chosen by the
-``datasource`` variable, whose default is the provisioned datasource (uid ``tailwatch-prometheus``):
-file provisioning does not resolve the ``${DS_PROMETHEUS}`` inputs of Grafana's "export for
-sharing", a dashboard variable it does. Series names are those of monitor/exported.py (checked by
-tests/rules/test_names.py); alert names are those of rules/tailwatch.rules.yml.
+Run ``python grafana/build_dashboards.py`` after editing the panels or the rules (each check's
+panel links the runbooks of the alerts whose expression selects it), ``--check`` to verify the
+committed JSON is what this script writes (a test does). Every panel queries the datasource
+chosen by the ``datasource`` variable, whose default is the provisioned datasource (uid
+``tailwatch-prometheus``): file provisioning does not resolve the ``${DS_PROMETHEUS}`` inputs of
+Grafana's "export for sharing", a dashboard variable it does. Series names are those of
+monitor/exported.py (checked by tests/rules/test_names.py); alert names are those of
+rules/tailwatch.rules.yml; check names those of monitor.checks.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
+import yaml
 from panels import (
     Json,
     Layout,
@@ -24,9 +28,14 @@ from panels import (
     datasource_variable,
     label_variable,
     stat,
+    state_stat,
+    state_timeline,
     table,
     timeseries,
+    with_links,
 )
+
+from monitor.checks import CHECKS, GAPS
 
 OUT = Path(__file__).resolve().parent / "dashboards"
 GEN = 'generator=~"$generator"'
@@ -34,6 +43,41 @@ CORPUS = 'corpus=~"$corpus"'
 HIDDEN = ["Time", "Value", "__name__", "instance", "job"]
 RED_FROM_1 = [(None, "green"), (1, "red")]
 TAIL_CHECKS = 'check=~"tail_thinning|tail_excess"'
+GAP_CHECKS = 'check=~".+_gap"'
+CHANGE_CHECKS = 'check!~".+_gap"'
+RULES = Path(__file__).resolve().parent.parent / "rules" / "tailwatch.rules.yml"
+_CHECK_MATCHER = re.compile(r'check\s*(=~|=)\s*"([^"]*)"')
+# The verdict state set as one number per generator (all states 0: no verdict yet).
+VERDICT_EXPR = (
+    f'max by (generator) (tailwatch_generator_verdict{{{GEN}, verdict="healthy"}}'
+    f' or 2 * tailwatch_generator_verdict{{{GEN}, verdict="watch"}}'
+    f' or 3 * tailwatch_generator_verdict{{{GEN}, verdict="collapse_suspected"}})'
+)
+VERDICT_STATES = [(0, "no data", "#6b6b6b"), (1, "healthy", "green"), (2, "watch", "orange"),
+                  (3, "collapse suspected", "red")]  # fmt: skip
+
+
+def _alert_checks() -> list[tuple[str, str, str]]:
+    """(alert, operator, check value) of every ``check`` matcher in the rules file."""
+    document = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    return [
+        (rule["alert"], operator, value)
+        for group in document["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+        for operator, value in _CHECK_MATCHER.findall(rule["expr"])
+    ]
+
+
+def alerts_on(*checks: str) -> tuple[str, ...]:
+    """The alerts whose expression selects any of ``checks`` (their runbooks are linked)."""
+    found = []
+    for alert, operator, value in _alert_checks():
+        hit = any(check == value if operator == "=" else re.fullmatch(value, check)
+                  for check in checks)  # fmt: skip
+        if hit and alert not in found:
+            found.append(alert)
+    return tuple(found)
 
 
 def _measured_vs_healthy(metric: str, check: str | None = None) -> list[tuple[str, str]]:
@@ -54,8 +98,9 @@ FIDELITY = [
      "Share of real samples whose k-NN ball holds a synthetic sample."),
     ("Recall", "recall", "recall_decline", "percentunit", 1,
      "Share of real samples inside some synthetic k-NN ball."),
-    ("Precision", "precision", None, "percentunit", 1,
-     "Share of synthetic samples inside some real k-NN ball; holds during variance collapse."),
+    ("Precision", "precision", "precision_decline", "percentunit", 1,
+     "Share of synthetic samples inside some real k-NN ball: holds during variance collapse, "
+     "falls in quality collapse (samples blur); red: the precision_decline limit."),
     ("Density", "density", "density_rise", "none", None,
      "Real k-NN balls per synthetic sample, over k: about 1 when healthy, rising when samples "
      "crowd the modes."),
@@ -75,48 +120,90 @@ FIDELITY = [
 def overview() -> Json:
     ly = Layout()
     ly.row("Status")
+    ly.add(state_stat("Verdict",
+                      "Each generator's verdict (tailwatch_generator_verdict): collapse suspected "
+                      "when a change check held for the configured versions, watch when one "
+                      "breached the latest version, healthy otherwise (fidelity gaps never raise "
+                      "it).", VERDICT_EXPR, "{{generator}}", VERDICT_STATES), 8, 4)
     ly.add(stat("Versions measured", "Versions measured successfully, per generator.",
-                f"tailwatch_generator_versions_measured{{{GEN}}}", "{{generator}}"), 6, 4)
+                f"tailwatch_generator_versions_measured{{{GEN}}}", "{{generator}}"), 4, 4)
     ly.add(stat("Latest version", "The latest measured version of each generator.",
                 f"tailwatch_generator_version_info{{{GEN}}}", "{{generator}}: {{version}}",
-                text_mode="name"), 10, 4)
+                text_mode="name"), 6, 4)
     ly.add(stat("Firing alerts", "Tailwatch alerts firing for the selected generators.",
                 f'count(ALERTS{{alertstate="firing", {GEN}}}) or vector(0)', "firing",
-                steps=RED_FROM_1, text_mode="value"), 8, 4)
-    ly.add(bargauge("Breaching versions in a row",
-                    "Latest versions in a row that breach each collapse check; alerts fire at 2.",
-                    f"tailwatch_generator_check_breach_versions{{{GEN}}}",
-                    "{{generator}} {{check}}",
-                    steps=[(None, "green"), (1, "yellow"), (2, "red")]), 12, 8)
+                steps=RED_FROM_1, text_mode="value"), 6, 4)
+    ly.add(with_links(bargauge(
+        "Change checks: breaching versions in a row",
+        "Latest versions in a row that breach each change check (a version worse than the "
+        "generator's own baseline beyond noise); these page at 2.",
+        f"tailwatch_generator_check_breach_versions{{{GEN}, {CHANGE_CHECKS}}}",
+        "{{generator}} {{check}}", steps=[(None, "green"), (1, "yellow"), (2, "red")]),
+        alerts_on(*CHECKS)), 12, 9)
     ly.add(table("Active alerts", "Pending and firing Tailwatch alerts, selected generators.",
-                 f"ALERTS{{{GEN}}}", HIDDEN), 12, 8)
+                 f"ALERTS{{{GEN}}}", HIDDEN), 12, 9)
+    ly.add(with_links(state_timeline(
+        "Fidelity gaps over time",
+        "Gap findings (far from the healthy real-vs-real level; a defect of the generator, not "
+        "a collapse): versions in a row with each gap. A ticket (TailwatchFidelityGap, info) "
+        "after 2 versions and 1 h; never a page.",
+        f"tailwatch_generator_check_breach_versions{{{GEN}, {GAP_CHECKS}}}",
+        "{{generator}} {{check}}", [(None, "green"), (1, "yellow"), (2, "orange")]),
+        alerts_on("precision_gap")), 12, 8)
+    ly.add(with_links(table(
+        "Fidelity gaps now",
+        "Gaps the latest version shows, with how many versions in a row (Value); the report's "
+        "Fidelity gaps table says whether each was there from the first version.",
+        f"tailwatch_generator_check_breach_versions{{{GEN}, {GAP_CHECKS}}} > 0",
+        ["Time", "__name__", "instance", "job"]),
+        alerts_on("precision_gap")), 12, 8)
     ly.row("Fidelity against the healthy level (dashed) and the alert limit (red)")
     for title, metric, check, unit, upper, text in FIDELITY:
-        ly.add(timeseries(title, text, _measured_vs_healthy(metric, check),
-                          unit=unit, lower=0, upper=upper), 12, 8)
+        checks = [c for c in (check, f"{metric}_gap") if c in CHECKS or c in GAPS]
+        ly.add(with_links(timeseries(title, text, _measured_vs_healthy(metric, check),
+                                     unit=unit, lower=0, upper=upper), alerts_on(*checks)), 12, 8)
+    ly.row("Categories")
+    ly.add(with_links(timeseries(
+        "Categories lost",
+        "Real categories (>= 1 % share, >= 10 rows expected) the latest version does not "
+        "generate; red: the baseline version's count (category_lost breaches above it).",
+        [(f"tailwatch_generator_categories_lost{{{GEN}}}", "{{generator}} categories lost"),
+         (f"tailwatch_generator_healthy_categories_lost{{{GEN}}}", "{{generator}} healthy"),
+         (f'tailwatch_generator_check_limit{{{GEN}, check="category_lost"}}',
+          "{{generator}} limit (baseline)")],
+        unit="short", lower=0), alerts_on("category_lost", "category_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Rare-category mass",
+        "Mean synthetic share of the real-rare categories (< 1 %) per categorical feature, "
+        "beside its healthy level; rare_category_shift breaches when a feature's mass moves by "
+        "rare_factor from the baseline's, either way (only generators with rare categories).",
+        [(f"tailwatch_generator_rare_category_mass{{{GEN}}}", "{{generator}} rare mass"),
+         (f"tailwatch_generator_healthy_rare_category_mass{{{GEN}}}", "{{generator}} healthy")],
+        unit="percentunit", lower=0), alerts_on("rare_category_shift")), 12, 8)
     ly.row("Regions and tails")
-    ly.add(timeseries("Worst region coverage",
+    ly.add(with_links(timeseries("Worst region coverage",
                       "Lowest coverage over the k-means regions of the real reference: a dropped "
                       "mode shows as a region near 0.",
                       _measured_vs_healthy("worst_region_coverage", "region_uncovered"),
-                      unit="percentunit", lower=0, upper=1), 12, 8)
+                      unit="percentunit", lower=0, upper=1), alerts_on("region_uncovered")),
+           12, 8)
     ly.add(bargauge("Coverage by region (latest version)",
                     "Coverage of each region of the real reference by the latest version.",
                     f"tailwatch_generator_region_coverage{{{GEN}}}",
                     "{{generator}} region {{region}}", unit="percentunit", upper=1,
                     steps=[(None, "red"), (0.25, "yellow"), (0.6, "green")]), 12, 8)
-    ly.add(timeseries("Tail frequency ratio",
-                      "Share of synthetic samples beyond the real extreme quantiles, over the "
-                      "quantile: 1 is healthy, towards 0 the tails vanish, far above 1 the "
-                      "generator invents extremes.",
-                      [(f"tailwatch_generator_tail_frequency_ratio{{{GEN}}}", "{{generator}} mean"),
-                       (f"tailwatch_generator_tail_frequency_ratio_min{{{GEN}}}",
-                        "{{generator}} lowest"),
-                       (f"tailwatch_generator_tail_frequency_ratio_max{{{GEN}}}",
-                        "{{generator}} highest"),
-                       (f"tailwatch_generator_check_limit{{{GEN}, {TAIL_CHECKS}}}",
-                        "{{generator}} limit {{check}}")],
-                      lower=0), 12, 8)
+    ly.add(with_links(timeseries(
+        "Tail frequency ratio",
+        "Synthetic share beyond each feature's real tail threshold, over the real share: 1 is "
+        "healthy, towards 0 the tails vanish, far above 1 the generator invents extremes "
+        "(lowest, mean and highest over features and sides). The tail checks compare each "
+        "feature's share with the baseline version's: their limits (red) are ratios to it.",
+        [(f"tailwatch_generator_tail_frequency_ratio{{{GEN}}}", "{{generator}} mean"),
+         (f"tailwatch_generator_tail_frequency_ratio_min{{{GEN}}}", "{{generator}} lowest"),
+         (f"tailwatch_generator_tail_frequency_ratio_max{{{GEN}}}", "{{generator}} highest"),
+         (f"tailwatch_generator_check_limit{{{GEN}, {TAIL_CHECKS}}}",
+          "{{generator}} limit {{check}}")],
+        lower=0), alerts_on("tail_thinning", "tail_excess", "tail_gap")), 12, 8)
     ly.add(timeseries("Against the baseline version",
                       "Latest version's figure divided by the baseline (first measured) version's.",
                       [(f"tailwatch_generator_{m}_vs_baseline_ratio{{{GEN}}}",
@@ -124,10 +211,12 @@ def overview() -> Json:
                        for m in ("coverage", "recall", "precision", "density",
                                  "worst_region_coverage")],
                       unit="percentunit", lower=0), 12, 8)
-    ly.add(bargauge("Falling versions in a row",
-                    "Version steps in a row that lowered each metric beyond noise; alert at 3.",
-                    f"tailwatch_generator_declining_versions{{{GEN}}}", "{{generator}} {{metric}}",
-                    steps=[(None, "green"), (2, "yellow"), (3, "red")]), 12, 8)
+    ly.add(with_links(bargauge(
+        "Falling versions in a row",
+        "Version steps in a row that lowered each metric beyond noise; alert at 3.",
+        f"tailwatch_generator_declining_versions{{{GEN}}}", "{{generator}} {{metric}}",
+        steps=[(None, "green"), (2, "yellow"), (3, "red")]), ("TailwatchSustainedDecline",)),
+        12, 8)
     ly.add(timeseries("Version index",
                       "Position of the latest measured version (0 = baseline): maps time to "
                       "versions.",
@@ -135,8 +224,9 @@ def overview() -> Json:
                       lower=0), 12, 8)
     return dashboard(
         "tailwatch-overview", "Tailwatch / Overview",
-        "Generators: fidelity, diversity, tails and memorisation per version against the healthy "
-        "real-vs-real level, with the collapse checks and active alerts.",
+        "Generators: the verdict, change checks (which page) and fidelity gaps (tickets), "
+        "fidelity, diversity, categories, tails and memorisation per version against the healthy "
+        "real-vs-real level, with the check limits and active alerts.",
         [datasource_variable(),
          label_variable("generator", "Generator", "tailwatch_generator_versions_measured")],
         ly, [alert_annotation(GEN)])

@@ -14,6 +14,7 @@ DATASOURCE_NAME = "Tailwatch Prometheus"
 SCHEMA_VERSION = 39
 
 DS = {"type": "prometheus", "uid": "${datasource}"}
+RUNBOOK_BASE = "https://github.com/tailwatch/tailwatch/blob/main/docs/runbooks.md"
 GEN = 'generator=~"$generator"'
 CORPUS = 'corpus=~"$corpus"'
 
@@ -234,6 +235,71 @@ def table(title: str, description: str, expr: str, hidden: list[str]) -> Json:
             }
         ],
     }
+
+
+def runbook_links(*alerts: str) -> list[Json]:
+    """Panel links to the runbook section of each alert (the anchor is its name in lower case)."""
+    return [
+        {"title": f"Runbook: {alert}", "url": f"{RUNBOOK_BASE}#{alert.lower()}",
+         "targetBlank": True}
+        for alert in alerts
+    ]  # fmt: skip
+
+
+def with_links(panel: Json, alerts: tuple[str, ...] | list[str]) -> Json:
+    """``panel`` with links to the runbooks of ``alerts`` (none: unchanged)."""
+    return {**panel, "links": runbook_links(*alerts)} if alerts else panel
+
+
+def value_mappings(states: list[tuple[float, str, str]]) -> list[Json]:
+    """Grafana value mappings: (value, text, colour) per state."""
+    return [
+        {"type": "value",
+         "options": {str(int(v) if float(v).is_integer() else v):
+                     {"text": text, "color": colour, "index": i}}}
+        for i, (v, text, colour) in enumerate(states)
+    ]  # fmt: skip
+
+
+def state_stat(
+    title: str, description: str, expr: str, legend: str, states: list[tuple[float, str, str]]
+) -> Json:
+    """A stat panel that names a state: the query's number mapped to a text and a colour."""
+    panel = stat(title, description, expr, legend, steps=[(None, states[0][2])])
+    panel["fieldConfig"]["defaults"]["mappings"] = value_mappings(states)
+    panel["options"]["colorMode"] = "background"
+    panel["options"]["textMode"] = "value_and_name"
+    return panel
+
+
+def state_timeline(
+    title: str, description: str, expr: str, legend: str, steps: list[tuple[float | None, str]]
+) -> Json:
+    """A state timeline: one row per series, coloured by threshold over time."""
+    return {
+        "type": "state-timeline",
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "targets": [target(expr, legend)],
+        "fieldConfig": {
+            "defaults": {
+                "color": {"mode": "thresholds"},
+                "thresholds": {"mode": "absolute",
+                               "steps": [{"value": v, "color": c} for v, c in steps]},
+                "custom": {"fillOpacity": 80, "lineWidth": 0},
+            },
+            "overrides": [],
+        },
+        "options": {
+            "showValue": "auto",
+            "mergeValues": True,
+            "alignValue": "left",
+            "rowHeight": 0.9,
+            "legend": {"showLegend": False, "displayMode": "list", "placement": "bottom"},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+    }  # fmt: skip
 
 
 def datasource_variable() -> Json:

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.exported import BY_NAME
-from tests.rules.tools import DASHBOARDS, REPO, instant_query
+from monitor.checks import GAPS
+from monitor.exported import BY_NAME, VERDICTS
+from tests.rules.test_rules import checks_selected, runbook_anchors
+from tests.rules.tools import DASHBOARDS, REPO, instant_query, load_rules
 
 PROVISIONING = REPO / "grafana" / "provisioning"
 NAMES = ("overview", "corpora", "daemon")
@@ -226,3 +228,100 @@ def test_dashboard_files_are_formatted_json() -> None:
     for path in DASHBOARDS.glob("*.json"):
         text = path.read_text(encoding="utf-8")
         assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n", path
+
+
+def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
+    (found,) = [p for p in panels(dashboard) if p["title"] == title]
+    return found
+
+
+def _linked_alerts(panel: dict[str, Any]) -> set[str]:
+    base = "https://github.com/tailwatch/tailwatch/blob/main/docs/runbooks.md#"
+    links = panel.get("links", [])
+    assert all(link["url"].startswith(base) for link in links), panel["title"]
+    return {link["url"].removeprefix(base) for link in links}
+
+
+def test_check_panels_link_the_runbooks_of_their_alerts() -> None:
+    """A panel that shows a check (its breach count or limit) links the runbook of every alert on
+    that check; every link lands on a runbook section."""
+    rules = [rule for rule in load_rules() if "alert" in rule]
+    anchors = runbook_anchors()
+    shown = 0
+    for name in NAMES:
+        for panel in panels(load(name)):
+            linked = _linked_alerts(panel)
+            assert linked <= anchors, f"{panel['title']}: no runbook section {linked - anchors}"
+            checks = set().union(*(checks_selected(t["expr"]) for t in panel.get("targets", [])))
+            if not checks:
+                continue
+            shown += 1
+            wanted = {r["alert"].lower() for r in rules if checks_selected(r["expr"]) & checks}
+            assert wanted <= linked, f"{panel['title']}: no runbook link for {wanted - linked}"
+    assert shown >= 6
+
+
+def test_overview_shows_the_new_checks_gaps_and_verdict() -> None:
+    dashboard = load("overview")
+    precision = _panel(dashboard, "Precision")
+    exprs = [t["expr"] for t in precision["targets"]]
+    assert any('check="precision_decline"' in e and "check_limit" in e for e in exprs), exprs
+    assert "tailwatchprecisiondecline" in _linked_alerts(precision)
+    lost = _panel(dashboard, "Categories lost")
+    assert any(
+        t["expr"].startswith("tailwatch_generator_categories_lost{") for t in lost["targets"]
+    )
+    assert "tailwatchcategorylost" in _linked_alerts(lost)
+    rare = _panel(dashboard, "Rare-category mass")
+    assert {
+        "tailwatch_generator_rare_category_mass",
+        "tailwatch_generator_healthy_rare_category_mass",
+    } == {t["expr"].split("{")[0] for t in rare["targets"]}
+    assert "tailwatchrarecategoryshift" in _linked_alerts(rare)
+    gaps = _panel(dashboard, "Fidelity gaps over time")
+    assert gaps["type"] == "state-timeline"
+    (target,) = gaps["targets"]
+    assert checks_selected(target["expr"]) == set(GAPS), "the gap panel shows every gap, only gaps"
+    assert _linked_alerts(gaps) == {"tailwatchfidelitygap"}
+    change = _panel(dashboard, "Change checks: breaching versions in a row")
+    (target,) = change["targets"]
+    assert not checks_selected(target["expr"]) & set(GAPS), "gaps shown among the paging checks"
+    verdict = _panel(dashboard, "Verdict")
+    assert verdict["type"] == "stat"
+    (target,) = verdict["targets"]
+    mappings = verdict["fieldConfig"]["defaults"]["mappings"]
+    texts = {
+        text["text"]: value for mapping in mappings for value, text in mapping["options"].items()
+    }
+    # every exported verdict is named (and none forgotten when the state set grows)
+    assert {v.replace("_", " ") for v in VERDICTS} | {"no data"} == set(texts)
+    for verdict_value in VERDICTS:
+        assert f'verdict="{verdict_value}"' in target["expr"]
+
+
+def test_verdict_panel_maps_each_state_to_its_name(prometheus_url: str) -> None:
+    """The verdict query gives each state of the exported state set the number its value mapping
+    names (run by Prometheus, the state set written as literal vectors)."""
+    verdict = _panel(load("overview"), "Verdict")
+    (target,) = verdict["targets"]
+    texts = {
+        float(value): text["text"]
+        for mapping in verdict["fieldConfig"]["defaults"]["mappings"]
+        for value, text in mapping["options"].items()
+    }
+    selector = re.compile(r'tailwatch_generator_verdict\{generator=~"\.\+", verdict="(\w+)"\}')
+    expr = substitute(target["expr"])
+    assert set(selector.findall(expr)) == set(VERDICTS)
+    for current in (*VERDICTS, None):  # None: every state 0, no verdict yet
+
+        def literal(match: re.Match[str], current: str | None = current) -> str:
+            state = match.group(1)
+            one = f'label_replace(vector({int(state == current)}), "verdict", "{state}", "", "")'
+            return f'label_replace({one}, "generator", "gan", "", "")'
+
+        answer = instant_query(prometheus_url, selector.sub(literal, expr))
+        assert answer["status"] == "success", answer
+        (sample,) = answer["data"]["result"]
+        assert sample["metric"] == {"generator": "gan"}
+        shown = texts[float(sample["value"][1])]
+        assert shown == ("no data" if current is None else current.replace("_", " ")), current
