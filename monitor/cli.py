@@ -26,14 +26,18 @@ from types import FrameType
 import duckdb
 from tqdm import tqdm
 
+from monitor import gate
 from monitor.checks import CheckThresholds
 from monitor.daemon import Daemon, apply_umask, open_store
 from monitor.demo import CORPUS_BUDGET, FEATURES, DemoScenario
 from monitor.exporter import ExporterError
+from monitor.gate import DEFAULT_FAIL_ON, FINDINGS, report_findings
 from monitor.logs import configure_logging
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.status import format_status, status_document
 from monitor.store import StoreError, open_history, restore_snapshot
+from monitor.validate import command_validate, config_note
+from tailwatch import __version__
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
 EXIT_ERROR = 2  # Tailwatch itself could not work: config, store, port, certificate, OS
@@ -127,7 +131,10 @@ def command_report(args: argparse.Namespace) -> int:
         print(f"({note})")
     for path in paths:
         print(path)
-    return EXIT_OK
+    failing = report_findings(report) & set(args.fail_on)
+    if failing:
+        print(f"failing findings (--fail-on): {', '.join(sorted(failing))}", file=sys.stderr)
+    return EXIT_FAILED_RUNS if failing else EXIT_OK
 
 
 def command_restore(args: argparse.Namespace) -> int:
@@ -287,6 +294,7 @@ def command_demo(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tailwatch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"tailwatch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -305,6 +313,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="ISO date or time (UTC): versions from then on")
     report.add_argument("--generator", help="one generator only (corpora left out)")
     report.add_argument("--out", help="folder for the timestamped report (default: [reports])")
+    report.add_argument(
+        "--fail-on",
+        type=gate.fail_on_argument,
+        default=DEFAULT_FAIL_ON,
+        help=f"exit 1 on these findings: {', '.join(FINDINGS)} or none (as 'tailwatch check')",
+    )
+    gate.add_arguments(with_config(commands.add_parser("check", help="gate one version (CI)")))
+    validate = with_config(commands.add_parser("validate", help="check the config, then exit"))
+    validate.add_argument("--no-port", action="store_true", help="skip the exporter port check")
     with_config(
         commands.add_parser(
             "restore", help="replace a damaged store with its read copy (daemon stopped)"
@@ -330,11 +347,17 @@ COMMANDS = {
     "status": command_status,
     "restore": command_restore,
     "demo": command_demo,
+    "check": gate.command_check,
+    "validate": command_validate,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    uses_config = hasattr(args, "config") and getattr(args, "version", None) is None
+    note = config_note(args.config) if uses_config else None
+    if note:
+        print(f"tailwatch {args.command}: {note}", file=sys.stderr)
     try:
         return COMMANDS[args.command](args)
     except ConfigError as error:

@@ -1,0 +1,168 @@
+"""Tailwatch's Python API for notebooks and pipelines: one import, two functions.
+
+:func:`evaluate` judges one synthetic version against real data; :func:`compare` judges a sequence
+of versions (the first is the baseline). Both measure exactly as the daemon does (the same
+feature map, metrics, healthy real-vs-real levels and collapse checks, :mod:`monitor.checks`), on
+pandas DataFrames or pyarrow Tables, without a config file or a store.
+
+>>> import numpy as np, pandas as pd
+>>> import tailwatch
+>>> rng = np.random.default_rng(0)
+>>> real = pd.DataFrame({"x": rng.normal(size=800), "y": rng.normal(size=800)})
+>>> synthetic = pd.DataFrame({"x": rng.normal(size=200), "y": rng.normal(size=200)})
+>>> result = tailwatch.evaluate(real, synthetic)
+>>> result.level
+'healthy'
+>>> result.to_frame().loc["coverage", "goal"]
+'maximize'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _package_version
+
+from monitor.checks import CheckThresholds, evaluate_checks, generator_verdict
+from tailwatch._measure import Measured, Table, healthy_levels, measure_versions
+from tailwatch._result import Comparison, Evaluation
+
+__all__ = ["CheckThresholds", "Comparison", "Evaluation", "__version__", "compare", "evaluate"]
+
+try:
+    __version__ = _package_version("tailwatch")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+
+def _evaluations(measured: Measured, thresholds: CheckThresholds) -> list[Evaluation]:
+    """Each version judged over the versions up to it (as the report judges each version)."""
+    out = []
+    history = measured.versions
+    for i, current in enumerate(history):
+        levels = healthy_levels(measured.reference, current.sample_rows)
+        checks = evaluate_checks(history[: i + 1], levels, thresholds)
+        out.append(
+            Evaluation(
+                version=current.version,
+                figures=dict(current.figures),
+                per_feature={f: dict(v) for f, v in current.per_feature.items()},
+                healthy=levels,
+                checks=checks,
+                verdict=generator_verdict(checks, thresholds),
+                baseline=history[0].version if i else None,
+                version_figures=current,
+            )
+        )
+    return out
+
+
+def compare(
+    real: Table,
+    versions: Sequence[Table] | Mapping[str, Table],
+    *,
+    holdout: Table | None = None,
+    categorical: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    k: int = 5,
+    regions: int = 20,
+    seed: int = 0,
+    thresholds: CheckThresholds | None = None,
+) -> Comparison:
+    """Judge a sequence of versions against ``real``; the first version is the baseline.
+
+    ``versions``: frames in order (named ``v0``, ``v1``, ...) or a mapping name -> frame.
+    ``holdout``: real rows kept out of ``real`` for the healthy levels (default: a seeded share
+    of ``real``, as the daemon holds out). ``categorical``: columns to one-hot (strings and
+    booleans are categorical anyway). ``thresholds``: the ``[generators.checks]`` settings.
+    A change check "collapse suspected" needs ``thresholds.persistence`` versions in a row (2).
+
+    >>> import numpy as np, pandas as pd
+    >>> import tailwatch
+    >>> rng = np.random.default_rng(1)
+    >>> def draw(rows, spread=1.0):
+    ...     return pd.DataFrame({"x": spread * rng.normal(size=rows),
+    ...                          "y": spread * rng.normal(size=rows)})
+    >>> real = draw(800)
+    >>> result = tailwatch.compare(real, [draw(200), draw(200), draw(200, 0.3), draw(200, 0.3)])
+    >>> result.versions
+    ['v0', 'v1', 'v2', 'v3']
+    >>> result.level
+    'collapse suspected'
+    >>> result["v1"].level, result["v2"].level
+    ('healthy', 'watch')
+    >>> "coverage_decline" in result["v3"].breached
+    True
+    >>> result.to_frame().shape[0]
+    4
+    """
+    t = thresholds or CheckThresholds()
+    if isinstance(versions, Mapping):
+        named = {str(name): frame for name, frame in versions.items()}
+    else:
+        named = {f"v{i}": frame for i, frame in enumerate(versions)}
+    measured = measure_versions(
+        real,
+        named,
+        holdout=holdout,
+        columns=columns,
+        categorical=categorical,
+        k=k,
+        regions=regions,
+        seed=seed,
+    )
+    evaluations = _evaluations(measured, t)
+    checks = evaluations[-1].checks
+    return Comparison(evaluations, checks, generator_verdict(checks, t))
+
+
+def evaluate(
+    real: Table,
+    synthetic: Table,
+    holdout: Table | None = None,
+    categorical: Sequence[str] | None = None,
+    k: int = 5,
+    *,
+    baseline: Table | None = None,
+    columns: Sequence[str] | None = None,
+    regions: int = 20,
+    seed: int = 0,
+    thresholds: CheckThresholds | None = None,
+    name: str = "synthetic",
+) -> Evaluation:
+    """Judge one synthetic version against ``real``; returns an :class:`Evaluation`.
+
+    Alone, a version has no change to judge: only the fidelity gaps (against the healthy
+    real-vs-real level at its size) can breach, and its level is "healthy" or "no data". With a
+    ``baseline`` version (e.g. the one in production) the collapse checks compare it with that.
+
+    >>> import numpy as np, pandas as pd
+    >>> import pyarrow as pa
+    >>> import tailwatch
+    >>> rng = np.random.default_rng(2)
+    >>> real = pa.table({"x": rng.normal(size=800), "kind": rng.choice(["a", "b"], 800)})
+    >>> good = pd.DataFrame({"x": rng.normal(size=200), "kind": rng.choice(["a", "b"], 200)})
+    >>> blurred = pd.DataFrame({"x": 0.2 * rng.normal(size=200), "kind": ["a"] * 200})
+    >>> result = tailwatch.evaluate(real, blurred, baseline=good, categorical=["kind"])
+    >>> result.level
+    'watch'
+    >>> sorted(set(result.breached) & {"category_lost", "coverage_decline"})
+    ['category_lost', 'coverage_decline']
+    >>> "<table" in result._repr_html_() and result.to_html().startswith("<!doctype html>")
+    True
+    """
+    versions = {name: synthetic} if baseline is None else {"baseline": baseline, name: synthetic}
+    if baseline is not None and name == "baseline":
+        raise ValueError("name must differ from 'baseline'")
+    result = compare(
+        real,
+        versions,
+        holdout=holdout,
+        categorical=categorical,
+        columns=columns,
+        k=k,
+        regions=regions,
+        seed=seed,
+        thresholds=thresholds,
+    )
+    return result[-1]

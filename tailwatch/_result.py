@@ -1,0 +1,258 @@
+"""Result objects of :func:`tailwatch.evaluate` and :func:`tailwatch.compare`.
+
+Each holds what :mod:`monitor.checks` returned (``CheckResult`` and ``GeneratorVerdict``, the
+objects the exporter and the reports use) and shows it as pandas frames or as a small
+self-contained HTML page (``_repr_html_`` renders it inline in Jupyter).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from collectors.catalog import BY_NAME
+from monitor.checks import (
+    CHECKS,
+    GAPS,
+    CheckResult,
+    GeneratorVerdict,
+    HealthyLevels,
+    VersionFigures,
+)
+from monitor.report_html import LEVEL_COLOURS
+
+__all__ = ["Comparison", "Evaluation"]
+
+DESCRIPTIONS = {**CHECKS, **GAPS}
+SHOWN = (
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "alpha_precision",
+    "beta_recall",
+    "authenticity",
+    "worst_region_coverage",
+)
+_CSS = (
+    "font:14px/1.4 system-ui,sans-serif;color:#1d1d1f;max-width:980px;"
+    "border:1px solid #e3e3e3;border-radius:8px;padding:12px 16px"
+)
+_TABLE = "border-collapse:collapse;font-size:13px;margin:6px 0"
+_CELL = "border-bottom:1px solid #e3e3e3;padding:3px 8px;text-align:left"
+_BREACH = "background:#fdecea"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _num(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.4g}"
+
+
+def _badge(level: str) -> str:
+    colour = LEVEL_COLOURS.get(level, "#6b6b6b")
+    return (
+        f'<span style="background:{colour};color:#fff;border-radius:999px;padding:1px 10px;'
+        f'font-weight:700">{_e(level)}</span>'
+    )
+
+
+def _table(head: Sequence[str], rows: Sequence[tuple[Sequence[str], bool]]) -> str:
+    out = [f'<table style="{_TABLE}"><thead><tr>']
+    out += [f'<th style="{_CELL}">{_e(h)}</th>' for h in head]
+    out.append("</tr></thead><tbody>")
+    for cells, breached in rows:
+        style = f' style="{_BREACH}"' if breached else ""
+        out.append(f"<tr{style}>" + "".join(f'<td style="{_CELL}">{c}</td>' for c in cells))
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title></head><body>{body}</body></html>"
+    )
+
+
+def _state(result: CheckResult, index: int, has_baseline: bool) -> str:
+    """'breached', 'ok' or 'n/a' of one check at one version."""
+    if result.kind != "gap" and not has_baseline:
+        return "n/a"  # the first version is its own baseline: no change to judge
+    flag = result.breached[index] if index < len(result.breached) else None
+    return "n/a" if flag is None else "breached" if flag else "ok"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One version judged as the daemon judges it: figures, check results and the verdict.
+
+    ``checks`` are :func:`monitor.checks.evaluate_checks` over the versions up to this one (the
+    first is the baseline); ``verdict`` is :func:`monitor.checks.generator_verdict` of them.
+    Without a baseline only the fidelity gaps (versus the healthy real-vs-real level) can breach.
+    """
+
+    version: str
+    figures: dict[str, float]
+    per_feature: dict[str, dict[str, float]]
+    healthy: HealthyLevels
+    checks: list[CheckResult]
+    verdict: GeneratorVerdict
+    baseline: str | None
+    version_figures: VersionFigures
+
+    @property
+    def level(self) -> str:
+        """The verdict's level: "healthy", "watch", "collapse suspected" or "no data"."""
+        return self.verdict.level
+
+    @property
+    def breached(self) -> list[str]:
+        """Names of the checks this version breaches."""
+        has_baseline = self.baseline is not None
+        return [r.check for r in self.checks if _state(r, -1, has_baseline) == "breached"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The figures: one row per metric with its healthy level, noise and goal."""
+        rows = [
+            {
+                "metric": name,
+                "value": value,
+                "healthy": self.healthy.get(name),
+                "healthy_spread": self.healthy.spread.get(name),
+                "goal": BY_NAME[name].goal if name in BY_NAME else None,
+            }
+            for name, value in sorted(self.figures.items())
+        ]
+        return pd.DataFrame(rows).set_index("metric")
+
+    def checks_frame(self) -> pd.DataFrame:
+        """The checks: kind, state at this version ("ok", "breached", "n/a"), value, limit."""
+        has_baseline = self.baseline is not None
+        rows = [
+            {
+                "check": r.check,
+                "kind": r.kind,
+                "state": _state(r, -1, has_baseline),
+                "value": r.value,
+                "limit": r.limit,
+                "detail": r.detail,
+                "description": DESCRIPTIONS[r.check],
+            }
+            for r in self.checks
+        ]
+        return pd.DataFrame(rows).set_index("check")
+
+    def _body(self) -> str:
+        against = f" against baseline {self.baseline}" if self.baseline else " (no baseline)"
+        head = (
+            f"<h3 style='margin:0 0 6px'>Version {_e(self.version)}{_e(against)} "
+            f"{_badge(self.level)}</h3>"
+        )
+        figures = [
+            (
+                (
+                    _e(name),
+                    _num(self.figures.get(name)),
+                    _num(self.healthy.get(name)),
+                    _e(BY_NAME[name].goal),
+                ),
+                False,
+            )
+            for name in SHOWN
+            if name in self.figures
+        ]
+        has_baseline = self.baseline is not None
+        checks = []
+        for r in self.checks:
+            state = _state(r, -1, has_baseline)
+            cells = (_e(r.check), _e(r.kind), _e(state), _num(r.value), _num(r.limit),
+                     _e(r.detail))  # fmt: skip
+            checks.append((cells, state == "breached"))
+        return (
+            head
+            + _table(("metric", "value", "healthy", "goal"), figures)
+            + _table(("check", "kind", "state", "value", "limit", "detail"), checks)
+        )
+
+    def _repr_html_(self) -> str:
+        return f'<div style="{_CSS}">{self._body()}</div>'
+
+    def to_html(self) -> str:
+        """A self-contained HTML page (no scripts, no network) for this one version."""
+        return _page(f"Tailwatch: {self.version}", self._repr_html_())
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A sequence of versions (the first is the baseline), each judged over those before it.
+
+    ``checks`` and ``verdict`` are over the whole sequence, as the exporter sees the latest
+    version; ``evaluations`` holds each version judged over the versions up to it.
+    """
+
+    evaluations: list[Evaluation]
+    checks: list[CheckResult]
+    verdict: GeneratorVerdict
+
+    @property
+    def versions(self) -> list[str]:
+        return [e.version for e in self.evaluations]
+
+    @property
+    def level(self) -> str:
+        return self.verdict.level
+
+    @property
+    def figures(self) -> dict[str, dict[str, float]]:
+        """Version name -> its figures against the reference."""
+        return {e.version: e.figures for e in self.evaluations}
+
+    def __getitem__(self, key: int | str) -> Evaluation:
+        if isinstance(key, str):
+            return self.evaluations[self.versions.index(key)]
+        return self.evaluations[key]
+
+    def __len__(self) -> int:
+        return len(self.evaluations)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Figures: one row per version, one column per metric."""
+        return pd.DataFrame(self.figures).T.rename_axis("version")
+
+    def checks_frame(self) -> pd.DataFrame:
+        """Check states: one row per check, one column per version."""
+        table = {
+            version: [_state(r, i, i > 0) for r in self.checks]
+            for i, version in enumerate(self.versions)
+        }
+        return pd.DataFrame(table, index=[r.check for r in self.checks]).rename_axis("check")
+
+    def _repr_html_(self) -> str:
+        head = f"<h3 style='margin:0 0 6px'>{len(self)} versions {_badge(self.level)}</h3>"
+        figures = [
+            ((_e(e.version), *(_num(e.figures.get(n)) for n in SHOWN)), False)
+            for e in self.evaluations
+        ]
+        states = self.checks_frame()
+        checks = [
+            ((_e(check), *(_e(s) for s in row)), "breached" in tuple(row))
+            for check, row in states.iterrows()
+        ]
+        body = (
+            head + _table(("version", *SHOWN), figures) + _table(("check", *self.versions), checks)
+        )
+        return f'<div style="{_CSS}">{body}</div>'
+
+    def to_html(self) -> str:
+        """A self-contained HTML page of every version's figures and check states."""
+        return _page("Tailwatch comparison", self._repr_html_())
