@@ -104,9 +104,9 @@ def _correlation_matrix(data: np.ndarray) -> np.ndarray:
     Each column is first divided by its largest magnitude (correlation does not change), so
     values near the float64 limit (1e308) cannot overflow the mean or the sums of squares.
     """
-    constant = np.ptp(data, axis=0) == 0
     scale = np.abs(data).max(axis=0, initial=0.0)
     data = data / np.where(scale > 0, scale, 1.0)
+    constant = np.ptp(data, axis=0) == 0
     centred = data - data.mean(axis=0)
     norms = np.sqrt(np.einsum("ij,ij->j", centred, centred))
     scaled = np.divide(centred, norms, out=np.zeros_like(centred), where=~constant)

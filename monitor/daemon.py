@@ -35,7 +35,7 @@ from monitor.exporter import DaemonHealth, ScanState, serve
 from monitor.generator_watch import GeneratorWatch
 from monitor.registry import configured_sources
 from monitor.settings import Settings
-from monitor.store import Store, StoreError, snapshot_path
+from monitor.store import Store, StoreError, StoreLocked, snapshot_path
 from monitor.watch import InfrastructureError, ScanOutcome, Watch
 
 __all__ = ["Daemon", "apply_umask", "open_store"]
@@ -57,8 +57,8 @@ def open_store(settings: Settings, *, wait_seconds: float = LOCK_WAIT_SECONDS) -
     while True:
         try:
             return Store(path, memory_limit=settings.storage.duckdb_memory_limit)
-        except StoreError as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+        except StoreLocked:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
 
@@ -193,7 +193,7 @@ class Daemon:
         a run. A failure of Tailwatch's own storage backs the subject off; it is skipped until
         then.
         """
-        now = datetime.now(UTC)
+        now = watch.clock()
         if not watch.storage_due(now):
             return ScanOutcome(pending=watch.pending)
         counted = watch.scan_errors

@@ -175,6 +175,7 @@ class GeneratorWatch(Watch):
             files,
             sample_size=s.reference_size,
             seed=s.seed,
+            columns=s.columns,  # a configured column it lacks is named with its file
             source=f"reference of {s.name} ({s.reference})",
             memory_limit=self.memory_limit,
         )
@@ -183,6 +184,7 @@ class GeneratorWatch(Watch):
                 holdout_files,
                 sample_size=s.reference_size,
                 seed=s.seed + 1,
+                columns=s.columns,
                 source=f"holdout of {s.name} ({s.holdout})",
                 memory_limit=self.memory_limit,
             )

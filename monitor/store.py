@@ -45,6 +45,7 @@ __all__ = [
     "Store",
     "StoreDamaged",
     "StoreError",
+    "StoreLocked",
     "SubjectStatus",
     "open_history",
     "restore_snapshot",
@@ -53,7 +54,8 @@ __all__ = [
 
 FAILED_FIGURES = "failed_figures"  # run detail: figures that could not be computed, with a reason
 # Open errors that say nothing about the file's content: the file is not damaged.
-_NOT_DAMAGE = ("lock", "permission denied", "read-only file system", "no such file")
+_NOT_DAMAGE = ("permission denied", "read-only file system", "no such file")
+_LOCKED = "could not set lock"  # DuckDB: another process holds the file
 
 _KINDS = ("generator", "corpus")
 _STATUSES = ("ok", "failed")
@@ -115,6 +117,10 @@ class StoreDamaged(StoreError):
     """The file fails the integrity check on open; the message says how to restore it."""
 
 
+class StoreLocked(StoreError):
+    """Another process (a running daemon) holds the file."""
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -133,6 +139,31 @@ def damaged_message(path: str | Path, cause: str) -> str:
     return text + "There is no read copy to restore: move the file aside to start a new history"
 
 
+def _connect(path: str, read_only: bool, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """Open the file; a failure that is not about its content (lock, permissions) is no damage."""
+    try:
+        return duckdb.connect(path, read_only=read_only, config=config)
+    except duckdb.Error as exc:
+        if _LOCKED in str(exc).lower():
+            raise StoreLocked(f"cannot open {path}: {_first_line(exc)}") from exc
+        if any(marker in str(exc).lower() for marker in _NOT_DAMAGE):
+            raise StoreError(f"cannot open {path}: {_first_line(exc)}") from exc
+        raise StoreDamaged(damaged_message(path, _first_line(exc))) from exc
+
+
+def _check_file(path: str, config: dict[str, str]) -> None:
+    """Open an existing file read-only and run :func:`check_integrity` on it."""
+    had_wal = os.path.exists(path + ".wal")
+    con = _connect(path, True, config)
+    try:
+        if current_version(con) > 0:
+            check_integrity(con, path, had_wal=had_wal)
+    except (IntegrityError, duckdb.Error) as exc:
+        raise StoreDamaged(damaged_message(path, _first_line(exc))) from exc
+    finally:
+        con.close()
+
+
 class Store:
     """Run history in one DuckDB file; safe to share between the threads of one process."""
 
@@ -147,12 +178,10 @@ class Store:
         self._read_only = read_only
         config = {"memory_limit": memory_limit} if memory_limit else {}
         had_wal = os.path.exists(self._path + ".wal")
-        try:
-            self._con = duckdb.connect(self._path, read_only=read_only, config=config)
-        except duckdb.Error as exc:
-            if any(marker in str(exc).lower() for marker in _NOT_DAMAGE):
-                raise StoreError(f"cannot open {self._path}: {_first_line(exc)}") from exc
-            raise StoreDamaged(damaged_message(self._path, _first_line(exc))) from exc
+        if not read_only and os.path.exists(self._path):
+            # Checked read-only first: opening a damaged file for writing could change it.
+            _check_file(self._path, config)
+        self._con = _connect(self._path, read_only, config)
         self._local = threading.local()
         self._cursor_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -160,7 +189,8 @@ class Store:
         self._generation = 0
         try:
             self._schema_version = self._open_schema()
-            check_integrity(self._con, self._path, had_wal=had_wal)
+            if read_only:
+                check_integrity(self._con, self._path, had_wal=had_wal)
         except (IntegrityError, duckdb.Error) as exc:
             self._con.close()
             raise StoreDamaged(damaged_message(self._path, _first_line(exc))) from exc
@@ -518,9 +548,7 @@ def open_history(path: str | Path) -> tuple[Store, str | None]:
         raise StoreError(f"no Tailwatch history at {path} (run 'tailwatch scan --once' first)")
     try:
         return Store(path, read_only=True), None
-    except StoreError as error:
-        if "lock" not in str(error).lower():
-            raise
+    except StoreLocked as error:
         copy = snapshot_path(path)
         if not copy.exists():
             raise StoreError(
@@ -547,14 +575,13 @@ def restore_snapshot(path: str | Path) -> tuple[Path, Path | None]:
     kept: Path | None = None
     if path.exists():
         try:
-            probe = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as error:
-            if "lock" in str(error).lower():
-                raise StoreError(
-                    f"{path} is held by a running daemon: stop it before restoring"
-                ) from error
-        else:
-            probe.close()
+            _connect(str(path), True, {}).close()
+        except StoreLocked as error:
+            raise StoreError(
+                f"{path} is held by a running daemon: stop it before restoring"
+            ) from error
+        except StoreError:
+            pass  # damaged: that is why it is being restored
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         kept = path.with_name(f"{path.name}.damaged-{stamp}")
         path.replace(kept)
