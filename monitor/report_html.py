@@ -15,9 +15,19 @@ from collections.abc import Callable, Iterable, Sequence
 from collectors.catalog import BY_NAME
 from monitor import report_corpus_plots as corpus_plots
 from monitor import report_plots as plots
-from monitor.report_model import Alert, CorpusSection, GeneratorSection, Report, Verdict
+from monitor.report_model import (
+    Alert,
+    CheckRow,
+    CorpusSection,
+    GeneratorSection,
+    Report,
+    Verdict,
+)
 
-__all__ = ["LEVEL_COLOURS", "render_html", "slug"]
+__all__ = ["KIND_LABELS", "LEVEL_COLOURS", "gap_rows", "render_html", "slug"]
+
+# How each kind of check is named for people: change checks page, gaps are tickets.
+KIND_LABELS = {"collapse": "change", "privacy": "change (privacy)", "gap": "gap (ticket)"}
 
 LEVEL_COLOURS = {
     "no data": "#6b6b6b",
@@ -51,6 +61,7 @@ th,td{border-bottom:1px solid #e3e3e3;padding:4px 8px;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 nav .chip{display:inline-block;margin:2px 16px 2px 0}
 tr.breach td{background:#fdecea}
+tr.gap td{background:#fff8e1}
 details{margin-top:8px}
 """
 
@@ -110,6 +121,41 @@ def _notes(notes: Iterable[str]) -> str:
     return "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
 
 
+def gap_rows(section: GeneratorSection) -> list[tuple[CheckRow, str, bool]]:
+    """Gaps breached by the latest version: (row, version its streak began, held at every
+    version shown, i.e. constant since the first version when the report starts there)."""
+    out = []
+    for row in section.checks:
+        if row.kind == "gap" and row.streak > 0 and section.versions:
+            start = section.versions[len(section.versions) - min(row.streak, len(section.versions))]
+            out.append((row, start, row.streak >= len(section.versions)))
+    return out
+
+
+def _checks_table(section: GeneratorSection) -> str:
+    return _table(
+        ["check", "kind", "latest value", "limit", "versions in a row", "detail", "meaning"],
+        [[_e(c.check), _e(KIND_LABELS.get(c.kind, c.kind)),
+          _num(c.values[-1] if c.values else None), _num(c.limits[-1] if c.limits else None),
+          str(c.streak), f'<span class="text">{_e(c.detail)}</span>',
+          f'<span class="text">{_e(c.description)}</span>'] for c in section.checks],
+        ["breach" if c.streak and c.kind != "gap" else "gap" if c.streak else ""
+         for c in section.checks],
+    )  # fmt: skip
+
+
+def _gaps_table(section: GeneratorSection) -> str:
+    gaps = gap_rows(section)
+    if not gaps:
+        return '<p class="empty">No fidelity gap at the latest version.</p>'
+    return _table(
+        ["gap", "since", "constant", "versions in a row", "latest value", "limit", "detail"],
+        [[_e(row.check), _e(start), "yes" if constant else "no", str(row.streak),
+          _num(row.values[-1]), _num(row.limits[-1]), f'<span class="text">{_e(row.detail)}</span>']
+         for row, start, constant in gaps],
+    )  # fmt: skip
+
+
 def _generator(section: GeneratorSection) -> str:
     sid = f"generator-{slug(section.name)}"
     parts = [f'<section class="subject generator" id="{sid}">',
@@ -137,6 +183,10 @@ def _generator(section: GeneratorSection) -> str:
         ("regions", plots.regions_plot,
          "Coverage per region (k-means cluster) of the real reference, regions by size.",
          "No per-region coverage stored for these versions."),
+        ("categories", plots.categories_plot,
+         "Real categories lost (red dashes: the baseline's count, category_lost breaches above "
+         "it) and the synthetic mass of the real-rare categories beside its healthy level.",
+         "No categorical feature measured."),
         ("tails", plots.tails_plot,
          "Tail frequency ratio per numeric feature (lower and upper 1 % tails).",
          "No per-feature tail frequencies stored."),
@@ -147,21 +197,21 @@ def _generator(section: GeneratorSection) -> str:
          f"Histograms not recorded for version {section.versions[-1]}."),
     ]  # fmt: skip
     titles = {"metrics": "Metrics across versions", "regions": "Region coverage",
+              "categories": "Categories lost and rare-category mass",
               "tails": "Tail frequency per feature", "drift": "Top drifting features",
               "histograms": "Reference vs latest marginals"}  # fmt: skip
     for name, draw, caption, missing in figures:
         parts.append(f"<h3>{titles[name]}</h3>")
         parts.append(_figure(name, draw(section), caption, missing))
-    parts.append("<h3>Collapse checks (latest version)</h3>")
+    parts.append("<h3>Checks (latest version)</h3>")
     parts.append(
-        _table(
-            ["check", "latest value", "limit", "versions in a row", "meaning"],
-            [[_e(c.check), _num(c.values[-1] if c.values else None),
-              _num(c.limits[-1] if c.limits else None), str(c.streak),
-              f'<span class="text">{_e(c.description)}</span>'] for c in section.checks],
-            ["breach" if c.streak else "" for c in section.checks],
-        )
-    )  # fmt: skip
+        '<p class="meta">Change checks compare a version with the generator\'s own baseline '
+        "beyond the healthy noise: they page. Gaps compare it with the healthy real-vs-real "
+        "level: a fidelity defect, a ticket, never a page.</p>"
+    )
+    parts.append(_checks_table(section))
+    parts.append(f'<h3 id="{sid}-gaps">Fidelity gaps</h3>')
+    parts.append(_gaps_table(section))
     parts.append("<details><summary>Every stored figure of the latest version</summary>")
     parts.append(
         _table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from monitor.report_html import KIND_LABELS, gap_rows
 from monitor.report_model import CorpusSection, GeneratorSection, Report
 
 __all__ = ["render_markdown"]
@@ -57,6 +58,20 @@ def _generator(section: GeneratorSection) -> list[str]:
         lines.append(f"\n(The first {start} versions are in report.json.)")
     if section.top_drifting:
         lines += ["", f"Top drifting features: {', '.join(section.top_drifting)}."]
+    breached = [c for c in section.checks if c.streak and c.kind != "gap"]
+    lines += ["", "Change checks breached by the latest version (they page):", ""]
+    lines += _table(
+        ["check", "kind", "latest", "limit", "versions in a row", "detail"],
+        [[c.check, KIND_LABELS[c.kind], _num(c.values[-1]), _num(c.limits[-1]), str(c.streak),
+          c.detail or "–"] for c in breached],
+    ) if breached else ["None."]  # fmt: skip
+    gaps = gap_rows(section)
+    lines += ["", "Fidelity gaps (far from the healthy level; tickets, never pages):", ""]
+    lines += _table(
+        ["gap", "since", "constant", "versions in a row", "latest", "limit", "detail"],
+        [[row.check, start, "yes" if constant else "no", str(row.streak), _num(row.values[-1]),
+          _num(row.limits[-1]), row.detail or "–"] for row, start, constant in gaps],
+    ) if gaps else ["None at the latest version."]  # fmt: skip
     return [*lines, ""]
 
 

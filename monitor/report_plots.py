@@ -21,6 +21,7 @@ from monitor.report_style import EXTRA, PALETTE, figure, nums, styled, svg, titl
 
 __all__ = [
     "PANEL_METRICS",
+    "categories_plot",
     "drift_plot",
     "histogram_plot",
     "metrics_plot",
@@ -176,6 +177,44 @@ def regions_plot(section: GeneratorSection) -> str | None:
     ax.set_xlabel("version")
     ax.set_title("Coverage of each region of the real data (0 = the mode dropped out)", loc="left")
     fig.colorbar(image, ax=ax, label="coverage (share of the region's real rows)", pad=0.01)
+    return svg(fig)
+
+
+@styled
+def categories_plot(section: GeneratorSection) -> str | None:
+    """Real categories lost and the mass of the real-rare categories across versions."""
+    lost = section.metrics.get("categories_lost")
+    rare = section.metrics.get("rare_category_mass")
+    if not section.versions or (lost is None and rare is None):
+        return None
+    checks = {row.check: row for row in section.checks}
+    fig = figure(11.5, 3.0)
+    axes = fig.subplots(1, 2, squeeze=False)[0]
+    for ax, series, check, heading, unit in (
+        (axes[0], lost, "category_lost", "Real categories lost (>= 1 % share)", "categories"),
+        (axes[1], rare, "rare_category_shift", "Rare-category mass (real share < 1 %)",
+         "synthetic share of rows"),
+    ):  # fmt: skip
+        if series is None:
+            ax.text(0.5, 0.5, "no categorical feature with rare categories", ha="center",
+                    va="center", transform=ax.transAxes, color=PALETTE["reference"])  # fmt: skip
+            ax.set_title(heading, loc="left")
+            ax.set_axis_off()
+            continue
+        breached = checks[check].breached if check in checks else ()
+        _panel(ax, series, breached, section.versions, heading, unit, labels=True)
+        ax.set_ylim(bottom=0)
+        if check == "category_lost":
+            ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.legend(
+        [Line2D([], [], color=PALETTE["version"], lw=2, marker="o", ms=4),
+         Line2D([], [], color=PALETTE["healthy"], lw=1.4, ls=(0, (4, 2))),
+         Line2D([], [], color=PALETTE["limit"], lw=1.1, ls="--"),
+         Line2D([], [], color=PALETTE["limit"], ls="none", marker="o", ms=7)],
+        ["version", "healthy level", "baseline's count (category_lost breaches above)",
+         "version breaching category_lost / rare_category_shift"],
+        loc="outside upper center", ncols=4,
+    )  # fmt: skip
     return svg(fig)
 
 

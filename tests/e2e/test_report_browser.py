@@ -227,8 +227,8 @@ def test_report_opens_in_a_browser(
                                 "corpus-pretrain-mix", "alerts", "about"]  # fmt: skip
     plots = {(p["section"], p["plot"]) for p in page["plots"]}
     assert plots == {
-        *(("generator-gan", name) for name in ("metrics", "regions", "tails", "drift",
-                                               "histograms")),
+        *(("generator-gan", name) for name in ("metrics", "regions", "categories", "tails",
+                                               "drift", "histograms")),
         *((corpus, name) for corpus in ("corpus-pretrain-mix", "corpus-human-only")
           for name in ("provenance", "leakage")),
     }  # fmt: skip

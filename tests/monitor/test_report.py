@@ -140,7 +140,7 @@ def test_html_is_self_contained_with_every_plot(tmp_path: Path, collapsing: list
     db = _write(tmp_path / "tw.duckdb", collapsing)
     _, html, md = _report(db, tmp_path / "out")
     plots = set(re.findall(r'data-plot="([a-z]+)"', html))
-    assert plots == {"metrics", "regions", "tails", "drift", "histograms"}
+    assert plots == {"metrics", "regions", "categories", "tails", "drift", "histograms"}
     assert not re.search(r'(src|href)="(?!data:|#)', html), "only data: URIs and anchors"
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert "<script" not in html
