@@ -1,5 +1,11 @@
 """Where every subject stands: the document behind ``tailwatch status`` and ``/api/status``.
 
+Generators get a ``level`` (the verdict of :func:`monitor.checks.generator_verdict`, as the
+exporter's ``tailwatch_generator_verdict``: collapse suspected / watch / healthy), the change
+checks breached by the latest version (``change_checks``: they page) and the fidelity gaps
+(``fidelity_gaps``: far from the healthy level, tickets, never pages; ``constant`` when every
+version since the first breached).
+
 Corpora also get a ``level`` (leakage / watch / healthy, the report's rule:
 :func:`monitor.report_corpus.corpus_level`; near-duplicates within the null's expected false
 positives are healthy) and ``near_duplicate_calibration``: whether the near-duplicate figure was
@@ -9,10 +15,12 @@ calibrated on known-human data or on the documented default, and its null.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from monitor.checks import CheckResult, CheckThresholds, evaluate_checks, generator_verdict
+from monitor.history import version_figures
 from monitor.report_corpus import calibration_text, corpus_level
 from monitor.store import Store
 
@@ -35,7 +43,10 @@ CORPUS_KEY_METRICS = (
 )
 # Columns of the plain-text table: (metric, header) per kind.
 _SHOWN = {
-    "generator": [(k, k) for k in ("coverage", "recall", "precision", "density")],
+    "generator": [
+        *((k, k) for k in ("coverage", "recall", "precision", "density")),
+        ("level", "verdict"),
+    ],
     "corpus": [
         ("rows", "rows"),
         ("synthetic_fraction", "synthetic"),
@@ -61,8 +72,41 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def status_document(store: Store, scans: Iterable[_Scan] = ()) -> dict[str, Any]:
-    """Every subject's last run, last success, counts, key figures and scan state."""
+def _finding(result: CheckResult) -> dict[str, Any]:
+    value, limit = result.value, result.limit
+    return {
+        "check": result.check,
+        "kind": result.kind,
+        "versions_in_a_row": result.streak,
+        "value": value if value is None or math.isfinite(value) else None,
+        "limit": limit if limit is None or math.isfinite(limit) else None,
+        "detail": result.detail,
+        **({"constant": result.streak == len(result.breached)} if result.kind == "gap" else {}),
+    }
+
+
+def generator_findings(store: Store, name: str, thresholds: CheckThresholds) -> dict[str, Any]:
+    """A generator's verdict level, breached change checks and fidelity gaps (as the exporter's
+    gauges: the same history, checks and thresholds)."""
+    figures, healthy = version_figures(store.history("generator", name))
+    verdict = generator_verdict(evaluate_checks(figures, healthy, thresholds), thresholds)
+    return {
+        "level": verdict.level,
+        "change_checks": [_finding(r) for r in (*verdict.collapse, *verdict.watch)],
+        "fidelity_gaps": [_finding(r) for r in verdict.gaps],
+    }
+
+
+def status_document(
+    store: Store,
+    scans: Iterable[_Scan] = (),
+    thresholds: Callable[[str], CheckThresholds] | None = None,
+) -> dict[str, Any]:
+    """Every subject's last run, last success, counts, key figures and scan state.
+
+    ``thresholds``: each generator's configured checks (``[generators.checks]``); the defaults
+    without it.
+    """
     figures = {kind: store.latest_ok_metrics(kind) for kind in ("generator", "corpus")}
     scan_by_subject = {(s.kind, s.subject): s for s in scans}
     subjects = []
@@ -85,6 +129,9 @@ def status_document(store: Store, scans: Iterable[_Scan] = ()) -> dict[str, Any]
             "metrics": {k: latest[(k, scope)] for k in keys if (k, scope) in latest},
             "healthy": {k: latest[(k, "healthy")] for k in keys if (k, "healthy") in latest},
         }
+        if s.kind == "generator" and s.last_ok_version is not None:
+            chosen = thresholds(s.subject) if thresholds is not None else CheckThresholds()
+            entry.update(generator_findings(store, s.subject, chosen))
         if s.kind == "corpus" and latest:
             snapshot = {m: v for (m, scope), v in latest.items() if scope == "snapshot"}
             entry["level"], entry["level_reasons"] = corpus_level(snapshot)
@@ -146,6 +193,30 @@ def _table(subjects: Sequence[dict[str, Any]], kind: str) -> list[str]:
     ]
 
 
+def _finding_text(f: dict[str, Any]) -> str:
+    n = f["versions_in_a_row"]
+    text = f"{f['check']} ({n} version{'s' if n != 1 else ''} in a row"
+    if f.get("constant"):
+        text += ", since the first version"
+    if f.get("value") is not None and f.get("limit") is not None:
+        text += f"; {f['value']:.3f}, limit {f['limit']:.3f}"
+    if f.get("detail"):
+        text += f"; {f['detail']}"
+    return text + ")"
+
+
+def _generator_lines(s: dict[str, Any]) -> list[str]:
+    """The generator's findings under the table: change checks (page) and gaps (tickets)."""
+    lines = []
+    if s.get("change_checks"):
+        lines.append(f"  {s['name']}: {s['level']}: change checks breached: "
+                     + "; ".join(_finding_text(f) for f in s["change_checks"]))  # fmt: skip
+    if s.get("fidelity_gaps"):
+        lines.append(f"  {s['name']}: fidelity gaps (tickets, not a collapse): "
+                     + "; ".join(_finding_text(f) for f in s["fidelity_gaps"]))  # fmt: skip
+    return lines
+
+
 def format_status(document: dict[str, Any], note: str | None = None) -> str:
     """A plain-text table of the status document, errors listed under it."""
     subjects: Sequence[dict[str, Any]] = document.get("subjects", [])
@@ -160,6 +231,8 @@ def format_status(document: dict[str, Any], note: str | None = None) -> str:
         if chosen:
             lines += [title, *_table(chosen, kind)]
             for s in chosen:
+                if kind == "generator":
+                    lines += _generator_lines(s)
                 if s.get("level_reasons"):
                     lines.append(f"  {s['name']}: {'; '.join(s['level_reasons'])}")
                 if kind == "corpus" and s.get("last_ok_version") is not None:

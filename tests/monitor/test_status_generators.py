@@ -1,0 +1,62 @@
+"""The generator part of ``tailwatch status`` and ``/api/status``: verdict level, breached change
+checks and fidelity gaps (listed as such), from a real DuckDB store written by record_run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.checks import CheckThresholds
+from monitor.status import format_status, status_document
+from monitor.store import Store
+from tests.monitor.test_report_checks import _run
+
+
+def _store(path: Path) -> Path:
+    runs = [_run("blurry", i, precision=0.5) for i in range(4)]  # a constant precision gap
+    runs += [_run("steady", i, lost=1.0 if i >= 2 else 0.0) for i in range(4)]  # loses a category
+    runs += [_run("fine", i) for i in range(3)]
+    with Store(path) as store:
+        for run in runs:
+            store.record_run(run)
+    return path
+
+
+def test_generators_carry_verdict_change_checks_and_gaps(tmp_path: Path) -> None:
+    with Store(_store(tmp_path / "tw.duckdb"), read_only=True) as store:
+        document = status_document(store)
+    by_name = {s["name"]: s for s in document["subjects"]}
+    blurry, steady, fine = by_name["blurry"], by_name["steady"], by_name["fine"]
+    assert blurry["level"] == "healthy" and blurry["change_checks"] == []
+    (gap,) = blurry["fidelity_gaps"]
+    assert gap["check"] == "precision_gap" and gap["kind"] == "gap"
+    assert gap["versions_in_a_row"] == 4 and gap["constant"] is True
+    assert gap["value"] == 0.5 and gap["limit"] is not None and gap["limit"] > 0.5
+    assert steady["level"] == "collapse suspected"
+    (lost,) = steady["change_checks"]
+    assert (lost["check"], lost["kind"], lost["versions_in_a_row"]) == ("category_lost",
+                                                                         "collapse", 2)  # fmt: skip
+    assert lost["detail"] == "segment (1 more)"
+    (cat_gap,) = steady["fidelity_gaps"]
+    assert cat_gap["check"] == "category_gap" and cat_gap["constant"] is False
+    assert fine["level"] == "healthy"
+    assert fine["change_checks"] == [] and fine["fidelity_gaps"] == []
+
+    text = format_status(document)
+    header = next(line for line in text.splitlines() if line.startswith("name"))
+    assert header.split()[-1] == "verdict"
+    assert "steady: collapse suspected: change checks breached: category_lost (2 versions in a " \
+           "row; 1.000, limit 0.000; segment (1 more))" in text  # fmt: skip
+    assert "blurry: fidelity gaps (tickets, not a collapse): precision_gap (4 versions in a row, " \
+           "since the first version; 0.500, limit" in text  # fmt: skip
+    assert "blurry: healthy: change checks" not in text
+    assert not any(line.startswith("  fine:") for line in text.splitlines())
+
+
+def test_configured_thresholds_decide_the_level(tmp_path: Path) -> None:
+    with Store(_store(tmp_path / "tw.duckdb"), read_only=True) as store:
+        document = status_document(
+            store, thresholds=lambda name: CheckThresholds(persistence=3 if name == "steady" else 2)
+        )
+    by_name = {s["name"]: s for s in document["subjects"]}
+    assert by_name["steady"]["level"] == "watch", "two versions do not reach persistence = 3"
+    assert by_name["blurry"]["level"] == "healthy"
