@@ -22,3 +22,8 @@ bench-corpus:
 # and tables that ship here (about 1 minute); see benchmarks/README.md.
 bench-null:
 	python -m benchmarks.bench_near_duplicate_null
+
+# Soak of the real daemon (issue 12): RSS, open files, store size, bytes the read copy writes;
+# 10 minutes by default (python -m benchmarks.bench_soak --minutes N for another length).
+bench-soak:
+	python -m benchmarks.bench_soak
