@@ -457,13 +457,18 @@ def _density_gap(current: VersionFigures, healthy: HealthyLevels, t: CheckThresh
 
 
 def _tail_gap(current: VersionFigures, t: CheckThresholds) -> Outcome:
-    """Per feature and side: the tail share against the real share beyond the same threshold."""
-    m = current.sample_rows
+    """Per feature and side: the tail share against the real share beyond the same threshold.
+
+    The real share is itself a share of the N reference rows, so the test is the two-proportion
+    z-test of the version's M rows against the reference's N (a one-sample test would take the
+    reference's own counting noise, about 1 / sqrt(N q), for a gap).
+    """
+    m, n = current.sample_rows, current.reference_rows
     tested = []
     for (feature, side), (share, expected) in _tail_sides(current).items():
-        if expected * m < MIN_EXPECTED_COUNT or m <= 0:
+        if expected * m < MIN_EXPECTED_COUNT or m <= 0 or n <= 0:
             continue
-        z = (share - expected) / math.sqrt(expected * (1 - expected) / m)
+        z = _two_proportion_z(share, m, expected, n)
         tested.append((share / expected, f"{feature} ({side} tail)", abs(z)))
     if not tested:
         return None, None, None, ""
