@@ -271,6 +271,179 @@ GENERATOR_METRICS: tuple[MetricSpec, ...] = (
     ),
 )
 
+_ESTEBAN = "Esteban et al. 2017, arXiv 1706.02633, sec. 4.2 (TSTR); Jordon et al. 2022 (TRTR)"
+_DOMIAS = "van Breugel et al. 2023, DOMIAS, AISTATS, eq. 2; Chen et al. 2020, GAN-Leaks, CCS"
+_CARLINI = "Carlini et al. 2022, Membership Inference Attacks From First Principles, IEEE S&P"
+
+
+def _utility_specs() -> tuple[MetricSpec, ...]:
+    """TSTR and TRTR figures of the pinned model (collectors.gates.utility)."""
+    figures = {
+        "accuracy": ("accuracy on the real test rows", 0.0, 1.0, "maximize"),
+        "balanced_accuracy": ("mean per-class recall on the real test rows", 0.0, 1.0, "maximize"),
+        "roc_auc": ("ROC AUC (one-vs-rest macro for several classes)", 0.0, 1.0, "maximize"),
+        "r2": ("R^2 on the real test rows", -_INF, 1.0, "maximize"),
+        "mae": ("mean absolute error on the real test rows (target units)", 0, _INF, "minimize"),
+    }
+    out = []
+    for side, trained in (("tstr", "the version's rows"), ("trtr", "as many real rows")):
+        for name, (what, low, high, goal) in figures.items():
+            out.append(
+                MetricSpec(
+                    f"{side}_{name}",
+                    f"Pinned model trained on {trained}: {what}.",
+                    low,
+                    high,
+                    goal,  # type: ignore[arg-type]
+                    "the TRTR level" if side == "tstr" else "stable",
+                    _ESTEBAN,
+                )
+            )
+    return tuple(out)
+
+
+# Gates (issue 15, collectors.gates): utility, class mix, membership attack, verified subset.
+GATE_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        "utility_ratio",
+        "TSTR over TRTR of the primary figure (balanced accuracy, or R^2): the version's "
+        "usefulness for training against real data of the same size.",
+        -_INF,
+        _INF,
+        "target",
+        "about 1 (within the real-vs-real draws' spread)",
+        _ESTEBAN,
+        target=1.0,
+    ),
+    *_utility_specs(),
+    MetricSpec(
+        "classes_lost",
+        "Target classes of >= 1 % of the reference, >= 10 rows expected, absent from the version.",
+        0,
+        _INF,
+        "minimize",
+        "0",
+        "Shumailov et al. 2024, Nature (improbable events vanish first)",
+    ),
+    MetricSpec(
+        "class_share_ratio_min",
+        "Lowest per-class share ratio (version share over reference share, bounded to [0, 10]).",
+        0,
+        10,
+        "target",
+        "near 1",
+        "Shumailov et al. 2024, Nature",
+        target=1.0,
+    ),
+    MetricSpec(
+        "class_share_ratio_max",
+        "Highest per-class share ratio (version share over reference share, bounded to [0, 10]).",
+        0,
+        10,
+        "target",
+        "near 1",
+        "Shumailov et al. 2024, Nature",
+        target=1.0,
+    ),
+    MetricSpec(
+        "class_total_variation",
+        "Total variation distance between the version's and the reference's target classes.",
+        0,
+        1,
+        "minimize",
+        "near the real-vs-real level",
+        "total variation distance",
+    ),
+    MetricSpec(
+        "membership_auc",
+        "ROC AUC of the stronger membership-inference attack (distance or density ratio) "
+        "telling the generator's training rows from the real holdout with the version's samples.",
+        0,
+        1,
+        "target",
+        "0.5 (within membership_auc_noise)",
+        f"{_DOMIAS}; Hanley and McNeil 1982",
+        target=0.5,
+    ),
+    MetricSpec(
+        "membership_distance_auc",
+        "ROC AUC of the distance attack (closer to the version's nearest sample: member).",
+        0,
+        1,
+        "target",
+        "0.5",
+        "Chen et al. 2020, GAN-Leaks, CCS, sec. 4.2",
+        target=0.5,
+    ),
+    MetricSpec(
+        "membership_density_auc",
+        "ROC AUC of the density-ratio attack (k-NN density of the version over the real one).",
+        0,
+        1,
+        "target",
+        "0.5",
+        _DOMIAS,
+        target=0.5,
+    ),
+    MetricSpec(
+        "membership_tpr_at_1pct_fpr",
+        "Share of training rows the stronger attack flags while flagging 1 % of the holdout.",
+        0,
+        1,
+        "minimize",
+        "about 0.01",
+        _CARLINI,
+    ),
+    MetricSpec(
+        "membership_auc_noise",
+        "Standard deviation of the attack AUC under no membership signal (Mann-Whitney null).",
+        0,
+        1,
+        "minimize",
+        "sqrt((2n + 1) / 12 n^2) for n rows of each kind",
+        "Mann and Whitney 1947",
+    ),
+    MetricSpec(
+        "verified_yield",
+        "Share of the version's samples that pass every verdict (in support, authentic, within "
+        "the real ranges and categories): the kept subset of generate-then-verify.",
+        0,
+        1,
+        "maximize",
+        "the real-vs-real level",
+        f"{_NAEEM}, eq. 1 (per sample); SDMetrics DCR",
+    ),
+    MetricSpec(
+        "verified_in_support_share",
+        "Share of samples inside some real k-NN ball (the per-sample precision test).",
+        0,
+        1,
+        "maximize",
+        "the real-vs-real level (equals precision without ties)",
+        f"{_NAEEM}, eq. 1",
+    ),
+    MetricSpec(
+        "verified_authentic_share",
+        "Share of samples no closer to a training row than the holdout's 5th percentile.",
+        0,
+        1,
+        "maximize",
+        "about 0.95",
+        "SDMetrics DCR; Alaa et al. 2022, sec. 3.3",
+    ),
+    MetricSpec(
+        "verified_in_range_share",
+        "Share of samples within the real minimum and maximum of every numeric column and "
+        "among the real categories.",
+        0,
+        1,
+        "maximize",
+        "the real-vs-real level",
+        "Shumailov et al. 2024, Nature (tails)",
+    ),
+)
+GENERATOR_METRICS = GENERATOR_METRICS + GATE_METRICS
+
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in GENERATOR_METRICS}
 
 

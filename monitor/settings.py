@@ -207,6 +207,11 @@ class CheckSettings(_Model):
     dcr_close_share_factor: Annotated[float, Field(gt=1)] = CheckThresholds.dcr_close_share_factor
     noise_sigmas: Annotated[float, Field(ge=0)] = CheckThresholds.noise_sigmas
     persistence: Annotated[int, Field(ge=1)] = CheckThresholds.persistence
+    utility_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.utility_share
+    membership_auc_margin: Annotated[float, Field(gt=0, lt=0.5)] = (
+        CheckThresholds.membership_auc_margin
+    )
+    membership_tpr_factor: Annotated[float, Field(gt=1)] = CheckThresholds.membership_tpr_factor
 
     def thresholds(self) -> CheckThresholds:
         """The plain thresholds :func:`monitor.checks.evaluate_checks` takes."""
@@ -234,6 +239,13 @@ class GeneratorSettings(_Model):
     seed: Annotated[int, Field(ge=0)] = 0
     interval_seconds: Seconds = 60
     checks: CheckSettings = Field(default_factory=CheckSettings)
+    # Gates (collectors.gates): the utility probe's target column and task (detected when
+    # absent), the generator's training rows (the attack's members; default: the reference)
+    # and a folder for each version's verified (kept) rows as Parquet.
+    target: Annotated[str, StringConstraints(min_length=1)] | None = None
+    task: Literal["classification", "regression"] | None = None
+    training: ConfigPath | None = None
+    export_verified: ConfigPath | None = None
 
     @field_validator("columns")
     @classmethod
@@ -249,6 +261,10 @@ class GeneratorSettings(_Model):
         if self.reference_size is not None and self.reference_size <= self.k:
             raise ValueError(f"reference_size ({self.reference_size}) must be > k ({self.k})")
         _no_duplicates(self.categorical, "categorical column")
+        if self.target is not None and self.columns is not None and self.target not in self.columns:
+            raise ValueError(f"target column {self.target!r} is not in 'columns'")
+        if self.task is not None and self.target is None:
+            raise ValueError("'task' needs a 'target' column")
         if self.columns is not None:
             missing = [c for c in self.categorical if c not in self.columns]
             if missing:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from collectors.features import FeatureMap
-from collectors.gates.membership import FPR, MembershipAttack, MembershipResult
+from collectors.gates.membership import FPR, MembershipAttack, MembershipResult, null_auc_sd
 from collectors.gates.utility import (
     MAX_TEST_ROWS,
     MAX_TRAIN_ROWS,
@@ -34,6 +34,8 @@ from collectors.gates.verify import Verdicts, verify_samples
 from collectors.reference import FidelityResult, ReferenceModel
 
 __all__ = ["GateMeasurement", "Gates"]
+
+MIN_ATTACK_ROWS = 20  # members and non-members each; fewer: no attack figures
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,9 @@ class Gates:
             self.holdout_training_distance = model.engine.nearest(
                 holdout_c, self.training_c
             ).distances[:, 0]
-        self.attack = MembershipAttack(members, holdout_c, seed=seed, engine=model.engine)
+        self.attack: MembershipAttack | None = None
+        if min(members.shape[0], holdout_c.shape[0] // 2) >= MIN_ATTACK_ROWS:
+            self.attack = MembershipAttack(members, holdout_c, seed=seed, engine=model.engine)
         self.real_numeric, _ = feature_map.numeric_matrix(reference)
         self.real_categorical = feature_map.categorical_values(reference)
         self.target = target
@@ -227,8 +231,9 @@ class Gates:
         figures = verdicts.figures()
         if not probes:
             return GateMeasurement(figures, verdicts)
-        membership = self.attack.attack(sample_c)
-        figures.update(membership.figures())
+        membership = None if self.attack is None else self.attack.attack(sample_c)
+        if membership is not None:
+            figures.update(membership.figures())
         result = mix = None
         if self.target is not None:
             result, mix = self.probe(sample)
@@ -240,12 +245,13 @@ class Gates:
     def healthy(self, rows: int) -> tuple[dict[str, float], dict[str, float]]:
         """Healthy levels and spreads at ``rows`` sample rows: the real-vs-real utility draws,
         the attack's null (AUC 0.5 with its Mann-Whitney spread; TPR = FPR, binomial)."""
-        n = self.attack.rows
-        levels = {"membership_auc": 0.5, "membership_tpr_at_1pct_fpr": FPR}
-        spread = {
-            "membership_auc": float(np.sqrt((2 * n + 1) / (12.0 * n * n))),
-            "membership_tpr_at_1pct_fpr": float(np.sqrt(FPR * (1 - FPR) / n)),
-        }
+        levels: dict[str, float] = {}
+        spread: dict[str, float] = {}
+        if self.attack is not None:
+            n = self.attack.rows
+            levels.update({"membership_auc": 0.5, "membership_tpr_at_1pct_fpr": FPR})
+            spread["membership_auc"] = null_auc_sd(n, n)
+            spread["membership_tpr_at_1pct_fpr"] = float(np.sqrt(FPR * (1 - FPR) / n))
         if self.target is not None:
             result = self.trtr_at(self._train_rows(rows))
             mean, sd = result.mean(), result.sd()
