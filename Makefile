@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick bench-corpus bench-null
+.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null
 
 test:
 	python -m pytest -q
@@ -22,6 +22,11 @@ bench-corpus:
 # and tables that ship here (about 1 minute); see benchmarks/README.md.
 bench-null:
 	python -m benchmarks.bench_near_duplicate_null
+
+# Real-data detection suite (issue 11): verdicts against ground truth; about 10 minutes on 2 cores.
+# Smoke run: python -m benchmarks.bench_detection --quick (about 1-1.5 minutes).
+bench-detection:
+	python -m benchmarks.bench_detection
 
 # Soak of the real daemon (issue 12): RSS, open files, store size, bytes the read copy writes;
 # 10 minutes by default (python -m benchmarks.bench_soak --minutes N for another length).
