@@ -180,6 +180,38 @@ def overview() -> Json:
         [(f"tailwatch_generator_rare_category_mass{{{GEN}}}", "{{generator}} rare mass"),
          (f"tailwatch_generator_healthy_rare_category_mass{{{GEN}}}", "{{generator}} healthy")],
         unit="percentunit", lower=0), alerts_on("rare_category_shift")), 12, 8)
+    ly.row("Gates: utility, classes, membership attack, verified yield")
+    ly.add(with_links(timeseries(
+        "Utility (TSTR / TRTR)",
+        "A pinned model trained on the version and scored on real holdout rows, over the same "
+        "model trained on as many real rows: 1 is as useful as real data (generators with a "
+        "target); red: the utility_decline limit.",
+        _measured_vs_healthy("utility_ratio", "utility_decline"), unit="percentunit", lower=0),
+        alerts_on("utility_decline")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Target classes",
+        "Target classes (>= 1 %, >= 10 rows expected) the version lacks, and the lowest class "
+        "share over its real share (0: a class lost).",
+        [(f"tailwatch_generator_classes_lost{{{GEN}}}", "{{generator}} classes lost"),
+         (f"tailwatch_generator_class_share_ratio_min{{{GEN}}}",
+          "{{generator}} lowest share ratio")],
+        unit="short", lower=0), alerts_on("class_lost")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Membership attack",
+        "ROC AUC of the stronger membership attack on the generator's training rows against "
+        "unseen real rows (0.5: safe) and its TPR at 1 % FPR; red: the membership_exposure "
+        "limit.",
+        [(f"tailwatch_generator_membership_auc{{{GEN}}}", "{{generator}} attack AUC"),
+         (f"tailwatch_generator_membership_tpr_at_1pct_fpr{{{GEN}}}",
+          "{{generator}} TPR at 1 % FPR"),
+         (f'tailwatch_generator_check_limit{{{GEN}, check="membership_exposure"}}',
+          "{{generator}} limit")],
+        unit="percentunit", lower=0, upper=1), alerts_on("membership_exposure")), 12, 8)
+    ly.add(timeseries(
+        "Verified yield",
+        "Share of the version's samples kept by generate-then-verify (inside the real support, "
+        "authentic, within the real ranges and categories), beside the real-vs-real level.",
+        _measured_vs_healthy("verified_yield"), unit="percentunit", lower=0, upper=1), 12, 8)
     ly.row("Regions and tails")
     ly.add(with_links(timeseries("Worst region coverage",
                       "Lowest coverage over the k-means regions of the real reference: a dropped "

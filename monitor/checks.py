@@ -63,6 +63,9 @@ CHECKS: dict[str, str] = {
     "category_lost": "a real category the baseline generated is no longer generated",
     "rare_category_shift": "the mass of rare real categories moved far from its baseline",
     "memorization": "authenticity down or too many samples closer than the holdout to the data",
+    "utility_decline": "a model trained on the version scores far below the baseline's (TSTR/TRTR)",
+    "class_lost": "a target class the baseline generated is no longer generated",
+    "membership_exposure": "a membership attack tells the training rows from unseen real rows",
 }
 
 # Fidelity findings: a version far from the healthy real-vs-real level (constant gaps included).
@@ -78,6 +81,7 @@ GAPS: dict[str, str] = {
 CHECK_KINDS: dict[str, Kind] = {
     **{check: "collapse" for check in CHECKS},
     "memorization": "privacy",
+    "membership_exposure": "privacy",
     **{gap: "gap" for gap in GAPS},
 }
 PAGING_CHECKS: tuple[str, ...] = tuple(CHECKS)
@@ -112,6 +116,9 @@ class CheckThresholds:
     dcr_close_share_factor: float = 2.0
     noise_sigmas: float = 3.0
     persistence: int = 2
+    utility_share: float = 0.9  # utility_decline: TSTR/TRTR below 0.9 x the baseline's
+    membership_auc_margin: float = 0.1  # membership_exposure: attack AUC above 0.5 + margin
+    membership_tpr_factor: float = 5.0  # ... or TPR at 1 % FPR above factor x 1 %
 
 
 class HealthyLevels(dict[str, float]):
@@ -431,6 +438,57 @@ def _memorization(
     return any(breaches), limit, authenticity, ""
 
 
+def _utility_decline(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """TSTR/TRTR below ``utility_share`` of the baseline's *and* beyond the change noise (the
+    spread of real-vs-real draws at the version's size; Esteban et al. 2017, TSTR)."""
+    breached, limit, value, _ = _share_decline(
+        "utility_ratio", t.utility_share, current, baseline, t.noise_sigmas
+    )
+    if breached is None:
+        return breached, limit, value, ""
+    tstr = current.figures.get("tstr_balanced_accuracy", current.figures.get("tstr_r2"))
+    detail = f"TSTR {tstr:.3f}" if breached and tstr is not None else ""
+    return breached, limit, value, detail
+
+
+def _class_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
+    """More target classes lost than the baseline lost (a class of >= 1 % with >= 10 rows
+    expected; chance absences are not counted, :func:`collectors.gates.class_mix`)."""
+    value, anchor = current.figures.get("classes_lost"), baseline.figures.get("classes_lost")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    detail = f"{int(value - anchor)} more class(es) lost" if value > anchor else ""
+    return value > anchor, anchor, value, detail
+
+
+def _membership_exposure(
+    current: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    """Privacy, not collapse: judged from the first version on, like memorization.
+
+    Breached when the attack's AUC exceeds 0.5 by ``membership_auc_margin`` and by
+    ``noise_sigmas`` null standard deviations (Mann-Whitney), or its TPR at 1 % FPR exceeds
+    ``membership_tpr_factor`` x 1 % and the binomial noise (Carlini et al. 2022, sec. III).
+    """
+    f = current.figures
+    auc, tpr = f.get("membership_auc"), f.get("membership_tpr_at_1pct_fpr")
+    if auc is None:
+        return None, None, None, ""
+    noise = max(f.get("membership_auc_noise", 0.0), healthy.spread.get("membership_auc", 0.0))
+    limit = 0.5 + max(t.membership_auc_margin, t.noise_sigmas * noise)
+    breaches = [auc > limit]
+    detail = f"AUC {auc:.3f}"
+    if tpr is not None:
+        rows = f.get("membership_rows", 0.0)
+        fpr = 0.01
+        binomial = math.sqrt(fpr * (1 - fpr) / rows) if rows > 0 else 0.0
+        breaches.append(tpr > max(t.membership_tpr_factor * fpr, fpr + t.noise_sigmas * binomial))
+        detail += f", TPR at 1 % FPR {tpr:.3f}"
+    return any(breaches), limit, auc, detail if any(breaches) else ""
+
+
 # -- gap findings -------------------------------------------------------------------------------
 
 
@@ -520,6 +578,9 @@ def _outcome(
         "category_lost": lambda: _category_lost(current, baseline),
         "rare_category_shift": lambda: _rare_shift(current, baseline, t),
         "memorization": lambda: _memorization(current, baseline, healthy, t),
+        "utility_decline": lambda: _utility_decline(current, baseline, t),
+        "class_lost": lambda: _class_lost(current, baseline),
+        "membership_exposure": lambda: _membership_exposure(current, healthy, t),
         "precision_gap": lambda: _share_gap("precision", t.precision_share, current, healthy, z),
         "recall_gap": lambda: _share_gap("recall", t.recall_share, current, healthy, z),
         "coverage_gap": lambda: _share_gap("coverage", t.coverage_share, current, healthy, z),
