@@ -146,11 +146,13 @@ class Daemon:
 
     # -- scanning -----------------------------------------------------------------------------
 
-    def publish(self, *, force: bool = True) -> None:
+    def publish(self, *, force: bool = True, starting: bool = False) -> None:
         """Refresh the read copy that ``status`` and ``report`` open while the daemon runs.
 
         Without ``force`` it is only marked wanted when the last one is younger than
-        ``storage.read_copy_interval_seconds``; :meth:`publish_wanted` publishes it later.
+        ``storage.read_copy_interval_seconds``; :meth:`publish_wanted` publishes it later. The
+        copy made ``starting`` the daemon does not count: the first scan that records something
+        publishes at once.
         """
         interval = self.settings.storage.read_copy_interval_seconds
         with self._publish_lock:
@@ -159,7 +161,7 @@ class Daemon:
             if not force and recent:
                 self._publish_wanted = True
                 return
-            self._last_publish = now
+            self._last_publish = None if starting else now
             self._publish_wanted = False
             try:
                 written = self.store.publish_snapshot(snapshot_path(self.store.path))
@@ -258,7 +260,7 @@ class Daemon:
 
     def run(self, *, ready: Callable[[str], None] | None = None) -> None:
         """Serve until :attr:`stop` is set (the CLI sets it on SIGTERM/SIGINT)."""
-        self.publish()
+        self.publish(starting=True)
         server, _ = serve(
             self.settings.exporter,
             self.store,

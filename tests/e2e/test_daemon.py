@@ -34,6 +34,7 @@ def _config(root: Path, scenario: DemoScenario, port: int) -> Path:
         f"""
 [storage]
 path = "tailwatch.duckdb"
+read_copy_interval_seconds = 0  # status is read right after each version
 [exporter]
 port = {port}
 [scheduler]
