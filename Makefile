@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null
+.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null bench-gates
 
 test:
 	python -m pytest -q
@@ -32,3 +32,8 @@ bench-detection:
 # 10 minutes by default (python -m benchmarks.bench_soak --minutes N for another length).
 bench-soak:
 	python -m benchmarks.bench_soak
+
+# Added time of the gates (issue 15: utility, membership attack, verdicts) per 5,000-row version
+# against the existing metrics' (about 2 minutes on 2 cores); see benchmarks/README.md.
+bench-gates:
+	python -m benchmarks.bench_gates

@@ -26,7 +26,7 @@ from types import FrameType
 import duckdb
 from tqdm import tqdm
 
-from monitor import gate
+from monitor import gate, verify_command
 from monitor.checks import CheckThresholds
 from monitor.daemon import Daemon, apply_umask, open_store
 from monitor.demo import CORPUS_BUDGET, FEATURES, DemoScenario
@@ -320,6 +320,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"exit 1 on these findings: {', '.join(FINDINGS)} or none (as 'tailwatch check')",
     )
     gate.add_arguments(with_config(commands.add_parser("check", help="gate one version (CI)")))
+    verify_command.add_arguments(
+        commands.add_parser("verify", help="a version's rows with verdicts; the kept subset")
+    )
     validate = with_config(commands.add_parser("validate", help="check the config, then exit"))
     validate.add_argument("--no-port", action="store_true", help="skip the exporter port check")
     with_config(
@@ -349,6 +352,7 @@ COMMANDS = {
     "demo": command_demo,
     "check": gate.command_check,
     "validate": command_validate,
+    "verify": verify_command.command_verify,
 }
 
 
