@@ -6,7 +6,7 @@ figures (``monitor.store``). Figures use catalog names (:mod:`collectors.catalog
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 
 from collectors.drift import correlation_difference, ks_statistics, mmd_rbf, total_variation
 from collectors.features import FeatureMap
+from collectors.gates import GateMeasurement, Gates, Task
 from collectors.reference import ReferenceModel
 from collectors.regions import RegionStats
 from collectors.tails import categorical_tails, numeric_tail_frequency, summarize_tails
@@ -26,6 +27,7 @@ __all__ = [
     "GeneratorReference",
     "HealthyLevels",
     "Measurement",
+    "measure_healthy",
 ]
 
 HISTOGRAM_BINS = 30  # equal-width bins over the reference's 0.5 %..99.5 % range
@@ -43,6 +45,8 @@ class Measurement:
     per_feature: dict[str, dict[str, float]]
     regions: RegionStats
     histograms: dict[str, dict[str, object]] = field(default_factory=dict)
+    gates: GateMeasurement | None = None  # utility, membership, verdicts (collectors.gates)
+    details: dict[str, object] = field(default_factory=dict)  # other run details (text: curves)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,10 @@ class GeneratorReference:
         feature_map: FeatureMap | None = None,
         sample_size: int | None = None,
         healthy_draws: int = HEALTHY_DRAWS,
+        gates: bool = False,
+        target: str | None = None,
+        task: Task | None = None,
+        training: pd.DataFrame | None = None,
     ) -> None:
         self.feature_map = feature_map or FeatureMap.fit(
             reference, columns=columns, categorical=categorical
@@ -118,6 +126,20 @@ class GeneratorReference:
         self.sample_size = sample_size
         self.healthy_draws = max(2, int(healthy_draws))
         self._healthy: dict[int, HealthyLevels] = {}
+        # The gates (collectors.gates): need a holdout; ``training`` defaults to the reference.
+        self.gates: Gates | None = None
+        if gates and self.holdout is not None:
+            self.gates = Gates(
+                self.feature_map,
+                self.model,
+                reference,
+                self.holdout,
+                training=training,
+                target=target,
+                task=task,
+                draws=self.healthy_draws,
+                seed=seed,
+            )
 
     @property
     def healthy(self) -> HealthyLevels | None:
@@ -131,24 +153,17 @@ class GeneratorReference:
         if self.holdout is None:
             return None
         if sample_rows not in self._healthy:
-            self._healthy[sample_rows] = self._measure_healthy(sample_rows)
+            levels = self._measure_healthy(sample_rows)
+            if self.gates is not None:  # the gates' real-vs-real levels and spreads
+                gate_levels, gate_spread = self.gates.healthy(sample_rows)
+                levels.figures.update(gate_levels)
+                levels.spread.update(gate_spread)
+            self._healthy[sample_rows] = levels
         return self._healthy[sample_rows]
 
     def _measure_healthy(self, m: int) -> HealthyLevels:
         assert self.holdout is not None
-        h = len(self.holdout)
-        rng = np.random.default_rng([self.seed, m])
-        replacement = h < m
-        draws = [self._draw(rng, m, replacement) for _ in range(self.healthy_draws)]
-        levels = _mean_figures(draws)
-        spread = _sd_figures(draws)
-        if not replacement and m > h / 2:
-            # Draws that share most rows understate the noise: take it from a bootstrap.
-            spread = _sd_figures([self._draw(rng, m, True) for _ in range(self.healthy_draws)])
-        elif not replacement:
-            correction = 1.0 / np.sqrt(1.0 - m / h)  # finite-population correction
-            spread = {name: value * correction for name, value in spread.items()}
-        return HealthyLevels(levels, spread, m, h, self.healthy_draws, replacement)
+        return measure_healthy(self._draw, len(self.holdout), m, self.seed, self.healthy_draws)
 
     def _draw(self, rng: np.random.Generator, m: int, replacement: bool) -> dict[str, float]:
         assert self.holdout is not None
@@ -163,6 +178,10 @@ class GeneratorReference:
         matrix = self.feature_map.transform(sample, source=source)
         fidelity = self.model.evaluate(matrix, name=source)
         figures = fidelity.as_dict()
+        gated = None
+        if self.gates is not None:  # verdicts; utility probe and attack on versions only
+            gated = self.gates.measure(sample, matrix, fidelity, probes=details)
+            figures.update(gated.figures)
         per_feature: dict[str, dict[str, float]] = {}
         numeric, _ = self.feature_map.numeric_matrix(sample)
         numeric_tails = []
@@ -212,7 +231,7 @@ class GeneratorReference:
             name: {key: float(v) for key, v in values.items() if np.isfinite(v)}
             for name, values in per_feature.items()
         }
-        return Measurement(clean, per_feature, fidelity.regions, histograms)
+        return Measurement(clean, per_feature, fidelity.regions, histograms, gated)
 
     def _histograms(
         self,
@@ -267,6 +286,32 @@ class GeneratorReference:
                     "sample": [int(syn.get(c, 0)) for c in categories],
                 }
         return out
+
+
+def measure_healthy(
+    draw: Callable[[np.random.Generator, int, bool], dict[str, float]],
+    h: int,
+    m: int,
+    seed: int,
+    count: int,
+) -> HealthyLevels:
+    """Healthy levels at ``m`` rows from ``count`` draws of a holdout of ``h`` rows.
+
+    ``draw(rng, m, replacement)`` measures one draw of ``m`` holdout rows (see
+    :class:`HealthyLevels`); shared by tabular and text references.
+    """
+    rng = np.random.default_rng([seed, m])
+    replacement = h < m
+    draws = [draw(rng, m, replacement) for _ in range(count)]
+    levels = _mean_figures(draws)
+    spread = _sd_figures(draws)
+    if not replacement and m > h / 2:
+        # Draws that share most rows understate the noise: take it from a bootstrap.
+        spread = _sd_figures([draw(rng, m, True) for _ in range(count)])
+    elif not replacement:
+        correction = 1.0 / np.sqrt(1.0 - m / h)  # finite-population correction
+        spread = {name: value * correction for name, value in spread.items()}
+    return HealthyLevels(levels, spread, m, h, count, replacement)
 
 
 def _mean_figures(draws: list[dict[str, float]]) -> dict[str, float]:

@@ -139,6 +139,8 @@ class GeneratorWatch(Watch):
             files = resolve_files(self.settings.reference)
             holdout = resolve_files(self.settings.holdout) if self.settings.holdout else None
             parts = [fingerprint_files(files), fingerprint_files(holdout) if holdout else ""]
+            if self.settings.training:  # the attack's members (collectors.gates)
+                parts.append(fingerprint_files(resolve_files(self.settings.training)))
         except Exception as error:
             digest = hashlib.sha256(error_text(error).encode()).hexdigest()[:16]
             return f"unreadable:{digest}", error
@@ -152,6 +154,9 @@ class GeneratorWatch(Watch):
                 "reference_size",
                 "sample_size",
                 "healthy_draws",
+                "target",
+                "task",
+                "training",
             }
         )
         parts.append(json.dumps(config, sort_keys=True))
@@ -197,9 +202,23 @@ class GeneratorWatch(Watch):
                 f"reference of {s.name} ({s.reference}): {len(reference)} reference and "
                 f"{len(holdout)} holdout rows; both must be more than k = {s.k}"
             )
+        training = None
+        if s.training:  # the generator's training rows: the membership attack's members
+            training = read_table(
+                resolve_files(s.training),
+                sample_size=s.reference_size,
+                seed=s.seed + 2,
+                columns=s.columns,
+                source=f"training rows of {s.name} ({s.training})",
+                memory_limit=self.memory_limit,
+            )
         fitted = GeneratorReference(
             reference,
             holdout=holdout,
+            gates=True,
+            target=s.target,
+            task=s.task,
+            training=training,
             columns=s.columns,
             categorical=s.categorical or None,
             k=s.k,
@@ -305,7 +324,27 @@ class GeneratorWatch(Watch):
         result.metrics = _metrics(measurement, healthy, baseline, previous)
         result.regions = _regions(measurement)
         result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
+        if self.settings.export_verified and measurement.gates is not None:
+            try:
+                self._export_verified(version, sample, measurement)
+            except OSError as error:  # the figures are recorded; a failed export is only logged
+                log.warning(
+                    "verified rows not exported",
+                    extra={"generator": self.name, "version": version.name, "error": str(error)},
+                )
         return result, measurement
+
+    def _export_verified(self, version: VersionRef, sample: pd.DataFrame, m: Measurement) -> None:
+        """Write the version's kept rows to ``<export_verified>/<generator>/<version>.parquet``."""
+        assert self.settings.export_verified is not None and m.gates is not None
+        verdicts = m.gates.verdicts
+        assert verdicts is not None
+        folder = Path(self.settings.export_verified) / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in version.name)
+        kept = sample.reset_index(drop=True)[verdicts.kept]
+        kept.to_parquet(folder / f"{name}.parquet.tmp", index=False)
+        (folder / f"{name}.parquet.tmp").replace(folder / f"{name}.parquet")
 
     def _result(
         self,
