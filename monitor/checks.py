@@ -301,7 +301,7 @@ def _tails(
     now, then = _tail_sides(current), _tail_sides(baseline)
     if not now or not then:
         return _scalar_tails(check, current, baseline, t)
-    m, m0 = current.sample_rows, baseline.sample_rows
+    m, m0, n = current.sample_rows, baseline.sample_rows, current.reference_rows
     tested: list[tuple[float, str, float]] = []  # (ratio to anchor, name, z)
     for key, (share, expected) in now.items():
         if key not in then:
@@ -314,26 +314,25 @@ def _tails(
             z = _two_proportion_z(before, m0, share, m)
             tested.append((share / before, name, z))
         else:
-            anchor = max(before, expected)
+            # Against the baseline's share, or the reference's where that is higher (a
+            # generator that always invented extremes is a gap, not a change).
+            anchor, rows = (before, m0) if before >= expected else (expected, n)
             if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
                 continue
-            z = _two_proportion_z(share, m, anchor, m0)
+            z = _two_proportion_z(share, m, anchor, rows)
             tested.append((share / anchor if anchor > 0 else math.inf, name, z))
     if not tested:
         return None, None, None, ""
     z_limit = _bonferroni(t.noise_sigmas, len(tested))
     if check == "tail_thinning":
-        breaches = [x for x in tested if x[0] < t.tail_low and x[2] > z_limit]
-        worst = min(tested)
         limit = t.tail_low
+        breaches = sorted(x for x in tested if x[0] < limit and x[2] > z_limit)
+        shown = breaches[0] if breaches else min(tested)  # the lowest ratio
     else:
-        breaches = [x for x in tested if x[0] > t.tail_high and x[2] > z_limit]
-        worst = max(tested)
         limit = t.tail_high
-    shown = min(breaches) if check == "tail_thinning" and breaches else worst
-    if breaches and check == "tail_excess":
-        shown = max(breaches)
-    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in sorted(breaches)[:5])
+        breaches = sorted((x for x in tested if x[0] > limit and x[2] > z_limit), reverse=True)
+        shown = breaches[0] if breaches else max(tested)  # the highest ratio
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
     value = shown[0] if math.isfinite(shown[0]) else None
     return bool(breaches), limit, value, detail
 
