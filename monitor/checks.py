@@ -18,8 +18,9 @@ Noise is measured, not assumed: the healthy level is the mean of several real ho
 the versions' own size, its spread their standard deviation
 (:class:`collectors.generator.HealthyLevels`); the noise of a share is the larger of that spread
 and the binomial ``sqrt(p (1 - p) / n)`` at the version's value (precision is a share of the M
-synthetic points, recall and coverage of the N real points; Naeem et al. 2020, sec. 3-4); a
-change compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``.
+synthetic points, recall and coverage of the N real points; Naeem et al. 2020, sec. 3-4), widened
+by the refit noise of a generator fitted on N rows (a variance factor 1 + M / N); a change
+compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``.
 Per-feature tails and categories are tested with two-proportion z-tests, Bonferroni-corrected
 over the features tested, and must also move by the configured factor.
 """
@@ -216,12 +217,28 @@ def _rows(v: VersionFigures, metric: str) -> int:
     return 0
 
 
+def _refit(v: VersionFigures) -> float:
+    """How much a refitted generator's noise exceeds the sampling noise of its M rows.
+
+    A generator fitted on N rows carries that sample's error: its distribution is off the real
+    one by about the sampling noise of N rows, on top of the noise of the M rows drawn from it,
+    so a share's variance grows from p (1 - p) / M to p (1 - p) (1 / M + 1 / N), a factor
+    1 + M / N. N is taken as the reference's rows (in the usual set-up the generator's training
+    data). This is the refit noise a healthy generator shows between versions, which one real
+    draw's spread cannot (issue 11: coverage 0.36 -> 0.48 between two healthy refits).
+    """
+    if v.reference_rows <= 0 or v.sample_rows <= 0:
+        return 1.0
+    return math.sqrt(1.0 + v.sample_rows / v.reference_rows)
+
+
 def _sd(v: VersionFigures, metric: str) -> float:
-    """Noise of ``metric`` in version ``v``: healthy draws' spread or binomial, the larger."""
+    """Noise of ``metric`` in version ``v``: the healthy draws' spread or the binomial noise,
+    the larger, widened by the refit noise (:func:`_refit`)."""
     value = v.figures.get(metric)
     binomial = _binomial(value, _rows(v, metric)) if value is not None else 0.0
     spread = v.spread.get(metric, 0.0)
-    return max(binomial, spread if math.isfinite(spread) else 0.0)
+    return max(binomial, spread if math.isfinite(spread) else 0.0) * _refit(v)
 
 
 def _change_sd(a: VersionFigures, b: VersionFigures, metric: str) -> float:
@@ -235,12 +252,16 @@ def _bonferroni(sigmas: float, tests: int) -> float:
     return float(norm.isf(norm.sf(sigmas) / tests))
 
 
-def _two_proportion_z(a: float, n_a: int, b: float, n_b: int) -> float:
-    """z of ``a - b`` for shares of ``n_a`` and ``n_b`` rows (pooled variance)."""
+def _two_proportion_z(a: float, n_a: int, b: float, n_b: int, refits: float = 0.0) -> float:
+    """z of ``a - b`` for shares of ``n_a`` and ``n_b`` rows (pooled variance).
+
+    ``refits`` adds the generators' refit variance as a sum of 1 / N terms (``2 / N`` for two
+    versions, ``1 / N`` for a version against the reference; see :func:`_refit`).
+    """
     if n_a <= 0 or n_b <= 0:
         return 0.0
     pooled = (a * n_a + b * n_b) / (n_a + n_b)
-    se = math.sqrt(max(pooled * (1.0 - pooled), 0.0) * (1.0 / n_a + 1.0 / n_b))
+    se = math.sqrt(max(pooled * (1.0 - pooled), 0.0) * (1.0 / n_a + 1.0 / n_b + refits))
     if se == 0.0:
         return 0.0 if a == b else math.copysign(math.inf, a - b)
     return (a - b) / se
@@ -311,15 +332,15 @@ def _tails(
         if check == "tail_thinning":
             if before * m0 < MIN_EXPECTED_COUNT:
                 continue
-            z = _two_proportion_z(before, m0, share, m)
+            z = _two_proportion_z(before, m0, share, m, 2.0 / n if n > 0 else 0.0)
             tested.append((share / before, name, z))
         else:
             # Against the baseline's share, or the reference's where that is higher (a
             # generator that always invented extremes is a gap, not a change).
-            anchor, rows = (before, m0) if before >= expected else (expected, n)
+            anchor, rows, refits = (before, m0, 2.0) if before >= expected else (expected, n, 1.0)
             if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
                 continue
-            z = _two_proportion_z(share, m, anchor, rows)
+            z = _two_proportion_z(share, m, anchor, rows, refits / n if n > 0 else 0.0)
             tested.append((share / anchor if anchor > 0 else math.inf, name, z))
     if not tested:
         return None, None, None, ""
@@ -384,7 +405,8 @@ def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThres
         if max(now * m, before * m0) < MIN_EXPECTED_COUNT:
             continue
         ratio = now / before if before > 0 else math.inf
-        tested.append((ratio, feature, abs(_two_proportion_z(now, m, before, m0))))
+        refits = 2.0 / current.reference_rows if current.reference_rows > 0 else 0.0
+        tested.append((ratio, feature, abs(_two_proportion_z(now, m, before, m0, refits))))
     if not tested:
         value = current.figures.get("rare_category_mass_ratio")
         anchor = baseline.figures.get("rare_category_mass_ratio")
@@ -469,7 +491,8 @@ def _membership_exposure(
 
     Breached when the attack's AUC exceeds 0.5 by ``membership_auc_margin`` and by
     ``noise_sigmas`` null standard deviations (Mann-Whitney), or its TPR at 1 % FPR exceeds
-    ``membership_tpr_factor`` x 1 % and the binomial noise (Carlini et al. 2022, sec. III).
+    ``membership_tpr_factor`` x 1 % and the binomial noise (Carlini et al. 2022, sec. III), the
+    latter only with at least 1,000 non-members (10 of them above the threshold).
     """
     f = current.figures
     auc, tpr = f.get("membership_auc"), f.get("membership_tpr_at_1pct_fpr")
@@ -479,9 +502,11 @@ def _membership_exposure(
     limit = 0.5 + max(t.membership_auc_margin, t.noise_sigmas * noise)
     breaches = [auc > limit]
     detail = f"AUC {auc:.3f}"
-    if tpr is not None:
-        rows = f.get("membership_rows", 0.0)
-        fpr = 0.01
+    rows = f.get("membership_rows", 0.0)
+    fpr = 0.01
+    # At 1 % FPR the threshold is the score of the top 1 % of non-members: with fewer than
+    # MIN_EXPECTED_COUNT of them it is one or two rows' luck, so the TPR is shown, not judged.
+    if tpr is not None and rows * fpr >= MIN_EXPECTED_COUNT:
         binomial = math.sqrt(fpr * (1 - fpr) / rows) if rows > 0 else 0.0
         breaches.append(tpr > max(t.membership_tpr_factor * fpr, fpr + t.noise_sigmas * binomial))
         detail += f", TPR at 1 % FPR {tpr:.3f}"
@@ -525,7 +550,7 @@ def _tail_gap(current: VersionFigures, t: CheckThresholds) -> Outcome:
     for (feature, side), (share, expected) in _tail_sides(current).items():
         if expected * m < MIN_EXPECTED_COUNT or m <= 0 or n <= 0:
             continue
-        z = _two_proportion_z(share, m, expected, n)
+        z = _two_proportion_z(share, m, expected, n, 1.0 / n)
         tested.append((share / expected, f"{feature} ({side} tail)", abs(z)))
     if not tested:
         return None, None, None, ""
