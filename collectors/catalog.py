@@ -444,6 +444,121 @@ GATE_METRICS: tuple[MetricSpec, ...] = (
 )
 GENERATOR_METRICS = GENERATOR_METRICS + GATE_METRICS
 
+# Text generators (issue 17): lexical figures at a fixed token budget, semantic diversity; the
+# precision/recall/density/coverage above are then measured in the embedding space.
+_SHUMAILOV = "Shumailov et al. 2024, Nature 631:755, AI models collapse (tails vanish first)"
+_GUO = "Guo et al. 2024, NAACL Findings, The Curious Decline of Linguistic Diversity"
+_DOHMATOB = "Dohmatob et al. 2024, ICML, A Tale of Tails (the Zipf tail is cut)"
+_HURLBERT = "rarefied to the token budget (Hurlbert 1971, Ecology 52:577)"
+
+TEXT_METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        "text_vocabulary_retention",
+        "Expected reference word types in a token budget of the sample over those in the same "
+        "budget of the reference.",
+        0,
+        _INF,
+        "maximize",
+        "near the real-vs-real level (below 1: a holdout uses words the reference lacks)",
+        f"{_SHUMAILOV}; {_HURLBERT}",
+    ),
+    MetricSpec(
+        "text_rare_mass_ratio",
+        "Share of sample tokens that are rare reference types (the rarest count classes holding "
+        "10 % of reference tokens) over the reference's share.",
+        0,
+        _INF,
+        "target",
+        "near the real-vs-real level; towards 0 the lexical tail vanishes",
+        f"{_SHUMAILOV}; {_DOHMATOB}",
+    ),
+    *(
+        MetricSpec(
+            f"text_distinct_{n}",
+            f"Distinct {n}-grams per {n}-gram at the token budget (within texts).",
+            0,
+            1,
+            "maximize",
+            "near the real-vs-real level",
+            f"Li et al. 2016, NAACL, distinct-n; {_GUO}; {_HURLBERT}",
+        )
+        for n in (1, 2, 3, 4)
+    ),
+    MetricSpec(
+        "text_type_token_ratio",
+        "Word types per token at a budget of 1,000 tokens.",
+        0,
+        1,
+        "maximize",
+        "near the real-vs-real level",
+        f"{_GUO}; {_HURLBERT}",
+    ),
+    MetricSpec(
+        "text_ngram_novelty",
+        "Share of the sample's word 4-grams that never occur in the reference.",
+        0,
+        1,
+        "target",
+        "near the real-vs-real level; towards 0 the generator copies the reference",
+        _GUO,
+    ),
+    MetricSpec(
+        "text_self_repetition",
+        "Mean over texts of the share of a text's word 4-grams that repeat one in the same text.",
+        0,
+        1,
+        "minimize",
+        "near the real-vs-real level",
+        "Welleck et al. 2020, ICLR, seq-rep-4; " + _GUO,
+    ),
+    MetricSpec(
+        "text_length_short_share",
+        "Share of texts at most as long (in tokens) as the reference's 5 % length quantile.",
+        0,
+        1,
+        "target",
+        "the reference's share (about 0.05)",
+        _SHUMAILOV,
+    ),
+    MetricSpec(
+        "text_length_long_share",
+        "Share of texts at least as long (in tokens) as the reference's 95 % length quantile.",
+        0,
+        1,
+        "target",
+        "the reference's share (about 0.05)",
+        _SHUMAILOV,
+    ),
+    MetricSpec(
+        "text_zipf_slope",
+        "Least-squares slope of log frequency on log rank over the top ranks (up to 1,000).",
+        -_INF,
+        0,
+        "target",
+        "near the real-vs-real level (about -1); steeper: the tail is cut",
+        f"Zipf 1949; {_DOHMATOB}",
+    ),
+    MetricSpec(
+        "text_tokens_mean",
+        "Mean tokens per text.",
+        0,
+        _INF,
+        "target",
+        "near the real-vs-real level",
+        "collectors.text.tokenize (Unicode-aware, the fingerprints' normalisation)",
+    ),
+    MetricSpec(
+        "text_semantic_diversity",
+        "Mean pairwise cosine distance of the texts' embeddings.",
+        0,
+        2,
+        "maximize",
+        "near the real-vs-real level",
+        f"{_GUO} (semantic diversity)",
+    ),
+)
+GENERATOR_METRICS = (*GENERATOR_METRICS, *TEXT_METRICS)
+
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in GENERATOR_METRICS}
 
 
