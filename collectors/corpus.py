@@ -75,6 +75,7 @@ from collectors.corpus_sql import (
 from collectors.near_duplicates import TextNearDuplicates, VectorNearDuplicates
 from collectors.provenance import fingerprint_select, register_functions
 from collectors.sources import SourceError
+from collectors.storage import as_path, attach
 
 __all__ = [
     "GAUGE_FIELDS",
@@ -108,11 +109,12 @@ def scan_snapshot(
     column for a missing column, null content (with the row count), an unreadable file or a
     file that vanished; ``ValueError`` for a bad registry relation.
     """
-    paths = [Path(p) for p in files]
+    paths = [as_path(p) for p in files]
     label = source or (f"snapshot {paths[0].parent}" if paths else "snapshot")
     if not paths:
         raise SourceError(f"{label}: no data files")
     check_registry(connection, registry)
+    attach(connection, [*paths, *(baseline or ())])  # s3:// and other remote file systems
     if settings.memory_limit:
         connection.execute(f"SET memory_limit = {literal(settings.memory_limit)}")
     schema, per_file = schemas(connection, paths, label)

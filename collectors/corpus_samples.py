@@ -21,6 +21,7 @@ from collectors.near_duplicates import (
     VectorNearDuplicates,
 )
 from collectors.sources import SourceError
+from collectors.storage import as_path
 from collectors.tails import categorical_tails, numeric_tail_frequency, summarize_tails
 
 __all__ = ["content_texts", "content_vectors", "near_duplicates_sample", "tails"]
@@ -100,7 +101,7 @@ def tails(
     """Tail frequency and rare-category mass against the first snapshot (collectors.tails)."""
     if not baseline:
         return {}
-    first = [Path(p) for p in baseline]
+    first = [as_path(p) for p in baseline]
     if sorted(first) == sorted(paths):
         return {}
     columns = tail_columns(schema, settings)

@@ -125,8 +125,13 @@ def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | 
     """Version name -> (location, data files) for every glob match, in manifest/natural order.
 
     An entry that cannot be listed or followed (permissions, a symbolic link loop or one that
-    leads nowhere) maps to a message naming it and the cause instead of its files.
+    leads nowhere) maps to a message naming it and the cause instead of its files. A URL
+    (``s3://bucket/corpus/*``) is listed through :mod:`collectors.storage`.
     """
+    from collectors import storage
+
+    if storage.is_remote(pattern):
+        return _remote_versions(pattern)
     base = Path(pattern).parent
     if not glob.has_magic(str(base)):
         if not base.is_dir():
@@ -171,6 +176,19 @@ def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | 
     return {name: found[name] for name in names}
 
 
+def _remote_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | str]]:
+    """:func:`matching_versions` for a remote glob (natural order of names; no manifest)."""
+    from collectors import storage
+
+    found: dict[str, tuple[Path, tuple[Path, ...] | str]] = {}
+    for entry, files in storage.remote_matches(pattern):
+        name = entry.stem if files is None else entry.name
+        if name in found:
+            raise SourceError(f"two versions are named {name!r}: {found[name][0]} and {entry}")
+        found[name] = (entry, (entry,) if files is None else files)  # type: ignore[assignment]
+    return {name: found[name] for name in sorted(found, key=_natural_key)}
+
+
 def _manifest_order(folder: Path) -> dict[str, int]:
     """Rank of each name in ``folder/manifest.json`` (``{"order": [...]}``); empty when absent."""
     manifest = folder / MANIFEST_NAME
@@ -191,7 +209,15 @@ def _manifest_order(folder: Path) -> dict[str, int]:
 
 
 def fingerprint_files(paths: Sequence[Path]) -> str:
-    """Content hash (blake2b, 16 bytes, hex) over each file's name, size and bytes, in order."""
+    """Content hash (blake2b, 16 bytes, hex) over each file's name, size and bytes, in order.
+
+    Remote objects are fingerprinted by name, size and ETag instead (no data read;
+    :func:`collectors.storage.fingerprint_objects`).
+    """
+    from collectors import storage
+
+    if paths and all(isinstance(p, storage.ObjectPath) for p in paths):
+        return storage.fingerprint_objects(paths)  # type: ignore[arg-type]
     digest = hashlib.blake2b(digest_size=16)
     for path in paths:
         with open(path, "rb") as handle:
@@ -224,7 +250,9 @@ def discover_versions(pattern: str) -> list[VersionRef]:
                 versions.append(_unreadable(name, location, problem))
             continue  # removed while we looked
         except OSError as error:
-            where = next((p for p in files if not os.access(p, os.R_OK)), location)
+            where = next(
+                (p for p in files if isinstance(p, Path) and not os.access(p, os.R_OK)), location
+            )
             problem = f"version {name!r} ({where}): cannot read it: {error.strerror or error}"
             versions.append(_unreadable(name, location, problem))
             continue
@@ -245,8 +273,13 @@ def _unreadable(name: str, location: Path, problem: str) -> VersionRef:
 
 def resolve_files(pattern: str) -> list[Path]:
     """The data files of a reference or holdout glob (folders expand to their data files)."""
+    from collectors import storage
+
     files: list[Path] = []
-    for match in sorted(glob.glob(pattern), key=_natural_key):
+    if storage.is_remote(pattern):
+        for entry, found in storage.remote_matches(pattern):
+            files.extend((entry,) if found is None else found)  # type: ignore[arg-type]
+    for match in [] if files else sorted(glob.glob(pattern), key=_natural_key):
         path = Path(match)
         if _skipped(path.name):
             continue
@@ -356,7 +389,9 @@ def read_table(
     column ``vector`` whose cells are float row arrays. ``source`` labels messages (default: the
     files); ``memory_limit`` (e.g. ``"2GB"``) bounds DuckDB.
     """
-    files = [Path(p) for p in paths]
+    from collectors import storage
+
+    files = [storage.as_path(p) for p in paths]
     label = source or (str(files[0]) if len(files) == 1 else f"{len(files)} files")
     if not files:
         raise SourceError(f"{label}: no data files to read")
@@ -370,6 +405,8 @@ def read_table(
         if not path.is_file():
             raise SourceError(f"{label}: file {path} no longer exists (removed after discovery?)")
     if kind == "npy":
+        if any(storage.is_remote(p) for p in files):
+            raise SourceError(f"{label}: .npy files are read from local disk only")
         frame = _read_npy(files, columns, sample_size, seed, label)
     else:
         frame = _read_duckdb(kind, files, columns, sample_size, seed, label, memory_limit)
@@ -417,6 +454,9 @@ def _read_duckdb(
     except duckdb.Error as error:
         raise SourceError(f"memory_limit {memory_limit!r}: {_first_line(error)}") from error
     try:
+        from collectors import storage
+
+        storage.attach(connection, files)
         schemas = {path: _describe(connection, reader, path, label) for path in files}
         wanted = columns if columns is not None else schemas[files[0]]
         for path, present in schemas.items():

@@ -32,6 +32,7 @@ import pyarrow as pa
 from collectors.corpus_sql import failure, reader
 from collectors.provenance import fingerprint_query
 from collectors.sources import SourceError, fingerprint_files, resolve_files
+from collectors.storage import attach
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -94,6 +95,7 @@ def file_fingerprints(
     relation = reader(paths, label)
     connection = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     try:
+        attach(connection, paths)  # s3:// and other remote file systems
         try:
             query = fingerprint_query(connection, relation, content_columns)
             table = connection.sql(f"SELECT fingerprint FROM ({query})").to_arrow_table()
