@@ -574,6 +574,10 @@ _WILSON = "Wilson 1927, JASA 22:209 (score interval)"
 _BRODER = "Broder 1997, On the resemblance and containment of documents (MinHash); datasketch LSH"
 _CONFORMAL = "Angelopoulos & Bates 2021, arXiv 2107.07511 (split-conformal threshold)"
 _FINGERPRINT = "collectors.provenance fingerprint (NFKC + case fold, MD5 first 64 bits, RFC 1321)"
+_CLUSTER = (
+    "Cochran 1977, Sampling Techniques, 6.4 and 11.8; Lohr 2022, Sampling: Design and Analysis, "
+    "5.3 (ratio estimator of a one-stage cluster sample, linearised variance)"
+)
 
 CORPUS_METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("rows", "Rows in the corpus snapshot.", 0, _INF, "target", "as planned", "count"),
@@ -740,6 +744,105 @@ CORPUS_METRICS: tuple[MetricSpec, ...] = (
         "minimize",
         "0",
         "Shumailov et al. 2024, Nature",
+    ),
+    MetricSpec(
+        "synthetic_fraction_lower",
+        "Lower bound of the synthetic fraction (the value itself in a full scan).",
+        0,
+        1,
+        "minimize",
+        "0",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "synthetic_fraction_upper",
+        "Upper bound of the synthetic fraction (the value itself in a full scan).",
+        0,
+        1,
+        "minimize",
+        "0",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "known_synthetic_fraction_lower",
+        "Lower bound of the known synthetic fraction (the value itself in a full scan).",
+        0,
+        1,
+        "minimize",
+        "0",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "known_synthetic_fraction_upper",
+        "Upper bound of the known synthetic fraction (the value itself in a full scan).",
+        0,
+        1,
+        "minimize",
+        "0",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "unlabeled_synthetic_ratio_lower",
+        "Lower bound of the unlabeled synthetic ratio (the value itself in a full scan).",
+        0,
+        1,
+        "minimize",
+        "0",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "unlabeled_synthetic_ratio_upper",
+        "Upper bound of the unlabeled synthetic ratio (the value itself in a full scan).",
+        0,
+        1,
+        "minimize",
+        "0",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "sampled",
+        "1 when the figures are estimated from sampled row groups.",
+        0,
+        1,
+        "target",
+        "as planned",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "sample_row_groups",
+        "Row groups read by a sampled scan (0 in a full scan).",
+        0,
+        _INF,
+        "target",
+        "as planned",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "sample_rows",
+        "Rows read by a sampled scan (0 in a full scan).",
+        0,
+        _INF,
+        "target",
+        "as planned",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "bytes_read",
+        "Bytes read by a sampled scan: footers and chosen column chunks.",
+        0,
+        _INF,
+        "target",
+        "as planned",
+        _CLUSTER,
+    ),
+    MetricSpec(
+        "bytes_total",
+        "Bytes of the snapshot's files (sampled scans).",
+        0,
+        _INF,
+        "target",
+        "as planned",
+        _CLUSTER,
     ),
 )
 

@@ -58,6 +58,7 @@ import duckdb
 
 from collectors.corpus_figures import aggregate, combine, corpus_metrics, write_fingerprints
 from collectors.corpus_samples import near_duplicates_sample, tails
+from collectors.corpus_sampling import plan_sample, sampled_scan
 from collectors.corpus_settings import GAUGE_FIELDS, LABELS, CorpusFigures, CorpusSettings
 from collectors.corpus_sql import (
     check_registry,
@@ -125,6 +126,24 @@ def scan_snapshot(
         label,
     )
     register_functions(connection)
+    plan = plan_sample(
+        paths,
+        [settings.provenance_column, *settings.content_columns, *[c for c in extra if c]],
+        above_rows=settings.sample_above_rows,
+        share=settings.sample_row_group_share,
+        minimum=settings.sample_min_row_groups,
+        seed=settings.seed,
+    )
+    if plan is not None:  # estimated from sampled row groups, with intervals
+        return sampled_scan(
+            connection,
+            plan,
+            registry,
+            schema,
+            settings,
+            near_duplicates=near_duplicates,
+            label=label,
+        )
     code, unrecognised = label_sql(settings)
     keep = [code, unrecognised]
     for column, alias in zip(extra, ("_tw_generator", "_tw_version"), strict=True):

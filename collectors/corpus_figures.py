@@ -129,6 +129,9 @@ def combine(
 ) -> CorpusFigures:
     """The :class:`CorpusFigures` from the aggregates, tail and near-duplicate figures."""
     values = dict(figures)
+    for name in ("synthetic_fraction", "known_synthetic_fraction", "unlabeled_synthetic_ratio"):
+        values.setdefault(f"{name}_lower", values[name])  # a full scan's value is exact
+        values.setdefault(f"{name}_upper", values[name])
     for name in ("tail_frequency_ratio", "rare_category_mass_ratio", "missing_categories"):
         values[name] = float(tails.get(name, math.nan))
     if near is not None:
@@ -152,10 +155,11 @@ def corpus_metrics(figures: CorpusFigures) -> list[MetricValue]:
     ``generator:<name>`` or ``generator:<name>@<version>`` (metric ``rows``, and
     ``unlabeled_synthetic_rows`` by generator of origin).
     """
+    skipped = {"rows_added", "rows_removed"} if figures.sampled else set()
     out = [
         MetricValue(name, "snapshot", float(getattr(figures, name)))
         for name in GAUGE_FIELDS
-        if not math.isnan(float(getattr(figures, name)))
+        if not math.isnan(float(getattr(figures, name))) and name not in skipped
     ]
     for name in LABELS:
         out.append(

@@ -39,6 +39,12 @@ class CorpusSettings:
     seed: int = 0
     memory_limit: str | None = None  # e.g. "2GB"; database-wide (SET memory_limit)
     max_generators: int = 20
+    # Sampled estimates (collectors.corpus_sampling): Parquet snapshots above sample_above_rows
+    # rows (0: never) are estimated from a random share of their row groups.
+    sample_above_rows: int = 0
+    sample_row_group_share: float = 0.02
+    sample_min_row_groups: int = 200
+    sampling_confidence: float = 0.95
 
     def __post_init__(self) -> None:
         if not self.content_columns:
@@ -77,6 +83,18 @@ class CorpusFigures:
     tail_frequency_ratio: float = math.nan
     rare_category_mass_ratio: float = math.nan
     missing_categories: float = math.nan
+    # bounds of the ratios (equal to the ratio in a full scan; a confidence interval when sampled)
+    synthetic_fraction_lower: float = math.nan
+    synthetic_fraction_upper: float = math.nan
+    known_synthetic_fraction_lower: float = math.nan
+    known_synthetic_fraction_upper: float = math.nan
+    unlabeled_synthetic_ratio_lower: float = math.nan
+    unlabeled_synthetic_ratio_upper: float = math.nan
+    sampled: int = 0  # 1: estimated from sampled row groups (collectors.corpus_sampling)
+    sample_row_groups: int = 0
+    sample_rows: int = 0
+    bytes_read: float = math.nan
+    bytes_total: float = math.nan
     rows_by_generator: tuple[tuple[str, str | None, int], ...] = ()
     unlabeled_synthetic_by_generator: tuple[tuple[str, int], ...] = ()
     unrecognised_labels: tuple[tuple[str, int], ...] = ()

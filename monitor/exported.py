@@ -75,6 +75,19 @@ CORPUS_FIGURES: dict[str, str] = {
     "rows_added": "Rows added since the previous snapshot.",
     "rows_removed": "Rows removed since the previous snapshot.",
     "tail_frequency_ratio": "Tail frequency ratio of the corpus columns vs its first snapshot.",
+    # Bounds (issue 16): the value itself in a full scan, a cluster-robust confidence interval
+    # (collectors.corpus_sampling) when the snapshot is estimated from sampled row groups.
+    "synthetic_fraction_lower": "Lower bound of the synthetic fraction.",
+    "synthetic_fraction_upper": "Upper bound of the synthetic fraction.",
+    "known_synthetic_fraction_lower": "Lower bound of the known synthetic fraction.",
+    "known_synthetic_fraction_upper": "Upper bound of the known synthetic fraction.",
+    "unlabeled_synthetic_ratio_lower": "Lower bound of the unlabelled synthetic ratio.",
+    "unlabeled_synthetic_ratio_upper": "Upper bound of the unlabelled synthetic ratio.",
+    "sampled": "1 when the latest snapshot was estimated from sampled row groups.",
+    "sample_row_groups": "Row groups read by a sampled scan (0 in a full scan).",
+    "sample_rows": "Rows read by a sampled scan (0 in a full scan).",
+    "bytes_read": "Bytes a sampled scan read (footers and the chosen column chunks).",
+    "bytes_total": "Bytes of the snapshot's files (sampled scans).",
 }
 
 
