@@ -212,6 +212,40 @@ def overview() -> Json:
         "Share of the version's samples kept by generate-then-verify (inside the real support, "
         "authentic, within the real ranges and categories), beside the real-vs-real level.",
         _measured_vs_healthy("verified_yield"), unit="percentunit", lower=0, upper=1), 12, 8)
+    ly.row("Text generators: vocabulary, rare words, diversity, lengths")
+    ly.add(with_links(timeseries(
+        "Vocabulary retention",
+        "Reference word types seen in a fixed token budget of the version over those in the same "
+        "budget of the reference (text generators only), beside the real-vs-real level; red: "
+        "the vocabulary_loss limit.",
+        _measured_vs_healthy("text_vocabulary_retention", "vocabulary_loss"),
+        unit="percentunit", lower=0), alerts_on("vocabulary_loss")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Rare-word mass",
+        "Share of tokens that are rare reference words, over the reference's share (1: the "
+        "lexical tail lives; towards 0 it is cut); red: the rare_mass_loss limit.",
+        _measured_vs_healthy("text_rare_mass_ratio", "rare_mass_loss"), unit="short", lower=0),
+        alerts_on("rare_mass_loss")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Distinct-n and semantic diversity",
+        "Distinct n-grams per n-gram at the token budget (n = 1..4) and the mean pairwise "
+        "cosine distance of the texts' embeddings; diversity_decline breaches when one falls "
+        "below diversity_share of its baseline beyond the noise.",
+        [*((f"tailwatch_generator_text_distinct_{n}{{{GEN}}}", "{{generator}} distinct-" + str(n))
+           for n in (1, 2, 3, 4)),
+         (f"tailwatch_generator_text_semantic_diversity{{{GEN}}}", "{{generator}} semantic")],
+        unit="short", lower=0), alerts_on("diversity_decline")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Short and long texts",
+        "Shares of texts at most as long as the reference's 5 % length quantile and at least as "
+        "long as its 95 % quantile (about 0.05 each for real text).",
+        [(f"tailwatch_generator_text_length_short_share{{{GEN}}}", "{{generator}} short"),
+         (f"tailwatch_generator_text_length_long_share{{{GEN}}}", "{{generator}} long"),
+         (f"tailwatch_generator_healthy_text_length_short_share{{{GEN}}}",
+          "{{generator}} healthy short"),
+         (f"tailwatch_generator_healthy_text_length_long_share{{{GEN}}}",
+          "{{generator}} healthy long")],
+        unit="percentunit", lower=0), alerts_on("length_tail_loss")), 12, 8)
     ly.row("Regions and tails")
     ly.add(with_links(timeseries("Worst region coverage",
                       "Lowest coverage over the k-means regions of the real reference: a dropped "

@@ -67,6 +67,11 @@ CHECKS: dict[str, str] = {
     "utility_decline": "a model trained on the version scores far below the baseline's (TSTR/TRTR)",
     "class_lost": "a target class the baseline generated is no longer generated",
     "membership_exposure": "a membership attack tells the training rows from unseen real rows",
+    # Text generators (collectors.text); a tabular generator has none of their figures.
+    "vocabulary_loss": "the reference vocabulary seen at the token budget fell below its baseline",
+    "rare_mass_loss": "the mass of the reference's rare words fell far below its baseline",
+    "diversity_decline": "distinct-n or semantic diversity fell below its baseline",
+    "length_tail_loss": "the share of very short or very long texts fell far below its baseline",
 }
 
 # Fidelity findings: a version far from the healthy real-vs-real level (constant gaps included).
@@ -120,6 +125,9 @@ class CheckThresholds:
     utility_share: float = 0.9  # utility_decline: TSTR/TRTR below 0.9 x the baseline's
     membership_auc_margin: float = 0.1  # membership_exposure: attack AUC above 0.5 + margin
     membership_tpr_factor: float = 5.0  # ... or TPR at 1 % FPR above factor x 1 %
+    vocabulary_share: float = 0.9  # vocabulary_loss: retention below 0.9 x the baseline's
+    rare_mass_share: float = 0.7  # rare_mass_loss: rare-word mass below 0.7 x the baseline's
+    diversity_share: float = 0.9  # diversity_decline: distinct-n / semantic below 0.9 x
 
 
 class HealthyLevels(dict[str, float]):
@@ -513,6 +521,66 @@ def _membership_exposure(
     return any(breaches), limit, auc, detail if any(breaches) else ""
 
 
+# -- text checks (issue 17) ----------------------------------------------------------------------
+
+TEXT_DIVERSITY: tuple[str, ...] = (
+    "text_distinct_1",
+    "text_distinct_2",
+    "text_distinct_3",
+    "text_distinct_4",
+    "text_semantic_diversity",
+)
+
+
+def _diversity_decline(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """Distinct-1..4 (at the token budget) and semantic diversity against the baseline's: a
+    figure breaches below ``diversity_share`` of its baseline *and* below it by the change noise
+    (Bonferroni over the figures tested). Guo et al. 2024: lexical diversity falls first."""
+    tested: list[tuple[float, str, bool, float, float]] = []
+    present = [m for m in TEXT_DIVERSITY if m in current.figures and m in baseline.figures]
+    z_limit = _bonferroni(t.noise_sigmas, len(present))
+    for metric in present:
+        value, anchor = current.figures[metric], baseline.figures[metric]
+        if anchor <= 0:
+            continue
+        limit = min(
+            t.diversity_share * anchor, anchor - z_limit * _change_sd(current, baseline, metric)
+        )
+        tested.append((value / anchor, metric, value < limit, limit, value))
+    if not tested:
+        return _NONE
+    breaches = sorted(x for x in tested if x[2])
+    shown = breaches[0] if breaches else min(tested)
+    detail = ", ".join(f"{metric} x{ratio:.2f}" for ratio, metric, *_ in breaches)
+    return bool(breaches), shown[3], shown[4], detail
+
+
+def _length_tail_loss(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """Shares of texts beyond the reference's 5 % and 95 % length quantiles against the
+    baseline's: a side breaches below ``tail_low`` of its baseline share with a two-proportion
+    z beyond the noise (Bonferroni over the sides tested, refit noise as the tail checks)."""
+    m, m0, n = current.sample_rows, baseline.sample_rows, current.reference_rows
+    tested: list[tuple[float, str, float]] = []
+    for side in ("short", "long"):
+        metric = f"text_length_{side}_share"
+        now, before = current.figures.get(metric), baseline.figures.get(metric)
+        if now is None or before is None or before * m0 < MIN_EXPECTED_COUNT:
+            continue
+        z = _two_proportion_z(before, m0, now, m, 2.0 / n if n > 0 else 0.0)
+        tested.append((now / before, f"{side} texts", z))
+    if not tested:
+        return _NONE
+    z_limit = _bonferroni(t.noise_sigmas, len(tested))
+    breaches = sorted(x for x in tested if x[0] < t.tail_low and x[2] > z_limit)
+    shown = breaches[0] if breaches else min(tested)
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches)
+    return bool(breaches), t.tail_low, shown[0], detail
+
+
 # -- gap findings -------------------------------------------------------------------------------
 
 
@@ -605,6 +673,14 @@ def _outcome(
         "utility_decline": lambda: _utility_decline(current, baseline, t),
         "class_lost": lambda: _class_lost(current, baseline),
         "membership_exposure": lambda: _membership_exposure(current, healthy, t),
+        "vocabulary_loss": lambda: _share_decline(
+            "text_vocabulary_retention", t.vocabulary_share, current, baseline, z
+        ),
+        "rare_mass_loss": lambda: _share_decline(
+            "text_rare_mass_ratio", t.rare_mass_share, current, baseline, z
+        ),
+        "diversity_decline": lambda: _diversity_decline(current, baseline, t),
+        "length_tail_loss": lambda: _length_tail_loss(current, baseline, t),
         "precision_gap": lambda: _share_gap("precision", t.precision_share, current, healthy, z),
         "recall_gap": lambda: _share_gap("recall", t.recall_share, current, healthy, z),
         "coverage_gap": lambda: _share_gap("coverage", t.coverage_share, current, healthy, z),
