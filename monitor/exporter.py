@@ -12,7 +12,10 @@ defined once in :mod:`monitor.exported`. The exposition is prometheus-client's o
 - ``/-/healthy`` (the process serves HTTP) and ``/-/ready`` (the store is usable and Tailwatch's
   own storage is not failing), unauthenticated by design and saying nothing sensitive;
 - ``/api/status``, a read-only JSON document; without auth it hides absolute paths and error
-  texts unless ``status_details`` is set.
+  texts unless ``status_details`` is set;
+- ``/runbooks/`` and ``/runbooks/<alert>``: the runbooks that ship with the package
+  (:mod:`monitor.runbooks`), unauthenticated like the probes: the alerts' ``runbook_url`` must
+  open for whoever is paged, and they hold nothing about the monitored data.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from monitor.exported import (
 )
 from monitor.history import version_figures
 from monitor.registry import SyntheticRegistry
+from monitor.runbooks import load_runbooks
 from monitor.settings import ExporterSettings
 from monitor.status import status_document
 from monitor.store import FAILED_FIGURES, Store
@@ -79,6 +83,7 @@ __all__ = [
     "tailwatch_version",
 ]
 PROBES = ("/-/healthy", "/-/ready", "/healthz")  # never behind basic auth
+RUNBOOKS = "/runbooks/"  # the runbooks that ship with the package: never behind basic auth
 
 log = logging.getLogger("tailwatch.exporter")
 
@@ -395,9 +400,9 @@ def _basic_auth(app: Callable, username: str, password_sha256: str) -> Callable:
     """Wrap ``app`` so that every request but the probes needs HTTP basic auth."""
 
     def guarded(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "/") in PROBES or _authorised(
-            environ, username, password_sha256
-        ):
+        path = environ.get("PATH_INFO", "/")
+        public = path in PROBES or path == RUNBOOKS.rstrip("/") or path.startswith(RUNBOOKS)
+        if public or _authorised(environ, username, password_sha256):
             return app(environ, start_response)
         start_response(
             "401 Unauthorized",
@@ -492,16 +497,34 @@ def _application(
             status = "200 OK" if ready else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain")])
             return [f"{reason}\n".encode()]
+        if path == RUNBOOKS.rstrip("/") or path.startswith(RUNBOOKS):
+            return _runbook(path, start_response)
         if path == "/":
             start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
             return [
                 b"<html><head><title>Tailwatch</title></head><body><h1>Tailwatch</h1>"
                 b'<p><a href="/metrics">/metrics</a> &middot; <a href="/api/status">'
-                b"/api/status</a></p></body></html>"
+                b'/api/status</a> &middot; <a href="/runbooks/">/runbooks/</a></p></body></html>'
             ]
         return metrics_app(environ, start_response)
 
     return app
+
+
+def _runbook(path: str, start_response: Callable) -> Iterable[bytes]:
+    """``/runbooks/``: every runbook; ``/runbooks/<alert>``: its section (404 when unknown)."""
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    if path == RUNBOOKS.rstrip("/"):
+        start_response("301 Moved Permanently", [("Location", RUNBOOKS)])
+        return [b""]
+    name = path.removeprefix(RUNBOOKS).strip("/")
+    runbooks = load_runbooks()
+    page = runbooks.page() if not name else runbooks.section_page(name)
+    if page is None:
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [f"no runbook {name!r}; see {RUNBOOKS}\n".encode()]
+    start_response("200 OK", headers)
+    return [page.encode()]
 
 
 def _tls_context(settings: ExporterSettings) -> ssl.SSLContext | None:
