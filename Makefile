@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null bench-gates
+.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale
 
 test:
 	python -m pytest -q
@@ -17,6 +17,11 @@ bench-quick:
 # Corpus snapshot scan against DuckDB's bare scan (10 million rows; a few minutes).
 bench-corpus:
 	python -m benchmarks.bench_corpus
+
+# Sampled estimates against the full scan at 100 million rows (issue 16; a few minutes, ~1 GB of
+# temporary Parquet); smoke run: python -m benchmarks.bench_corpus_scale --rows 2000000.
+bench-corpus-scale:
+	python -m benchmarks.bench_corpus_scale
 
 # False-positive rate of the near-duplicate defaults (no known-human data) on real human text
 # and tables that ship here (about 1 minute); see benchmarks/README.md.
