@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale
+.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-text
 
 test:
 	python -m pytest -q
@@ -42,3 +42,9 @@ bench-soak:
 # against the existing metrics' (about 2 minutes on 2 cores); see benchmarks/README.md.
 bench-gates:
 	python -m benchmarks.bench_gates
+
+# Text generators (issue 17): detection on real text with markovify in a self-consuming loop, a
+# fresh-data loop and a healthy control (3 seeds), and the 10,000-text throughput; about 10 minutes
+# on 2 cores (pip install -e '.[bench,text]'). Smoke run: python -m benchmarks.bench_text --quick.
+bench-text:
+	python -m benchmarks.bench_text

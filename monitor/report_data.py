@@ -58,6 +58,8 @@ WATCHED_BY: dict[str, str] = {
     "authenticity": "memorization",
     "worst_region_coverage": "region_uncovered",
     "categories_lost": "category_lost",
+    "text_vocabulary_retention": "vocabulary_loss",
+    "text_rare_mass_ratio": "rare_mass_loss",
 }
 # What each check's value is (the tail and rare-category checks report a ratio to the baseline).
 WATCHES: dict[str, str] = {
@@ -71,6 +73,8 @@ WATCHES: dict[str, str] = {
     "density_gap": "density",
     "tail_gap": "tail share / real share",
     "category_gap": "categories_lost",
+    "diversity_decline": "lowest diversity figure",
+    "length_tail_loss": "length tail share / baseline's",
 }
 DESCRIPTIONS: dict[str, str] = {**CHECKS, **GAPS}
 
@@ -182,7 +186,7 @@ def _check_rows(
 
 def _describe(name: str, row: CheckRow, latest: str) -> str:
     value, limit = row.values[-1], row.limits[-1]
-    figures = "" if value is None else f" ({WATCHES[row.check]} {value:.3f}"
+    figures = "" if value is None else f" ({WATCHES.get(row.check, row.check)} {value:.3f}"
     figures += "" if not figures or limit is None else f", limit {limit:.3f}"
     figures += ")" if figures else ""
     where = f"; {row.detail}" if row.detail else ""
@@ -386,6 +390,7 @@ def generator_section(
     histograms: tuple[Histogram, ...] = ()
     if len(window) and top:
         histograms = _histograms(store, name, int(window["run_id"].iloc[-1]), top)
+    text = _text_details(store, name, int(window["run_id"].iloc[-1])) if len(window) else None
     return GeneratorSection(
         name=name,
         versions=versions,
@@ -404,7 +409,15 @@ def generator_section(
         failed_runs=failed,
         last_error=last_error,
         notes=tuple(notes),
+        text=text,
     )
+
+
+def _text_details(store: Store, name: str, run_id: int) -> dict | None:
+    """A text generator's latest curves and vanished words (None for other generators)."""
+    details = store.run_details("generator", name, "text")
+    details = details[details["run_id"] == run_id]
+    return None if details.empty else json.loads(details["content"].iloc[-1])
 
 
 def _overall(sections: Sequence[GeneratorSection], corpora: Sequence) -> Verdict:

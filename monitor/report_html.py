@@ -92,6 +92,20 @@ def _badge(verdict: Verdict) -> str:
     return f'<span class="badge" style="background:{colour}">{_e(verdict.level)}</span>'
 
 
+def _vanished(text: dict) -> str:
+    """The rarest reference words the latest version no longer uses, listed."""
+    rare = text.get("vanished_rare") or []
+    head = (
+        f'<p class="meta">{int(text.get("vanished_types", 0))} of '
+        f"{int(text.get('reference_types', 0))} reference word types absent from the latest "
+        "version. Rare reference words (the rarest count classes, 10 % of tokens) it lost:</p>"
+    )
+    if not rare:
+        return head + '<p class="empty">none</p>'
+    rows = [(_e(str(word)), str(int(count))) for word, count in rare]
+    return head + _table(["word", "reference count"], rows)
+
+
 def _figure(name: str, svg: str | None, caption: str, missing: str) -> str:
     if svg is None:
         return f'<p class="empty" data-plot-missing="{name}">{_e(missing)}</p>'
@@ -203,6 +217,14 @@ def _generator(section: GeneratorSection) -> str:
     for name, draw, caption, missing in figures:
         parts.append(f"<h3>{titles[name]}</h3>")
         parts.append(_figure(name, draw(section), caption, missing))
+    if section.text:  # text generators (issue 17)
+        parts.append("<h3>Vocabulary (text)</h3>")
+        caption = (
+            "Rank-frequency curves of the reference and the latest version (log-log), and "
+            "distinct-n across versions."
+        )
+        parts.append(_figure("text", plots.text_plot(section), caption, "No text details."))
+        parts.append(_vanished(section.text))
     parts.append("<h3>Checks (latest version)</h3>")
     parts.append(
         '<p class="meta">Change checks compare a version with the generator\'s own baseline '

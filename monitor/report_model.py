@@ -130,6 +130,9 @@ class GeneratorSection:
     failed_runs: int
     last_error: str | None
     notes: tuple[str, ...]
+    # Text generators (issue 17): the latest version's rank-frequency curves and vanished
+    # reference words (collectors.text run detail "text"); None for other generators.
+    text: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ __all__ = [
     "metrics_plot",
     "regions_plot",
     "tails_plot",
+    "text_plot",
 ]
 
 PANEL_METRICS: tuple[tuple[str, str, str], ...] = (
@@ -215,6 +216,42 @@ def categories_plot(section: GeneratorSection) -> str | None:
          "version breaching category_lost / rare_category_shift"],
         loc="outside upper center", ncols=4,
     )  # fmt: skip
+    return svg(fig)
+
+
+@styled
+def text_plot(section: GeneratorSection) -> str | None:
+    """Text generators: rank-frequency curves of the reference and the latest version (log-log;
+    a cut tail falls off early, Dohmatob et al. 2024) and distinct-n across versions."""
+    text = section.text
+    if not text or not text.get("reference_curve") or not section.versions:
+        return None
+    fig = figure(11.5, 3.2)
+    curves, distinct = fig.subplots(1, 2, squeeze=False)[0]
+    for key, label, colour in (
+        ("reference_curve", "reference", PALETTE["reference"]),
+        ("sample_curve", f"latest ({section.versions[-1]})", PALETTE["version"]),
+    ):
+        points = np.asarray(text.get(key) or [], dtype=float).reshape(-1, 2)
+        if len(points):
+            curves.loglog(points[:, 0], points[:, 1], marker="o", ms=3, lw=1.6, color=colour,
+                          label=label)  # fmt: skip
+    curves.set_xlabel("rank")
+    curves.set_ylabel("share of tokens")
+    curves.set_title("Rank-frequency (log-log)", loc="left")
+    curves.legend(loc="lower left")
+    x = np.arange(len(section.versions))
+    for n, style in zip((1, 2, 3, 4), ("-", "--", "-.", ":"), strict=True):
+        series = section.metrics.get(f"text_distinct_{n}")
+        if series is None:
+            continue
+        values = np.array([np.nan if v is None else v for v in series.values], dtype=float)
+        distinct.plot(x, values, ls=style, marker="o", ms=3, color=PALETTE["version"],
+                      label=f"distinct-{n}")  # fmt: skip
+    version_axis(distinct, section.versions)
+    distinct.set_ylim(bottom=0)
+    distinct.set_title("Distinct-n at the token budget", loc="left")
+    distinct.legend(loc="lower left", ncols=2)
     return svg(fig)
 
 
