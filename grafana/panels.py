@@ -14,7 +14,7 @@ DATASOURCE_NAME = "Tailwatch Prometheus"
 SCHEMA_VERSION = 39
 
 DS = {"type": "prometheus", "uid": "${datasource}"}
-RUNBOOK_BASE = "https://github.com/tailwatch/tailwatch/blob/main/docs/runbooks.md"
+RUNBOOK_BASE = "http://127.0.0.1:9108/runbooks/"
 GEN = 'generator=~"$generator"'
 CORPUS = 'corpus=~"$corpus"'
 

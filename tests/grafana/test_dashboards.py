@@ -236,7 +236,7 @@ def _panel(dashboard: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def _linked_alerts(panel: dict[str, Any]) -> set[str]:
-    base = "https://github.com/tailwatch/tailwatch/blob/main/docs/runbooks.md#"
+    base = "http://127.0.0.1:9108/runbooks/#"
     links = panel.get("links", [])
     assert all(link["url"].startswith(base) for link in links), panel["title"]
     return {link["url"].removeprefix(base) for link in links}

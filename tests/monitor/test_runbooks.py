@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from monitor.exporter import serve
 from monitor.runbooks import anchor_of, load_runbooks, render_markdown
@@ -62,11 +63,15 @@ def test_every_rule_has_a_served_section_that_matches_docs() -> None:
     """The packaged runbooks are docs/runbooks.md (one source), with a section per alert."""
     packaged = load_runbooks()
     assert packaged.text == (REPO / "docs" / "runbooks.md").read_text(encoding="utf-8")
-    rules = (REPO / "rules" / "tailwatch.rules.yml").read_text(encoding="utf-8")
-    alerts = re.findall(r"^\s*- alert: (\w+)", rules, flags=re.MULTILINE)
+    rules = yaml.safe_load((REPO / "rules" / "tailwatch.rules.yml").read_text(encoding="utf-8"))
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert alerts
-    for alert in alerts:
-        assert packaged.section_page(alert) is not None, alert
+    for rule in alerts:
+        # A default deployment's link: the daemon's exporter address, then the section's anchor.
+        base, _, anchor = rule["annotations"]["runbook_url"].partition("#")
+        assert base == "http://127.0.0.1:9108/runbooks/", rule["alert"]
+        assert anchor == rule["alert"].lower()
+        assert packaged.section_page(anchor) is not None, rule["alert"]
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ RULE_TESTS = REPO / "rules" / "tests"
 RUNBOOKS = REPO / "docs" / "runbooks.md"
 DASHBOARDS = REPO / "grafana" / "dashboards"
 DEPLOY = REPO / "deploy"
-RUNBOOK_BASE = "https://github.com/tailwatch/tailwatch/blob/main/docs/runbooks.md"
+RUNBOOK_BASE = "http://127.0.0.1:9108/runbooks/"
 
 # binary -> Debian package that provides it
 PACKAGES = {
