@@ -293,6 +293,14 @@ class Store:
         """Run ``work(cursor)`` as one transaction (committed, or rolled back on any error)."""
         return self._write(work)
 
+    def checkpoint(self) -> None:
+        """Write the WAL into the file (``CHECKPOINT``): freed blocks become reusable and free
+        blocks at the end of the file are given back."""
+        if self._read_only:
+            raise StoreError(f"store {self._path} is open read-only")
+        with self._write_lock:
+            self._cursor().execute("CHECKPOINT")
+
     def fetch_arrow(self, query: str, params: Params = None) -> pa.Table:
         """The result of a read-only query as an Arrow table (this thread's cursor)."""
         return self._cursor().sql(query, params=params).to_arrow_table()
