@@ -45,6 +45,7 @@ __all__ = [
     "GeneratorVerdict",
     "HealthyLevels",
     "VersionFigures",
+    "baseline_of",
     "declining_versions",
     "evaluate_checks",
     "generator_verdict",
@@ -122,6 +123,7 @@ class CheckThresholds:
     dcr_close_share_factor: float = 2.0
     noise_sigmas: float = 3.0
     persistence: int = 2
+    baseline_versions: int = 3  # the baseline is the median of the first versions (1: the first)
     utility_share: float = 0.9  # utility_decline: TSTR/TRTR below 0.9 x the baseline's
     membership_auc_margin: float = 0.1  # membership_exposure: attack AUC above 0.5 + margin
     membership_tpr_factor: float = 5.0  # ... or TPR at 1 % FPR above factor x 1 %
@@ -723,6 +725,7 @@ def evaluate_checks(
     """
     t = thresholds or CheckThresholds()
     levels = healthy if isinstance(healthy, HealthyLevels) else HealthyLevels(healthy)
+    baselines = [baseline_of(history, i, t.baseline_versions) for i in range(len(history))]
     results = []
     for check in CHECK_KINDS:
         if not history:
@@ -731,11 +734,52 @@ def evaluate_checks(
         flags: list[bool | None] = []
         limit = value = None
         detail = ""
-        for current in history:
-            flag, limit, value, detail = _outcome(check, current, history[0], levels, t)
+        for current, baseline in zip(history, baselines, strict=True):
+            flag, limit, value, detail = _outcome(check, current, baseline, levels, t)
             flags.append(flag)
         results.append(CheckResult(check, tuple(flags), limit, value, detail))
     return results
+
+
+def baseline_of(history: Sequence[VersionFigures], index: int, window: int) -> VersionFigures:
+    """The baseline version ``history[index]`` is compared with.
+
+    The median, figure by figure (and per feature), of the first ``window`` versions before it
+    (the first version alone for the second, the first two for the third, ...): one healthy
+    version can be a lucky draw of a noisy refit, and every later version would then read as a
+    decline from it (a Phase I baseline of several samples, as control charts use; Montgomery,
+    Introduction to Statistical Quality Control, ch. 7). Its noise and row counts are the first
+    version's. The first version is its own baseline.
+    """
+    first = history[0]
+    members = history[: max(1, min(index, window))]
+    if len(members) == 1:
+        return first
+    features = {name for v in members for name in v.per_feature}
+    return VersionFigures(
+        version=first.version,
+        figures=_median_figures([v.figures for v in members]),
+        reference_rows=first.reference_rows,
+        sample_rows=first.sample_rows,
+        per_feature={
+            name: _median_figures([v.per_feature.get(name, {}) for v in members])
+            for name in features
+        },
+        spread=first.spread,
+    )
+
+
+def _median_figures(figures: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    names = {name for f in figures for name in f}
+    out = {}
+    for name in names:
+        values = sorted(f[name] for f in figures if name in f and math.isfinite(f[name]))
+        if values:
+            middle = len(values) // 2
+            out[name] = (
+                values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+            )
+    return out
 
 
 # -- verdicts -----------------------------------------------------------------------------------
