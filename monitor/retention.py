@@ -2,12 +2,13 @@
 
 ``[storage] keep_versions`` / ``keep_days`` set the window. A version is *kept* when it is one of
 the latest ``keep_versions`` versions of its subject, or its latest run finished within
-``keep_days`` (with both set, either keeps it), or it is the subject's first measured version
-(the baseline every change check compares with). A version beyond the window keeps its ``runs``
-and ``versions`` rows (so it is not measured again and the run counts stay right) and loses its
-figures, regions and run details (histograms, failed figures); a corpus snapshot beyond the
-window also loses its fingerprint file in ``<store>.corpora/<corpus>/``. Kept versions are not
-touched. The synthetic registry is never pruned: a corpus may still hold an old version's rows.
+``keep_days`` (with both set, either keeps it), or it is one of the subject's first measured
+versions (the baseline every change check compares with is made from them). A version beyond the
+window keeps its ``runs`` and ``versions`` rows (so it is not measured again and the run counts
+stay right) and loses its figures, regions and run details (histograms, failed figures); a corpus
+snapshot beyond the window also loses its fingerprint file in ``<store>.corpora/<corpus>/``.
+Kept versions are not touched. The synthetic registry is never pruned: a corpus may still hold
+an old version's rows.
 
 DuckDB does not shrink a file in place when rows are deleted: freed blocks are reused and a
 ``CHECKPOINT`` gives back only the free blocks at the end of the file. The daemon prunes and
@@ -28,10 +29,19 @@ from pathlib import Path
 
 import duckdb
 
+from monitor.checks import CheckThresholds
+from monitor.settings import Settings
 from monitor.store import Store, StoreError
 from monitor.store_schema import IntegrityError, check_integrity
 
-__all__ = ["PruneResult", "compact_file", "fingerprint_file_name", "prune", "store_bytes"]
+__all__ = [
+    "PruneResult",
+    "baseline_window",
+    "compact_file",
+    "fingerprint_file_name",
+    "prune",
+    "store_bytes",
+]
 
 log = logging.getLogger("tailwatch.retention")
 
@@ -47,10 +57,14 @@ WITH per_version AS (
     ) AS newest
     FROM per_version
 ), baseline AS (
-    SELECT subject_id, version FROM runs WHERE status = 'ok'
+    SELECT subject_id, version FROM (
+        SELECT subject_id, version, min(version_index) AS first_index,
+               min(finished_at) AS first_finished
+        FROM runs WHERE status = 'ok' GROUP BY subject_id, version
+    )
     QUALIFY row_number() OVER (
-        PARTITION BY subject_id ORDER BY version_index, finished_at, id
-    ) = 1
+        PARTITION BY subject_id ORDER BY first_index, first_finished, version
+    ) <= $keep_first
 )
 SELECT r.id, s.kind, s.name, r.version, r.fingerprint
 FROM runs r
@@ -103,12 +117,15 @@ def prune(
     *,
     keep_versions: int | None,
     keep_days: float | None,
+    keep_first: int = 1,
     now: datetime | None = None,
     checkpoint: bool = True,
 ) -> PruneResult:
     """Delete figures, regions and run details of versions beyond the window; one transaction.
 
-    Nothing is pruned when neither ``keep_versions`` nor ``keep_days`` is set. Corpus
+    The first ``keep_first`` measured versions of each subject are kept (the baseline is made
+    from them: :func:`baseline_window`). Nothing is pruned when neither ``keep_versions`` nor
+    ``keep_days`` is set. Corpus
     fingerprint files of pruned snapshots are deleted after the commit; with ``checkpoint`` the
     database is checkpointed so freed blocks can be reused or given back.
     """
@@ -118,7 +135,7 @@ def prune(
         return PruneResult(0, 0, 0, before, before, 0.0)
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     cutoff = None if keep_days is None else moment - timedelta(days=keep_days)
-    params = {"keep_versions": keep_versions, "cutoff": cutoff}
+    params = {"keep_versions": keep_versions, "cutoff": cutoff, "keep_first": max(1, keep_first)}
 
     def work(cursor: duckdb.DuckDBPyConnection) -> tuple[list[tuple], int, set[tuple]]:
         beyond = cursor.execute(_BEYOND, params).fetchall()
@@ -157,6 +174,15 @@ def prune(
             },
         )
     return result
+
+
+def baseline_window(settings: Settings) -> int:
+    """How many first versions the change checks' baseline is made from (the most of any
+    generator's thresholds; 1 when the checks compare with the first version alone)."""
+    windows = [
+        int(getattr(g.checks.thresholds(), "baseline_versions", 1)) for g in settings.generators
+    ]
+    return max([int(getattr(CheckThresholds(), "baseline_versions", 1)), *windows])
 
 
 def _delete_fingerprint_files(store_path: str, beyond: list[tuple], kept: set[tuple]) -> int:

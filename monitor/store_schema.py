@@ -243,12 +243,14 @@ def check_integrity(con: duckdb.DuckDBPyConnection, path: str, *, had_wal: bool)
     if not had_wal and os.path.isfile(path):
         row = con.execute("PRAGMA database_size").fetchone()
         if row is not None:
-            block_size, total_blocks = int(row[2]), int(row[3])
-            needed = _FILE_HEADER_BYTES + block_size * total_blocks
+            # Used blocks only: a CHECKPOINT after deletes (retention) gives back free blocks
+            # at the end of the file, which the block count still lists.
+            block_size, used_blocks = int(row[2]), int(row[4])
+            needed = _FILE_HEADER_BYTES + block_size * used_blocks
             size = os.path.getsize(path)
             if size < needed:
                 raise IntegrityError(
-                    f"truncated: {size} bytes, its header lists {total_blocks} blocks "
+                    f"truncated: {size} bytes, its header lists {used_blocks} used blocks "
                     f"({needed} bytes)"
                 )
     for table in tables:
