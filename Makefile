@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-text
+.PHONY: test lint bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-text
 
 test:
 	python -m pytest -q
@@ -48,3 +48,8 @@ bench-gates:
 # on 2 cores (pip install -e '.[bench,text]'). Smoke run: python -m benchmarks.bench_text --quick.
 bench-text:
 	python -m benchmarks.bench_text
+
+# Cold start of `tailwatch scan --once` on a fresh non-editable install (pip --target): start-up
+# before the first version is read, without a kernel cache, first run, cached (about 2 minutes).
+bench-cold-start:
+	python -m benchmarks.bench_cold_start
