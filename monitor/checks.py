@@ -123,7 +123,9 @@ class CheckThresholds:
     dcr_close_share_factor: float = 2.0
     noise_sigmas: float = 3.0
     persistence: int = 2
-    baseline_versions: int = 3  # the baseline is the median of the first versions (1: the first)
+    # The baseline: the first version, or the median of the first few (steadier against a lucky
+    # first draw of a noisy refit, at the cost of detection lag; benchmarks/README.md).
+    baseline_versions: int = 1
     utility_share: float = 0.9  # utility_decline: TSTR/TRTR below 0.9 x the baseline's
     membership_auc_margin: float = 0.1  # membership_exposure: attack AUC above 0.5 + margin
     membership_tpr_factor: float = 5.0  # ... or TPR at 1 % FPR above factor x 1 %

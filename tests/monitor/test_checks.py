@@ -268,12 +268,14 @@ def test_a_lucky_first_version_is_not_the_whole_baseline() -> None:
         return VersionFigures(f"v{i}", {"precision": precision}, 1000, 1000)
 
     healthy_refits = [version(i, p) for i, p in enumerate([0.46, 0.28, 0.37, 0.26, 0.30, 0.32])]
-    single = evaluate_checks(healthy_refits, {}, CheckThresholds(baseline_versions=1))
-    windowed = evaluate_checks(healthy_refits, {})
+    single = evaluate_checks(healthy_refits, {})  # the default: the first version alone
+    steady = CheckThresholds(baseline_versions=3)
+    windowed = evaluate_checks(healthy_refits, {}, steady)
     by = {r.check: r for r in single}
     assert by["precision_decline"].streak >= 2  # the first version alone as the baseline
     assert {r.check: r for r in windowed}["precision_decline"].streak < 2
     # A collapse still breaches against the windowed baseline, and keeps breaching.
     collapse = [version(i, p) for i, p in enumerate([0.9, 0.88, 0.7, 0.5, 0.4, 0.3])]
-    flags = {r.check: r for r in evaluate_checks(collapse, {})}["precision_decline"].breached
+    flags = {r.check: r for r in evaluate_checks(collapse, {}, steady)}["precision_decline"]
+    flags = flags.breached
     assert flags == (False, False, True, True, True, True)
