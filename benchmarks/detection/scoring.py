@@ -162,6 +162,13 @@ def summarize(scenarios: list[Scenario]) -> dict[str, Any]:
         "by_regime": by_regime,
         "cells": cells,
         "healthy_alarm_checks": dict(sorted(checks.items(), key=lambda kv: -kv[1])),
+        "healthy_privacy_alarm_versions": sum(
+            1
+            for s in scenarios
+            if s.regime == "healthy"
+            for v in s.verdicts
+            if v.get("privacy_alarm")
+        ),
         "undetected": undetected,
     }
 
@@ -212,6 +219,11 @@ def summary_tables(summary: dict[str, Any]) -> str:
     out.append(
         "\nChecks behind the healthy controls' alarms (versions with a streak >= 2): "
         + (", ".join(f"{c} {n}" for c, n in checks.items()) or "none")
+    )
+    out.append(
+        "\nPrivacy findings on the healthy controls (memorization or membership exposure held "
+        f"for 2 versions; not collapse alarms): {summary['healthy_privacy_alarm_versions']} "
+        "versions"
     )
     if summary["undetected"]:
         out.append("\nUndetected onsets:\n")

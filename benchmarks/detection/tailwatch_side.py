@@ -76,8 +76,12 @@ def tailwatch_verdicts(store: Store, settings: GeneratorSettings) -> list[dict[s
     for i, version in enumerate(history):
         results = checks.evaluate_checks(history[: i + 1], healthy, thresholds)
         streaks = {r.check: r.streak for r in results}
+        privacy: list[str] = []
         if kinds is not None and hasattr(checks, "generator_verdict"):
-            change = sorted(c for c, kind in kinds.items() if kind != "gap")
+            # The ground truth speaks of collapse only: privacy findings (memorization, a
+            # membership attack) are counted apart, never as collapse alarms.
+            change = sorted(c for c, kind in kinds.items() if kind == "collapse")
+            privacy = sorted(c for c, kind in kinds.items() if kind == "privacy")
             level = checks.generator_verdict(results, thresholds).level
         else:
             # Before issue 11: every check pages; monitor.report_data._generator_verdict's levels.
@@ -103,7 +107,11 @@ def tailwatch_verdicts(store: Store, settings: GeneratorSettings) -> list[dict[s
                 "breached": sorted(r.check for r in results if r.breached and r.breached[-1]),
                 "change": change,
                 "level": level,
-                "alarm": level == "collapse suspected" or change_streak >= persistence,
+                "alarm": change_streak >= persistence
+                if privacy
+                else level == "collapse suspected" or change_streak >= persistence,
+                "privacy_alarm": max((streaks.get(c, 0) for c in privacy), default=0)
+                >= persistence,
             }
         )
     return out
