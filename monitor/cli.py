@@ -1,4 +1,4 @@
-"""The ``tailwatch`` command line: run | scan --once | status | report | restore | demo.
+"""The ``tailwatch`` command line: run | scan --once | status | report | restore | prune | demo.
 
 ``run`` is the daemon (scheduler + ``/metrics``), ``scan --once`` measures everything pending and
 exits (non-zero when a run failed), ``status`` shows every subject (it opens the DuckDB file, or
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -25,13 +26,16 @@ from types import FrameType
 
 import duckdb
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
-from monitor import gate, verify_command
+from monitor import gate, init_command, verify_command
 from monitor.checks import CheckThresholds
 from monitor.daemon import Daemon, apply_umask, open_store
 from monitor.demo import CORPUS_BUDGET, FEATURES, DemoScenario
+from monitor.demo_text import TEXT_GENERATOR, TEXT_SHOWN, TextDemoScenario
 from monitor.exporter import ExporterError
 from monitor.gate import DEFAULT_FAIL_ON, FINDINGS, report_findings
+from monitor.kernel_cache import announce_compilation
 from monitor.logs import configure_logging
 from monitor.settings import ConfigError, Settings, load_settings
 from monitor.status import format_status, status_document
@@ -42,6 +46,7 @@ from tailwatch import __version__
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
 EXIT_ERROR = 2  # Tailwatch itself could not work: config, store, port, certificate, OS
 SHOWN = ("precision", "recall", "density", "coverage", "worst_region_coverage")
+log = logging.getLogger("tailwatch.cli")
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -69,6 +74,7 @@ def command_run(args: argparse.Namespace) -> int:
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
         _stop_on_signals(daemon.stop)
+        announce_compilation(log)
         daemon.run()
     return EXIT_OK
 
@@ -83,7 +89,10 @@ def command_scan(args: argparse.Namespace) -> int:
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
         _stop_on_signals(daemon.stop)
-        measured, failed, broken = daemon.scan_once(_progress(sys.stderr.isatty()))
+        announce_compilation(log)
+        # Log lines go through tqdm.write while a bar is drawn: the bar is not garbled.
+        with logging_redirect_tqdm():
+            measured, failed, broken = daemon.scan_once(_progress(sys.stderr.isatty()))
     print(
         f"measured {measured} version(s) or snapshot(s); {failed} failed run(s); "
         f"{broken} subject(s) unreadable"
@@ -147,8 +156,45 @@ def command_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _demo_config(workdir: Path, scenario: DemoScenario, args: argparse.Namespace) -> Path:
+def command_prune(args: argparse.Namespace) -> int:
+    from monitor.retention import baseline_window, compact_file, prune
+
+    settings = load_settings(args.config)
+    apply_umask(settings)
+    storage = settings.storage
+    keep_versions = args.keep_versions if args.keep_versions is not None else storage.keep_versions
+    keep_days = args.keep_days if args.keep_days is not None else storage.keep_days
+    if keep_versions is None and keep_days is None:
+        print(
+            "tailwatch prune: no window: set [storage] keep_versions or keep_days "
+            "(or --keep-versions / --keep-days)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    with open_store(settings, wait_seconds=0) as store:
+        result = prune(
+            store,
+            keep_versions=keep_versions,
+            keep_days=keep_days,
+            keep_first=baseline_window(settings),
+        )
+    print(
+        f"pruned {result.runs_pruned} run(s) beyond the window ({result.rows_deleted} rows, "
+        f"{result.files_deleted} fingerprint file(s))"
+    )
+    if not args.no_compact:
+        before, after = compact_file(storage.path)
+        print(f"compacted {storage.path}: {before} -> {after} bytes")
+    return EXIT_OK
+
+
+def _demo_config(
+    workdir: Path, scenario: DemoScenario | TextDemoScenario, args: argparse.Namespace
+) -> Path:
     config = workdir / "tailwatch.toml"
+    if isinstance(scenario, TextDemoScenario):  # issue 17: one text generator, no corpora
+        config.write_text(scenario.config(workdir, args.port, args.interval), encoding="utf-8")
+        return config
     features = json.dumps(list(FEATURES))
     config.write_text(
         f"""# Written by 'tailwatch demo': the built-in scenario, measured by the daemon.
@@ -215,10 +261,12 @@ content_columns = {features}
     return config
 
 
-def _print_table(settings: Settings) -> None:
+def _print_table(
+    settings: Settings, generator: str = "demo-gan", shown: tuple[str, ...] = SHOWN
+) -> None:
     store, _ = open_history(settings.storage.path)
     with store:
-        history = store.history("generator", "demo-gan")
+        history = store.history("generator", generator)
     if history.empty:
         print("No version measured yet.")
         return
@@ -228,16 +276,20 @@ def _print_table(settings: Settings) -> None:
     )
     healthy = history[history["scope"] == "healthy"].drop_duplicates("metric", keep="last")
     levels = dict(zip(healthy["metric"], healthy["value"], strict=True))
-    print(f"{'version':<10}" + "".join(f"{name[:12]:>13}" for name in SHOWN))
-    print(f"{'healthy':<10}" + "".join(f"{levels.get(n, float('nan')):>13.3f}" for n in SHOWN))
+    print(f"{'version':<10}" + "".join(f"{n.removeprefix('text_')[:12]:>13}" for n in shown))
+    print(f"{'healthy':<10}" + "".join(f"{levels.get(n, float('nan')):>13.3f}" for n in shown))
     for (_, version), row in table.iterrows():
-        print(f"{version:<10}" + "".join(f"{row.get(n, float('nan')):>13.3f}" for n in SHOWN))
+        print(f"{version:<10}" + "".join(f"{row.get(n, float('nan')):>13.3f}" for n in shown))
 
 
 def command_demo(args: argparse.Namespace) -> int:
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    scenario = DemoScenario(workdir, rows=args.sample_size, healthy=args.scenario == "healthy")
+    scenario: DemoScenario | TextDemoScenario = (
+        TextDemoScenario(workdir, rows=args.sample_size)
+        if args.scenario == "text"
+        else DemoScenario(workdir, rows=args.sample_size, healthy=args.scenario == "healthy")
+    )
     scenario.write_reference()
     scenario.versions_dir.mkdir(parents=True, exist_ok=True)
     scenario.corpus_dir.mkdir(parents=True, exist_ok=True)
@@ -284,7 +336,10 @@ def command_demo(args: argparse.Namespace) -> int:
         publisher = threading.Thread(target=publish, name="demo-publisher", daemon=True)
         publisher.start()
         daemon.run()
-    _print_table(settings)
+    if isinstance(scenario, TextDemoScenario):
+        _print_table(settings, TEXT_GENERATOR, TEXT_SHOWN)
+    else:
+        _print_table(settings)
     print(
         "\nCollapse signature: recall and coverage fall while precision holds and density climbs."
         f"\nHistory: {settings.storage.path}"
@@ -330,9 +385,18 @@ def _parser() -> argparse.ArgumentParser:
             "restore", help="replace a damaged store with its read copy (daemon stopped)"
         )
     )
+    init_command.add_arguments(
+        commands.add_parser("init", help="write a commented config from a data folder")
+    )
+    prune_parser = with_config(
+        commands.add_parser("prune", help="history retention, then compaction (daemon stopped)")
+    )
+    prune_parser.add_argument("--keep-versions", type=int, default=None, help="[storage] default")
+    prune_parser.add_argument("--keep-days", type=float, default=None, help="[storage] default")
+    prune_parser.add_argument("--no-compact", action="store_true", help="skip the file copy")
     demo = commands.add_parser("demo", help="run the daemon on the built-in collapsing scenario")
     demo.add_argument("--workdir", type=Path, default=Path("tailwatch-demo"))
-    demo.add_argument("--scenario", choices=("collapse", "healthy"), default="collapse")
+    demo.add_argument("--scenario", choices=("collapse", "healthy", "text"), default="collapse")
     demo.add_argument("--generations", type=int, default=10)
     demo.add_argument("--every", type=float, default=4.0, help="seconds between versions")
     demo.add_argument("--interval", type=float, default=2.0, help="scan interval, seconds")
@@ -349,6 +413,8 @@ COMMANDS = {
     "scan": command_scan,
     "status": command_status,
     "restore": command_restore,
+    "prune": command_prune,
+    "init": init_command.command_init,
     "demo": command_demo,
     "check": gate.command_check,
     "validate": command_validate,

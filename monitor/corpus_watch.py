@@ -101,6 +101,10 @@ class CorpusWatch(Watch):
             tail_columns=tuple(s.tail_columns) if s.tail_columns is not None else None,
             near_duplicate_sample=s.near_duplicate_sample,
             seed=s.seed,
+            sample_above_rows=s.sampling.above_rows,
+            sample_row_group_share=s.sampling.row_group_share,
+            sample_min_row_groups=s.sampling.min_row_groups,
+            sampling_confidence=s.sampling.confidence,
         )
 
     def reference_key(self) -> str:

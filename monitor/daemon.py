@@ -256,6 +256,26 @@ class Daemon:
         except Exception as error:
             log.error("report failed", extra={"error": str(error)}, exc_info=True)
 
+    def prune_history(self) -> None:
+        """Scheduled retention (``[storage] keep_versions`` / ``keep_days``): prune, checkpoint.
+
+        Errors are logged, never raised: the history stays usable unpruned.
+        """
+        from monitor.retention import baseline_window, prune
+
+        storage = self.settings.storage
+        try:
+            prune(
+                self.store,
+                keep_versions=storage.keep_versions,
+                keep_days=storage.keep_days,
+                keep_first=baseline_window(self.settings),
+            )
+        except Exception as error:
+            log.error("history prune failed", extra={"error": str(error)})
+            return
+        self._publish_wanted = True
+
     # -- the long-running service -------------------------------------------------------------
 
     def run(self, *, ready: Callable[[str], None] | None = None) -> None:
@@ -296,6 +316,15 @@ class Daemon:
             id="read-copy",
             name="publish the read copy",
         )
+        storage = self.settings.storage
+        if storage.keep_versions is not None or storage.keep_days is not None:
+            scheduler.add_job(
+                self.prune_history,
+                IntervalTrigger(seconds=storage.prune_interval_seconds, timezone=UTC),
+                id="retention",
+                name="prune the history",
+                next_run_time=now,
+            )
         if self.settings.reports.interval_seconds:
             scheduler.add_job(
                 self.write_report,

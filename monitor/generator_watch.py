@@ -39,6 +39,7 @@ from collectors.sources import (
     read_version,
     resolve_files,
 )
+from collectors.text import TextReference
 from monitor.exported import RELATIVE_METRICS
 from monitor.settings import GeneratorSettings, SchedulerSettings
 from monitor.store import Store
@@ -49,6 +50,7 @@ __all__ = ["GeneratorWatch", "ScanOutcome"]
 log = logging.getLogger("tailwatch.generator")
 KIND = "generator"
 FEATURE_MAP_ARTIFACT = "feature_map"
+TEXT_ARTIFACT = "text_reference"  # a text generator's fitted reference, described (no texts)
 HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when none is configured
 HOLDOUT_MAX_SHARE = 0.5  # ... or up to half of it, so that the holdout holds a version's rows
 
@@ -76,7 +78,7 @@ class _ReferenceFiles(NamedTuple):
 
 @dataclass(frozen=True)
 class _Fitted:
-    reference: GeneratorReference
+    reference: GeneratorReference | TextReference
     fingerprint: str
     rows: int
 
@@ -157,6 +159,9 @@ class GeneratorWatch(Watch):
                 "target",
                 "task",
                 "training",
+                "text_column",
+                "embedder",
+                "token_budget",
             }
         )
         parts.append(json.dumps(config, sort_keys=True))
@@ -176,11 +181,12 @@ class GeneratorWatch(Watch):
         if self._fitted is not None and self._fitted.fingerprint == fingerprint:
             return self._fitted
         s = self.settings
+        columns = [s.text_column] if s.text_column else s.columns
         reference = read_table(
             files,
             sample_size=s.reference_size,
             seed=s.seed,
-            columns=s.columns,  # a configured column it lacks is named with its file
+            columns=columns,  # a configured column it lacks is named with its file
             source=f"reference of {s.name} ({s.reference})",
             memory_limit=self.memory_limit,
         )
@@ -189,7 +195,7 @@ class GeneratorWatch(Watch):
                 holdout_files,
                 sample_size=s.reference_size,
                 seed=s.seed + 1,
-                columns=s.columns,
+                columns=columns,
                 source=f"holdout of {s.name} ({s.holdout})",
                 memory_limit=self.memory_limit,
             )
@@ -212,6 +218,8 @@ class GeneratorWatch(Watch):
                 source=f"training rows of {s.name} ({s.training})",
                 memory_limit=self.memory_limit,
             )
+        if s.text_column is not None:  # measured as text (collectors.text)
+            return self._fit_text(reference, holdout, fingerprint)
         fitted = GeneratorReference(
             reference,
             holdout=holdout,
@@ -242,14 +250,41 @@ class GeneratorWatch(Watch):
         )
         return self._fitted
 
+    def _fit_text(
+        self, reference: pd.DataFrame, holdout: pd.DataFrame, fingerprint: str
+    ) -> _Fitted:
+        """A text generator's reference: vocabulary, embedder, distance model (collectors.text)."""
+        s = self.settings
+        fitted = TextReference(
+            reference,
+            holdout=holdout,
+            text_column=s.text_column or "text",
+            k=s.k,
+            n_regions=min(s.regions, len(reference)),
+            seed=s.seed,
+            sample_size=s.sample_size,
+            healthy_draws=s.healthy_draws,
+            embedder=s.embedder,
+            token_budget=s.token_budget,
+        )
+        described = json.dumps(fitted.describe(), sort_keys=True)
+        self.store.put_artifact(KIND, s.name, TEXT_ARTIFACT, described, fingerprint)
+        self._register_reference(pd.concat([reference, holdout]), fitted, fingerprint)
+        self._fitted = _Fitted(fitted, fingerprint, len(reference))
+        log.info(
+            "text reference fitted",
+            extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
+        )
+        return self._fitted
+
     def _register_reference(
-        self, rows: pd.DataFrame, fitted: GeneratorReference, fingerprint: str
+        self, rows: pd.DataFrame, fitted: GeneratorReference | TextReference, fingerprint: str
     ) -> None:
         """The reference and holdout rows are known human: a sample reproducing one is no leak."""
         source = f"reference:{self.name}"
         if self.registry.content_of(source) == fingerprint:
             return
-        columns = fitted.feature_map.input_columns
+        columns = _input_columns(fitted)
         self.registry.replace(source, "human", fingerprint, fingerprint_frame(rows, columns))
 
     # -- one version ------------------------------------------------------------------------------
@@ -260,7 +295,9 @@ class GeneratorWatch(Watch):
             return f"sampler {self.settings.sampler} (version {version.name!r})"
         return f"version {version.name!r} ({version.location})"
 
-    def _sample(self, version: VersionRef, fitted: GeneratorReference) -> pd.DataFrame:
+    def _sample(
+        self, version: VersionRef, fitted: GeneratorReference | TextReference
+    ) -> pd.DataFrame:
         s = self.settings
         if s.sampler is not None:
             if self._sampler is None:
@@ -273,9 +310,8 @@ class GeneratorWatch(Watch):
                 version, sample_size=s.sample_size, seed=s.seed, memory_limit=self.memory_limit
             )
         label = self._label(version)
-        check_columns(
-            frame, fitted.feature_map.input_columns, source=label, exact=s.columns is None
-        )
+        exact = s.columns is None and s.text_column is None
+        check_columns(frame, _input_columns(fitted), source=label, exact=exact)
         if len(frame) <= s.k:
             raise ValueError(f"{label}: {len(frame)} rows; need more than k = {s.k}")
         return frame
@@ -309,7 +345,7 @@ class GeneratorWatch(Watch):
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
             measurement = fitted.reference.measure(sample, source=self._label(version))
-            columns = fitted.reference.feature_map.input_columns
+            columns = _input_columns(fitted.reference)
             self.sampled_fingerprints = fingerprint_frame(sample, columns)
         except Exception as error:  # every cause of a failed run is recorded, not raised
             log.warning(
@@ -324,6 +360,8 @@ class GeneratorWatch(Watch):
         result.metrics = _metrics(measurement, healthy, baseline, previous)
         result.regions = _regions(measurement)
         result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
+        for name, value in measurement.details.items():  # text: curves, vanished types
+            result.details[name] = json.dumps(value, allow_nan=False)
         if self.settings.export_verified and measurement.gates is not None:
             try:
                 self._export_verified(version, sample, measurement)
@@ -440,6 +478,13 @@ class GeneratorWatch(Watch):
             )
         self.last_scan_ok = self.clock()
         return outcome
+
+
+def _input_columns(reference: GeneratorReference | TextReference) -> list[str]:
+    """The columns a version must hold (the text column of a text generator)."""
+    if isinstance(reference, TextReference):
+        return reference.input_columns
+    return list(reference.feature_map.input_columns)
 
 
 def _ratio(value: float, anchor: float | None) -> float | None:

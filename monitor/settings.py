@@ -10,6 +10,7 @@ with a :class:`ConfigError` that names each bad key.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,7 +61,12 @@ def _context() -> _LoadContext:
 
 
 def _resolve_path(value: str) -> str:
-    """Expand ``~`` and anchor a relative path or glob at the config folder."""
+    """Expand ``~`` and anchor a relative path or glob at the config folder; a URL
+    (``s3://bucket/corpus/*``, :mod:`collectors.storage`) is kept as it is."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", value):
+        if "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            raise ValueError("credentials in a URL are not accepted; use the environment")
+        return value
     expanded = os.path.expanduser(value)
     return os.path.normpath(os.path.join(_context().config_dir, expanded))
 
@@ -102,6 +108,12 @@ class StorageSettings(_Model):
     umask: Annotated[str, StringConstraints(pattern=r"^0?[0-7]{3}$")] = "0077"
     # The read copy (<store>.snapshot) is published at most once per this many seconds.
     read_copy_interval_seconds: Annotated[float, Field(ge=0)] = 60
+    # History retention (monitor.retention): versions beyond the latest keep_versions and older
+    # than keep_days lose their figures, regions, run details and corpus fingerprint files (the
+    # first measured version is always kept); the daemon prunes every prune_interval_seconds.
+    keep_versions: Annotated[int, Field(ge=2)] | None = None
+    keep_days: Annotated[float, Field(gt=0)] | None = None
+    prune_interval_seconds: Seconds = 3600
 
     @property
     def umask_bits(self) -> int:
@@ -207,11 +219,15 @@ class CheckSettings(_Model):
     dcr_close_share_factor: Annotated[float, Field(gt=1)] = CheckThresholds.dcr_close_share_factor
     noise_sigmas: Annotated[float, Field(ge=0)] = CheckThresholds.noise_sigmas
     persistence: Annotated[int, Field(ge=1)] = CheckThresholds.persistence
+    baseline_versions: Annotated[int, Field(ge=1, le=20)] = CheckThresholds.baseline_versions
     utility_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.utility_share
     membership_auc_margin: Annotated[float, Field(gt=0, lt=0.5)] = (
         CheckThresholds.membership_auc_margin
     )
     membership_tpr_factor: Annotated[float, Field(gt=1)] = CheckThresholds.membership_tpr_factor
+    vocabulary_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.vocabulary_share
+    rare_mass_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.rare_mass_share
+    diversity_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.diversity_share
 
     def thresholds(self) -> CheckThresholds:
         """The plain thresholds :func:`monitor.checks.evaluate_checks` takes."""
@@ -246,6 +262,12 @@ class GeneratorSettings(_Model):
     task: Literal["classification", "regression"] | None = None
     training: ConfigPath | None = None
     export_verified: ConfigPath | None = None
+    # Text generators (collectors.text): the column holding each version's texts (measured as
+    # text against the reference's texts), the embedder ("tfidf-svd", an entry point of
+    # tailwatch.embedders or "package.module:function") and the lexical figures' token budget.
+    text_column: Annotated[str, StringConstraints(min_length=1)] | None = None
+    embedder: Annotated[str, StringConstraints(min_length=1)] | None = None
+    token_budget: Annotated[int, Field(ge=100)] = 20_000
 
     @field_validator("columns")
     @classmethod
@@ -261,6 +283,10 @@ class GeneratorSettings(_Model):
         if self.reference_size is not None and self.reference_size <= self.k:
             raise ValueError(f"reference_size ({self.reference_size}) must be > k ({self.k})")
         _no_duplicates(self.categorical, "categorical column")
+        if self.text_column is not None and (self.categorical or self.target is not None):
+            raise ValueError("a text generator ('text_column') takes no 'categorical' or 'target'")
+        if self.embedder is not None and self.text_column is None:
+            raise ValueError("'embedder' needs a 'text_column'")
         if self.target is not None and self.columns is not None and self.target not in self.columns:
             raise ValueError(f"target column {self.target!r} is not in 'columns'")
         if self.task is not None and self.target is None:
@@ -270,6 +296,17 @@ class GeneratorSettings(_Model):
             if missing:
                 raise ValueError(f"categorical columns {missing} are not in 'columns'")
         return self
+
+
+class CorpusSamplingSettings(_Model):
+    """Sampled estimates (collectors.corpus_sampling): snapshots of more than ``above_rows`` rows
+    (Parquet footers) are estimated from a random ``row_group_share`` of their row groups (at
+    least ``min_row_groups``), with ``confidence`` intervals; ``above_rows = 0`` never samples."""
+
+    above_rows: Annotated[int, Field(ge=0)] = 50_000_000
+    row_group_share: Annotated[float, Field(gt=0, le=1)] = 0.02
+    min_row_groups: Annotated[int, Field(ge=2)] = 200
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
 
 
 class CorpusSettings(_Model):
@@ -290,6 +327,7 @@ class CorpusSettings(_Model):
     near_duplicate_sample: Annotated[int, Field(ge=10)] = 2_000
     seed: int = 0
     interval_seconds: Seconds = 300
+    sampling: CorpusSamplingSettings = Field(default_factory=lambda: CorpusSamplingSettings())
 
 
 class SyntheticDumpSettings(_Model):
@@ -337,6 +375,11 @@ class Settings(BaseSettings):
     synthetic_dumps: list[SyntheticDumpSettings] = Field(default_factory=list)
     known_human: list[KnownHumanSettings] = Field(default_factory=list)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    # Object storage options per URL prefix (collectors.storage), e.g.
+    # [storage_options."s3://corpora"] endpoint_url = "http://127.0.0.1:9000"; never logged.
+    storage_options: dict[str, dict[str, str | int | float | bool]] = Field(
+        default_factory=dict, repr=False
+    )
 
     _config_file: Path | None = PrivateAttr(default=None)
     _config_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -346,6 +389,9 @@ class Settings(BaseSettings):
         ctx = _context()
         self._config_file = ctx.config_file
         self._config_dir = ctx.config_dir
+        from collectors import storage
+
+        storage.configure(self.storage_options)
 
     @property
     def config_dir(self) -> Path:
