@@ -60,6 +60,9 @@ WATCHED_BY: dict[str, str] = {
     "categories_lost": "category_lost",
     "text_vocabulary_retention": "vocabulary_loss",
     "text_rare_mass_ratio": "rare_mass_loss",
+    "utility_ratio": "utility_decline",
+    "classes_lost": "class_lost",
+    "membership_auc": "membership_exposure",
 }
 # What each check's value is (the tail and rare-category checks report a ratio to the baseline).
 WATCHES: dict[str, str] = {

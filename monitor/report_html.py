@@ -217,6 +217,15 @@ def _generator(section: GeneratorSection) -> str:
     for name, draw, caption, missing in figures:
         parts.append(f"<h3>{titles[name]}</h3>")
         parts.append(_figure(name, draw(section), caption, missing))
+    gates = plots.gates_plot(section)
+    if gates is not None:  # utility probe, membership attack, verified subset (issue 15)
+        parts.append("<h3>Standing gates: utility, membership, verified yield</h3>")
+        caption = (
+            "Utility of a model trained on each version against one trained on real rows "
+            "(TSTR / TRTR), the membership attack's ROC AUC (0.5: the attacker cannot tell the "
+            "training rows from unseen ones) and the share of rows the verifier keeps."
+        )
+        parts.append(_figure("gates", gates, caption, ""))
     if section.text:  # text generators (issue 17)
         parts.append("<h3>Vocabulary (text)</h3>")
         caption = (

@@ -23,6 +23,7 @@ __all__ = [
     "PANEL_METRICS",
     "categories_plot",
     "drift_plot",
+    "gates_plot",
     "histogram_plot",
     "metrics_plot",
     "regions_plot",
@@ -214,6 +215,36 @@ def categories_plot(section: GeneratorSection) -> str | None:
          Line2D([], [], color=PALETTE["limit"], ls="none", marker="o", ms=7)],
         ["version", "healthy level", "baseline's count (category_lost breaches above)",
          "version breaching category_lost / rare_category_shift"],
+        loc="outside upper center", ncols=4,
+    )  # fmt: skip
+    return svg(fig)
+
+
+@styled
+def gates_plot(section: GeneratorSection) -> str | None:
+    """The standing gates across versions (issue 15): utility, membership exposure, yield."""
+    panels = [
+        ("utility_ratio", "utility_decline", "Utility: TSTR / TRTR", "ratio"),
+        ("membership_auc", "membership_exposure", "Membership attack ROC AUC (0.5 safe)", "AUC"),
+        ("verified_yield", None, "Verified yield (rows kept)", "share of rows"),
+    ]
+    shown = [p for p in panels if p[0] in section.metrics]
+    if not section.versions or not shown:
+        return None
+    checks = {row.check: row for row in section.checks}
+    fig = figure(11.5, 3.0)
+    axes = fig.subplots(1, len(shown), squeeze=False)[0]
+    for ax, (metric, check, heading, unit) in zip(axes, shown, strict=True):
+        breached = checks[check].breached if check in checks else ()
+        _panel(ax, section.metrics[metric], breached, section.versions, heading, unit, labels=True)
+        if metric == "membership_auc":
+            ax.axhline(0.5, color=PALETTE["reference"], lw=1.0, ls=":")
+    fig.legend(
+        [Line2D([], [], color=PALETTE["version"], lw=2, marker="o", ms=4),
+         Line2D([], [], color=PALETTE["healthy"], lw=1.4, ls=(0, (4, 2))),
+         Line2D([], [], color=PALETTE["limit"], lw=1.1, ls="--"),
+         Line2D([], [], color=PALETTE["limit"], ls="none", marker="o", ms=7)],
+        ["version", "healthy level", "limit", "version breaching the check"],
         loc="outside upper center", ncols=4,
     )  # fmt: skip
     return svg(fig)

@@ -113,3 +113,29 @@ def test_without_categorical_figures_the_categories_plot_says_so(tmp_path: Path)
     _, html, _ = _write(tmp_path, runs)
     assert 'data-plot-missing="categories"' in html
     assert "No fidelity gap at the latest version." in html
+
+
+def test_the_standing_gates_are_plotted_with_their_limits(tmp_path: Path) -> None:
+    """Issue 15: utility, membership AUC and verified yield across versions, breaches marked."""
+    runs = []
+    for i in range(4):
+        figures = {**HEALTHY, "utility_ratio": 1.0 - 0.3 * max(i - 1, 0),
+                   "membership_auc": 0.5 + 0.01 * i, "verified_yield": 0.8 - 0.1 * i}  # fmt: skip
+        runs.append(synthetic_run("gan", f"v{i}", i, figures, HEALTHY))
+    data, html, _ = _write(tmp_path, runs)
+    (section,) = data["generators"]
+    assert section["metrics"]["utility_ratio"]["check"] == "utility_decline"
+    assert section["metrics"]["membership_auc"]["check"] == "membership_exposure"
+    plots = dict(re.findall(r'data-plot="([a-z]+)"><img alt="[^"]*" src="data:image/svg\+xml;'
+                            r'base64,([^"]+)"', html))  # fmt: skip
+    svg = base64.b64decode(plots["gates"]).decode()
+    for heading in ("Utility: TSTR / TRTR", "Membership attack ROC AUC", "Verified yield"):
+        assert heading in svg
+    checks = {c["check"]: c for c in section["checks"]}
+    assert checks["utility_decline"]["breached"] == [False, False, True, True]
+    assert checks["membership_exposure"]["streak"] == 0
+
+
+def test_without_gates_there_is_no_gates_plot(tmp_path: Path) -> None:
+    _, html, _ = _write(tmp_path, [_run("plain", i) for i in range(2)])
+    assert 'data-plot="gates"' not in html
