@@ -97,6 +97,7 @@ def measure_versions(
         seed=seed,
         sample_size=size,
         healthy_draws=healthy_draws,
+        gates=True,  # as the daemon: membership attack and per-sample verdicts (collectors.gates)
     )
     figures: list[VersionFigures] = []
     measurements: list[Measurement] = []
