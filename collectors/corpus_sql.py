@@ -13,7 +13,7 @@ import duckdb
 
 from collectors.corpus_settings import CODES, CorpusSettings
 from collectors.provenance import fingerprint_select
-from collectors.sources import DATA_SUFFIXES, SourceError, resolve_files
+from collectors.sources import DATA_SUFFIXES, READERS, SourceError, resolve_files
 
 __all__ = [
     "check_registry",
@@ -57,11 +57,14 @@ def first_line(error: BaseException) -> str:
 
 
 def reader(files: Sequence[Path], label: str, *, extra: str = "") -> str:
-    """``read_parquet``/``read_csv`` over the files (one kind), columns united by name."""
+    """``read_parquet``/``read_csv``/``read_json`` over the files (one kind), columns united
+    by name."""
     kinds = {DATA_SUFFIXES.get(p.suffix.lower()) for p in files}
-    if len(kinds) != 1 or not kinds <= {"parquet", "csv"}:
-        raise SourceError(f"{label}: mixes or lacks Parquet/CSV files ({sorted(map(str, kinds))})")
-    function = "read_parquet" if kinds == {"parquet"} else "read_csv"
+    if len(kinds) != 1 or not kinds <= set(READERS):
+        raise SourceError(
+            f"{label}: mixes or lacks Parquet/CSV/JSONL files ({sorted(map(str, kinds))})"
+        )
+    function = READERS[kinds.pop()]
     listed = ", ".join(literal(str(p)) for p in files)
     return f"{function}([{listed}], union_by_name = true{extra})"
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 __all__ = [
     "DATA_SUFFIXES",
+    "READERS",
     "VECTOR_COLUMN",
     "SourceError",
     "VersionRef",
@@ -42,7 +43,15 @@ __all__ = [
     "resolve_files",
 ]
 
-DATA_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".csv": "csv", ".npy": "npy"}
+DATA_SUFFIXES: dict[str, str] = {
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".jsonl": "json",  # newline-delimited JSON: one record a line (text generators' output)
+    ".ndjson": "json",
+    ".npy": "npy",
+}
+# The DuckDB table function that reads each kind of file (``.npy`` is read by numpy).
+READERS: dict[str, str] = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
 MANIFEST_NAME = "manifest.json"
 VECTOR_COLUMN = "vector"
 _CHUNK_BYTES = 1 << 20
@@ -448,7 +457,7 @@ def _read_duckdb(
     label: str,
     memory_limit: str | None,
 ) -> pd.DataFrame:
-    reader = "read_parquet" if kind == "parquet" else "read_csv"
+    reader = READERS[kind]
     try:
         connection = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     except duckdb.Error as error:
@@ -486,7 +495,8 @@ def _read_duckdb(
 def _describe(
     connection: duckdb.DuckDBPyConnection, reader: str, path: Path, label: str
 ) -> list[str]:
-    """Column names of one file (Parquet footer or CSV sniff), skipping pandas index columns."""
+    """Column names of one file (Parquet footer, CSV or JSON sniff), skipping pandas index
+    columns."""
     try:
         rows = connection.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [[str(path)]]).fetchall()
     except duckdb.Error as error:

@@ -37,7 +37,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> GeneratorSettings:
     pd.DataFrame({"text": a, "prompt": "p"}).to_parquet(root / "versions" / "v0.parquet")
     pd.DataFrame({"text": b}).to_csv(root / "versions" / "v1.csv", index=False)
     pd.DataFrame({"text": lose_rare_words(a, 250)}).to_parquet(root / "versions" / "v2.parquet")
-    pd.DataFrame({"text": lose_rare_words(b, 250)}).to_parquet(root / "versions" / "v3.parquet")
+    # A language model's output as it is often written: JSON Lines, one record a line.
+    pd.DataFrame({"text": lose_rare_words(b, 250)}).to_json(
+        root / "versions" / "v3.jsonl", orient="records", lines=True
+    )
     return GeneratorSettings(
         name="docs-lm",
         reference=str(root / "real.parquet"),
