@@ -36,13 +36,11 @@ ends with the figures shipped in ``collectors.corpus_near_defaults`` (``TEXT_NUL
 from __future__ import annotations
 
 import argparse
-import ast
 import gzip
-import sysconfig
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,13 +56,15 @@ from collectors.corpus_near_defaults import (
     DefaultVectorNearDuplicates,
 )
 from collectors.near_duplicates import wilson_interval
+from monitor.demo_text import paragraphs, stdlib_paragraphs
 
-MIN_WORDS = 10
 DUMP_ROWS = 5_000
 VECTOR_DUMP_ROWS = 2_000
 PLANTED = 200
 MAX_NULL = 20_000  # human rows measured per text source at most (a seeded sample)
-SKIP_PARTS = {"site-packages", "test", "tests", "idlelib", "lib2to3", "ensurepip", "idle_test"}
+SKIP_PARTS = frozenset(
+    {"site-packages", "test", "tests", "idlelib", "lib2to3", "ensurepip", "idle_test"}
+)
 DOC_SUFFIXES = (".txt", ".md", ".rst", ".gz", "")
 
 
@@ -92,37 +92,6 @@ class Figure:
 
 
 # --------------------------------------------------------------------------- human text
-
-
-def paragraphs(text: str) -> Iterator[str]:
-    """Blank-line separated paragraphs of at least ``MIN_WORDS`` words, whitespace folded."""
-    for block in text.split("\n\n"):
-        words = block.split()
-        if len(words) >= MIN_WORDS:
-            yield " ".join(words)
-
-
-def stdlib_paragraphs() -> dict[str, list[str]]:
-    """Docstring paragraphs of the standard library, by module path."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    out: dict[str, list[str]] = {}
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root)
-        if SKIP_PARTS & set(relative.parts[:-1]) or relative.name.startswith("test_"):
-            continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        found = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                doc = ast.get_docstring(node)
-                if doc:
-                    found += paragraphs(doc)
-        if found:
-            out[str(relative)] = found
-    return out
 
 
 def doc_paragraphs(root: Path = Path("/usr/share/doc")) -> dict[str, list[str]]:
@@ -304,7 +273,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(header, flush=True)
     figures = []
-    for source, groups in (("stdlib", stdlib_paragraphs()), ("usr-share-doc", doc_paragraphs())):
+    for source, groups in (
+        ("stdlib", stdlib_paragraphs(SKIP_PARTS)),
+        ("usr-share-doc", doc_paragraphs()),
+    ):
         figures.append(measure_text(source, groups, dump_rows, max_null, args.seed))
         print(figures[-1].line(), flush=True)
     for figure in measure_vectors(VECTOR_DUMP_ROWS if not args.quick else 500, args.seed):

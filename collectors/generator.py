@@ -302,15 +302,18 @@ def measure_healthy(
     """
     rng = np.random.default_rng([seed, m])
     replacement = h < m
-    draws = [draw(rng, m, replacement) for _ in range(count)]
+    # Without replacement at m = h every draw is the whole holdout: measure it once.
+    whole = not replacement and m == h
+    draws = [draw(rng, m, replacement) for _ in range(1 if whole else count)]
     levels = _mean_figures(draws)
-    spread = _sd_figures(draws)
-    if not replacement and m > h / 2:
+    if replacement:
+        spread = _sd_figures(draws)
+    elif m > h / 2:
         # Draws that share most rows understate the noise: take it from a bootstrap.
         spread = _sd_figures([draw(rng, m, True) for _ in range(count)])
-    elif not replacement:
+    else:
         correction = 1.0 / np.sqrt(1.0 - m / h)  # finite-population correction
-        spread = {name: value * correction for name, value in spread.items()}
+        spread = {name: value * correction for name, value in _sd_figures(draws).items()}
     return HealthyLevels(levels, spread, m, h, count, replacement)
 
 

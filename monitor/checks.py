@@ -646,6 +646,52 @@ def _category_gap(current: VersionFigures) -> Outcome:
 # -- one version, every check -------------------------------------------------------------------
 
 
+Rule = Callable[[VersionFigures, VersionFigures, HealthyLevels, CheckThresholds], Outcome]
+
+# How each check judges one version: (current, baseline, healthy, thresholds) -> outcome.
+RULES: dict[str, Rule] = {
+    "coverage_decline": lambda c, b, h, t: _share_decline(
+        "coverage", t.coverage_share, c, b, t.noise_sigmas
+    ),
+    "recall_decline": lambda c, b, h, t: _recall_decline(c, b, t),
+    "precision_decline": lambda c, b, h, t: _share_decline(
+        "precision", t.precision_share, c, b, t.noise_sigmas
+    ),
+    "density_rise": lambda c, b, h, t: _density_rise(c, b, h, t),
+    "tail_thinning": lambda c, b, h, t: _tails("tail_thinning", c, b, t),
+    "tail_excess": lambda c, b, h, t: _tails("tail_excess", c, b, t),
+    "region_uncovered": lambda c, b, h, t: (
+        _share_decline("worst_region_coverage", t.region_share, c, b, t.noise_sigmas)
+        if "worst_region_coverage" in c.figures
+        else _NONE
+    ),
+    "category_lost": lambda c, b, h, t: _category_lost(c, b),
+    "rare_category_shift": lambda c, b, h, t: _rare_shift(c, b, t),
+    "memorization": lambda c, b, h, t: _memorization(c, b, h, t),
+    "utility_decline": lambda c, b, h, t: _utility_decline(c, b, t),
+    "class_lost": lambda c, b, h, t: _class_lost(c, b),
+    "membership_exposure": lambda c, b, h, t: _membership_exposure(c, h, t),
+    "vocabulary_loss": lambda c, b, h, t: _share_decline(
+        "text_vocabulary_retention", t.vocabulary_share, c, b, t.noise_sigmas
+    ),
+    "rare_mass_loss": lambda c, b, h, t: _share_decline(
+        "text_rare_mass_ratio", t.rare_mass_share, c, b, t.noise_sigmas
+    ),
+    "diversity_decline": lambda c, b, h, t: _diversity_decline(c, b, t),
+    "length_tail_loss": lambda c, b, h, t: _length_tail_loss(c, b, t),
+    "precision_gap": lambda c, b, h, t: _share_gap(
+        "precision", t.precision_share, c, h, t.noise_sigmas
+    ),
+    "recall_gap": lambda c, b, h, t: _share_gap("recall", t.recall_share, c, h, t.noise_sigmas),
+    "coverage_gap": lambda c, b, h, t: _share_gap(
+        "coverage", t.coverage_share, c, h, t.noise_sigmas
+    ),
+    "density_gap": lambda c, b, h, t: _density_gap(c, h, t),
+    "tail_gap": lambda c, b, h, t: _tail_gap(c, t),
+    "category_gap": lambda c, b, h, t: _category_gap(c),
+}
+
+
 def _outcome(
     check: str,
     current: VersionFigures,
@@ -653,48 +699,9 @@ def _outcome(
     healthy: HealthyLevels,
     t: CheckThresholds,
 ) -> Outcome:
-    z = t.noise_sigmas
-    f = current.figures
-    rules: dict[str, Callable[[], Outcome]] = {
-        "coverage_decline": lambda: _share_decline(
-            "coverage", t.coverage_share, current, baseline, z
-        ),
-        "recall_decline": lambda: _recall_decline(current, baseline, t),
-        "precision_decline": lambda: _share_decline(
-            "precision", t.precision_share, current, baseline, z
-        ),
-        "density_rise": lambda: _density_rise(current, baseline, healthy, t),
-        "tail_thinning": lambda: _tails("tail_thinning", current, baseline, t),
-        "tail_excess": lambda: _tails("tail_excess", current, baseline, t),
-        "region_uncovered": lambda: (
-            _share_decline("worst_region_coverage", t.region_share, current, baseline, z)
-            if "worst_region_coverage" in f
-            else _NONE
-        ),
-        "category_lost": lambda: _category_lost(current, baseline),
-        "rare_category_shift": lambda: _rare_shift(current, baseline, t),
-        "memorization": lambda: _memorization(current, baseline, healthy, t),
-        "utility_decline": lambda: _utility_decline(current, baseline, t),
-        "class_lost": lambda: _class_lost(current, baseline),
-        "membership_exposure": lambda: _membership_exposure(current, healthy, t),
-        "vocabulary_loss": lambda: _share_decline(
-            "text_vocabulary_retention", t.vocabulary_share, current, baseline, z
-        ),
-        "rare_mass_loss": lambda: _share_decline(
-            "text_rare_mass_ratio", t.rare_mass_share, current, baseline, z
-        ),
-        "diversity_decline": lambda: _diversity_decline(current, baseline, t),
-        "length_tail_loss": lambda: _length_tail_loss(current, baseline, t),
-        "precision_gap": lambda: _share_gap("precision", t.precision_share, current, healthy, z),
-        "recall_gap": lambda: _share_gap("recall", t.recall_share, current, healthy, z),
-        "coverage_gap": lambda: _share_gap("coverage", t.coverage_share, current, healthy, z),
-        "density_gap": lambda: _density_gap(current, healthy, t),
-        "tail_gap": lambda: _tail_gap(current, t),
-        "category_gap": lambda: _category_gap(current),
-    }
-    if check not in rules:
+    if check not in RULES:
         raise KeyError(f"unknown check {check!r}; known: {sorted(CHECK_KINDS)}")
-    return rules[check]()
+    return RULES[check](current, baseline, healthy, t)
 
 
 def _recall_decline(

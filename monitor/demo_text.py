@@ -22,7 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["TEXT_GENERATOR", "TEXT_SHOWN", "TextDemoScenario", "stdlib_paragraphs"]
+__all__ = [
+    "TEXT_GENERATOR",
+    "TEXT_SHOWN",
+    "TextDemoScenario",
+    "docstring_paragraphs",
+    "paragraphs",
+    "stdlib_paragraphs",
+]
 
 TEXT_GENERATOR = "demo-lm"
 TEXT_SHOWN = (
@@ -36,25 +43,39 @@ MIN_WORDS = 10  # paragraphs shorter than this are left out (signatures, one-lin
 SKIP_PARTS = frozenset({"test", "tests", "idlelib", "lib2to3", "site-packages", "turtledemo"})
 
 
-def stdlib_paragraphs() -> dict[str, list[str]]:
-    """Docstring paragraphs (blank-line separated, >= ``MIN_WORDS`` words) by module path."""
+def paragraphs(text: str, min_words: int = MIN_WORDS) -> list[str]:
+    """Blank-line separated paragraphs of ``text`` of at least ``min_words`` words, whitespace
+    folded."""
+    found = []
+    for block in text.split("\n\n"):
+        words = block.split()
+        if len(words) >= min_words:
+            found.append(" ".join(words))
+    return found
+
+
+def docstring_paragraphs(source: str, min_words: int = MIN_WORDS) -> list[str]:
+    """Docstring paragraphs of one module's source (module, classes, functions), in walk order."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            found += paragraphs(ast.get_docstring(node) or "", min_words)
+    return found
+
+
+def stdlib_paragraphs(skip: frozenset[str] = SKIP_PARTS) -> dict[str, list[str]]:
+    """Docstring paragraphs (>= ``MIN_WORDS`` words) of the standard library by module path,
+    leaving out modules under a folder named in ``skip`` and ``test_*`` modules."""
     root = Path(sysconfig.get_paths()["stdlib"])
     out: dict[str, list[str]] = {}
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if SKIP_PARTS & set(relative.parts[:-1]) or relative.name.startswith("test_"):
+        if skip & set(relative.parts[:-1]) or relative.name.startswith("test_"):
             continue
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found = docstring_paragraphs(path.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
-        found = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                for block in (ast.get_docstring(node) or "").split("\n\n"):
-                    words = block.split()
-                    if len(words) >= MIN_WORDS:
-                        found.append(" ".join(words))
         if found:
             out[str(relative)] = found
     return out

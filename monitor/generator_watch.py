@@ -45,7 +45,7 @@ from monitor.settings import GeneratorSettings, SchedulerSettings
 from monitor.store import Store
 from monitor.watch import ScanOutcome, Watch, error_text, pending_versions
 
-__all__ = ["GeneratorWatch", "ScanOutcome"]
+__all__ = ["GeneratorWatch", "ScanOutcome", "holdout_rows", "split_holdout"]
 
 log = logging.getLogger("tailwatch.generator")
 KIND = "generator"
@@ -64,6 +64,15 @@ def holdout_rows(rows: int, sample_size: int) -> int:
     """
     wanted = min(max(sample_size, HOLDOUT_SHARE * rows), HOLDOUT_MAX_SHARE * rows)
     return round(wanted)
+
+
+def split_holdout(
+    rows: pd.DataFrame, sample_size: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(reference, holdout): a seeded shuffle of ``rows`` with :func:`holdout_rows` held out."""
+    shuffled = rows.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    cut = holdout_rows(len(shuffled), sample_size)
+    return shuffled.iloc[cut:].reset_index(drop=True), shuffled.iloc[:cut]
 
 
 class Stopped(Exception):
@@ -200,9 +209,7 @@ class GeneratorWatch(Watch):
                 memory_limit=self.memory_limit,
             )
         else:
-            shuffled = reference.sample(frac=1.0, random_state=s.seed).reset_index(drop=True)
-            cut = holdout_rows(len(shuffled), s.sample_size)
-            holdout, reference = shuffled.iloc[:cut], shuffled.iloc[cut:].reset_index(drop=True)
+            reference, holdout = split_holdout(reference, s.sample_size, s.seed)
         if len(reference) <= s.k or len(holdout) <= s.k:
             raise ValueError(
                 f"reference of {s.name} ({s.reference}): {len(reference)} reference and "

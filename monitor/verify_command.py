@@ -27,7 +27,7 @@ import pandas as pd
 
 from collectors.generator import GeneratorReference
 from collectors.sources import read_table, resolve_files
-from monitor.generator_watch import holdout_rows
+from monitor.generator_watch import split_holdout
 
 __all__ = ["add_arguments", "command_verify", "verify_frames"]
 
@@ -69,9 +69,7 @@ def verify_frames(
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Every row of ``version`` with its verdicts, and the summary written to ``verify.json``."""
     if holdout is None:
-        shuffled = reference.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-        cut = holdout_rows(len(shuffled), len(version))
-        holdout, reference = shuffled.iloc[:cut], shuffled.iloc[cut:].reset_index(drop=True)
+        reference, holdout = split_holdout(reference, len(version), seed)
     fitted = GeneratorReference(
         reference,
         holdout=holdout,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from collectors.generator import GeneratorReference, Measurement
 from monitor.checks import HealthyLevels, VersionFigures
-from monitor.generator_watch import holdout_rows
+from monitor.generator_watch import split_holdout
 
 __all__ = ["Measured", "Table", "as_frame", "healthy_levels", "measure_versions"]
 
@@ -77,9 +77,7 @@ def measure_versions(
     frames = {str(name): as_frame(rows, f"version {name!r}") for name, rows in versions.items()}
     size = max(len(frame) for frame in frames.values())
     if holdout is None:
-        shuffled = reference.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-        cut = holdout_rows(len(shuffled), size)
-        held, reference = shuffled.iloc[:cut], shuffled.iloc[cut:].reset_index(drop=True)
+        reference, held = split_holdout(reference, size, seed)
     else:
         held = as_frame(holdout, "holdout")
     if len(reference) <= k or len(held) <= k:

@@ -9,7 +9,6 @@ breast-cancer table.
 
 from __future__ import annotations
 
-import ast
 import sysconfig
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 from sklearn.mixture import GaussianMixture
 
-from benchmarks.bench_near_duplicate_null import MarkovText, paragraphs, round_significant
+from benchmarks.bench_near_duplicate_null import MarkovText, round_significant
 from collectors.corpus_near_defaults import (
     DEFAULT_JACCARD,
     TEXT_NULL,
@@ -27,6 +26,7 @@ from collectors.corpus_near_defaults import (
     DefaultVectorNearDuplicates,
     word_shingles,
 )
+from monitor.demo_text import docstring_paragraphs
 from monitor.report_corpus import corpus_level
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -34,22 +34,17 @@ GENERATOR_MODULES = ("argparse", "subprocess", "tarfile", "pathlib", "typing", "
 HUMAN_MODULES = ("zipfile", "logging/__init__", "email/message", "shutil", "datetime", "pickle")
 
 
-def docstring_paragraphs(modules: tuple[str, ...]) -> list[str]:
+def module_paragraphs(modules: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for module in modules:
-        tree = ast.parse((STDLIB / f"{module}.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
-                out += paragraphs(ast.get_docstring(node) or "")
+        out += docstring_paragraphs((STDLIB / f"{module}.py").read_text(encoding="utf-8"))
     return list(dict.fromkeys(out))
 
 
 @pytest.fixture(scope="module")
 def text_setup() -> tuple[DefaultTextNearDuplicates, list[str], list[str]]:
-    dump = MarkovText(docstring_paragraphs(GENERATOR_MODULES)).sample(
-        1500, np.random.default_rng(0)
-    )
-    human = docstring_paragraphs(HUMAN_MODULES)
+    dump = MarkovText(module_paragraphs(GENERATOR_MODULES)).sample(1500, np.random.default_rng(0))
+    human = module_paragraphs(HUMAN_MODULES)
     return DefaultTextNearDuplicates(dump), dump, human
 
 

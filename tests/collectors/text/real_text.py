@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import ast
 import sysconfig
 from functools import cache
 from pathlib import Path
+
+from monitor.demo_text import docstring_paragraphs
 
 MODULES = (
     "argparse.py",
@@ -65,12 +66,5 @@ def paragraphs(min_words: int = 8) -> tuple[str, ...]:
         path = root / name
         if not path.is_file():
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                doc = ast.get_docstring(node)
-                for block in (doc or "").split("\n\n"):
-                    words = block.split()
-                    if len(words) >= min_words:
-                        out.append(" ".join(words))
+        out += docstring_paragraphs(path.read_text(encoding="utf-8"), min_words)
     return tuple(out)
