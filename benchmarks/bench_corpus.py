@@ -12,7 +12,7 @@ The registry holds the fingerprints of 1 row in 20 plus as many random ones. In 
 subprocess (DuckDB: 2 threads, memory_limit 2GB), alternating, ``repeats`` times each:
 
 - bare: ``SELECT count(*), sum(hash(text)) FROM read_parquet(files)``;
-- scan: :func:`collectors.corpus.scan_snapshot` (mix + exact leakage; no near-duplicates, no
+- scan: :func:`collectors.corpus.scan.scan_snapshot` (mix + exact leakage; no near-duplicates, no
   tails, no previous snapshot).
 
 It prints medians, their ratio (target <= 3), rows/s and the subprocess's peak RSS (``VmHWM``,

@@ -9,7 +9,7 @@ A snapshot of short texts (``doc-<n>``) and a provenance column is written as Pa
 50,000-row row groups. 10 % of the rows are labelled synthetic. Rows not labelled synthetic are
 leaked registry records at a rate that varies by row group (Beta(20, 1980): mean 1 %, sd 0.22 pp),
 the clustering a corpus written in batches has. The full scan
-(:func:`collectors.corpus.scan_snapshot`, DuckDB, 2 threads) gives the truth; the sampled scan
+(:func:`collectors.corpus.scan.scan_snapshot`, DuckDB, 2 threads) gives the truth; the sampled scan
 reads ``--share`` of the row groups (at least ``--min-groups``). Printed and written to
 ``benchmarks/results/corpus-scale.json``: rows/s of both, the sampled estimate of the unlabelled
 synthetic ratio, its 95 % interval's half-width and its error against the truth (percentage
@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from collectors.corpus import CorpusSettings, scan_snapshot
+from collectors.corpus import CorpusSettings, SamplingSettings, scan_snapshot
 from collectors.provenance import fingerprint_texts
 
 GROUP = 50_000
@@ -92,9 +92,9 @@ def main() -> None:
             "registry",
             CorpusSettings(
                 **base,  # type: ignore[arg-type]
-                sample_above_rows=1,
-                sample_row_group_share=args.share,
-                sample_min_row_groups=args.min_groups,
+                sampling=SamplingSettings(
+                    above_rows=1, row_group_share=args.share, min_row_groups=args.min_groups
+                ),
             ),
         )
         sampled_seconds = time.perf_counter() - started

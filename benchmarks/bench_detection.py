@@ -18,7 +18,7 @@ three regimes per seed:
   training split.
 
 Every generation is written as a Parquet file into the scenario's versions folder and the
-scenario's :class:`monitor.generator_watch.GeneratorWatch` scans it at once (as the daemon would)
+scenario's :class:`monitor.watch.generator.GeneratorWatch` scans it at once (as the daemon would)
 into one DuckDB store; the reference is the real training split, the holdout a real holdout. The
 ground truth (``benchmarks.detection.truth``) is measured independently of Tailwatch; the scores
 (false alarms, lags) are in ``benchmarks.detection.scoring``. Prints Markdown tables and writes

@@ -8,7 +8,7 @@ Run from the repository root::
 
 Benchmarks (see benchmarks/README.md for what each one measures and why):
 
-- ``reference``: ``collectors.fidelity.prdc`` vs the reference ``prdc`` 0.2 package at
+- ``reference``: ``collectors.metrics.fidelity.prdc`` vs the reference ``prdc`` 0.2 package at
   N = M = 10,000, d = 64: time (median of 3, runs alternated, in this process), peak memory above
   baseline (one more run of each in a fresh subprocess); the four values must agree.
 - ``tabular``: the same at N = M = 20,000, d = 8 (the auto backend: BLAS, as d > tree_max_dim
@@ -94,8 +94,8 @@ def make_data(n: int, d: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]
 
 def warm_up() -> None:
     """Compile (or load from cache) every numba kernel and touch both backends on tiny inputs."""
-    from collectors.fidelity import prdc
     from collectors.knn import KnnEngine
+    from collectors.metrics import prdc
 
     real, synthetic = make_data(400, 64, seed=1)
     prdc(real, synthetic, K)
@@ -114,7 +114,7 @@ def reference_prdc(real: np.ndarray, synthetic: np.ndarray) -> dict[str, float]:
 
 
 def ours_prdc(real: np.ndarray, synthetic: np.ndarray, engine: Any = None) -> dict[str, float]:
-    from collectors.fidelity import prdc
+    from collectors.metrics import prdc
 
     return prdc(real, synthetic, K, engine=engine).as_dict()
 
@@ -493,7 +493,7 @@ class FloorScheme:
 
 
 def floor_schemes() -> tuple[FloorScheme, ...]:
-    from collectors.knn import _COL_BLOCK, _ROW_BLOCK
+    from collectors.knn.engine import _COL_BLOCK, _ROW_BLOCK
 
     return (
         FloorScheme("BLAS threads, 512 x 8192 tiles", 512, 8192, False),

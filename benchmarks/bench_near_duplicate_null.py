@@ -5,7 +5,7 @@ Run from the repository root::
     make bench-null        # = python -m benchmarks.bench_near_duplicate_null (about 1 minute)
     python -m benchmarks.bench_near_duplicate_null --quick
 
-The defaults of :mod:`collectors.corpus_near_defaults` (used when a corpus has a synthetic dump
+The defaults of :mod:`collectors.corpus.near_defaults` (used when a corpus has a synthetic dump
 but no known-human data) flag a corpus row by a fixed rule, so their false-positive rate is
 measured here, on real human rows against a realistic synthetic dump (a generator fit on *other*
 real rows of the same kind, so the dump shares vocabulary, phrasing and boilerplate with the
@@ -29,7 +29,7 @@ For each it prints the flagged share of the human rows (the false-positive rate)
 Wilson interval, and, as a check that the rule is not blind, the share of planted edited copies
 of dump rows that it flags (text: rows of at least 50 words, one word in 50 replaced, a comma
 added, line breaks and case changed; vectors: every value rounded to 3 significant digits). It
-ends with the figures shipped in ``collectors.corpus_near_defaults`` (``TEXT_NULL``,
+ends with the figures shipped in ``collectors.corpus.near_defaults`` (``TEXT_NULL``,
 ``VECTOR_NULL``) and whether they agree.
 """
 
@@ -49,14 +49,16 @@ from sklearn import datasets
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KernelDensity
 
-from collectors.corpus_near_defaults import (
+from collectors.corpus import (
     TEXT_NULL,
     VECTOR_NULL,
     DefaultTextNearDuplicates,
     DefaultVectorNearDuplicates,
+    wilson_interval,
 )
-from collectors.near_duplicates import wilson_interval
-from monitor.demo_text import paragraphs, stdlib_paragraphs
+from monitor.demo import paragraphs, stdlib_paragraphs
+from tests.support.near_duplicates import round_significant
+from tests.support.text import MarkovText
 
 DUMP_ROWS = 5_000
 VECTOR_DUMP_ROWS = 2_000
@@ -125,35 +127,6 @@ def halves(groups: dict[str, list[str]]) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- text generator
 
 
-class MarkovText:
-    """Word-level Markov chain of order 2 (Shannon 1948): the simplest text generator."""
-
-    def __init__(self, texts: Sequence[str]) -> None:
-        self.next: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.starts: list[tuple[str, str]] = []
-        self.lengths: list[int] = []
-        for text in texts:
-            words = text.split()
-            self.starts.append((words[0], words[1]))
-            self.lengths.append(len(words))
-            for a, b, c in zip(words, words[1:], words[2:], strict=False):
-                self.next[(a, b)].append(c)
-
-    def sample(self, rows: int, rng: np.random.Generator) -> list[str]:
-        out = []
-        for _ in range(rows):
-            a, b = self.starts[int(rng.integers(len(self.starts)))]
-            words = [a, b]
-            length = self.lengths[int(rng.integers(len(self.lengths)))]
-            while len(words) < length:
-                options = self.next.get((words[-2], words[-1]))
-                if not options:
-                    break
-                words.append(options[int(rng.integers(len(options)))])
-            out.append(" ".join(words))
-        return out
-
-
 def edit_text(text: str, rng: np.random.Generator) -> str:
     """An edited copy: one word in 50 replaced, a comma added, line breaks and case changed.
 
@@ -206,13 +179,6 @@ TABLES = {
     "digits": datasets.load_digits,
     "iris": datasets.load_iris,
 }
-
-
-def round_significant(rows: np.ndarray, digits: int) -> np.ndarray:
-    """Every value rounded to ``digits`` significant digits: an edited copy of a numeric row."""
-    magnitude = np.floor(np.log10(np.where(rows == 0, 1.0, np.abs(rows))))
-    factor = 10.0 ** (digits - 1 - magnitude)
-    return np.round(rows * factor) / factor
 
 
 def measure_vectors(dump_rows: int, seed: int) -> list[Figure]:
@@ -305,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"{name}: shipped {shipped.flagged} of {shipped.rows} (rate {shipped.rate:.2g}); "
             f"measured now {figure_flagged} of {figure_rows} (rate {measured:.2g}): "
-            + ("agrees" if agrees else "DIFFERS: update collectors/corpus_near_defaults.py")
+            + ("agrees" if agrees else "DIFFERS: update collectors/corpus/near_defaults.py")
         )
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.retention import compact_file, prune, store_bytes
-from monitor.store import Store
-from tests.monitor.test_retention import generator_run
+from monitor.store import Store, compact_file, prune, store_bytes
+from tests.support.report_histories import generator_run
 
 RESULTS = Path(__file__).resolve().parent / "results" / "retention.json"
 

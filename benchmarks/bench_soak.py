@@ -89,7 +89,7 @@ def _slope_per_hour(points: list[tuple[float, float]]) -> float:
 
 def soak(args: argparse.Namespace) -> dict[str, object]:
     """Run the demo daemon for ``args.minutes`` and sample it; returns the figures."""
-    from tests.net import free_port, wait_http
+    from tests.support.net import free_port, wait_http
 
     workdir = Path(tempfile.mkdtemp(prefix="tailwatch-soak-"))
     port = free_port()

@@ -42,7 +42,7 @@ import numpy as np
 from collectors.text import TextReference
 from monitor.checks import HealthyLevels as CheckLevels
 from monitor.checks import VersionFigures, evaluate_checks, generator_verdict
-from monitor.demo_text import markov_texts, stdlib_paragraphs
+from monitor.demo import markov_texts, stdlib_paragraphs
 
 REGIMES = ("self-consuming", "fresh", "healthy")
 SHOWN = ("text_vocabulary_retention", "text_rare_mass_ratio", "text_distinct_2")

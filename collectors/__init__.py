@@ -4,11 +4,17 @@ The public door: the metric functions (pure, numpy in, numbers out), the fitted 
 and the generator measurement. Everything else in this package is private.
 """
 
-from collectors.alphabeta import AlphaBeta, alpha_beta_authenticity
-from collectors.fidelity import PRDC, prdc
 from collectors.generator import GeneratorReference, Measurement
 from collectors.knn import KnnEngine
-from collectors.reference import DCR, FidelityResult, ReferenceModel
+from collectors.metrics import (
+    DCR,
+    PRDC,
+    AlphaBeta,
+    FidelityResult,
+    ReferenceModel,
+    alpha_beta_authenticity,
+    prdc,
+)
 from collectors.result import MetricValue, RegionValue, RunResult
 
 __all__ = [

@@ -1,7 +1,8 @@
 """One generator sample measured against its fitted reference: features -> every metric.
 
-No storage and no scheduling: the caller reads the sample (``collectors.sources``) and records the
-figures (``monitor.store``). Figures use catalog names (:mod:`collectors.catalog`).
+No storage and no scheduling: the caller reads the sample (``collectors.sources.readers``) and
+records the
+figures (``monitor.store.database``). Figures use catalog names (:mod:`collectors.metrics.catalog`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from collectors.drift import correlation_difference, ks_statistics, mmd_rbf, total_variation
-from collectors.features import FeatureMap
 from collectors.gates import GateMeasurement, Gates, Task
-from collectors.reference import ReferenceModel
-from collectors.regions import RegionStats
-from collectors.tails import categorical_tails, numeric_tail_frequency, summarize_tails
+from collectors.metrics import (
+    ReferenceModel,
+    RegionStats,
+    categorical_tails,
+    correlation_difference,
+    ks_statistics,
+    mmd_rbf,
+    numeric_tail_frequency,
+    summarize_tails,
+    total_variation,
+)
+from collectors.sources import FeatureMap
 
 __all__ = [
     "HEALTHY_DRAWS",

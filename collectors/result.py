@@ -14,7 +14,7 @@ RunStatus = Literal["ok", "failed"]
 class MetricValue:
     """One figure of a run.
 
-    ``metric`` is a name from :mod:`collectors.catalog`; ``scope`` says what it was measured
+    ``metric`` is a name from :mod:`collectors.metrics.catalog`; ``scope`` says what it was measured
     against: ``reference`` (the real reference), ``baseline`` (ratio to the first version),
     ``previous`` (ratio to the previous version), ``healthy`` (a real holdout against the
     reference), ``feature:<name>`` for per-feature figures.

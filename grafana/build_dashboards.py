@@ -6,7 +6,7 @@ committed JSON is what this script writes (a test does). Every panel queries the
 chosen by the ``datasource`` variable, whose default is the provisioned datasource (uid
 ``tailwatch-prometheus``): file provisioning does not resolve the ``${DS_PROMETHEUS}`` inputs of
 Grafana's "export for sharing", a dashboard variable it does. Series names are those of
-monitor/exported.py (checked by tests/rules/test_names.py); alert names are those of
+monitor/exporter/series.py (checked by tests/rules/test_names.py); alert names are those of
 rules/tailwatch.rules.yml; check names those of monitor.checks.
 """
 

@@ -103,7 +103,7 @@ DECLINE_METRICS: dict[str, str] = {
     "authenticity": "sample",
 }
 SHARE_ROWS: dict[str, str] = {**DECLINE_METRICS, "worst_region_coverage": "region"}
-MIN_EXPECTED_COUNT = 10.0  # as collectors.tails: a tail or category side worth testing
+MIN_EXPECTED_COUNT = 10.0  # as collectors.metrics.tails: a tail or category side worth testing
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ def _refit(v: VersionFigures) -> float:
     so a share's variance grows from p (1 - p) / M to p (1 - p) (1 / M + 1 / N), a factor
     1 + M / N. N is taken as the reference's rows (in the usual set-up the generator's training
     data). This is the refit noise a healthy generator shows between versions, which one real
-    draw's spread cannot (issue 11: coverage 0.36 -> 0.48 between two healthy refits).
+    draw's spread cannot (coverage moved 0.36 -> 0.48 between two healthy refits of one table).
     """
     if v.reference_rows <= 0 or v.sample_rows <= 0:
         return 1.0
@@ -525,7 +525,7 @@ def _membership_exposure(
     return any(breaches), limit, auc, detail if any(breaches) else ""
 
 
-# -- text checks (issue 17) ----------------------------------------------------------------------
+# -- text checks --------------------------------------------------------------------------------
 
 TEXT_DIVERSITY: tuple[str, ...] = (
     "text_distinct_1",

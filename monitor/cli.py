@@ -28,24 +28,39 @@ import duckdb
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from monitor import gate, init_command, verify_command
-from monitor.checks import CheckThresholds
+from monitor import __version__
+from monitor.commands import (
+    DEFAULT_FAIL_ON,
+    FINDINGS,
+    command_validate,
+    config_note,
+    report_findings,
+)
+from monitor.commands import check as gate
+from monitor.commands import init as init_command
+from monitor.commands import verify as verify_command
 from monitor.daemon import Daemon, apply_umask, open_store
-from monitor.demo import CORPUS_BUDGET, FEATURES, DemoScenario
-from monitor.demo_text import TEXT_GENERATOR, TEXT_SHOWN, TextDemoScenario
+from monitor.demo import (
+    TEXT_GENERATOR,
+    TEXT_SHOWN,
+    DemoScenario,
+    TextDemoScenario,
+)
 from monitor.exporter import ExporterError
-from monitor.gate import DEFAULT_FAIL_ON, FINDINGS, report_findings
 from monitor.kernel_cache import announce_compilation
 from monitor.logs import configure_logging
 from monitor.settings import ConfigError, Settings, load_settings
-from monitor.status import format_status, status_document
-from monitor.store import StoreError, open_history, restore_snapshot
-from monitor.validate import command_validate, config_note
-from tailwatch import __version__
+from monitor.status import KEY_METRICS, format_status, status_document
+from monitor.store import (
+    StoreError,
+    figures_by_version,
+    latest_level,
+    open_history,
+    restore_snapshot,
+)
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
 EXIT_ERROR = 2  # Tailwatch itself could not work: config, store, port, certificate, OS
-SHOWN = ("precision", "recall", "density", "coverage", "worst_region_coverage")
 log = logging.getLogger("tailwatch.cli")
 
 
@@ -119,7 +134,6 @@ def command_report(args: argparse.Namespace) -> int:
     from monitor.report import build_report, new_report_dir, prune_reports, write_report
 
     settings = load_settings(args.config)
-    thresholds = {g.name: g.checks.thresholds() for g in settings.generators}
     since = None
     if args.since:
         since = datetime.fromisoformat(args.since)
@@ -130,7 +144,7 @@ def command_report(args: argparse.Namespace) -> int:
             store,
             since=since,
             generator=args.generator,
-            thresholds=lambda name: thresholds.get(name, CheckThresholds()),
+            thresholds=settings.thresholds_for,
         )
     out_dir = Path(args.out) if args.out else Path(settings.reports.out_dir)
     folder = new_report_dir(out_dir)
@@ -157,7 +171,7 @@ def command_restore(args: argparse.Namespace) -> int:
 
 
 def command_prune(args: argparse.Namespace) -> int:
-    from monitor.retention import baseline_window, compact_file, prune
+    from monitor.store import baseline_window, compact_file, prune
 
     settings = load_settings(args.config)
     apply_umask(settings)
@@ -192,77 +206,17 @@ def _demo_config(
     workdir: Path, scenario: DemoScenario | TextDemoScenario, args: argparse.Namespace
 ) -> Path:
     config = workdir / "tailwatch.toml"
-    if isinstance(scenario, TextDemoScenario):  # issue 17: one text generator, no corpora
+    if isinstance(scenario, TextDemoScenario):  # one text generator, no corpora
         config.write_text(scenario.config(workdir, args.port, args.interval), encoding="utf-8")
         return config
-    features = json.dumps(list(FEATURES))
     config.write_text(
-        f"""# Written by 'tailwatch demo': the built-in scenario, measured by the daemon.
-[storage]
-path = "tailwatch.duckdb"
-
-[exporter]
-host = "127.0.0.1"
-port = {args.port}
-
-[scheduler]
-misfire_grace_seconds = 30
-retry_initial_seconds = 2
-retry_max_seconds = 10
-
-[[generators]]
-name = "demo-gan"
-reference = "{scenario.reference_path.relative_to(workdir)}"
-holdout = "{scenario.holdout_path.relative_to(workdir)}"
-versions = "{scenario.versions_dir.relative_to(workdir)}/*.parquet"
-categorical = ["segment"]
-sample_size = {args.sample_size}
-k = 5
-regions = 10
-interval_seconds = {args.interval}
-
-# A training corpus fed by the generator: one snapshot per generation.
-[[corpora]]
-name = "demo-corpus"
-snapshots = "{scenario.corpus_dir.relative_to(workdir)}/*"
-content_columns = {features}
-provenance_column = "provenance"
-generator_column = "generator"
-version_column = "generator_version"
-tail_columns = {features}
-max_synthetic_fraction = {CORPUS_BUDGET}
-interval_seconds = {args.interval}
-
-# A held-out evaluation set that must stay human-only.
-[[corpora]]
-name = "demo-eval"
-snapshots = "{scenario.eval_dir.relative_to(workdir)}/*.parquet"
-content_columns = {features}
-provenance_column = "provenance"
-tail_columns = {features}
-human_only = true
-interval_seconds = {args.interval}
-
-# Every version file is known synthetic output (the daemon also registers the rows it samples).
-[[synthetic_dumps]]
-name = "demo-gan-output"
-path = "{scenario.versions_dir.relative_to(workdir)}/*.parquet"
-content_columns = {features}
-generator = "demo-gan"
-
-# The real data is known human: a generated row that reproduces it is no leak.
-[[known_human]]
-name = "demo-real"
-path = "{scenario.reference_path.parent.relative_to(workdir)}/*.parquet"
-content_columns = {features}
-""",
-        encoding="utf-8",
+        scenario.config(workdir, args.port, args.interval, args.sample_size), encoding="utf-8"
     )
     return config
 
 
 def _print_table(
-    settings: Settings, generator: str = "demo-gan", shown: tuple[str, ...] = SHOWN
+    settings: Settings, generator: str = "demo-gan", shown: tuple[str, ...] = KEY_METRICS
 ) -> None:
     store, _ = open_history(settings.storage.path)
     with store:
@@ -270,16 +224,13 @@ def _print_table(
     if history.empty:
         print("No version measured yet.")
         return
-    reference = history[history["scope"] == "reference"]
-    table = reference.pivot_table(
-        index=["version_index", "version"], columns="metric", values="value"
-    )
-    healthy = history[history["scope"] == "healthy"].drop_duplicates("metric", keep="last")
-    levels = dict(zip(healthy["metric"], healthy["value"], strict=True))
+    names = history.drop_duplicates("version_index").set_index("version_index")["version"]
+    levels = latest_level(history, "healthy")
     print(f"{'version':<10}" + "".join(f"{n.removeprefix('text_')[:12]:>13}" for n in shown))
     print(f"{'healthy':<10}" + "".join(f"{levels.get(n, float('nan')):>13.3f}" for n in shown))
-    for (_, version), row in table.iterrows():
-        print(f"{version:<10}" + "".join(f"{row.get(n, float('nan')):>13.3f}" for n in shown))
+    for index, figures in figures_by_version(history, "reference").items():
+        row = "".join(f"{figures.get(n, float('nan')):>13.3f}" for n in shown)
+        print(f"{names[index]:<10}" + row)
 
 
 def command_demo(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ in DuckDB, not in the scheduler, so a restart resumes where the store says. A fa
 logged and counted; the others keep running. SIGTERM/SIGINT set a stop flag that scans check
 between versions; the scheduler then shuts down waiting for the running scans.
 
-Failures of Tailwatch's own storage (:class:`monitor.watch.InfrastructureError`: the store, the
+Failures of Tailwatch's own storage (:class:`monitor.watch.base.InfrastructureError`: the store, the
 corpus state folder, a full disk) are logged in one line, counted in ``store_errors``, and make
 the daemon not ready (``/-/ready``) until the subject's next scan, after a backoff, goes through.
 The read copy is published at most once per ``storage.read_copy_interval_seconds``, and always
@@ -29,14 +29,17 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.checks import CheckThresholds
-from monitor.corpus_watch import CorpusWatch
-from monitor.exporter import DaemonHealth, ScanState, serve
-from monitor.generator_watch import GeneratorWatch
-from monitor.registry import configured_sources
+from monitor.exporter import DaemonHealth, serve
 from monitor.settings import Settings
-from monitor.store import Store, StoreError, StoreLocked, snapshot_path
-from monitor.watch import InfrastructureError, ScanOutcome, Watch
+from monitor.store import Store, StoreError, StoreLocked, configured_sources, snapshot_path
+from monitor.watch import (
+    CorpusWatch,
+    GeneratorWatch,
+    InfrastructureError,
+    ScanOutcome,
+    ScanState,
+    Watch,
+)
 
 __all__ = ["Daemon", "apply_umask", "open_store"]
 
@@ -93,7 +96,6 @@ class Daemon:
             )
             for corpus in settings.corpora
         ]
-        self._thresholds = {g.name: g.checks.thresholds() for g in settings.generators}
         self._publish_lock = threading.Lock()
         self._publish_wanted = False
         self._last_publish: float | None = None  # time.monotonic() of the last attempt
@@ -140,9 +142,6 @@ class Daemon:
             read_copy_seconds=self.read_copy_seconds,
             read_copy_published_unix=self.read_copy_published_unix,
         )
-
-    def thresholds(self, generator: str) -> CheckThresholds:
-        return self._thresholds.get(generator, CheckThresholds())
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -249,7 +248,7 @@ class Daemon:
 
         out_dir = Path(self.settings.reports.out_dir)
         try:
-            report = build_report(self.store, thresholds=self.thresholds)
+            report = build_report(self.store, thresholds=self.settings.thresholds_for)
             paths = write_report(report, new_report_dir(out_dir))
             prune_reports(out_dir, self.settings.reports.keep)
             log.info("report written", extra={"files": [str(p) for p in paths]})
@@ -261,7 +260,7 @@ class Daemon:
 
         Errors are logged, never raised: the history stays usable unpruned.
         """
-        from monitor.retention import baseline_window, prune
+        from monitor.store import baseline_window, prune
 
         storage = self.settings.storage
         try:
@@ -285,7 +284,7 @@ class Daemon:
             self.settings.exporter,
             self.store,
             scans=self.scan_states,
-            thresholds=self.thresholds,
+            thresholds=self.settings.thresholds_for,
             health=self.health,
         )
         workers = max(1, min(4, len(self.watches)))

@@ -1,6 +1,6 @@
 """Where Numba caches Tailwatch's compiled kernels, and the line that announces compiling them.
 
-The kernels (``collectors/_kernels.py`` and the corpus kernels) are ``@njit(cache=True)``: Numba
+The kernels (``collectors/knn/kernels.py`` and the corpus kernels) are ``@njit(cache=True)``: Numba
 writes them beside the source (``collectors/__pycache__``) when that folder is writable. A
 non-editable install often is not (system site-packages, a read-only container image), and a
 service user may have no usable home: then :func:`configure_numba_cache` points
@@ -66,7 +66,7 @@ def kernels_cached() -> bool:
     """True when the k-NN kernels' compiled code is in Numba's cache (no compilation due)."""
     import numba
 
-    from collectors import _kernels
+    from collectors.knn import kernels as _kernels
 
     dispatchers = [
         value

@@ -62,7 +62,7 @@ def _context() -> _LoadContext:
 
 def _resolve_path(value: str) -> str:
     """Expand ``~`` and anchor a relative path or glob at the config folder; a URL
-    (``s3://bucket/corpus/*``, :mod:`collectors.storage`) is kept as it is."""
+    (``s3://bucket/corpus/*``, :mod:`collectors.sources.storage`) is kept as it is."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", value):
         if "@" in value.split("://", 1)[1].split("/", 1)[0]:
             raise ValueError("credentials in a URL are not accepted; use the environment")
@@ -108,7 +108,8 @@ class StorageSettings(_Model):
     umask: Annotated[str, StringConstraints(pattern=r"^0?[0-7]{3}$")] = "0077"
     # The read copy (<store>.snapshot) is published at most once per this many seconds.
     read_copy_interval_seconds: Annotated[float, Field(ge=0)] = 60
-    # History retention (monitor.retention): versions beyond the latest keep_versions and older
+    # History retention (monitor.store.retention): versions beyond the latest keep_versions and
+    # older
     # than keep_days lose their figures, regions, run details and corpus fingerprint files (the
     # first measured version is always kept); the daemon prunes every prune_interval_seconds.
     keep_versions: Annotated[int, Field(ge=2)] | None = None
@@ -299,7 +300,7 @@ class GeneratorSettings(_Model):
 
 
 class CorpusSamplingSettings(_Model):
-    """Sampled estimates (collectors.corpus_sampling): snapshots of more than ``above_rows`` rows
+    """Sampled estimates (collectors.corpus.sampling): snapshots of more than ``above_rows`` rows
     (Parquet footers) are estimated from a random ``row_group_share`` of their row groups (at
     least ``min_row_groups``), with ``confidence`` intervals; ``above_rows = 0`` never samples."""
 
@@ -375,7 +376,7 @@ class Settings(BaseSettings):
     synthetic_dumps: list[SyntheticDumpSettings] = Field(default_factory=list)
     known_human: list[KnownHumanSettings] = Field(default_factory=list)
     reports: ReportSettings = Field(default_factory=ReportSettings)
-    # Object storage options per URL prefix (collectors.storage), e.g.
+    # Object storage options per URL prefix (collectors.sources.storage), e.g.
     # [storage_options."s3://corpora"] endpoint_url = "http://127.0.0.1:9000"; never logged.
     storage_options: dict[str, dict[str, str | int | float | bool]] = Field(
         default_factory=dict, repr=False
@@ -389,7 +390,7 @@ class Settings(BaseSettings):
         ctx = _context()
         self._config_file = ctx.config_file
         self._config_dir = ctx.config_dir
-        from collectors import storage
+        from collectors.sources import storage
 
         storage.configure(self.storage_options)
 
@@ -423,6 +424,13 @@ class Settings(BaseSettings):
         if config_file is None:
             return init_settings, env_settings
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file)
+
+    def thresholds_for(self, generator: str) -> CheckThresholds:
+        """The check thresholds of ``generator`` (the defaults for a subject not configured)."""
+        for g in self.generators:
+            if g.name == generator:
+                return g.checks.thresholds()
+        return CheckThresholds()
 
 
 def _format_errors(exc: ValidationError) -> str:

@@ -7,7 +7,7 @@ checks breached by the latest version (``change_checks``: they page) and the fid
 version since the first breached).
 
 Corpora also get a ``level`` (leakage / watch / healthy, the report's rule:
-:func:`monitor.report_corpus.corpus_level`; near-duplicates within the null's expected false
+:func:`monitor.report.corpus.corpus_level`; near-duplicates within the null's expected false
 positives are healthy) and ``near_duplicate_calibration``: whether the near-duplicate figure was
 calibrated on known-human data or on the documented default, and its null.
 """
@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from monitor.checks import CheckResult, CheckThresholds, evaluate_checks, generator_verdict
-from monitor.history import version_figures
-from monitor.report_corpus import calibration_text, corpus_level
-from monitor.store import Store
+from monitor.report import calibration_text, corpus_level
+from monitor.store import Store, version_figures
+from monitor.watch import ScanState
 
 __all__ = ["KEY_METRICS", "format_status", "status_document"]
 
@@ -59,15 +59,6 @@ _SHOWN = {
 }
 
 
-class _Scan(Protocol):
-    kind: str
-    subject: str
-    interval_seconds: float
-    last_scan_ok_unix: float | None
-    pending: int
-    scan_errors: int
-
-
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -99,7 +90,7 @@ def generator_findings(store: Store, name: str, thresholds: CheckThresholds) -> 
 
 def status_document(
     store: Store,
-    scans: Iterable[_Scan] = (),
+    scans: Iterable[ScanState] = (),
     thresholds: Callable[[str], CheckThresholds] | None = None,
 ) -> dict[str, Any]:
     """Every subject's last run, last success, counts, key figures and scan state.

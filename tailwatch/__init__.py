@@ -20,19 +20,13 @@ pandas DataFrames or pyarrow Tables, without a config file or a store.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _package_version
 
+from monitor import __version__
 from monitor.checks import CheckThresholds, evaluate_checks, generator_verdict
 from tailwatch._measure import Measured, Table, healthy_levels, measure_versions
 from tailwatch._result import Comparison, Evaluation
 
 __all__ = ["CheckThresholds", "Comparison", "Evaluation", "__version__", "compare", "evaluate"]
-
-try:
-    __version__ = _package_version("tailwatch")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
 
 
 def _evaluations(measured: Measured, thresholds: CheckThresholds) -> list[Evaluation]:

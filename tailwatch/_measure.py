@@ -1,9 +1,9 @@
 """Frames in, :class:`monitor.checks.VersionFigures` out: the daemon's measurement without a store.
 
-The reference is prepared as :class:`monitor.generator_watch.GeneratorWatch` prepares it (a
+The reference is prepared as :class:`monitor.watch.generator.GeneratorWatch` prepares it (a
 configured holdout, or a seeded share of the reference held out), each version is measured with
 :meth:`collectors.generator.GeneratorReference.measure`, and each version's figures are shaped as
-:func:`monitor.history.version_figures` shapes a stored run: figures against the reference,
+:func:`monitor.store.history.version_figures` shapes a stored run: figures against the reference,
 per-feature figures, and the spread of the healthy levels at the version's size.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from collectors.generator import GeneratorReference, Measurement
 from monitor.checks import HealthyLevels, VersionFigures
-from monitor.generator_watch import split_holdout
+from monitor.watch import split_holdout
 
 __all__ = ["Measured", "Table", "as_frame", "healthy_levels", "measure_versions"]
 

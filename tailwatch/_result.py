@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from collectors.catalog import BY_NAME
+from collectors.metrics import BY_NAME
 from monitor.checks import (
     CHECKS,
     GAPS,
@@ -23,7 +23,7 @@ from monitor.checks import (
     HealthyLevels,
     VersionFigures,
 )
-from monitor.report_html import LEVEL_COLOURS
+from monitor.report import LEVEL_COLOURS
 
 __all__ = ["Comparison", "Evaluation"]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.detection.data import Dataset
-from monitor.generator_watch import GeneratorWatch
 from monitor.settings import GeneratorSettings
 from monitor.store import Store
+from monitor.watch import GeneratorWatch
 
 __all__ = ["KEY_FIGURES", "open_watch", "tailwatch_verdicts"]
 
@@ -66,7 +66,7 @@ def tailwatch_verdicts(store: Store, settings: GeneratorSettings) -> list[dict[s
     (a collapse verdict or a paging check held for two versions or more).
     """
     from monitor import checks
-    from monitor.history import version_figures
+    from monitor.store import version_figures
 
     thresholds = settings.checks.thresholds()
     history, healthy = version_figures(store.history("generator", settings.name))
@@ -84,7 +84,7 @@ def tailwatch_verdicts(store: Store, settings: GeneratorSettings) -> list[dict[s
             privacy = sorted(c for c, kind in kinds.items() if kind == "privacy")
             level = checks.generator_verdict(results, thresholds).level
         else:
-            # Before issue 11: every check pages; monitor.report_data._generator_verdict's levels.
+            # Before issue 11: every check pages; monitor.report.data._generator_verdict's levels.
             change = sorted(streaks)
             declining = any(
                 checks.declining_versions(history[: i + 1], metric) >= 2

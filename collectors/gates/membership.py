@@ -25,7 +25,7 @@ membership signal, ``sqrt((n1 + n0 + 1) / (12 n1 n0))`` (Mann and Whitney 1947),
 binomial standard deviation at the FPR, ``sqrt(f (1 - f) / n1)``.
 
 Pure functions: numpy in, dataclasses out. The k-NN searches use
-:class:`collectors.knn.KnnEngine` (exact, memory-bounded).
+:class:`collectors.knn.engine.KnnEngine` (exact, memory-bounded).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from collectors.features import FeatureMap
 from collectors.gates.membership import FPR, MembershipAttack, MembershipResult, null_auc_sd
 from collectors.gates.utility import (
     MAX_TEST_ROWS,
@@ -31,7 +30,8 @@ from collectors.gates.utility import (
     utility,
 )
 from collectors.gates.verify import Verdicts, verify_samples
-from collectors.reference import FidelityResult, ReferenceModel
+from collectors.metrics import FidelityResult, ReferenceModel
+from collectors.sources import FeatureMap
 
 __all__ = ["GateMeasurement", "Gates"]
 

@@ -4,7 +4,7 @@ Each synthetic row gets four verdicts, each a test Tailwatch already makes for i
 
 * ``in_support``: inside some real k-NN ball, ``exists i: ||y - x_i|| < r_i`` (the precision
   test of Naeem et al. 2020, ICML, eq. 1; with tied radii a row on a ball's boundary counts, as
-  the tie-aware counts of :mod:`collectors.knn`).
+  the tie-aware counts of :mod:`collectors.knn.engine`).
 * ``authentic``: not closer to a training row than the real holdout is: its distance to the
   closest training record is at least the holdout's 5th-percentile distance (SDMetrics DCR; the
   threshold of ``dcr_close_share``; Alaa et al. 2022, ICML, sec. 3.3 on authenticity), so the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from collectors.reference import DCR_QUANTILE
+from collectors.metrics import DCR_QUANTILE
 
 __all__ = ["VERDICT_COLUMNS", "Verdicts", "verify_samples"]
 

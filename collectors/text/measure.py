@@ -8,7 +8,7 @@ either. It measures:
 - precision/recall/density/coverage (Naeem et al. 2020), their clipped forms (Salvy et al. 2025),
   alpha-precision/beta-recall/authenticity (Alaa et al. 2022), per-region coverage and the
   distance to closest record in the embedding space (:mod:`collectors.text.embed`), with the same
-  fitted :class:`collectors.reference.ReferenceModel` the tabular path uses;
+  fitted :class:`collectors.metrics.reference.ReferenceModel` the tabular path uses;
 - semantic diversity (mean pairwise cosine distance of the embeddings).
 
 Healthy levels come from repeated draws of the real holdout at the version's size, exactly as for
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from collectors.generator import HEALTHY_DRAWS, HealthyLevels, Measurement, measure_healthy
-from collectors.reference import ReferenceModel
+from collectors.metrics import ReferenceModel
 from collectors.text.embed import (
     Embed,
     EmbedderFactory,

@@ -3,7 +3,8 @@
 Definition (deterministic; Unicode data is the interpreter's, ``unicodedata.unidata_version``):
 
 1. The text is normalised exactly as record fingerprints normalise it
-   (:func:`collectors.provenance.normalize_text`: NFKC, full case folding, NFKC, whitespace runs
+   (:func:`collectors.provenance.definition.normalize_text`: NFKC, full case folding, NFKC,
+   whitespace runs
    collapsed to one space), so that ``"Straße"``, ``"STRASSE"`` and ``"straße"`` are one token,
    full-width ``"ＡＢＣ"`` is ``"abc"`` and a ligature ``"ﬁ"`` is ``"fi"``.
 2. A token is a maximal run of *word characters*: letters, numbers and combining marks (Unicode

@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.grafana.test_dashboards import NAMES, load, queries, substitute
 from tests.rules.tools import (
     DEPLOY,
     REPO,
@@ -38,6 +37,7 @@ from tests.rules.tools import (
     prometheus,
     wait_until,
 )
+from tests.support.dashboards import NAMES, load, queries, substitute
 
 pytestmark = pytest.mark.slow
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.demo import FEATURES, DemoScenario
-from monitor.store import Store
-from tests.net import free_port, wait_http
+from monitor.demo.tabular import FEATURES, DemoScenario
+from monitor.store.database import Store
+from tests.support.net import free_port, wait_http
 
 pytestmark = pytest.mark.slow
 GENERATOR = "demo-gan"

@@ -24,9 +24,9 @@ from PIL import Image
 from websockets.sync.client import ClientConnection, connect
 
 from collectors.result import RunResult
-from monitor.report import build_report, write_report
-from monitor.store import Store
-from tests.monitor.test_report_fixtures import corpus_run, measured_versions
+from monitor.report.write import build_report, write_report
+from monitor.store.database import Store
+from tests.support.report_histories import corpus_run, measured_versions
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"

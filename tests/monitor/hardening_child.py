@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.corpus_watch import CorpusWatch
 from monitor.daemon import Daemon
-from monitor.generator_watch import GeneratorWatch
 from monitor.settings import CorpusSettings, SchedulerSettings, Settings, load_settings
-from monitor.store import Store
-from tests.monitor.test_generator_watch import generator, real, version_path, write
+from monitor.store.database import Store
+from monitor.watch.corpus import CorpusWatch
+from monitor.watch.generator import GeneratorWatch
+from tests.support.generators import generator, real, version_path, write
 
 __all__ = ["without_permission_override"]
 

@@ -17,7 +17,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KernelDensity
 
 from collectors.generator import GeneratorReference
-from collectors.regions import fit_regions, min_region_rows
+from collectors.metrics.regions import fit_regions, min_region_rows
 from monitor.checks import (
     CheckResult,
     HealthyLevels,
@@ -248,7 +248,7 @@ def test_a_plain_mapping_of_healthy_levels_still_works() -> None:
 
 def test_fresh_real_draws_show_no_tail_gap() -> None:
     """The reference's own counting noise is no gap: fresh real draws of the demo's mixture."""
-    from monitor.demo import real_sample
+    from monitor.demo.tabular import real_sample
 
     reference = GeneratorReference(
         real_sample(1000, 0), holdout=real_sample(1000, 1), categorical=["segment"], n_regions=8

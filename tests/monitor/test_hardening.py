@@ -29,13 +29,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.result import MetricValue, RunResult
 from monitor.daemon import Daemon
-from monitor.exporter import ExporterError, serve
+from monitor.exporter.server import ExporterError, serve
 from monitor.settings import ExporterSettings, load_settings
-from monitor.store import Store, StoreDamaged, snapshot_path
-from monitor.store_schema import MIGRATIONS, Migration, migrate
+from monitor.store.database import Store, StoreDamaged, snapshot_path
+from monitor.store.schema import MIGRATIONS, Migration, migrate
 from tests.monitor.hardening_child import without_permission_override
-from tests.monitor.test_generator_watch import generator, real, version_path, write
-from tests.net import free_port
+from tests.support.generators import generator, real, version_path, write
+from tests.support.net import free_port
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,8 +236,8 @@ def test_an_outage_of_the_state_folder_does_not_drop_the_snapshot(tmp_path: Path
 
 
 def test_a_given_up_version_is_retried_after_the_cool_down(tmp_path: Path) -> None:
-    from monitor.generator_watch import GeneratorWatch
     from monitor.settings import SchedulerSettings
+    from monitor.watch.generator import GeneratorWatch
     from tests.monitor.hardening_child import Clock
 
     clock = Clock()

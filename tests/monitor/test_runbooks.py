@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.exporter import serve
+from monitor.exporter.server import serve
 from monitor.runbooks import anchor_of, load_runbooks, render_markdown
 from monitor.settings import ExporterSettings
-from monitor.store import Store
-from tests.net import free_port
+from monitor.store.database import Store
+from tests.support.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from monitor.checks import CheckThresholds
 from monitor.status import format_status, status_document
-from monitor.store import Store
-from tests.monitor.test_report_checks import _run
+from monitor.store.database import Store
+from tests.support.report_runs import _run
 
 
 def _store(path: Path) -> Path:

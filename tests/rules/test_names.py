@@ -2,7 +2,7 @@
 
 A metric renamed in code while a shipped dashboard keeps the old name gives an empty panel that
 nobody notices: here every ``tailwatch_*`` name in rules/, grafana/, deploy/ and the runbooks must
-be one of monitor.exported.EXPORTED, every ``tailwatch:*`` name a recording rule, every alert
+be one of monitor.exporter.series.EXPORTED, every ``tailwatch:*`` name a recording rule, every alert
 name in an ``ALERTS`` selector or an Alertmanager matcher an alert of the rules.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor.checks import CHECKS, DECLINE_METRICS, GAPS
-from monitor.exported import EXPORTED, VERDICTS
+from monitor.exporter.series import EXPORTED, VERDICTS
 from tests.rules.tools import DASHBOARDS, REPO, RUNBOOKS, alert_names, load_rules
 
 SCANNED = [REPO / "rules", REPO / "grafana", REPO / "deploy"]
@@ -89,7 +89,7 @@ def test_every_series_name_is_exported(path: Path) -> None:
     if text is None:
         pytest.fail(f"{path} is not UTF-8 text")
     assert not unknown_names(text, exported_names()), (
-        f"{path.relative_to(REPO)} uses series that monitor/exported.py does not export"
+        f"{path.relative_to(REPO)} uses series that monitor/exporter/series.py does not export"
     )
 
 

@@ -14,10 +14,12 @@ from tests.rules.tools import (
     RUNBOOK_BASE,
     RUNBOOKS,
     alert_names,
+    checks_selected,
     http_json,
     load_rules,
     prometheus,
     run_tool,
+    runbook_anchors,
 )
 
 SEVERITIES = {"critical", "warning", "info"}
@@ -34,17 +36,6 @@ def seconds(text: str | None) -> float:
     parts = DURATION.findall(str(text))
     assert "".join(n + u for n, u in parts) == str(text), f"not a duration: {text!r}"
     return sum(int(n) * UNIT_SECONDS[u] for n, u in parts)
-
-
-def github_anchor(heading: str) -> str:
-    """The anchor GitHub gives a Markdown heading."""
-    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower())
-    return slug.replace(" ", "-")
-
-
-def runbook_anchors() -> set[str]:
-    text = RUNBOOKS.read_text(encoding="utf-8")
-    return {github_anchor(m) for m in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M)}
 
 
 def unit_test_files() -> list[Path]:
@@ -112,20 +103,7 @@ def test_runbook_sections_are_alerts() -> None:
     assert sections == alert_names()
 
 
-CHECK_MATCHER = re.compile(r'check\s*(=~|=)\s*"([^"]*)"')
 PAGING = {"critical", "warning"}
-
-
-def checks_selected(expr: str) -> set[str]:
-    """The checks (change checks and gaps) an alert expression's ``check`` matchers select."""
-    known = set(CHECKS) | set(GAPS)
-    selected: set[str] = set()
-    for operator, value in CHECK_MATCHER.findall(expr):
-        if operator == "=":
-            selected |= {value} & known
-        else:
-            selected |= {check for check in known if re.fullmatch(value, check)}
-    return selected
 
 
 def test_checks_selected_reads_equality_and_regex_matchers() -> None:

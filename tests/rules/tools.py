@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,18 @@ from typing import Any
 
 import pytest
 import yaml
+
+from monitor.checks import CHECKS, GAPS
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    slug = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return slug.replace(" ", "-")
+
+
+CHECK_MATCHER = re.compile(r'check\s*(=~|=)\s*"([^"]*)"')
+
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_FILE = REPO / "rules" / "tailwatch.rules.yml"
@@ -201,3 +214,20 @@ def alertmanager(workdir: Path, config: dict[str, Any], port: int | None = None)
 def instant_query(base_url: str, expr: str) -> dict[str, Any]:
     """Prometheus's answer to an instant query (``status`` success or error)."""
     return http_json(f"{base_url}/api/v1/query", {"query": expr})
+
+
+def runbook_anchors() -> set[str]:
+    text = RUNBOOKS.read_text(encoding="utf-8")
+    return {github_anchor(m) for m in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.M)}
+
+
+def checks_selected(expr: str) -> set[str]:
+    """The checks (change checks and gaps) an alert expression's ``check`` matchers select."""
+    known = set(CHECKS) | set(GAPS)
+    selected: set[str] = set()
+    for operator, value in CHECK_MATCHER.findall(expr):
+        if operator == "=":
+            selected |= {value} & known
+        else:
+            selected |= {check for check in known if re.fullmatch(value, check)}
+    return selected

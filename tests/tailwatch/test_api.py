@@ -15,11 +15,11 @@ import pyarrow as pa
 import pytest
 
 import tailwatch
-from monitor.demo import real_sample
-from monitor.generator_watch import GeneratorWatch
-from monitor.history import version_figures
+from monitor.demo.tabular import real_sample
 from monitor.settings import GeneratorSettings
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.store.history import version_figures
+from monitor.watch.generator import GeneratorWatch
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 COLUMNS = ["f0", "f1", "f2", "segment"]

@@ -14,8 +14,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from collectors.gates import MembershipAttack, null_auc_sd, tpr_at_fpr
 from collectors.generator import GeneratorReference
-from tests.collectors.brute_force import distances
-from tests.collectors.gates.conftest import World, jitter
+from tests.support.brute_force import distances
+from tests.support.gates import World, jitter
 
 
 def test_tpr_at_fpr_equals_the_best_roc_point() -> None:

@@ -13,7 +13,6 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from collectors.features import FeatureMap
 from collectors.gates import (
     auc_mann_whitney,
     class_mix,
@@ -23,7 +22,8 @@ from collectors.gates import (
     utility,
 )
 from collectors.gates.utility import SHARE_RATIO_CAP
-from tests.collectors.gates.conftest import World
+from collectors.sources.features import FeatureMap
+from tests.support.gates import World
 
 
 def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,8 @@ import pytest
 
 from collectors.gates import verify_samples
 from collectors.generator import GeneratorReference
-from tests.collectors.brute_force import distances, kth_other
-from tests.collectors.gates.conftest import World, jitter
+from tests.support.brute_force import distances, kth_other
+from tests.support.gates import World, jitter
 
 
 def _mixed(world: World) -> tuple[pd.DataFrame, np.ndarray]:

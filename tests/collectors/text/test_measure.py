@@ -5,7 +5,6 @@ installed entry point), and errors that name the data."""
 from __future__ import annotations
 
 import textwrap
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collectors.catalog import BY_NAME
-from collectors.text import TextReference, load_embedder, tokenize
-from tests.collectors.text.real_text import paragraphs
+from collectors.metrics.catalog import BY_NAME
+from collectors.text import TextReference, load_embedder
+from tests.support.real_text import paragraphs
+from tests.support.text import lose_rare_words
 
 TEXT_FIGURES = [
     "text_vocabulary_retention",
@@ -57,13 +57,6 @@ def fitted(split: tuple[list[str], list[str], list[str]]) -> TextReference:
     return TextReference(
         pd.DataFrame({"text": reference}), holdout=pd.DataFrame({"text": holdout}), seed=3
     )
-
-
-def lose_rare_words(texts: list[str], keep: int) -> list[str]:
-    """Each text with only the ``keep`` most frequent words of all texts (the tail cut)."""
-    counts = Counter(token for text in texts for token in tokenize(text))
-    common = {token for token, _ in counts.most_common(keep)}
-    return [" ".join(t for t in tokenize(text) if t in common) or "the" for text in texts]
 
 
 def test_every_text_figure_is_measured_has_a_catalog_entry_and_a_healthy_spread(

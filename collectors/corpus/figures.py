@@ -1,0 +1,173 @@
+"""The figures of a corpus scan: aggregates of the fingerprint table, and their metrics.
+
+Every figure is an aggregate of one temporary table of (fingerprint, label code, raw label,
+generator, version) per row; the definitions are in :mod:`collectors.corpus.scan`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from collectors.corpus.near_duplicates import NearDuplicateResult
+from collectors.corpus.settings import CODES, GAUGE_FIELDS, LABELS, CorpusFigures, CorpusSettings
+from collectors.corpus.sql import first_line, literal, scalar
+from collectors.result import MetricValue
+from collectors.sources import SourceError
+
+__all__ = ["aggregate", "combine", "corpus_metrics", "write_fingerprints"]
+
+MAX_LISTED = 10  # unrecognised labels listed
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``, NaN when the denominator is 0."""
+    return numerator / denominator if denominator else math.nan
+
+
+def aggregate(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    registry: str,
+    settings: CorpusSettings,
+    previous: Path | str | None,
+) -> dict[str, object]:
+    """The snapshot-wide figures, all aggregates of the fingerprint ``table``."""
+    by_label = dict(
+        connection.execute(f"SELECT _tw_label, count(*) FROM {table} GROUP BY 1").fetchall()
+    )
+    counts = {name: int(by_label.get(code, 0)) for name, code in CODES.items()}
+    rows = sum(counts.values())
+    unrecognised = connection.execute(
+        f"SELECT _tw_raw, count(*) FROM {table} WHERE _tw_raw IS NOT NULL "
+        f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_LISTED}"
+    ).fetchall()
+    unrecognised_rows = scalar(connection, f"SELECT count(_tw_raw) FROM {table}")
+    generators = connection.execute(
+        f"SELECT _tw_generator, _tw_version, count(*) FROM {table} "
+        f"WHERE _tw_generator IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
+        f"LIMIT {int(settings.max_generators)}"
+    ).fetchall()
+    leaks = (
+        f"(SELECT fingerprint FROM {registry} GROUP BY fingerprint "
+        "HAVING NOT bool_or(coalesce(known_human, false)))"
+    )
+    leaked = scalar(
+        connection,
+        f"SELECT count(*) FROM {table} SEMI JOIN {leaks} l USING (fingerprint) "
+        "WHERE _tw_label <> 1",
+    )
+    leaked_by_generator = connection.execute(
+        f"SELECT r.generator, count(*) FROM {table} t SEMI JOIN {leaks} l USING (fingerprint) "
+        f"JOIN (SELECT DISTINCT fingerprint, CAST(generator AS VARCHAR) AS generator "
+        f"FROM {registry}) r ON r.fingerprint = t.fingerprint "
+        f"WHERE t._tw_label <> 1 GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    if previous is None:
+        added, removed = rows, 0
+    else:
+        added, removed = difference(connection, table, Path(previous))
+    not_synthetic = rows - counts["synthetic"]
+    known_synthetic = ratio(counts["synthetic"] + leaked, rows)
+    budget = settings.max_synthetic_fraction
+    return {
+        "rows": rows,
+        "human_rows": counts["human"],
+        "synthetic_rows": counts["synthetic"],
+        "unknown_rows": counts["unknown"],
+        "unrecognised_label_rows": unrecognised_rows,
+        "synthetic_fraction": ratio(counts["synthetic"], rows),
+        "known_synthetic_fraction": known_synthetic,
+        "unlabeled_synthetic_rows": leaked,
+        "unlabeled_synthetic_ratio": ratio(leaked, not_synthetic),
+        "budget_exceeded": int(budget is not None and known_synthetic > budget),
+        "human_only_violation_rows": counts["synthetic"] + leaked if settings.human_only else 0,
+        "rows_added": added,
+        "rows_removed": removed,
+        "rows_by_generator": tuple((str(g), v, int(n)) for g, v, n in generators),
+        "unlabeled_synthetic_by_generator": tuple((str(g), int(n)) for g, n in leaked_by_generator),
+        "unrecognised_labels": tuple((str(v), int(n)) for v, n in unrecognised),
+    }
+
+
+def difference(
+    connection: duckdb.DuckDBPyConnection, table: str, previous: Path
+) -> tuple[int, int]:
+    """Rows added and removed: the multiset difference of fingerprints."""
+    if not previous.is_file():
+        raise SourceError(f"previous fingerprints {previous} do not exist")
+    try:
+        row = connection.execute(
+            f"SELECT sum(greatest(coalesce(c.n, 0) - coalesce(p.rows, 0), 0)), "
+            f"sum(greatest(coalesce(p.rows, 0) - coalesce(c.n, 0), 0)) "
+            f"FROM (SELECT fingerprint, count(*) AS n FROM {table} GROUP BY 1) c "
+            f"FULL OUTER JOIN read_parquet({literal(str(previous))}) p USING (fingerprint)"
+        ).fetchall()[0]
+    except duckdb.Error as error:
+        raise SourceError(
+            f"previous fingerprints {previous}: cannot read ({first_line(error)})"
+        ) from error
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def write_fingerprints(connection: duckdb.DuckDBPyConnection, table: str, out: Path) -> None:
+    """The snapshot's fingerprint multiset as Parquet, written atomically."""
+    partial = out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
+    connection.execute(
+        f"COPY (SELECT fingerprint, count(*) AS rows FROM {table} GROUP BY 1 ORDER BY 1) "
+        f"TO {literal(str(partial))} (FORMAT parquet)"
+    )
+    os.replace(partial, out)
+
+
+def combine(
+    figures: dict[str, object], tails: dict[str, float], near: NearDuplicateResult | None
+) -> CorpusFigures:
+    """The :class:`CorpusFigures` from the aggregates, tail and near-duplicate figures."""
+    values = dict(figures)
+    for name in ("synthetic_fraction", "known_synthetic_fraction", "unlabeled_synthetic_ratio"):
+        values.setdefault(f"{name}_lower", values[name])  # a full scan's value is exact
+        values.setdefault(f"{name}_upper", values[name])
+    for name in ("tail_frequency_ratio", "rare_category_mass_ratio", "missing_categories"):
+        values[name] = float(tails.get(name, math.nan))
+    if near is not None:
+        values |= {
+            "near_duplicate_sample_rows": near.sample_rows,
+            "near_duplicate_synthetic_rows": near.count,
+            "near_duplicate_synthetic_ratio": near.ratio,
+            "near_duplicate_synthetic_ratio_lower": near.ratio_lower,
+            "near_duplicate_synthetic_ratio_upper": near.ratio_upper,
+            "near_duplicate_expected_false_positives": near.expected_false_positives,
+            "near_duplicates": near,
+        }
+    return CorpusFigures(**values)  # type: ignore[arg-type]
+
+
+def corpus_metrics(figures: CorpusFigures) -> list[MetricValue]:
+    """The figures as MetricValues for ``RunResult(subject_kind="corpus")``; NaN ones left out.
+
+    Scopes: ``snapshot`` (whole-snapshot figures, one per :data:`GAUGE_FIELDS` name),
+    ``provenance:<human|synthetic|unknown>`` (metric ``rows``: the mix, a bounded label set),
+    ``generator:<name>`` or ``generator:<name>@<version>`` (metric ``rows``, and
+    ``unlabeled_synthetic_rows`` by generator of origin).
+    """
+    skipped = {"rows_added", "rows_removed"} if figures.sampled else set()
+    out = [
+        MetricValue(name, "snapshot", float(getattr(figures, name)))
+        for name in GAUGE_FIELDS
+        if not math.isnan(float(getattr(figures, name))) and name not in skipped
+    ]
+    for name in LABELS:
+        out.append(
+            MetricValue("rows", f"provenance:{name}", float(getattr(figures, f"{name}_rows")))
+        )
+    for generator, version, n in figures.rows_by_generator:
+        scope = f"generator:{generator}" + (f"@{version}" if version is not None else "")
+        out.append(MetricValue("rows", scope, float(n)))
+    for generator, n in figures.unlabeled_synthetic_by_generator:
+        out.append(MetricValue("unlabeled_synthetic_rows", f"generator:{generator}", float(n)))
+    return out

@@ -1,0 +1,150 @@
+"""A real reference fitted once, against which every synthetic sample is measured.
+
+Fitting computes what depends on the real data alone (centre, k-NN radii, regions, the holdout's
+distances to closest record) once per reference, so each new generator version costs only its own
+k-NN radii and one real x synthetic pass, from which every metric is read:
+precision/recall/density/coverage and their clipped forms, alpha-precision/beta-recall/
+authenticity, per-region coverage and the distance to closest record (DCR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from collectors.knn import KnnEngine, Radii
+from collectors.metrics.alphabeta import AlphaBeta, alpha_beta_from_counts
+from collectors.metrics.fidelity import (
+    PRDC,
+    TieMode,
+    clipped_coverage_calibration,
+    clipped_radius_sq,
+    prdc_from_counts,
+    resolve_ties,
+)
+from collectors.metrics.regions import RegionStats, fit_regions, region_stats
+from collectors.sources import as_matrix, check_k
+
+__all__ = ["DCR", "FidelityResult", "ReferenceModel", "distance_to_closest_record"]
+
+DCR_QUANTILE = 0.05
+
+
+@dataclass(frozen=True)
+class DCR:
+    """Distance to closest record: the memorisation check (SDMetrics DCR; Alaa et al. sec. 3.3).
+
+    ``close_share``: share of synthetic points closer to a real training record than the holdout's
+    5th percentile (about 0.05 when the generator does not copy). ``median_ratio``: median
+    synthetic DCR over median holdout DCR (about 1; towards 0 means copies).
+    """
+
+    close_share: float
+    median_ratio: float
+    synthetic_distance: np.ndarray
+
+    def as_dict(self) -> dict[str, float]:
+        return {"dcr_close_share": self.close_share, "dcr_median_ratio": self.median_ratio}
+
+
+def distance_to_closest_record(synthetic_distance: np.ndarray, holdout_distance: np.ndarray) -> DCR:
+    """Compare synthetic and holdout distances to their closest real training record."""
+    threshold = np.quantile(holdout_distance, DCR_QUANTILE)
+    holdout_median = float(np.median(holdout_distance))
+    ratio = float(np.median(synthetic_distance) / holdout_median) if holdout_median > 0 else np.nan
+    return DCR(float(np.mean(synthetic_distance < threshold)), ratio, synthetic_distance)
+
+
+@dataclass(frozen=True)
+class FidelityResult:
+    """All distance-based figures of one synthetic sample."""
+
+    prdc: PRDC
+    alpha_beta: AlphaBeta
+    regions: RegionStats
+    dcr: DCR | None
+
+    def as_dict(self) -> dict[str, float]:
+        """Scalar figures by catalog name."""
+        figures = {**self.prdc.as_dict(), **self.alpha_beta.as_dict()}
+        figures["worst_region_coverage"] = self.regions.worst_coverage
+        figures["worst_region_rows"] = float(self.regions.worst_rows)
+        if self.dcr is not None:
+            figures.update(self.dcr.as_dict())
+        return figures
+
+
+class ReferenceModel:
+    """The real reference, prepared once; :meth:`evaluate` measures a synthetic sample."""
+
+    def __init__(
+        self,
+        real: np.ndarray,
+        *,
+        k: int = 5,
+        n_regions: int = 20,
+        seed: int = 0,
+        holdout: np.ndarray | None = None,
+        ties: TieMode = "auto",
+        engine: KnnEngine | None = None,
+    ) -> None:
+        real = as_matrix(real, "real")
+        check_k(k, {"real": real.shape[0]})
+        self.k = k
+        self.ties = ties
+        self.engine = engine or KnnEngine()
+        self.centre = real.mean(axis=0)
+        self.real = real - self.centre
+        self.tolerance = self.engine.tolerance_sq(self.real)
+        self.radii: Radii = self.engine.radii(self.real, k, tolerance_sq=self.tolerance)
+        self.clipped = clipped_radius_sq(self.radii)
+        self.labels = fit_regions(self.real, n_regions, seed, k=k)
+        self._calibration: dict[int, np.ndarray] = {}
+        self.holdout_distance: np.ndarray | None = None
+        if holdout is not None:
+            holdout = self._prepare(holdout, "holdout")
+            self.holdout_distance = self.engine.nearest(holdout, self.real).distances[:, 0]
+
+    @property
+    def dim(self) -> int:
+        return self.real.shape[1]
+
+    def _prepare(self, sample: np.ndarray, name: str) -> np.ndarray:
+        array = as_matrix(sample, name)
+        if array.shape[1] != self.dim:
+            raise ValueError(
+                f"dimension mismatch: real has {self.dim} features, {name} has {array.shape[1]}"
+            )
+        check_k(self.k, {name: array.shape[0]})
+        return array - self.centre
+
+    def _curve(self, m: int) -> np.ndarray:
+        if m not in self._calibration:
+            self._calibration = {m: clipped_coverage_calibration(self.real.shape[0], m, self.k)}
+        return self._calibration[m]
+
+    def evaluate(self, synthetic: np.ndarray, *, name: str = "synthetic") -> FidelityResult:
+        """Every distance-based metric of ``synthetic`` against the reference (one cross pass)."""
+        sample = self._prepare(synthetic, name)
+        sample_radii = self.engine.radii(sample, self.k, tolerance_sq=self.tolerance)
+        tie_aware = resolve_ties(self.ties, self.radii, sample_radii)
+        counts = self.engine.cross(
+            self.real, self.radii, sample, sample_radii, self.clipped, tie_aware=tie_aware
+        )
+        m = sample.shape[0]
+        prdc = prdc_from_counts(
+            self.radii,
+            counts,
+            tie_aware=tie_aware,
+            clipped_sq=self.clipped,
+            calibration=self._curve(m),
+        )
+        alpha_beta = alpha_beta_from_counts(self.real, sample, self.radii, counts)
+        regions = region_stats(self.labels, prdc.real_covered, prdc.real_ball_synthetic, self.k, m)
+        dcr = None
+        if self.holdout_distance is not None:
+            dcr = distance_to_closest_record(
+                counts.synthetic_nearest_distance, self.holdout_distance
+            )
+        return FidelityResult(prdc, alpha_beta, regions, dcr)

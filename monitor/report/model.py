@@ -1,0 +1,180 @@
+"""The report's data model: aggregates read from the store, never raw rows.
+
+Frozen dataclasses that :mod:`monitor.report.data` fills, :mod:`monitor.report.plots` draws and
+:mod:`monitor.report.write` writes; ``Report.to_dict()`` is exactly what ``report.json`` holds.
+Per-version figures are tuples aligned with the section's ``versions``; a missing figure is None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Level = Literal["no data", "healthy", "watch", "leakage", "collapse suspected"]
+SEVERITY: dict[str, int] = {
+    "no data": 0,
+    "healthy": 1,
+    "watch": 2,
+    "leakage": 3,
+    "collapse suspected": 4,
+}
+Series = tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A level, the reasons for it (one sentence each) and a one-line summary for the top."""
+
+    level: Level
+    reasons: tuple[str, ...]
+    summary: str = ""
+
+    @property
+    def headline(self) -> str:
+        """The summary, or the first reason when there is none."""
+        return self.summary or (self.reasons[0] if self.reasons else self.level)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One check one version breached: what an alert rule would have fired on."""
+
+    kind: str
+    subject: str
+    version: str
+    check: str
+    value: float | None
+    limit: float | None
+    description: str
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """A generator metric across versions, with its healthy level and its check's limits."""
+
+    metric: str
+    description: str
+    goal: str
+    values: Series
+    healthy: float | None
+    band: tuple[float, float] | None  # healthy level +- the sampling noise (shares only)
+    check: str | None  # the collapse check that watches this metric
+    limits: Series  # that check's limit per version (empty when no check)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One collapse check (from ``monitor.checks.evaluate_checks``) over the shown versions."""
+
+    check: str
+    description: str
+    breached: tuple[bool | None, ...]
+    values: Series
+    limits: Series
+    streak: int  # latest versions in a row that breach
+    kind: str = "collapse"  # collapse, privacy (page) or gap (a fidelity finding: a ticket)
+    detail: str = ""  # what breached at the latest version (features, categories)
+
+
+@dataclass(frozen=True)
+class RegionGrid:
+    """Coverage of each k-means region of the real reference (regions x versions)."""
+
+    regions: tuple[int, ...]
+    real_rows: tuple[int, ...]
+    coverage: tuple[Series, ...]  # one row per region, one column per version
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """Per-feature figures across versions; ``drift`` is KS (numeric) or TV (categorical)."""
+
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    drift_metric: str
+    drift: Series
+    tail_lower: Series
+    tail_upper: Series
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A marginal histogram of the reference and of one version (counts)."""
+
+    feature: str
+    kind: Literal["numeric", "categorical"]
+    bins: tuple[Any, ...]  # numeric: edges (len = counts + 1); categorical: category labels
+    reference: tuple[float, ...]
+    sample: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class GeneratorSection:
+    """Everything the report shows for one generator."""
+
+    name: str
+    versions: tuple[str, ...]
+    finished_at: tuple[str, ...]
+    reference_rows: tuple[int, ...]
+    sample_rows: tuple[int, ...]
+    metrics: dict[str, MetricSeries]
+    regions: RegionGrid | None
+    features: tuple[FeatureDrift, ...]
+    top_drifting: tuple[str, ...]
+    histograms_version: str | None
+    histograms: tuple[Histogram, ...]
+    checks: tuple[CheckRow, ...]
+    alerts: tuple[Alert, ...]
+    verdict: Verdict
+    failed_runs: int
+    last_error: str | None
+    notes: tuple[str, ...]
+    # Text generators: the latest version's rank-frequency curves and vanished
+    # reference words (collectors.text run detail "text"); None for other generators.
+    text: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CorpusSection:
+    """Everything the report shows for one corpus: figures per snapshot, provenance mix."""
+
+    name: str
+    snapshots: tuple[str, ...]
+    finished_at: tuple[str, ...]
+    figures: dict[str, Series]  # scope "snapshot"
+    provenance: dict[str, Series]  # metric "rows", scope "provenance:<label>"
+    alerts: tuple[Alert, ...]
+    verdict: Verdict
+    failed_runs: int
+    last_error: str | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A whole report: the verdict, one section per generator and per corpus, every alert."""
+
+    title: str
+    generated_at: str
+    store_path: str
+    since: str | None
+    generator_filter: str | None
+    verdict: Verdict
+    generators: tuple[GeneratorSection, ...]
+    corpora: tuple[CorpusSection, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """Every alert of every section, in section order."""
+        out: list[Alert] = []
+        for section in (*self.generators, *self.corpora):
+            out.extend(section.alerts)
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (what ``report.json`` holds)."""
+        data = dataclasses.asdict(self)
+        data["alerts"] = [dataclasses.asdict(alert) for alert in self.alerts]
+        return data

@@ -1,0 +1,537 @@
+"""One generator's scan: find versions not yet measured, measure each, record one run per version.
+
+Flow: sources (versions on disk or a sampler) -> the fitted reference (feature map, distance
+model, healthy levels) -> :class:`collectors.generator.Measurement` -> a ``RunResult`` with the
+figures against the reference, their ratios to the baseline (first measured) and previous
+versions, and the healthy levels -> the store, one transaction per version.
+
+Every failure of one version (unreadable file, missing column, NaN, a sampler that raises or times
+out, a reference that cannot be fitted) becomes a *failed* run that names the cause; nothing stored
+is touched and the next version is tried. A failed version is retried with exponential backoff up
+to a cap of attempts; a rewritten version (new content fingerprint) is measured afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from collectors.generator import GeneratorReference, HealthyLevels, Measurement
+from collectors.metrics import RELATIVE_METRICS
+from collectors.provenance import fingerprint_frame
+from collectors.result import MetricValue, RegionValue, RunResult
+from collectors.sources import (
+    VersionRef,
+    call_sampler,
+    check_columns,
+    discover_versions,
+    fingerprint_files,
+    load_sampler,
+    read_table,
+    read_version,
+    resolve_files,
+    sampler_fingerprint,
+    sampler_versions,
+)
+from collectors.text import TextReference
+from monitor.settings import GeneratorSettings, SchedulerSettings
+from monitor.store import Store
+from monitor.watch.base import (
+    Measured,
+    ScanOutcome,
+    ScanPlan,
+    Watch,
+    error_text,
+    pending_versions,
+)
+
+__all__ = ["GeneratorWatch", "ScanOutcome", "holdout_rows", "split_holdout"]
+
+log = logging.getLogger("tailwatch.generator")
+KIND = "generator"
+FEATURE_MAP_ARTIFACT = "feature_map"
+TEXT_ARTIFACT = "text_reference"  # a text generator's fitted reference, described (no texts)
+HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when none is configured
+HOLDOUT_MAX_SHARE = 0.5  # ... or up to half of it, so that the holdout holds a version's rows
+
+
+def holdout_rows(rows: int, sample_size: int) -> int:
+    """Rows held out of a reference of ``rows`` when no holdout is configured.
+
+    At least ``HOLDOUT_SHARE`` of it, and as many as a version's ``sample_size`` up to
+    ``HOLDOUT_MAX_SHARE``: healthy levels are measured at the versions' size, without repeated
+    rows where the holdout is that large (:class:`collectors.generator.HealthyLevels`).
+    """
+    wanted = min(max(sample_size, HOLDOUT_SHARE * rows), HOLDOUT_MAX_SHARE * rows)
+    return round(wanted)
+
+
+def split_holdout(
+    rows: pd.DataFrame, sample_size: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(reference, holdout): a seeded shuffle of ``rows`` with :func:`holdout_rows` held out."""
+    shuffled = rows.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    cut = holdout_rows(len(shuffled), sample_size)
+    return shuffled.iloc[cut:].reset_index(drop=True), shuffled.iloc[:cut]
+
+
+class Stopped(Exception):
+    """The daemon is shutting down; the scan stops between versions."""
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    reference: GeneratorReference | TextReference
+    fingerprint: str
+    rows: int
+
+
+class _ReferenceFiles(NamedTuple):
+    files: list[Path]
+    holdout: list[Path] | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class LocatedReference:
+    """The reference's key (its files' and settings' fingerprint) and its files, or the error
+    that kept them from being found: an unreadable reference's key derives from its error."""
+
+    key: str
+    files: _ReferenceFiles | Exception
+
+
+@dataclass
+class GeneratorPlan(ScanPlan):
+    """A generator scan: the reference located once, the fitted reference (or the error fitting
+    it raised) and the anchors (figures of earlier versions) the versions are compared with."""
+
+    reference: LocatedReference | None = None
+    anchors: dict[int, dict[str, float]] = field(default_factory=dict)
+    fitted: _Fitted | Exception | None = None
+
+
+class GeneratorWatch(Watch):
+    """Measures one configured generator's new versions into the store."""
+
+    kind = KIND
+
+    def __init__(
+        self,
+        settings: GeneratorSettings,
+        store: Store,
+        *,
+        scheduler: SchedulerSettings | None = None,
+        memory_limit: str | None = None,
+        stop: threading.Event | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(
+            settings, store, scheduler=scheduler, memory_limit=memory_limit, stop=stop, clock=clock
+        )
+        self.settings: GeneratorSettings = settings
+        self._fitted: _Fitted | None = None
+        self._sampler: Callable[..., object] | None = None
+
+    # -- discovery ------------------------------------------------------------------------------
+
+    def versions(self) -> list[VersionRef]:
+        """Every version in order: files on disk, or the names a sampler's source lists."""
+        source = self.settings.versions
+        if self.settings.sampler is None:
+            assert source is not None
+            return discover_versions(source)
+        names = sampler_versions(source) if source is not None else []
+        return [VersionRef(name, (), sampler_fingerprint(name)) for name in names]
+
+    def todo(self, reference: str | None = None) -> tuple[list[tuple[int, VersionRef]], int]:
+        """(index, version) pairs to measure now, and how many others wait (backoff, cap).
+
+        ``reference`` is :meth:`reference_key`'s value (computed here when not given).
+        """
+        if reference is None:
+            reference = self.reference_key()
+        return pending_versions(
+            self.store, KIND, self.name, self.versions(), reference, self.clock(), self.retry
+        )
+
+    # -- the reference ----------------------------------------------------------------------------
+
+    def reference_key(self) -> str:
+        """What versions are measured against: the reference's files and settings (failures are
+        capped per key)."""
+        return self.locate_reference().key
+
+    def locate_reference(self) -> LocatedReference:
+        """The reference's fingerprint (files, holdout, settings) and its files, or the error.
+
+        An unreadable reference gets a key derived from its error, so that the versions it fails
+        back off under that key and start afresh once the reference is fixed. The files are
+        hashed (read whole): a scan locates them once.
+        """
+        try:
+            files = resolve_files(self.settings.reference)
+            holdout = resolve_files(self.settings.holdout) if self.settings.holdout else None
+            parts = [fingerprint_files(files), fingerprint_files(holdout) if holdout else ""]
+            if self.settings.training:  # the attack's members (collectors.gates)
+                parts.append(fingerprint_files(resolve_files(self.settings.training)))
+        except Exception as error:
+            digest = hashlib.sha256(error_text(error).encode()).hexdigest()[:16]
+            return LocatedReference(f"unreadable:{digest}", error)
+        config = self.settings.model_dump(
+            include={
+                "columns",
+                "categorical",
+                "k",
+                "regions",
+                "seed",
+                "reference_size",
+                "sample_size",
+                "healthy_draws",
+                "target",
+                "task",
+                "training",
+                "text_column",
+                "embedder",
+                "token_budget",
+            }
+        )
+        parts.append(json.dumps(config, sort_keys=True))
+        key = hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
+        return LocatedReference(key, _ReferenceFiles(files, holdout, key))
+
+    def fit_reference(self, located: LocatedReference) -> _Fitted:
+        """The fitted reference: the one fitted before while the reference files and their
+        settings are unchanged, else fitted now and recorded (its feature map or description
+        in the store, its rows in the registry as known human)."""
+        if isinstance(located.files, Exception):
+            raise located.files
+        files, holdout_files, fingerprint = located.files
+        if self._fitted is not None and self._fitted.fingerprint == fingerprint:
+            return self._fitted
+        fitted, rows = self._fit(files, holdout_files, fingerprint)
+        self._record_reference(fitted, rows)
+        self._fitted = fitted
+        return fitted
+
+    def _fit(
+        self, files: list[Path], holdout_files: list[Path] | None, fingerprint: str
+    ) -> tuple[_Fitted, pd.DataFrame]:
+        """Read the reference (and holdout, training rows) and fit it, without writing anything:
+        the fitted reference and the real rows it was given (reference and holdout)."""
+        s = self.settings
+        columns = [s.text_column] if s.text_column else s.columns
+        reference = read_table(
+            files,
+            sample_size=s.reference_size,
+            seed=s.seed,
+            columns=columns,  # a configured column it lacks is named with its file
+            source=f"reference of {s.name} ({s.reference})",
+            memory_limit=self.memory_limit,
+        )
+        if holdout_files is not None:
+            holdout = read_table(
+                holdout_files,
+                sample_size=s.reference_size,
+                seed=s.seed + 1,
+                columns=columns,
+                source=f"holdout of {s.name} ({s.holdout})",
+                memory_limit=self.memory_limit,
+            )
+        else:
+            reference, holdout = split_holdout(reference, s.sample_size, s.seed)
+        if len(reference) <= s.k or len(holdout) <= s.k:
+            raise ValueError(
+                f"reference of {s.name} ({s.reference}): {len(reference)} reference and "
+                f"{len(holdout)} holdout rows; both must be more than k = {s.k}"
+            )
+        training = None
+        if s.training:  # the generator's training rows: the membership attack's members
+            training = read_table(
+                resolve_files(s.training),
+                sample_size=s.reference_size,
+                seed=s.seed + 2,
+                columns=s.columns,
+                source=f"training rows of {s.name} ({s.training})",
+                memory_limit=self.memory_limit,
+            )
+        if s.text_column is not None:  # measured as text (collectors.text)
+            return self._fit_text(reference, holdout, fingerprint)
+        model = GeneratorReference(
+            reference,
+            holdout=holdout,
+            gates=True,
+            target=s.target,
+            task=s.task,
+            training=training,
+            columns=s.columns,
+            categorical=s.categorical or None,
+            k=s.k,
+            n_regions=min(s.regions, len(reference)),
+            seed=s.seed,
+            sample_size=s.sample_size,
+            healthy_draws=s.healthy_draws,
+        )
+        log.info(
+            "reference fitted",
+            extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
+        )
+        return _Fitted(model, fingerprint, len(reference)), pd.concat([reference, holdout])
+
+    def _fit_text(
+        self, reference: pd.DataFrame, holdout: pd.DataFrame, fingerprint: str
+    ) -> tuple[_Fitted, pd.DataFrame]:
+        """A text generator's reference: vocabulary, embedder, distance model (collectors.text)."""
+        s = self.settings
+        fitted = TextReference(
+            reference,
+            holdout=holdout,
+            text_column=s.text_column or "text",
+            k=s.k,
+            n_regions=min(s.regions, len(reference)),
+            seed=s.seed,
+            sample_size=s.sample_size,
+            healthy_draws=s.healthy_draws,
+            embedder=s.embedder,
+            token_budget=s.token_budget,
+        )
+        log.info(
+            "text reference fitted",
+            extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
+        )
+        return _Fitted(fitted, fingerprint, len(reference)), pd.concat([reference, holdout])
+
+    def _record_reference(self, fitted: _Fitted, rows: pd.DataFrame) -> None:
+        """Store what was fitted (the feature map, or a text reference's description) and
+        register the reference and holdout rows as known human: a sample reproducing one is no
+        leak."""
+        model = fitted.reference
+        if isinstance(model, TextReference):
+            described = json.dumps(model.describe(), sort_keys=True)
+            self.store.put_artifact(KIND, self.name, TEXT_ARTIFACT, described, fitted.fingerprint)
+        else:
+            feature_map = model.feature_map
+            self.store.put_artifact(
+                KIND,
+                self.name,
+                FEATURE_MAP_ARTIFACT,
+                feature_map.to_json(),
+                feature_map.fingerprint,
+            )
+        source = f"reference:{self.name}"
+        if self.registry.content_of(source) == fitted.fingerprint:
+            return
+        fingerprints = fingerprint_frame(rows, _input_columns(model))
+        self.registry.replace(source, "human", fitted.fingerprint, fingerprints)
+
+    # -- one version ------------------------------------------------------------------------------
+
+    def _label(self, version: VersionRef) -> str:
+        """Names the version and where its rows come from, for every message about its data."""
+        if self.settings.sampler is not None:
+            return f"sampler {self.settings.sampler} (version {version.name!r})"
+        return f"version {version.name!r} ({version.location})"
+
+    def _sample(
+        self, version: VersionRef, fitted: GeneratorReference | TextReference
+    ) -> pd.DataFrame:
+        s = self.settings
+        if s.sampler is not None:
+            if self._sampler is None:
+                self._sampler = load_sampler(s.sampler)
+            frame = call_sampler(
+                self._sampler, version.name, s.sample_size, s.seed, s.sampler_timeout_seconds
+            )
+        else:
+            frame = read_version(
+                version, sample_size=s.sample_size, seed=s.seed, memory_limit=self.memory_limit
+            )
+        label = self._label(version)
+        exact = s.columns is None and s.text_column is None
+        check_columns(frame, _input_columns(fitted), source=label, exact=exact)
+        if len(frame) <= s.k:
+            raise ValueError(f"{label}: {len(frame)} rows; need more than k = {s.k}")
+        return frame
+
+    def measure(
+        self,
+        index: int,
+        version: VersionRef,
+        previous: dict[str, float] | None,
+        baseline: dict[str, float] | None,
+        fitted: _Fitted | Exception,
+        reference: str,
+    ) -> tuple[RunResult, Measurement | None, np.ndarray | None]:
+        """Measure one version against the scan's fitted reference (or the error fitting it
+        raised) and its key ``reference``: the run (failed naming its cause on any error), the
+        measurement, and the fingerprints of the rows sampled (registered with the run)."""
+        started = self.clock()
+        reference_rows = sample_rows = 0
+        try:
+            if isinstance(fitted, Exception):
+                raise fitted
+            reference_rows = fitted.rows
+            sample = self._sample(version, fitted.reference)
+            sample_rows = len(sample)
+            measurement = fitted.reference.measure(sample, source=self._label(version))
+            sampled = fingerprint_frame(sample, _input_columns(fitted.reference))
+        except Exception as error:  # every cause of a failed run is recorded, not raised
+            log.warning(
+                "run failed",
+                extra={"generator": self.name, "version": version.name, "error": str(error)},
+            )
+            failed = self._result(
+                version, index, started, reference, reference_rows, sample_rows, error=error
+            )
+            return failed, None, None
+        result = self._result(version, index, started, reference, reference_rows, sample_rows)
+        healthy = fitted.reference.healthy_at(sample_rows)
+        result.metrics = _metrics(measurement, healthy, baseline, previous)
+        result.regions = _regions(measurement)
+        result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
+        for name, value in measurement.details.items():  # text: curves, vanished types
+            result.details[name] = json.dumps(value, allow_nan=False)
+        if self.settings.export_verified and measurement.gates is not None:
+            try:
+                self._export_verified(version, sample, measurement)
+            except OSError as error:  # the figures are recorded; a failed export is only logged
+                log.warning(
+                    "verified rows not exported",
+                    extra={"generator": self.name, "version": version.name, "error": str(error)},
+                )
+        return result, measurement, sampled
+
+    def _export_verified(self, version: VersionRef, sample: pd.DataFrame, m: Measurement) -> None:
+        """Write the version's kept rows to ``<export_verified>/<generator>/<version>.parquet``."""
+        assert self.settings.export_verified is not None and m.gates is not None
+        verdicts = m.gates.verdicts
+        assert verdicts is not None
+        folder = Path(self.settings.export_verified) / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "._-" else "_" for c in version.name)
+        kept = sample.reset_index(drop=True)[verdicts.kept]
+        kept.to_parquet(folder / f"{name}.parquet.tmp", index=False)
+        (folder / f"{name}.parquet.tmp").replace(folder / f"{name}.parquet")
+
+    def _result(
+        self,
+        version: VersionRef,
+        index: int,
+        started: datetime,
+        reference: str,
+        reference_rows: int,
+        sample_rows: int,
+        *,
+        error: BaseException | None = None,
+    ) -> RunResult:
+        return RunResult(
+            subject_kind=KIND,
+            subject=self.name,
+            version=version.name,
+            fingerprint=version.fingerprint,
+            version_index=index,
+            started_at=started,
+            finished_at=self.clock(),
+            status="failed" if error else "ok",
+            error=None if error is None else error_text(error),
+            reference_rows=reference_rows,
+            sample_rows=sample_rows,
+            reference_fingerprint=reference,
+        )
+
+    # -- the scan ---------------------------------------------------------------------------------
+
+    def _anchors(self) -> dict[int, dict[str, float]]:
+        """version_index -> figures against the reference, of every measured version."""
+        return self.store.figures_by_version(KIND, self.name, scope="reference")
+
+    def plan(self) -> GeneratorPlan:
+        reference = self.locate_reference()
+        due, waiting = self.todo(reference.key)
+        return GeneratorPlan(due, waiting, reference, self._anchors())
+
+    def prepare(self, plan: ScanPlan) -> None:
+        assert isinstance(plan, GeneratorPlan) and plan.reference is not None
+        try:
+            plan.fitted = self.fit_reference(plan.reference)
+        except Exception as error:  # each due version records it as its failed run
+            plan.fitted = error
+
+    def measure_one(self, index: int, version: VersionRef, plan: ScanPlan) -> Measured:
+        assert isinstance(plan, GeneratorPlan) and plan.reference is not None
+        assert plan.fitted is not None
+        # Anchors come from earlier versions only: a rewritten (or late) first version is its
+        # own baseline, never compared with its old content or with later versions.
+        earlier = [i for i in plan.anchors if i < index]
+        baseline = plan.anchors[min(earlier)] if earlier else None
+        previous = plan.anchors[max(earlier)] if earlier else None
+        result, measurement, sampled = self.measure(
+            index, version, previous, baseline, plan.fitted, plan.reference.key
+        )
+        if measurement is None or sampled is None:
+            return Measured(result)
+        plan.anchors[index] = dict(measurement.figures)
+        register = self.registry.sample_writer(
+            self.name, version.name, version.fingerprint, sampled
+        )
+        figures = measurement.figures
+        logged = {"coverage": figures.get("coverage"), "recall": figures.get("recall")}
+        return Measured(result, also=register, logged=logged)
+
+
+def _input_columns(reference: GeneratorReference | TextReference) -> list[str]:
+    """The columns a version must hold (the text column of a text generator)."""
+    if isinstance(reference, TextReference):
+        return reference.input_columns
+    return list(reference.feature_map.input_columns)
+
+
+def _ratio(value: float, anchor: float | None) -> float | None:
+    if anchor is None or not np.isfinite(anchor) or anchor == 0:
+        return None
+    return value / anchor
+
+
+def _metrics(
+    measurement: Measurement,
+    healthy: HealthyLevels | None,
+    baseline: dict[str, float] | None,
+    previous: dict[str, float] | None,
+) -> list[MetricValue]:
+    """Figures against the reference, healthy levels and their spread, ratios, per feature."""
+    figures = measurement.figures
+    metrics = [MetricValue(name, "reference", value) for name, value in figures.items()]
+    if healthy is not None:
+        metrics += [MetricValue(name, "healthy", v) for name, v in healthy.figures.items()]
+        metrics += [MetricValue(name, "healthy_spread", v) for name, v in healthy.spread.items()]
+        metrics += [MetricValue(name, "healthy_meta", v) for name, v in healthy.meta().items()]
+    # The first measured version is its own baseline (ratio 1).
+    for scope, anchor in (("baseline", baseline or figures), ("previous", previous)):
+        if anchor is None:
+            continue
+        for name in RELATIVE_METRICS:
+            if name in figures:
+                ratio = _ratio(figures[name], anchor.get(name))
+                if ratio is not None:
+                    metrics.append(MetricValue(name, scope, ratio))
+    for feature, values in measurement.per_feature.items():
+        metrics += [MetricValue(name, f"feature:{feature}", v) for name, v in values.items()]
+    return metrics
+
+
+def _regions(measurement: Measurement) -> list[RegionValue]:
+    regions = measurement.regions
+    return [
+        RegionValue(i, int(regions.sizes[i]), float(regions.coverage[i]), float(regions.density[i]))
+        for i in range(regions.sizes.shape[0])
+    ]

@@ -1,0 +1,79 @@
+"""``tailwatch init`` on a real data folder, then ``tailwatch validate`` on what it wrote."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from monitor.commands.init import detect
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _frame(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, rows),
+            "amount": rng.lognormal(size=rows),
+            "region": rng.choice(["north", "south", "east", "west"], rows),
+            "tier": rng.integers(1, 4, rows),
+            "active": rng.random(rows) > 0.5,
+        }
+    )
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "monitor.cli", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_init_writes_a_config_that_validates(tmp_path: Path) -> None:
+    data = tmp_path / "claims"
+    (data / "real").mkdir(parents=True)
+    (data / "versions").mkdir()
+    _frame(800, 0).to_parquet(data / "real" / "part-0.parquet")
+    _frame(300, 1).to_csv(data / "holdout.csv", index=False)
+    for i in range(3):
+        _frame(300, 2 + i).to_parquet(data / "versions" / f"v{i}.parquet")
+    out = tmp_path / "conf" / "tailwatch.toml"
+
+    done = _cli("init", str(data), "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    config = tomllib.loads(out.read_text(encoding="utf-8"))
+    generator = config["generators"][0]
+    assert generator["name"] == "claims"
+    assert generator["reference"] == "../claims/real/*.parquet"
+    assert generator["holdout"] == "../claims/holdout.csv"
+    assert generator["versions"] == "../claims/versions/*.parquet"
+    assert generator["columns"] == ["age", "amount", "region", "tier", "active"]
+    # strings and booleans by type, 'tier' by its 3 values; 'age' (72 values) is measured
+    assert generator["categorical"] == ["region", "tier", "active"]
+    assert "#   tier: BIGINT, ~3 distinct (categorical)" in out.read_text(encoding="utf-8")
+
+    checked = _cli("validate", "--config", str(out), "--no-port", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "ok" in checked.stdout
+
+    again = _cli("init", str(data), "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_detect_folders_of_versions_and_notes(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    for version in ("gen-1", "gen-2"):
+        (data / "synthetic" / version).mkdir(parents=True)
+        _frame(50, 3).to_parquet(data / "synthetic" / version / "part.parquet")
+    (data / "train.csv").parent.mkdir(exist_ok=True)
+    _frame(100, 4).to_csv(data / "train.csv", index=False)
+    layout = detect(data, tmp_path)
+    assert layout.reference == "d/train.csv"
+    assert layout.versions == "d/synthetic/*"  # one folder per version
+    assert layout.holdout is None
+    assert any("holdout" in note for note in layout.notes)
+    assert layout.rows == 100
