@@ -20,16 +20,23 @@ the versions' own size, its spread their standard deviation
 and the binomial ``sqrt(p (1 - p) / n)`` at the version's value (precision is a share of the M
 synthetic points, recall and coverage of the N real points; Naeem et al. 2020, sec. 3-4), widened
 by the refit noise of a generator fitted on N rows (a variance factor 1 + M / N); a change
-compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``.
+compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``. Where a
+generator's own versions scatter more than that model explains (significantly, at the 1 % level),
+the change noise is widened by the dispersion its history shows (:func:`observed_noise`; read from
+the versions before the one judged, blind to a steady drift and to one step).
 Per-feature tails and categories are tested with two-proportion z-tests, Bonferroni-corrected
-over the features tested, and must also move by the configured factor.
+over the features tested, and must also move by the configured factor; a tail side is tested only
+where the reference holds ``MIN_EXPECTED_COUNT`` rows beyond its threshold, a rare-category mass
+only where one of the two versions holds that many rare rows.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from scipy.stats import norm
@@ -39,16 +46,20 @@ __all__ = [
     "CHECK_KINDS",
     "DECLINE_METRICS",
     "GAPS",
+    "MAD_TO_SD",
     "PAGING_CHECKS",
     "CheckResult",
     "CheckThresholds",
     "GeneratorVerdict",
     "HealthyLevels",
+    "ObservedNoise",
     "VersionFigures",
     "baseline_of",
     "declining_versions",
+    "dispersion_critical",
     "evaluate_checks",
     "generator_verdict",
+    "observed_noise",
 ]
 
 Kind = Literal["collapse", "privacy", "gap"]
@@ -171,6 +182,30 @@ class VersionFigures:
     sample_rows: int
     per_feature: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     spread: Mapping[str, float] = field(default_factory=dict)
+    # What the versions before this one showed of the generator's own refit noise; filled in by
+    # :func:`evaluate_checks` (:func:`observed_noise`), empty for a version judged on its own.
+    observed: ObservedNoise | None = None
+
+
+@dataclass(frozen=True)
+class ObservedNoise:
+    """A generator's refit noise as its own recent versions show it (:func:`observed_noise`).
+
+    ``past``: the versions it is read from (oldest first, the one judged excluded);
+    ``categories_returned``: per categorical feature, the most categories an earlier version
+    lost that a later one generated again. :meth:`dispersion` is computed on first use per
+    figure (a check asks for a handful of the hundred-odd figures a version has).
+    """
+
+    past: tuple[VersionFigures, ...] = ()
+    categories_returned: Mapping[str, float] = field(default_factory=dict)
+    _dispersion: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def dispersion(self, metric: str) -> float:
+        """How many times the modelled noise ``metric`` scatters by; 1 unless significant."""
+        if metric not in self._dispersion:
+            self._dispersion[metric] = _dispersion(self.past, metric)
+        return self._dispersion[metric]
 
 
 @dataclass(frozen=True)
@@ -254,7 +289,105 @@ def _sd(v: VersionFigures, metric: str) -> float:
 
 
 def _change_sd(a: VersionFigures, b: VersionFigures, metric: str) -> float:
-    return math.hypot(_sd(a, metric), _sd(b, metric))
+    """Noise of the change of ``metric`` from ``b`` to ``a``: each version's noise (:func:`_sd`)
+    in quadrature, times the dispersion the history before ``a`` showed (:func:`observed_noise`;
+    1 unless it rejects the model): a generator whose refits scatter more than the model says
+    shows it in its own history, and its limits widen by as much."""
+    model = math.hypot(_sd(a, metric), _sd(b, metric))
+    factor = a.observed.dispersion(metric) if a.observed is not None else 1.0
+    return model * factor
+
+
+# The history's noise: steps of consecutive versions needed (with three, the median absolute
+# deviation ignores one step of a collapse; with two it cannot), the most recent steps used, and
+# the level of the test that the model's noise is too small.
+MIN_NOISE_STEPS = 3
+NOISE_WINDOW = 20
+DISPERSION_LEVEL = 0.01
+MAD_TO_SD = 1.4826  # 1 / Phi^-1(3/4): the MAD of normal data times this estimates its sd
+
+
+# The 1 - DISPERSION_LEVEL quantile of the dispersion estimate (:func:`_dispersion`) when the
+# model holds, for 3, 4, ..., NOISE_WINDOW steps. Under the model a step standardized by its
+# model noise is N(0, 1), and consecutive steps share a version (correlation -1/2); the
+# estimate's distribution at these sizes has no closed form, so it was simulated: 400,000
+# histories of normal versions per size, numpy.random.default_rng(11), the 99th percentile of
+# the estimate (tests/monitor/test_checks.py simulates it again). It is not monotone in the
+# number of steps: the median of an even count averages two middle values.
+DISPERSION_CRITICAL: tuple[float, ...] = (
+    2.79, 2.33, 2.57, 2.27, 2.34, 2.16, 2.19, 2.05, 2.07,
+    1.97, 1.96, 1.89, 1.90, 1.84, 1.84, 1.78, 1.79, 1.74,
+)  # fmt: skip
+
+
+def dispersion_critical(steps: int) -> float:
+    """The dispersion estimate from ``steps`` steps that the model explains at the 1 % level."""
+    index = min(max(steps, MIN_NOISE_STEPS), NOISE_WINDOW) - MIN_NOISE_STEPS
+    return DISPERSION_CRITICAL[index]
+
+
+def _dispersion(past: Sequence[VersionFigures], metric: str) -> float:
+    """How many times the model's noise the versions ``past`` scatter by, 1 unless significant.
+
+    Each step d_j = x_j - x_(j-1) is divided by its model noise (:func:`_sd` of the two versions in
+    quadrature, as a check comparing them would use), and the spread of these standardized steps is
+    the median absolute deviation about their *median*, times 1.4826. The median centre makes it
+    blind to a steady drift (a collapse proceeding a little each version moves every step alike) and
+    the median deviation to one outlying step (a version that collapsed at once); Rousseeuw and
+    Croux 1993. Under the model the estimate is about 1, but from a few steps it scatters widely
+    (above 1.6 one time in ten from 3 to 9 steps), so it replaces the model's 1 only where it
+    exceeds what the model explains at the :data:`DISPERSION_LEVEL` level
+    (:func:`dispersion_critical`): then the model is rejected and the history's dispersion is the
+    better estimate, as an overdispersed binomial's standard errors are scaled by a dispersion
+    estimated from the data (quasi-likelihood; McCullagh and Nelder, Generalized Linear Models,
+    2nd ed., sec. 4.5).
+    """
+    recent = past[-(NOISE_WINDOW + 1) :]
+    values = [v.figures.get(metric, math.nan) for v in recent]
+    if len(values) <= MIN_NOISE_STEPS or not all(math.isfinite(x) for x in values):
+        return 1.0
+    steps = []
+    for (earlier, before), (later, after) in itertools.pairwise(zip(recent, values, strict=True)):
+        noise = math.hypot(_sd(earlier, metric), _sd(later, metric))
+        if noise <= 0:
+            return 1.0  # no model noise to scale (a figure without one is judged as before)
+        steps.append((after - before) / noise)
+    centre = statistics.median(steps)
+    estimate = MAD_TO_SD * statistics.median(abs(z - centre) for z in steps)
+    return estimate if estimate > dispersion_critical(len(steps)) else 1.0
+
+
+def observed_noise(past: Sequence[VersionFigures]) -> ObservedNoise:
+    """The refit noise a generator's versions ``past`` (oldest first) show, for the next version.
+
+    Change checks compare a version with the baseline; the noise of that change is modelled per
+    version (:func:`_sd`: the healthy draws' spread or the binomial noise, widened by refit noise
+    1 + M / N). Some generators scatter more between refits than that model (a Gaussian copula
+    on 64 tied pixel columns: precision 0.22 to 0.46 between healthy refits, 3.5 times the
+    model), and a lucky first version then makes every later one a "decline". Their history
+    shows it, and only the versions *before* the one judged are used, so that a version's own
+    change can never widen its own limit:
+
+    * per figure, the dispersion: how many times the model's noise consecutive versions differ
+      by (:func:`_dispersion`; the moving-range idea of the individuals control chart,
+      Montgomery, Introduction to Statistical Quality Control, sec. 6.4), used where it is
+      significantly above 1;
+    * per categorical feature, the most categories a version lost that a later version
+      generated again: a generator that has dropped a category and brought it back has shown
+      that the category's presence is refit noise (a 1.7 % category decoded by argmax from
+      one-hot columns); in a self-consuming loop a lost category never returns, so this stays
+      empty there.
+    """
+    recent = tuple(past[-(NOISE_WINDOW + 1) :])
+    returned: dict[str, float] = {}
+    for feature in {name for v in recent for name in v.per_feature}:
+        lost = [v.per_feature.get(feature, {}).get("categories_lost") for v in recent]
+        for i, before in enumerate(lost):
+            if before is None or before <= 0:
+                continue
+            if any(later is not None and later < before for later in lost[i + 1 :]):
+                returned[feature] = max(returned.get(feature, 0.0), before)
+    return ObservedNoise(recent, returned)
 
 
 def _bonferroni(sigmas: float, tests: int) -> float:
@@ -328,8 +461,13 @@ def _tails(
     """Per feature and side: the tail share against the baseline's (thinning or excess).
 
     A side is tested when the baseline expected at least ``MIN_EXPECTED_COUNT`` samples in it
-    (thinning) or the real data holds that many at the version's size (excess). Reported: the
-    worst side's ratio to its anchor, against the factor.
+    (thinning) or the real data holds that many at the version's size (excess), and in both
+    cases only when the reference itself holds ``MIN_EXPECTED_COUNT`` rows beyond the threshold:
+    the refit term of the test (a generator fitted on N rows carries the counting noise of its
+    N q tail rows) is a normal approximation that needs N q >= 10, and a generator that saw 3
+    tail rows (320 reference rows at q = 1 %) extrapolates its tail, which its refits then put
+    anywhere (0 to 52 of 320 rows between healthy copula refits in the detection suite).
+    Reported: the worst side's ratio to its anchor, against the factor.
     """
     now, then = _tail_sides(current), _tail_sides(baseline)
     if not now or not then:
@@ -337,7 +475,7 @@ def _tails(
     m, m0, n = current.sample_rows, baseline.sample_rows, current.reference_rows
     tested: list[tuple[float, str, float]] = []  # (ratio to anchor, name, z)
     for key, (share, expected) in now.items():
-        if key not in then:
+        if key not in then or expected * n < MIN_EXPECTED_COUNT:
             continue
         before = then[key][0]
         name = f"{key[0]} ({key[1]} tail)"
@@ -395,30 +533,47 @@ def _category_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome
     value, anchor = current.figures.get("categories_lost"), baseline.figures.get("categories_lost")
     if value is None or anchor is None:
         return None, None, value, ""
+    returned = current.observed.categories_returned if current.observed is not None else {}
     lost = []
     for feature, values in current.per_feature.items():
         before = baseline.per_feature.get(feature, {}).get("categories_lost")
         now = values.get("categories_lost")
-        if before is not None and now is not None and now > before:
+        if before is None or now is None:
+            continue
+        # Losses the generator already reversed are its refit noise (observed_noise).
+        before = max(before, returned.get(feature, 0.0))
+        if now > before:
             lost.append(f"{feature} ({int(now - before)} more)")
     breached = bool(lost) if current.per_feature else value > anchor
     return breached, anchor, value, ", ".join(lost)
 
 
 def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThresholds) -> Outcome:
-    """Per categorical feature: rare-category mass moved by ``rare_factor`` either way."""
+    """Per categorical feature: rare-category mass moved by ``rare_factor`` either way.
+
+    A feature is judged only where the baseline or the version holds ``MIN_EXPECTED_COUNT`` rare
+    rows (the two-proportion test's normal approximation); where per-feature masses exist but
+    none has that support, the check says so and does not fall back to the pooled ratio, which
+    would judge 1 row against 6 as a sixfold shift.
+    """
     m, m0 = current.sample_rows, baseline.sample_rows
     tested: list[tuple[float, str, float]] = []
+    measured = False  # per-feature masses exist (then an unsupported one is not judged at all)
     for feature, values in current.per_feature.items():
         now = values.get("rare_category_mass")
         before = baseline.per_feature.get(feature, {}).get("rare_category_mass")
         if now is None or before is None:
             continue
+        measured = True
         if max(now * m, before * m0) < MIN_EXPECTED_COUNT:
             continue
         ratio = now / before if before > 0 else math.inf
         refits = 2.0 / current.reference_rows if current.reference_rows > 0 else 0.0
         tested.append((ratio, feature, abs(_two_proportion_z(now, m, before, m0, refits))))
+    if not tested and measured:
+        # Fewer than MIN_EXPECTED_COUNT rare rows expected on either side: a 0.6 % category at
+        # 1,500 rows is 9 rows, and 1 against 6 of them is chance, not a shift.
+        return None, None, None, "rare categories too rare to judge at this size"
     if not tested:
         value = current.figures.get("rare_category_mass_ratio")
         anchor = baseline.figures.get("rare_category_mass_ratio")
@@ -735,6 +890,7 @@ def evaluate_checks(
     t = thresholds or CheckThresholds()
     levels = healthy if isinstance(healthy, HealthyLevels) else HealthyLevels(healthy)
     baselines = [baseline_of(history, i, t.baseline_versions) for i in range(len(history))]
+    history = [replace(v, observed=observed_noise(history[:i])) for i, v in enumerate(history)]
     results = []
     for check in CHECK_KINDS:
         if not history:
