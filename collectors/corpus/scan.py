@@ -24,7 +24,8 @@ snapshot's files are read once (twice more only for the tail and near-duplicate 
 
 Modules: :mod:`collectors.corpus.settings` (settings, figures), :mod:`collectors.corpus.sql`
 (readers, schemas, named errors), :mod:`collectors.corpus.figures` (aggregates, metrics),
-:mod:`collectors.corpus.samples` (tails, near-duplicates); this one is the interface.
+:mod:`collectors.corpus.samples` (tails, near-duplicates), :mod:`collectors.corpus.ray_scan` (the
+same full scan's counts on a Ray cluster: ``engine=RayEngine(...)``); this one is the interface.
 
 Definitions (every ratio is NaN when its denominator is 0):
 
@@ -56,6 +57,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -78,17 +80,38 @@ from collectors.corpus.sql import (
     snapshot_files,
 )
 from collectors.provenance import fingerprint_select, register_functions
-from collectors.sources import SourceError, as_path, attach
+from collectors.sources import AnyPath, SourceError, as_path, attach
 
 __all__ = [
     "GAUGE_FIELDS",
     "LABELS",
     "CorpusFigures",
     "CorpusSettings",
+    "FullScanEngine",
     "corpus_metrics",
     "scan_snapshot",
     "snapshot_files",
 ]
+
+
+class FullScanEngine(Protocol):
+    """Counts a full scan's aggregates somewhere else than in ``connection`` (the Ray engine,
+    :class:`collectors.corpus.ray_scan.RayEngine`): the same figures as
+    :func:`collectors.corpus.figures.aggregate`, and the same multiset file."""
+
+    def aggregate(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        paths: Sequence[AnyPath],
+        schema: dict[str, str],
+        keep: Sequence[str],
+        registry: str,
+        settings: CorpusSettings,
+        *,
+        previous_fingerprints: Path | str | None,
+        fingerprints_out: Path | str | None,
+        label: str,
+    ) -> dict[str, object]: ...
 
 
 def scan_snapshot(
@@ -102,6 +125,7 @@ def scan_snapshot(
     baseline: Sequence[Path | str] | None = None,
     near_duplicates: NearDuplicateDetector | None = None,
     source: str | None = None,
+    engine: FullScanEngine | None = None,
 ) -> CorpusFigures:
     """Scan one snapshot's files (see the module docstring for every definition).
 
@@ -110,7 +134,8 @@ def scan_snapshot(
     fingerprint multiset as Parquet (``fingerprint``, ``rows``), written atomically: pass it as
     ``previous_fingerprints`` to the next scan. Raises :class:`SourceError` naming the file and
     column for a missing column, null content (with the row count), an unreadable file or a
-    file that vanished; ``ValueError`` for a bad registry relation.
+    file that vanished; ``ValueError`` for a bad registry relation. With ``engine``, a full scan's
+    counts are made by that engine (Ray); sampled estimates, tails and near-duplicates stay here.
     """
     paths = [as_path(p) for p in files]
     label = source or (f"snapshot {paths[0].parent}" if paths else "snapshot")
@@ -151,8 +176,55 @@ def scan_snapshot(
     for column, alias in zip(extra, ("_tw_generator", "_tw_version"), strict=True):
         value = f"CAST({quote(column)} AS VARCHAR)" if column else "CAST(NULL AS VARCHAR)"
         keep.append(f"{value} AS {alias}")
-    table = f"_tw_scan_{uuid.uuid4().hex}"
     relation = reader(paths, label)
+    if engine is not None:
+        figures = engine.aggregate(
+            connection,
+            paths,
+            schema,
+            keep,
+            registry,
+            settings,
+            previous_fingerprints=previous_fingerprints,
+            fingerprints_out=fingerprints_out,
+            label=label,
+        )
+    else:
+        figures = _aggregate(
+            connection,
+            paths,
+            relation,
+            schema,
+            keep,
+            registry,
+            settings,
+            label,
+            previous_fingerprints,
+            fingerprints_out,
+        )
+    tail_figures = tails(connection, paths, baseline, schema, settings, label)
+    near = None
+    if near_duplicates is not None:
+        near = near_duplicates_sample(
+            connection, relation, schema, settings, near_duplicates, label
+        )
+    return combine(figures, tail_figures, near)
+
+
+def _aggregate(
+    connection: duckdb.DuckDBPyConnection,
+    paths: Sequence[AnyPath],
+    relation: str,
+    schema: dict[str, str],
+    keep: Sequence[str],
+    registry: str,
+    settings: CorpusSettings,
+    label: str,
+    previous_fingerprints: Path | str | None,
+    fingerprints_out: Path | str | None,
+) -> dict[str, object]:
+    """The DuckDB path's full scan: every row fingerprinted into a temporary table, aggregated."""
+    table = f"_tw_scan_{uuid.uuid4().hex}"
     query = fingerprint_select(schema, settings.content_columns, relation, keep=keep, source=label)
     try:
         try:
@@ -167,10 +239,4 @@ def scan_snapshot(
             write_fingerprints(connection, table, Path(fingerprints_out))
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
-    tail_figures = tails(connection, paths, baseline, schema, settings, label)
-    near = None
-    if near_duplicates is not None:
-        near = near_duplicates_sample(
-            connection, relation, schema, settings, near_duplicates, label
-        )
-    return combine(figures, tail_figures, near)
+    return figures

@@ -1,0 +1,476 @@
+"""Full exact corpus scans on a Ray cluster: the DuckDB path's counts, computed by Ray Data.
+
+:func:`collectors.corpus.scan.scan_snapshot` with ``engine=RayEngine(...)`` reads the snapshot's
+Parquet files with Ray Data (``read_parquet``, only the provenance, content, generator and version
+columns) and runs :func:`scan_batch` in ``map_batches`` over Arrow batches on the workers. Each
+batch is fingerprinted by the very SQL and Numba kernels of the DuckDB path
+(:func:`collectors.provenance.sql.fingerprint_select` over the batch, in a one-thread DuckDB per
+worker process), and reduced to partial aggregates (:data:`PARTIAL_SCHEMA`): rows by label, raw
+unrecognised labels, rows by generator and version, missing content, the batch's fingerprint
+multiset (split by "not labelled synthetic"), and the leaked rows in all and by generator.
+
+The registry reaches the workers once: its leak fingerprints (no ``known_human`` entry) with
+their generators, sorted, are put in Ray's object store (:class:`Broadcast`) and read zero-copy by
+every worker process; each batch looks its fingerprints up with a binary search. A registry above
+``broadcast_max_bytes`` stays on the driver instead: the leaks are then a join of the merged
+multiset with the registry in DuckDB. Either way the figures are the same.
+
+The driver sums the partials in its DuckDB connection with the DuckDB path's SQL (same grouping,
+ordering and ties), computes rows added/removed against the previous multiset and writes this
+snapshot's multiset (``fingerprint``, ``rows``, sorted) atomically, as the DuckDB path does; the
+tail and near-duplicate samples are drawn by the shared code in :mod:`collectors.corpus.scan`.
+So the figures, the multiset file and hence the stored run equal the DuckDB path's.
+
+Failures: a worker process that dies mid-scan fails its task, which Ray runs again (up to
+``max_retries``); partials are only merged once the whole dataset has been computed, so a retried
+task never counts twice. Past the retries the scan raises :class:`RayScanError` before anything is
+written: the watch records a failed run, which backs off like any other.
+
+Requirements: the ``ray`` extra (``pip install 'tailwatch[ray]'``) on the daemon, and the same
+Tailwatch and Python (Unicode data) on the cluster's workers (checked per batch); the snapshot's
+files must be readable from the workers (a shared path or object storage). Parquet only.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+import uuid
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from collectors.corpus.figures import MAX_LISTED, ratio
+from collectors.corpus.settings import CODES, CorpusSettings
+from collectors.corpus.sql import first_line, literal, null_content_error, scalar
+from collectors.provenance import FINGERPRINT_VERSION, fingerprint_select, register_functions
+from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
+
+__all__ = [
+    "PARTIAL_SCHEMA",
+    "Broadcast",
+    "RayEngine",
+    "RayScanError",
+    "broadcast_registry",
+    "scan_batch",
+]
+
+BATCH = "_tw_batch"  # the relation name of one batch in the workers' SQL
+
+# the parts of the partial-aggregate table every batch returns (column ``part``)
+FINGERPRINTS, LABEL_ROWS, RAW, GENERATORS, LEAKED, LEAKED_BY_GENERATOR, NULLS = range(7)
+PARTIAL_SCHEMA = pa.schema(
+    [
+        ("part", pa.uint8()),
+        ("fingerprint", pa.uint64()),  # FINGERPRINTS
+        ("flag", pa.bool_()),  # FINGERPRINTS: not labelled synthetic
+        ("key", pa.string()),  # label code, raw label, generator
+        ("version", pa.string()),  # GENERATORS
+        ("rows", pa.int64()),
+    ]
+)
+LEAKS = (  # the DuckDB path's definition of a leak fingerprint (collectors.corpus.figures)
+    "(SELECT fingerprint FROM {registry} GROUP BY fingerprint "
+    "HAVING NOT bool_or(coalesce(known_human, false)))"
+)
+
+
+class RayScanError(RuntimeError):
+    """A Ray scan that could not finish (a task failed past its retries, the cluster is gone)."""
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """The registry's leaks as the workers see them: (fingerprint, generator) pairs, sorted."""
+
+    fingerprints: np.ndarray  # uint64, sorted; one entry per distinct (fingerprint, generator)
+    generators: np.ndarray  # int32 codes into ``names``
+    names: tuple[str | None, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.fingerprints.nbytes + self.generators.nbytes)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What every batch is told: the SQL of its fingerprints and labels, and the registry."""
+
+    query: str  # fingerprint_select over the relation BATCH
+    fingerprint_version: int
+    unicode_version: str
+    registry: Any  # the ray.ObjectRef of a Broadcast; None: leaks are joined on the driver
+
+
+# --------------------------------------------------------------------------- the workers
+
+_CONNECTION: duckdb.DuckDBPyConnection | None = None
+_REGISTRY: dict[str, Broadcast] = {}
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """One DuckDB connection per worker process, on one thread (a Ray task holds one CPU)."""
+    global _CONNECTION
+    if _CONNECTION is None:
+        _CONNECTION = duckdb.connect(config={"threads": 1})
+        register_functions(_CONNECTION)
+    return _CONNECTION
+
+
+def _registry(ref: Any) -> Broadcast:
+    """The broadcast registry, fetched from the object store once per worker process and scan."""
+    key = ref.hex()
+    if key not in _REGISTRY:
+        import ray
+
+        _REGISTRY.clear()
+        _REGISTRY[key] = ray.get(ref)
+    return _REGISTRY[key]
+
+
+def _part(part: int, keys: Sequence[str | None], rows: np.ndarray) -> pa.Table:
+    """A part of :data:`PARTIAL_SCHEMA` with only ``key`` and ``rows`` set."""
+    n = len(keys)
+    return pa.table(
+        {
+            "part": pa.array(np.full(n, part, np.uint8)),
+            "fingerprint": pa.nulls(n, pa.uint64()),
+            "flag": pa.nulls(n, pa.bool_()),
+            "key": pa.array(list(keys), pa.string()),
+            "version": pa.nulls(n, pa.string()),
+            "rows": pa.array(np.asarray(rows, np.int64)),
+        },
+        schema=PARTIAL_SCHEMA,
+    )
+
+
+def leak_counts(multiset: pa.Table, registry: Broadcast) -> list[pa.Table]:
+    """Rows not labelled synthetic whose fingerprint is a leak: in all, and by generator.
+
+    ``multiset`` is the batch's (fingerprint, flag, rows) part; its flagged fingerprints are
+    sorted first so that the binary searches walk the registry in order (6x faster).
+    """
+    flagged = multiset.filter(multiset.column("flag"))
+    keys = flagged.column("fingerprint").to_numpy()
+    counts = flagged.column("rows").to_numpy()
+    order = np.argsort(keys)
+    keys, counts = keys[order], counts[order]
+    table = registry.fingerprints
+    low = np.searchsorted(table, keys, "left")
+    hit = np.zeros(keys.size, np.bool_)
+    inside = low < table.size
+    hit[inside] = table[low[inside]] == keys[inside]
+    out = [_part(LEAKED, [None], np.array([counts[hit].sum()]))]
+    if hit.any():
+        low, keys, counts = low[hit], keys[hit], counts[hit]
+        span = np.searchsorted(table, keys, "right") - low  # generators of each fingerprint
+        entries = np.repeat(low, span) + (
+            np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+        )
+        tally = np.bincount(
+            registry.generators[entries],
+            weights=np.repeat(counts, span),
+            minlength=len(registry.names),
+        ).astype(np.int64)
+        used = np.flatnonzero(tally)
+        out.append(_part(LEAKED_BY_GENERATOR, [registry.names[i] for i in used], tally[used]))
+    return out
+
+
+def scan_batch(batch: pa.Table, plan: BatchPlan) -> pa.Table:
+    """One Arrow batch, fingerprinted by the DuckDB path's SQL and kernels: its partials."""
+    if plan.fingerprint_version != FINGERPRINT_VERSION:
+        raise RayScanError(
+            f"Ray worker: fingerprint definition {FINGERPRINT_VERSION}, the daemon's "
+            f"{plan.fingerprint_version}: install the same tailwatch on the cluster"
+        )
+    if plan.unicode_version != unicodedata.unidata_version:
+        raise RayScanError(
+            f"Ray worker: Unicode {unicodedata.unidata_version}, the daemon's "
+            f"{plan.unicode_version}: text normalisation would differ; use the same Python"
+        )
+    connection = _connection()
+    name = f"{BATCH}_{uuid.uuid4().hex}"
+    connection.register(name, batch)
+    try:
+        rows = connection.sql(plan.query.replace(BATCH, name)).to_arrow_table()
+    finally:
+        connection.unregister(name)
+    connection.register(name, rows)
+    try:
+        grouped = connection.sql(
+            f"SELECT {FINGERPRINTS}::UTINYINT AS part, fingerprint, _tw_label <> 1 AS flag, "
+            f"NULL::VARCHAR AS key, NULL::VARCHAR AS version, count(*)::BIGINT AS rows "
+            f"FROM {name} WHERE fingerprint IS NOT NULL GROUP BY 2, 3 "
+            f"UNION ALL SELECT {LABEL_ROWS}, NULL, NULL, CAST(_tw_label AS VARCHAR), NULL, "
+            f"count(*) FROM {name} GROUP BY 4 "
+            f"UNION ALL SELECT {RAW}, NULL, NULL, _tw_raw, NULL, count(*) FROM {name} "
+            f"WHERE _tw_raw IS NOT NULL GROUP BY 4 "
+            f"UNION ALL SELECT {GENERATORS}, NULL, NULL, _tw_generator, _tw_version, count(*) "
+            f"FROM {name} WHERE _tw_generator IS NOT NULL GROUP BY 4, 5 "
+            f"UNION ALL SELECT {NULLS}, NULL, NULL, NULL, NULL, count(*) FROM {name} "
+            f"WHERE fingerprint IS NULL"
+        ).to_arrow_table()
+    finally:
+        connection.unregister(name)
+    grouped = grouped.cast(PARTIAL_SCHEMA)
+    if plan.registry is None:
+        return grouped
+    multiset = grouped.filter(pc.equal(grouped.column("part"), FINGERPRINTS))
+    return pa.concat_tables([grouped, *leak_counts(multiset, _registry(plan.registry))])
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+def broadcast_registry(connection: duckdb.DuckDBPyConnection, registry: str) -> Broadcast:
+    """The registry's leak fingerprints with each of their generators, sorted, for the workers."""
+    table = connection.sql(
+        f"SELECT r.fingerprint, r.generator FROM (SELECT DISTINCT fingerprint, "
+        f"CAST(generator AS VARCHAR) AS generator FROM {registry}) r "
+        f"SEMI JOIN {LEAKS.format(registry=registry)} l USING (fingerprint) ORDER BY 1, 2"
+    ).to_arrow_table()
+    encoded = table.column("generator").combine_chunks().dictionary_encode()
+    names = (*encoded.dictionary.to_pylist(), None)  # the last code: a NULL generator
+    codes = np.asarray(encoded.indices.fill_null(len(names) - 1), np.int32)
+    return Broadcast(np.asarray(table.column("fingerprint"), np.uint64), codes, names)
+
+
+@dataclass(frozen=True)
+class RayEngine:
+    """Where and how a full scan runs on Ray (``[corpora.engine] kind = "ray"``).
+
+    ``address``: a running cluster (``"auto"``, ``"ray://head:10001"``, ``"10.0.0.5:6379"``); None
+    or ``"local"`` starts a local cluster of ``num_cpus`` CPUs (None: all) in this process. The
+    first scan connects; later ones reuse it (one cluster per process).
+    """
+
+    address: str | None = None
+    num_cpus: int | None = None
+    batch_rows: int = 131_072
+    broadcast_max_bytes: int = 512 * 2**20
+    max_retries: int = 3
+
+    def start(self) -> None:
+        """Connect to the cluster, or start the local one (once per process)."""
+        try:
+            import ray
+        except ImportError as error:
+            raise RayScanError(
+                "the Ray engine needs the ray extra: pip install 'tailwatch[ray]'"
+            ) from error
+        if ray.is_initialized():
+            return
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if self.address in (None, "local"):
+            ray.init(num_cpus=self.num_cpus, **options)
+        else:
+            ray.init(address=self.address, **options)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+
+    def read(self, paths: Sequence[AnyPath], columns: Sequence[str]) -> Any:
+        """The snapshot's ``columns`` as a Ray dataset (local paths, or one remote file system)."""
+        import ray
+
+        filesystem = None
+        names = [str(p) for p in paths]
+        remote = [p for p in paths if isinstance(p, ObjectPath)]
+        if remote:
+            filesystem = arrow_filesystem(remote[0].url)
+            names = [p.key if isinstance(p, ObjectPath) else str(p) for p in paths]
+        with warnings.catch_warnings():  # Ray 2.60 has no other way to bound the retries
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = ray.data.read_parquet(
+                names, filesystem=filesystem, ray_remote_args={"max_retries": self.max_retries}
+            )
+        return dataset.select_columns(list(columns))
+
+    def partials(self, dataset: Any, plan: BatchPlan) -> Any:
+        """:func:`scan_batch` over every batch of ``dataset``."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return dataset.map_batches(
+                scan_batch,
+                batch_format="pyarrow",
+                batch_size=self.batch_rows,
+                fn_kwargs={"plan": plan},
+                max_retries=self.max_retries,
+            )
+
+    def aggregate(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        paths: Sequence[AnyPath],
+        schema: dict[str, str],
+        keep: Sequence[str],
+        registry: str,
+        settings: CorpusSettings,
+        *,
+        previous_fingerprints: Path | str | None,
+        fingerprints_out: Path | str | None,
+        label: str,
+    ) -> dict[str, object]:
+        """The snapshot-wide figures of :func:`collectors.corpus.figures.aggregate`, counted on
+        Ray; writes the multiset to ``fingerprints_out`` only when every batch has been counted."""
+        import ray
+
+        other = [p for p in paths if p.suffix.lower() != ".parquet"]
+        if other:
+            raise SourceError(
+                f"{label}: the Ray engine reads Parquet; file {other[0]} is not "
+                '(convert it, or scan this corpus with [corpora.engine] kind = "duckdb")'
+            )
+        extra = [settings.generator_column, settings.version_column]
+        columns = [settings.provenance_column, *settings.content_columns, *[c for c in extra if c]]
+        query = fingerprint_select(schema, settings.content_columns, BATCH, keep=keep, source=label)
+        self.start()
+        leaks = broadcast_registry(connection, registry)
+        ref = ray.put(leaks) if leaks.nbytes <= self.broadcast_max_bytes else None
+        plan = BatchPlan(query, FINGERPRINT_VERSION, unicodedata.unidata_version, ref)
+        table = f"_tw_partials_{uuid.uuid4().hex}"
+        incoming = f"_tw_incoming_{uuid.uuid4().hex}"
+        connection.execute(
+            f"CREATE TEMP TABLE {table} (part UTINYINT, fingerprint UBIGINT, flag BOOLEAN, "
+            "key VARCHAR, version VARCHAR, rows BIGINT)"
+        )
+        try:
+            dataset = self.partials(self.read(paths, list(dict.fromkeys(columns))), plan)
+            try:
+                for batch in dataset.iter_batches(batch_format="pyarrow", batch_size=None):
+                    connection.register(incoming, batch)
+                    try:
+                        connection.execute(f"INSERT INTO {table} SELECT * FROM {incoming}")
+                    finally:
+                        connection.unregister(incoming)
+            except (ray.exceptions.RayError, ray.data.exceptions.SystemException) as e:
+                raise RayScanError(
+                    f"{label}: the Ray scan failed ({type(e).__name__}: {first_line(e)}); "
+                    "nothing was recorded"
+                ) from e
+            nulls = scalar(connection, f"SELECT sum(rows) FROM {table} WHERE part = {NULLS}")
+            if nulls:  # the DuckDB path's message, naming the files (read again, on the driver)
+                raise null_content_error(connection, list(paths), schema, settings, label, nulls)
+            figures = merge(connection, table, registry, settings, previous_fingerprints, ref)
+            if fingerprints_out is not None:
+                write_multiset(connection, table, Path(fingerprints_out))
+        finally:
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+        return figures  # the broadcast leaves the object store with its last reference, ``ref``
+
+
+def merge(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    registry: str,
+    settings: CorpusSettings,
+    previous: Path | str | None,
+    broadcast: Any,
+) -> dict[str, object]:
+    """The figures from the partials (the DuckDB path's SQL, so the same ordering and ties)."""
+
+    def part(n: int) -> str:
+        return f"(SELECT * FROM {table} WHERE part = {n})"
+
+    by_label = dict(
+        connection.execute(
+            f"SELECT CAST(key AS INTEGER), sum(rows) FROM {part(LABEL_ROWS)} GROUP BY 1"
+        ).fetchall()
+    )
+    counts = {name: int(by_label.get(code, 0)) for name, code in CODES.items()}
+    rows = sum(counts.values())
+    unrecognised = connection.execute(
+        f"SELECT key, sum(rows) FROM {part(RAW)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_LISTED}"
+    ).fetchall()
+    unrecognised_rows = scalar(connection, f"SELECT sum(rows) FROM {part(RAW)}")
+    generators = connection.execute(
+        f"SELECT key, version, sum(rows) FROM {part(GENERATORS)} GROUP BY 1, 2 "
+        f"ORDER BY 3 DESC, 1, 2 LIMIT {int(settings.max_generators)}"
+    ).fetchall()
+    if broadcast is not None:  # counted by the workers
+        leaked = scalar(connection, f"SELECT sum(rows) FROM {part(LEAKED)}")
+        leaked_by_generator = connection.execute(
+            f"SELECT key, sum(rows) FROM {part(LEAKED_BY_GENERATOR)} GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+    else:  # the registry stayed here: join the merged multiset with it
+        leaks = LEAKS.format(registry=registry)
+        flagged = f"(SELECT fingerprint, rows FROM {part(FINGERPRINTS)} WHERE flag)"
+        leaked = scalar(
+            connection,
+            f"SELECT sum(rows) FROM {flagged} t SEMI JOIN {leaks} l USING (fingerprint)",
+        )
+        leaked_by_generator = connection.execute(
+            f"SELECT r.generator, sum(t.rows) FROM {flagged} t SEMI JOIN {leaks} l "
+            f"USING (fingerprint) JOIN (SELECT DISTINCT fingerprint, CAST(generator AS VARCHAR) "
+            f"AS generator FROM {registry}) r ON r.fingerprint = t.fingerprint "
+            f"GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+    if previous is None:
+        added, removed = rows, 0
+    else:
+        added, removed = difference(connection, table, Path(previous))
+    not_synthetic = rows - counts["synthetic"]
+    known_synthetic = ratio(counts["synthetic"] + leaked, rows)
+    budget = settings.max_synthetic_fraction
+    return {
+        "rows": rows,
+        "human_rows": counts["human"],
+        "synthetic_rows": counts["synthetic"],
+        "unknown_rows": counts["unknown"],
+        "unrecognised_label_rows": unrecognised_rows,
+        "synthetic_fraction": ratio(counts["synthetic"], rows),
+        "known_synthetic_fraction": known_synthetic,
+        "unlabeled_synthetic_rows": leaked,
+        "unlabeled_synthetic_ratio": ratio(leaked, not_synthetic),
+        "budget_exceeded": int(budget is not None and known_synthetic > budget),
+        "human_only_violation_rows": counts["synthetic"] + leaked if settings.human_only else 0,
+        "rows_added": added,
+        "rows_removed": removed,
+        "rows_by_generator": tuple((str(g), v, int(n)) for g, v, n in generators),
+        "unlabeled_synthetic_by_generator": tuple((str(g), int(n)) for g, n in leaked_by_generator),
+        "unrecognised_labels": tuple((str(v), int(n)) for v, n in unrecognised),
+    }
+
+
+def multiset(table: str) -> str:
+    """SQL of the snapshot's fingerprint multiset (``fingerprint``, ``rows``) from the partials."""
+    return (
+        f"SELECT fingerprint, CAST(sum(rows) AS BIGINT) AS rows FROM {table} "
+        f"WHERE part = {FINGERPRINTS} GROUP BY 1"
+    )
+
+
+def difference(
+    connection: duckdb.DuckDBPyConnection, table: str, previous: Path
+) -> tuple[int, int]:
+    """Rows added and removed: the multiset difference against the previous snapshot's file."""
+    if not previous.is_file():
+        raise SourceError(f"previous fingerprints {previous} do not exist")
+    try:
+        row = connection.execute(
+            f"SELECT sum(greatest(coalesce(c.rows, 0) - coalesce(p.rows, 0), 0)), "
+            f"sum(greatest(coalesce(p.rows, 0) - coalesce(c.rows, 0), 0)) "
+            f"FROM ({multiset(table)}) c "
+            f"FULL OUTER JOIN read_parquet({literal(str(previous))}) p USING (fingerprint)"
+        ).fetchall()[0]
+    except duckdb.Error as error:
+        raise SourceError(
+            f"previous fingerprints {previous}: cannot read ({first_line(error)})"
+        ) from error
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def write_multiset(connection: duckdb.DuckDBPyConnection, table: str, out: Path) -> None:
+    """The multiset as Parquet, sorted by fingerprint, written atomically (as the DuckDB path)."""
+    partial = out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
+    connection.execute(
+        f"COPY (SELECT * FROM ({multiset(table)}) WHERE fingerprint IS NOT NULL ORDER BY 1) "
+        f"TO {literal(str(partial))} (FORMAT parquet)"
+    )
+    os.replace(partial, out)
