@@ -269,11 +269,21 @@ class GeneratorSettings(_Model):
     text_column: Annotated[str, StringConstraints(min_length=1)] | None = None
     embedder: Annotated[str, StringConstraints(min_length=1)] | None = None
     token_budget: Annotated[int, Field(ge=100)] = 20_000
+    # Per-feature gauges (tailwatch_generator_feature_drift): the columns named here, or when
+    # none are, the latest version's top_drifting_columns columns by drift; either way the
+    # exporter's label cardinality stays bounded whatever the data's width.
+    monitored_columns: ColumnList | None = None
+    top_drifting_columns: Annotated[int, Field(ge=0, le=100)] = 10
 
     @field_validator("columns")
     @classmethod
     def _unique_columns(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else _no_duplicates(value, "column")
+
+    @field_validator("monitored_columns")
+    @classmethod
+    def _unique_monitored(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _no_duplicates(value, "monitored column")
 
     @model_validator(mode="after")
     def _consistent(self) -> GeneratorSettings:
@@ -286,6 +296,8 @@ class GeneratorSettings(_Model):
         _no_duplicates(self.categorical, "categorical column")
         if self.text_column is not None and (self.categorical or self.target is not None):
             raise ValueError("a text generator ('text_column') takes no 'categorical' or 'target'")
+        if self.text_column is not None and self.monitored_columns is not None:
+            raise ValueError("a text generator ('text_column') takes no 'monitored_columns'")
         if self.embedder is not None and self.text_column is None:
             raise ValueError("'embedder' needs a 'text_column'")
         if self.target is not None and self.columns is not None and self.target not in self.columns:
@@ -296,6 +308,9 @@ class GeneratorSettings(_Model):
             missing = [c for c in self.categorical if c not in self.columns]
             if missing:
                 raise ValueError(f"categorical columns {missing} are not in 'columns'")
+            monitored = [c for c in self.monitored_columns or [] if c not in self.columns]
+            if monitored:
+                raise ValueError(f"monitored columns {monitored} are not in 'columns'")
         return self
 
 

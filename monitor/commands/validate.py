@@ -139,6 +139,8 @@ def _generator(check: _Checker, i: int, g: GeneratorSettings) -> None:
         wanted = columns or list(schema)
         check.columns(f"{key}.columns", schema, files[0], wanted, typed=False)
         check.columns(f"{key}.categorical", schema, files[0], categorical, typed=False)
+        monitored = list(g.monitored_columns or [])
+        check.columns(f"{key}.monitored_columns", schema, files[0], monitored, typed=False)
         numeric = [c for c in wanted if c not in categorical and c in schema]
         check.columns(f"{key}.columns", schema, files[0], numeric)
     if g.sampler is not None:
