@@ -2,7 +2,7 @@
 plots."""
 
 from monitor.report.corpus import LEAKAGE_RULES, calibration_text, corpus_level
-from monitor.report.html import LEVEL_COLOURS
+from monitor.report.model import LEVEL_COLOURS
 from monitor.report.write import build_report, new_report_dir, prune_reports, write_report
 
 __all__ = [

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collectors.metrics import BY_NAME
 from monitor.report import corpus_plots, plots
 from monitor.report.model import (
+    LEVEL_COLOURS,
     Alert,
     CheckRow,
     CorpusSection,
@@ -28,13 +29,6 @@ __all__ = ["KIND_LABELS", "LEVEL_COLOURS", "gap_rows", "render_html", "slug"]
 # How each kind of check is named for people: change checks page, gaps are tickets.
 KIND_LABELS = {"collapse": "change", "privacy": "change (privacy)", "gap": "gap (ticket)"}
 
-LEVEL_COLOURS = {
-    "no data": "#6b6b6b",
-    "healthy": "#2e7d32",
-    "watch": "#b26a00",
-    "leakage": "#6a1b9a",
-    "collapse suspected": "#c62828",
-}
 _CSS = """
 *{box-sizing:border-box}
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;

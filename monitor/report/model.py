@@ -22,6 +22,16 @@ SEVERITY: dict[str, int] = {
 Series = tuple[float | None, ...]
 
 
+# The verdict's colour, by level: the report page and the notebook facade.
+LEVEL_COLOURS = {
+    "no data": "#6b6b6b",
+    "healthy": "#2e7d32",
+    "watch": "#b26a00",
+    "leakage": "#6a1b9a",
+    "collapse suspected": "#c62828",
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A level, the reasons for it (one sentence each) and a one-line summary for the top."""
@@ -99,6 +109,48 @@ class FeatureDrift:
 
 
 @dataclass(frozen=True)
+class ColumnDrift:
+    """One column of the latest version against the reference, and its drift's change since the
+    checks' baseline. Tail shares are shares of rows beyond the reference's 1 % / 99 % quantiles
+    (None where the column has no tail on that side); ``flags`` say why the column is flagged."""
+
+    column: str
+    kind: Literal["numeric", "categorical"]
+    statistic: str  # ks_statistic (numeric) or total_variation (categorical)
+    drift: float | None  # that statistic at the latest version
+    baseline: float | None  # ... at the checks' baseline
+    change: float | None  # drift - baseline
+    ks_statistic: float | None
+    total_variation: float | None
+    tail_share_lower: float | None
+    tail_reference_lower: float | None  # the reference's own share beyond the same threshold
+    tail_share_upper: float | None
+    tail_reference_upper: float | None
+    categories_lost: int | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ColumnTable:
+    """Every measured column of the latest version, flagged first, then by drift, worst first.
+
+    report.json holds every row; the HTML and Markdown pages list the first ``shown``.
+    """
+
+    version: str
+    baseline: str  # the version (or median of versions) the change is measured from
+    drift_limit: float  # effect size a drift statistic must exceed to be flagged
+    ks_critical: float | None  # KS value beyond sampling noise at these row counts
+    rows: tuple[ColumnDrift, ...]
+    shown: int
+
+    @property
+    def flagged(self) -> int:
+        """How many columns are flagged."""
+        return sum(1 for row in self.rows if row.flags)
+
+
+@dataclass(frozen=True)
 class Histogram:
     """A marginal histogram of the reference and of one version (counts)."""
 
@@ -133,6 +185,8 @@ class GeneratorSection:
     # Text generators: the latest version's rank-frequency curves and vanished
     # reference words (collectors.text run detail "text"); None for other generators.
     text: dict[str, Any] | None = None
+    # Per-column drift of the latest version (None without per-feature figures).
+    columns: ColumnTable | None = None
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.report.data import build_report
-from monitor.report.html import render_html
-from monitor.report.markdown import render_markdown
 from monitor.report.model import Report
 
 __all__ = [
@@ -54,6 +52,10 @@ def write_report(report: Report, out_dir: Path) -> list[Path]:
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.
     """
+    # rendering loads matplotlib (about a second): only when a report is written
+    from monitor.report.html import render_html
+    from monitor.report.markdown import render_markdown
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = {
