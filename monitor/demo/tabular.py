@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from sklearn.mixture import GaussianMixture
 
+from monitor.demo.layout import ScenarioFolders
+
 __all__ = ["CORPUS_BUDGET", "FEATURES", "DemoScenario", "real_sample"]
 
 DIM = 8
@@ -68,34 +70,13 @@ def real_sample(rows: int, seed: int) -> pd.DataFrame:
 
 
 @dataclass
-class DemoScenario:
+class DemoScenario(ScenarioFolders):
     """Writes the reference, a holdout and one Parquet file per generator version."""
 
-    root: Path
     rows: int = 3000
     train_rows: int = 600
     seed: int = 0
     healthy: bool = False  # True: every generation is a fresh draw of the real distribution
-
-    @property
-    def reference_path(self) -> Path:
-        return self.root / "real" / "reference.parquet"
-
-    @property
-    def holdout_path(self) -> Path:
-        return self.root / "holdout" / "holdout.parquet"
-
-    @property
-    def versions_dir(self) -> Path:
-        return self.root / "versions"
-
-    @property
-    def corpus_dir(self) -> Path:
-        return self.root / "corpus"
-
-    @property
-    def eval_dir(self) -> Path:
-        return self.root / "eval"
 
     def config(self, workdir: Path, port: int, interval: float, sample_size: int) -> str:
         """The demo's configuration (TOML): the generator, two corpora and their registry."""

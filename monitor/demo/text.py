@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from monitor.demo.layout import ScenarioFolders
+
 __all__ = [
     "TEXT_GENERATOR",
     "TEXT_SHOWN",
@@ -100,36 +102,15 @@ def markov_texts(training: list[str], rows: int, seed: int) -> list[str]:
 
 
 @dataclass
-class TextDemoScenario:
+class TextDemoScenario(ScenarioFolders):
     """Writes real reference and holdout texts and one Parquet file of texts per generation."""
 
-    root: Path
     rows: int = 2000
     seed: int = 0
 
     @property
-    def reference_path(self) -> Path:
-        return self.root / "real" / "reference.parquet"
-
-    @property
-    def holdout_path(self) -> Path:
-        return self.root / "holdout" / "holdout.parquet"
-
-    @property
     def training_path(self) -> Path:
         return self.root / "training" / "training.parquet"
-
-    @property
-    def versions_dir(self) -> Path:
-        return self.root / "versions"
-
-    @property
-    def corpus_dir(self) -> Path:
-        return self.root / "corpus"
-
-    @property
-    def eval_dir(self) -> Path:
-        return self.root / "eval"
 
     def write_reference(self) -> None:
         """Split the standard library's docstrings by module (idempotent)."""

@@ -1,0 +1,35 @@
+"""Where a demo scenario writes its files, below one root folder (both scenarios share it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ScenarioFolders"]
+
+
+@dataclass
+class ScenarioFolders:
+    """The reference, holdout, versions and corpora of a scenario rooted at ``root``."""
+
+    root: Path
+
+    @property
+    def reference_path(self) -> Path:
+        return self.root / "real" / "reference.parquet"
+
+    @property
+    def holdout_path(self) -> Path:
+        return self.root / "holdout" / "holdout.parquet"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.root / "corpus"
+
+    @property
+    def eval_dir(self) -> Path:
+        return self.root / "eval"
