@@ -29,6 +29,7 @@ from monitor.checks import (
     evaluate_checks,
     generator_verdict,
 )
+from monitor.report.columns import column_table
 from monitor.report.corpus import corpus_section
 from monitor.report.model import (
     SEVERITY,
@@ -412,6 +413,7 @@ def generator_section(
         last_error=last_error,
         notes=tuple(notes),
         text=text,
+        columns=column_table(figures, t) if len(window) else None,
     )
 
 

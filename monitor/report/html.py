@@ -18,6 +18,7 @@ from monitor.report.model import (
     LEVEL_COLOURS,
     Alert,
     CheckRow,
+    ColumnTable,
     CorpusSection,
     GeneratorSection,
     Report,
@@ -163,6 +164,67 @@ def _gaps_table(section: GeneratorSection) -> str:
     )  # fmt: skip
 
 
+def _share(share: float | None, reference: float | None) -> str:
+    if share is None or reference is None:
+        return "–"
+    return f"{100 * share:.2f} % (ref {100 * reference:.2f} %)"
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.3f}"
+
+
+def column_rows(table: ColumnTable) -> tuple[list[list[str]], int, int]:
+    """The shown rows as plain text cells, and how many columns (and flagged ones) are not shown."""
+    rows = [
+        [r.column, r.kind, _num(r.ks_statistic), _num(r.total_variation), _num(r.baseline),
+         _signed(r.change), _share(r.tail_share_lower, r.tail_reference_lower),
+         _share(r.tail_share_upper, r.tail_reference_upper),
+         "–" if r.categories_lost is None else str(r.categories_lost),
+         "; ".join(r.flags) or "–"]
+        for r in table.rows[: table.shown]
+    ]  # fmt: skip
+    hidden = table.rows[table.shown :]
+    return rows, len(hidden), sum(1 for r in hidden if r.flags)
+
+
+COLUMN_HEAD = ["column", "kind", "KS", "TV", "baseline", "change", "lower tail share",
+               "upper tail share", "categories lost", "flagged"]  # fmt: skip
+
+
+def column_caption(table: ColumnTable) -> str:
+    """What the per-column table shows and why a column is flagged (one paragraph)."""
+    critical = "" if table.ks_critical is None else (
+        f" and the KS critical value {table.ks_critical:.3f} (1 %, Bonferroni over the numeric "
+        "columns, at these row counts)")  # fmt: skip
+    return (
+        f"Version {table.version}: {len(table.rows)} columns, {table.flagged} flagged, flagged "
+        f"first, then by drift (KS for numeric, total variation for categorical columns), worst "
+        f"first. Baseline and change: the drift at the checks' baseline ({table.baseline}). "
+        f"Flagged: drift above {table.drift_limit:.2f}{critical}; a tail share beyond the tail "
+        "checks' factors of the reference's share beyond counting noise; categories lost. "
+        "Flags describe; the checks decide the verdict."
+    )
+
+
+def _columns_table(table: ColumnTable) -> str:
+    rows, more, flagged = column_rows(table)
+    out = [f'<p class="meta">{_e(column_caption(table))}</p>']
+    out.append(
+        _table(
+            COLUMN_HEAD,
+            [[_e(c) for c in row] for row in rows],
+            ["gap" if r.flags else "" for r in table.rows[: table.shown]],
+        )
+    )
+    if more:
+        out.append(
+            f'<p class="meta" data-more-columns="{more}">{more} more columns ({flagged} of them '
+            "flagged) are not listed here; report.json holds every column.</p>"
+        )
+    return "".join(out)
+
+
 def _generator(section: GeneratorSection) -> str:
     sid = f"generator-{slug(section.name)}"
     parts = [f'<section class="subject generator" id="{sid}">',
@@ -227,6 +289,9 @@ def _generator(section: GeneratorSection) -> str:
         )
         parts.append(_figure("text", plots.text_plot(section), caption, "No text details."))
         parts.append(_vanished(section.text))
+    if section.columns is not None:
+        parts.append(f'<h3 id="{sid}-columns">Per-column drift (latest version)</h3>')
+        parts.append(_columns_table(section.columns))
     parts.append("<h3>Checks (latest version)</h3>")
     parts.append(
         '<p class="meta">Change checks compare a version with the generator\'s own baseline '
