@@ -9,6 +9,7 @@ with a :class:`ConfigError` that names each bad key.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tomllib
@@ -325,6 +326,31 @@ class CorpusSamplingSettings(_Model):
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
 
 
+class CorpusEngineSettings(_Model):
+    """Where a corpus's full scans count their rows (``[corpora.engine]``; the figures are the
+    same): ``duckdb`` in the daemon (the default), or ``ray`` on a Ray cluster (the ``ray`` extra,
+    collectors.corpus.ray_scan): ``address`` of a running cluster (``"auto"``,
+    ``"ray://head:10001"``), or none for a local one of ``num_cpus`` CPUs started by the daemon."""
+
+    kind: Literal["duckdb", "ray"] = "duckdb"
+    address: Annotated[str, StringConstraints(min_length=1)] | None = None
+    num_cpus: Annotated[int, Field(ge=1)] | None = None
+    batch_rows: Annotated[int, Field(ge=1_000)] = 131_072
+    max_retries: Annotated[int, Field(ge=0, le=100)] = 3
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CorpusEngineSettings:
+        if self.kind == "duckdb" and (self.address is not None or self.num_cpus is not None):
+            raise ValueError("'address' and 'num_cpus' are for kind = \"ray\"")
+        if self.address not in (None, "local") and self.num_cpus is not None:
+            raise ValueError(
+                "'num_cpus' sizes a local cluster; a running one ('address') has its own"
+            )
+        if self.kind == "ray" and importlib.util.find_spec("ray") is None:
+            raise ValueError("kind = \"ray\" needs the ray extra: pip install 'tailwatch[ray]'")
+        return self
+
+
 class CorpusSettings(_Model):
     """One training corpus whose snapshots are checked for synthetic content."""
 
@@ -344,6 +370,7 @@ class CorpusSettings(_Model):
     seed: int = 0
     interval_seconds: Seconds = 300
     sampling: CorpusSamplingSettings = Field(default_factory=lambda: CorpusSamplingSettings())
+    engine: CorpusEngineSettings = Field(default_factory=lambda: CorpusEngineSettings())
 
 
 class SyntheticDumpSettings(_Model):
@@ -423,6 +450,22 @@ class Settings(BaseSettings):
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
         _no_duplicates([item.name for item in value], "name")
+        return value
+
+    @field_validator("corpora")
+    @classmethod
+    def _one_ray_cluster(cls, value: list[CorpusSettings]) -> list[CorpusSettings]:
+        """A daemon process connects to one Ray cluster: every Ray engine must name it alike."""
+        clusters = {
+            (c.engine.address or "local", c.engine.num_cpus)
+            for c in value
+            if c.engine.kind == "ray"
+        }
+        if len(clusters) > 1:
+            raise ValueError(
+                f"Ray engines name different clusters {sorted(map(str, clusters))}; "
+                "a daemon connects to one (same address and num_cpus)"
+            )
         return value
 
     @classmethod

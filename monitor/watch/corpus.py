@@ -9,6 +9,9 @@ into the store in one transaction. The snapshot's fingerprint multiset is kept b
 (``<store>.corpora/<corpus>/``) for the next snapshot's rows added/removed; it is written before
 the run is recorded, so a crash in between only means the snapshot is scanned again. Failures
 back off and are capped like generator versions (:func:`monitor.watch.base.pending_versions`).
+With ``[corpora.engine] kind = "ray"`` a full scan's rows are counted on a Ray cluster
+(:mod:`collectors.corpus.ray_scan`): the run, its figures and the multiset file are the same, and a
+scan that fails on the cluster is a failed run like any other.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from collectors.corpus import (
     scan_snapshot,
 )
 from collectors.corpus import CorpusSettings as ScanSettings
+from collectors.corpus.scan import FullScanEngine
 from collectors.result import MetricValue, RunResult
 from collectors.sources import SourceError, VersionRef, discover_versions, read_table, resolve_files
 from monitor.settings import CorpusSettings, SchedulerSettings
@@ -65,7 +69,8 @@ class CorpusPlan(ScanPlan):
     detector: NearDuplicateDetector | None = None
 
 
-WATCH_ONLY_FIELDS = frozenset({"name", "snapshots", "interval_seconds"})  # not the scan's
+# not the scan's; the engine changes where rows are counted, not the figures (same reference key)
+WATCH_ONLY_FIELDS = frozenset({"name", "snapshots", "interval_seconds", "engine"})
 
 
 def scan_settings(config: CorpusSettings) -> ScanSettings:
@@ -110,9 +115,23 @@ class CorpusWatch(Watch):
         """The collector's view of this corpus's configuration."""
         return scan_settings(self.settings)
 
+    def engine(self) -> FullScanEngine | None:
+        """The Ray engine of ``[corpora.engine] kind = "ray"``; None: DuckDB in this process."""
+        e = self.settings.engine
+        if e.kind != "ray":
+            return None
+        from collectors.corpus.ray_scan import RayEngine  # the optional ray extra
+
+        return RayEngine(
+            address=e.address,
+            num_cpus=e.num_cpus,
+            batch_rows=e.batch_rows,
+            max_retries=e.max_retries,
+        )
+
     def reference_key(self) -> str:
         """What snapshots are measured against: the settings (failures are capped per key)."""
-        config = self.settings.model_dump(exclude={"name", "snapshots", "interval_seconds"})
+        config = self.settings.model_dump(exclude=set(WATCH_ONLY_FIELDS))
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:32]
 
     def snapshots(self) -> list[VersionRef]:
@@ -236,6 +255,7 @@ class CorpusWatch(Watch):
                     baseline=baseline,
                     near_duplicates=detector,
                     source=label,
+                    engine=self.engine(),
                 )
             finally:
                 connection.close()

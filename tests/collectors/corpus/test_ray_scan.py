@@ -1,12 +1,12 @@
 """Tests for collectors.corpus.ray_scan: the Ray path on a real local cluster (2 CPUs) against the
-DuckDB path on the same Parquet snapshots, a worker killed mid-scan, and its failures."""
+DuckDB path on the same Parquet snapshots, a worker killed mid-scan, and bad inputs named.
+Near-duplicates, and a scan that fails past its retries, are tested through the corpus watch
+(tests/monitor/watch/test_corpus_ray.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +17,14 @@ import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 
-from collectors.corpus.near_duplicates import TextNearDuplicates
 from collectors.corpus.scan import CorpusFigures, CorpusSettings, scan_snapshot, snapshot_files
 from collectors.provenance.definition import fingerprint_texts
 from collectors.sources.readers import SourceError
 from tests.support.near_duplicates import edit, make_text
 
 ray = pytest.importorskip("ray")
-from collectors.corpus.ray_scan import RayEngine, RayScanError  # noqa: E402
+from collectors.corpus.ray_scan import RayEngine  # noqa: E402
+from tests.support.ray_faults import KillingEngine  # noqa: E402
 
 SETTINGS = CorpusSettings(
     content_columns=("text",),
@@ -45,10 +45,10 @@ ENGINE = RayEngine(batch_rows=400)  # several batches per file
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[None]:
-    """One local Ray cluster of 2 CPUs for the module."""
+    """A local Ray cluster of 2 CPUs, started once: the other module of Ray tests finds it running
+    with its workers warm (starting one costs 10-25 s on 2 busy cores); Ray stops it at exit."""
     RayEngine(num_cpus=2).start()
     yield
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,6 @@ def world() -> dict:
         "first": first,
         "second": second,
         "exact": set(exact),
-        "detector": TextNearDuplicates(synthetic, human_known[20:]),
     }
 
 
@@ -138,9 +137,8 @@ def test_ray_path_equals_duckdb_path(tmp_path, world, cluster) -> None:
     first = write(tmp_path / "s1", world["first"])
     second = write(tmp_path / "s2", world["second"])
     connection = world["registry"].cursor()
-    common = {"near_duplicates": world["detector"]}
     duck1 = scan_snapshot(
-        connection, first, "registry", SETTINGS, fingerprints_out=tmp_path / "d1.parquet", **common
+        connection, first, "registry", SETTINGS, fingerprints_out=tmp_path / "d1.parquet"
     )
     ray1 = scan_snapshot(
         connection,
@@ -149,7 +147,6 @@ def test_ray_path_equals_duckdb_path(tmp_path, world, cluster) -> None:
         SETTINGS,
         fingerprints_out=tmp_path / "r1.parquet",
         engine=ENGINE,
-        **common,
     )
     assert differences(duck1, ray1) == []
     # the planted truth, so that equal figures are also right ones
@@ -164,7 +161,6 @@ def test_ray_path_equals_duckdb_path(tmp_path, world, cluster) -> None:
     assert dict(ray1.unlabeled_synthetic_by_generator) == {"chat": 20, "writer": 10}
     assert ray1.rows_by_generator == (("chat", "v2", 150), ("chat", "v1", 50), ("writer", "v1", 40))
     assert ray1.budget_exceeded == 1  # (240 + 30) / 2000 > 0.1
-    assert ray1.near_duplicate_synthetic_rows >= 57  # 30 exact + 30 edited copies
     joined = dataclasses.replace(ENGINE, broadcast_max_bytes=0)  # the registry stays here
     duck2, ray2 = (
         scan_snapshot(
@@ -189,36 +185,24 @@ def test_ray_path_equals_duckdb_path(tmp_path, world, cluster) -> None:
         assert ray_.column_names == ["fingerprint", "rows"]
 
 
-def die_once(batch: pa.Table, marker: str) -> pa.Table:
-    """Kill this worker process the first time any batch passes (``marker`` created); with an
-    empty ``marker``, every time."""
-    if marker:
-        try:
-            os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
-        except FileExistsError:
-            return batch
-    os._exit(1)
-
-
-@dataclasses.dataclass(frozen=True)
-class KillingEngine(RayEngine):
-    """The Ray engine with a stage before the scan that kills its worker process."""
-
-    marker: str = ""
-
-    def read(self, paths, columns):  # type: ignore[no-untyped-def]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return (
-                super()
-                .read(paths, columns)
-                .map_batches(
-                    die_once,
-                    batch_format="pyarrow",
-                    fn_kwargs={"marker": self.marker},
-                    max_retries=self.max_retries,
-                )
-            )
+def test_bad_inputs_are_named(tmp_path, world, cluster) -> None:
+    """Null content names the file and row count as the DuckDB path does; CSV is refused."""
+    rows = {k: v[:300] for k, v in world["first"].items()}
+    rows["text"] = [None if i % 100 == 7 else t for i, t in enumerate(rows["text"])]
+    files = write(tmp_path / "nulls", rows, parts=2)
+    connection = world["registry"].cursor()
+    with pytest.raises(SourceError) as duck:
+        scan_snapshot(connection, files, "registry", SETTINGS)
+    with pytest.raises(SourceError) as ray_:
+        scan_snapshot(connection, files, "registry", SETTINGS, engine=ENGINE)
+    assert str(ray_.value) == str(duck.value)
+    assert "3 rows have null/NaN content in column(s) ['text']" in str(ray_.value)
+    assert str(files[0]) in str(ray_.value)
+    csv = tmp_path / "csv" / "part.csv"
+    csv.parent.mkdir()
+    pa.csv.write_csv(pa.table({k: v[:5] for k, v in world["first"].items()}), csv)
+    with pytest.raises(SourceError, match=r"the Ray engine reads Parquet; file .*part.csv"):
+        scan_snapshot(connection, snapshot_files(csv.parent), "registry", SETTINGS, engine=ENGINE)
 
 
 def test_worker_killed_mid_scan_is_retried(tmp_path, world, cluster) -> None:
@@ -244,41 +228,3 @@ def test_worker_killed_mid_scan_is_retried(tmp_path, world, cluster) -> None:
     assert pq.read_table(tmp_path / "k.parquet").equals(
         pq.read_table(tmp_path / "d.parquet").cast(pq.read_schema(tmp_path / "k.parquet"))
     )
-
-
-def test_failure_past_retries_writes_nothing(tmp_path, world, cluster) -> None:
-    """Every attempt's worker dies: the scan raises RayScanError naming the snapshot, and neither
-    the multiset file nor a partial one is left."""
-    files = write(tmp_path / "s1", world["first"], parts=1)
-    engine = KillingEngine(batch_rows=400, max_retries=1)
-    with pytest.raises(RayScanError, match=r"snapshot s1: the Ray scan failed"):
-        scan_snapshot(
-            world["registry"].cursor(),
-            files,
-            "registry",
-            SETTINGS,
-            fingerprints_out=tmp_path / "out.parquet",
-            source="snapshot s1",
-            engine=engine,
-        )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s1"]
-
-
-def test_bad_inputs_are_named(tmp_path, world, cluster) -> None:
-    """Null content names the file and row count as the DuckDB path does; CSV is refused."""
-    rows = {k: v[:300] for k, v in world["first"].items()}
-    rows["text"] = [None if i % 100 == 7 else t for i, t in enumerate(rows["text"])]
-    files = write(tmp_path / "nulls", rows, parts=2)
-    connection = world["registry"].cursor()
-    with pytest.raises(SourceError) as duck:
-        scan_snapshot(connection, files, "registry", SETTINGS)
-    with pytest.raises(SourceError) as ray_:
-        scan_snapshot(connection, files, "registry", SETTINGS, engine=ENGINE)
-    assert str(ray_.value) == str(duck.value)
-    assert "3 rows have null/NaN content in column(s) ['text']" in str(ray_.value)
-    assert str(files[0]) in str(ray_.value)
-    csv = tmp_path / "csv" / "part.csv"
-    csv.parent.mkdir()
-    pa.csv.write_csv(pa.table({k: v[:5] for k, v in world["first"].items()}), csv)
-    with pytest.raises(SourceError, match=r"the Ray engine reads Parquet; file .*part.csv"):
-        scan_snapshot(connection, snapshot_files(csv.parent), "registry", SETTINGS, engine=ENGINE)
