@@ -288,6 +288,27 @@ def overview() -> Json:
                       "versions.",
                       [(f"tailwatch_generator_version_index{{{GEN}}}", "{{generator}}")],
                       lower=0), 12, 8)
+    ly.row("Per-feature drift (monitored_columns, or the top drifting columns)")
+    ly.add(bargauge(
+        "Drift by feature (latest version)",
+        "Each exported column's drift from the reference at the latest version, worst first: "
+        "the KS statistic of a numeric column, the total variation of a categorical one (0: "
+        "identical; the report flags above 0.1). Only the generator's monitored_columns, or else "
+        "its top_drifting_columns (default 10) columns by drift; every column is in the report's "
+        "per-column drift table.",
+        f"sort_desc(tailwatch_generator_feature_drift{{{GEN}}})",
+        "{{generator}} {{feature}} ({{statistic}})", upper=1,
+        steps=[(None, "green"), (0.1, "yellow"), (0.2, "red")]), 12, 10)
+    ly.add(with_links(bargauge(
+        "Tail frequency by feature (latest version)",
+        "Share of the latest version's rows beyond each exported column's real 1 % (lower) and "
+        "99 % (upper) quantiles over the real share: 1 is healthy, towards 0 the tail vanished, "
+        "far above 1 the generator invents extremes (the tail checks' factors 0.5 and 2 by "
+        "default).",
+        f"sort(tailwatch_generator_feature_tail_frequency_ratio{{{GEN}}})",
+        "{{generator}} {{feature}} {{side}}",
+        steps=[(None, "red"), (0.5, "green"), (2, "red")]),
+        alerts_on("tail_thinning", "tail_excess", "tail_gap")), 12, 10)
     return dashboard(
         "tailwatch-overview", "Tailwatch / Overview",
         "Generators: the verdict, change checks (which page) and fidelity gaps (tickets), "

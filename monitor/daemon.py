@@ -29,7 +29,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.exporter import DaemonHealth, serve
+from monitor.exporter import DaemonHealth, feature_gauges, serve
 from monitor.settings import Settings
 from monitor.store import Store, StoreError, StoreLocked, configured_sources, snapshot_path
 from monitor.watch import (
@@ -286,6 +286,7 @@ class Daemon:
             scans=self.scan_states,
             thresholds=self.settings.thresholds_for,
             health=self.health,
+            features=feature_gauges(self.settings),
         )
         workers = max(1, min(4, len(self.watches)))
         scheduler = BackgroundScheduler(

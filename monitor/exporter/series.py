@@ -18,7 +18,9 @@ from monitor.checks import CHECKS, DECLINE_METRICS, GAPS
 __all__ = [
     "CORPUS_FIGURES",
     "EXPORTED",
+    "FEATURE_STATISTICS",
     "RELATIVE_METRICS",
+    "TAIL_SIDES",
     "Series",
     "generator_series",
     "healthy_series",
@@ -27,6 +29,11 @@ __all__ = [
 
 SeriesType = Literal["gauge", "counter", "info"]
 VERDICTS: tuple[str, ...] = ("healthy", "watch", "collapse_suspected")
+# Per-feature gauges: the drift statistic of a column (KS for numeric, total variation for
+# categorical columns) and the tail sides. Their feature label is bounded by the generator's
+# monitored_columns, or else its top_drifting_columns (at most 100) columns by drift.
+FEATURE_STATISTICS: tuple[str, ...] = ("ks_statistic", "total_variation")
+TAIL_SIDES: tuple[str, ...] = ("lower", "upper")
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,23 @@ def _build() -> tuple[Series, ...]:
             ("generator", "metric"),
             "How many of the latest version steps in a row lowered the metric beyond noise "
             "(metrics: " + ", ".join(DECLINE_METRICS) + ").",
+        ),
+        Series(
+            "tailwatch_generator_feature_drift",
+            "gauge",
+            ("generator", "feature", "statistic"),
+            "Drift of one column of the latest version from the reference (0: identical): the "
+            "KS statistic of a numeric column (statistic ks_statistic) or the total variation of "
+            "a categorical one (total_variation). Only the generator's monitored_columns, or "
+            "else its top_drifting_columns columns by drift (default 10).",
+        ),
+        Series(
+            "tailwatch_generator_feature_tail_frequency_ratio",
+            "gauge",
+            ("generator", "feature", "side"),
+            "Share of the latest version's rows beyond the column's real 1 % (lower) or 99 % "
+            "(upper) quantile over the real share (1: healthy, towards 0 the tail vanished); "
+            "the same columns as tailwatch_generator_feature_drift.",
         ),
     ]
     for figure, text in CORPUS_FIGURES.items():

@@ -59,14 +59,16 @@ from monitor.checks import (
 from monitor.exporter.series import (
     BY_NAME,
     CORPUS_FIGURES,
+    FEATURE_STATISTICS,
     RELATIVE_METRICS,
+    TAIL_SIDES,
     VERDICTS,
     generator_series,
     healthy_series,
     relative_series,
 )
 from monitor.runbooks import load_runbooks
-from monitor.settings import ExporterSettings
+from monitor.settings import ExporterSettings, Settings
 from monitor.status import status_document
 from monitor.store import (
     FAILED_FIGURES,
@@ -81,7 +83,9 @@ __all__ = [
     "DaemonHealth",
     "ExporterError",
     "ExporterServer",
+    "FeatureGauges",
     "StoreCollector",
+    "feature_gauges",
     "serve",
 ]
 PROBES = ("/-/healthy", "/-/ready", "/healthz")  # never behind basic auth
@@ -101,6 +105,43 @@ class DaemonHealth:
     read_copy_bytes: int = 0
     read_copy_seconds: float | None = None
     read_copy_published_unix: float | None = None
+
+
+@dataclass(frozen=True)
+class FeatureGauges:
+    """Which columns of a generator get per-feature gauges: ``columns`` when configured
+    (``monitored_columns``), else the latest version's ``top`` columns by drift. Either way the
+    ``feature`` label takes a bounded set of values, whatever the width of the data."""
+
+    columns: tuple[str, ...] | None = None
+    top: int = 10
+
+    def choose(self, per_feature: dict[str, dict[str, float]]) -> list[tuple[str, str, float]]:
+        """(column, statistic, drift) of the chosen columns, worst first for the top N."""
+        drift = {}
+        for column, values in per_feature.items():
+            for statistic in FEATURE_STATISTICS:
+                value = values.get(statistic)
+                if value is not None and math.isfinite(value):
+                    drift[column] = (statistic, float(value))
+                    break
+        if self.columns is not None:
+            chosen = [column for column in self.columns if column in drift]
+        else:
+            chosen = sorted(drift, key=lambda c: (-drift[c][1], c))[: self.top]
+        return [(column, *drift[column]) for column in chosen]
+
+
+def feature_gauges(settings: Settings) -> Callable[[str], FeatureGauges]:
+    """Each configured generator's per-feature gauge selection (the default for others)."""
+    by_name = {
+        g.name: FeatureGauges(
+            None if g.monitored_columns is None else tuple(g.monitored_columns),
+            g.top_drifting_columns,
+        )
+        for g in settings.generators
+    }
+    return lambda name: by_name.get(name, FeatureGauges())
 
 
 class ExporterError(RuntimeError):
@@ -146,11 +187,13 @@ class StoreCollector:
         scans: Callable[[], list[ScanState]] = list,
         thresholds: Callable[[str], CheckThresholds] = lambda _name: CheckThresholds(),
         health: Callable[[], DaemonHealth] = DaemonHealth,
+        features: Callable[[str], FeatureGauges] = lambda _name: FeatureGauges(),
     ) -> None:
         self.store = store
         self.scans = scans
         self.thresholds = thresholds
         self.health = health
+        self.features = features
         self._lock = threading.Lock()
         self._cached: tuple[int, list[Metric]] | None = None
 
@@ -282,6 +325,17 @@ class StoreCollector:
                 (name, metric),
                 declining_versions(versions, metric),
             )
+        per_feature = {k: dict(v) for k, v in versions[-1].per_feature.items()} if versions else {}
+        for column, statistic, drift in self.features(name).choose(per_feature):
+            families.add("tailwatch_generator_feature_drift", (name, column, statistic), drift)
+            for side in TAIL_SIDES:
+                ratio = per_feature[column].get(f"tail_frequency_ratio_{side}")
+                if ratio is not None and math.isfinite(ratio):
+                    families.add(
+                        "tailwatch_generator_feature_tail_frequency_ratio",
+                        (name, column, side),
+                        ratio,
+                    )
 
     def _corpus(self, families: _Families, name: str, snapshot: str) -> None:
         latest = self.store.latest_run("corpus", name)
@@ -533,13 +587,16 @@ def serve(
     scans: Callable[[], list[ScanState]] = list,
     thresholds: Callable[[str], CheckThresholds] = lambda _name: CheckThresholds(),
     health: Callable[[], DaemonHealth] = DaemonHealth,
+    features: Callable[[str], FeatureGauges] = lambda _name: FeatureGauges(),
 ) -> tuple[ExporterServer, threading.Thread]:
     """Start the HTTP server in a daemon thread; returns it so the caller can shut it down.
 
     Raises :class:`ExporterError` naming the certificate or the address when it cannot start.
     """
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(store, scans=scans, thresholds=thresholds, health=health))
+    registry.register(
+        StoreCollector(store, scans=scans, thresholds=thresholds, health=health, features=features)
+    )
     auth = bool(settings.basic_auth_username and settings.basic_auth_password_sha256)
     app = _application(registry, store, scans, health, settings.status_details or auth)
     if auth:

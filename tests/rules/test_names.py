@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor.checks import CHECKS, DECLINE_METRICS, GAPS
-from monitor.exporter.series import EXPORTED, VERDICTS
+from monitor.exporter.series import EXPORTED, FEATURE_STATISTICS, TAIL_SIDES, VERDICTS
 from tests.rules.tools import DASHBOARDS, REPO, RUNBOOKS, alert_names, load_rules
 
 SCANNED = [REPO / "rules", REPO / "grafana", REPO / "deploy"]
@@ -30,6 +30,8 @@ LABEL_VALUES = {
     "verdict": set(VERDICTS),
     "metric": set(DECLINE_METRICS),
     "provenance": {"human", "synthetic", "unknown"},
+    "statistic": set(FEATURE_STATISTICS),
+    "side": set(TAIL_SIDES),
 }
 SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count")}
 
