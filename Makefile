@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-text
+.PHONY: test lint bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text
 
 test:
 	python -m pytest -q
@@ -22,6 +22,11 @@ bench-corpus:
 # temporary Parquet); smoke run: python -m benchmarks.bench_corpus_scale --rows 2000000.
 bench-corpus-scale:
 	python -m benchmarks.bench_corpus_scale
+
+# Full scans on Ray (1 and 2 workers of a local cluster) against DuckDB on the same 10 million rows
+# (issue 16; ~5 minutes, needs the ray extra); smoke run: python -m benchmarks.bench_ray --rows 1000000.
+bench-ray:
+	python -m benchmarks.bench_ray
 
 # False-positive rate of the near-duplicate defaults (no known-human data) on real human text
 # and tables that ship here (about 1 minute); see benchmarks/README.md.
