@@ -18,6 +18,7 @@ snapshot per generation.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,8 +202,16 @@ content_columns = {features}
         """Publish the corpus snapshot after these generations atomically, as one folder."""
         index = len(generations) - 1
         folder = self.corpus_dir / f"snapshot-{index:03d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.corpus_snapshot(generations), folder / "part-0.parquet")
+        # written beside it under a hidden name, then renamed: discovery never sees the folder
+        # without its file (an empty snapshot would be a failed run)
+        hidden = self.corpus_dir / f".snapshot-{index:03d}.tmp"
+        if hidden.exists():
+            shutil.rmtree(hidden)
+        hidden.mkdir(parents=True)
+        self.corpus_snapshot(generations).to_parquet(hidden / "part-0.parquet", index=False)
+        if folder.exists():
+            shutil.rmtree(folder)
+        hidden.rename(folder)
         evaluation = real_sample(400 + 20 * 64, self.seed + 700).iloc[: 400 + 20 * index]
         evaluation = evaluation.assign(provenance="human")
         _write_atomic(evaluation, self.eval_dir / f"eval-{index:03d}.parquet")
