@@ -7,6 +7,7 @@ from collectors.corpus.detectors import (
     ScaledVectorNearDuplicates,
     build_detector,
 )
+from collectors.corpus.figures import DEFAULT_CALIBRATION, corpus_details
 from collectors.corpus.near_defaults import (
     TEXT_NULL,
     VECTOR_NULL,
@@ -25,6 +26,7 @@ from collectors.corpus.settings import SamplingSettings
 from collectors.corpus.sql import failure, reader
 
 __all__ = [
+    "DEFAULT_CALIBRATION",
     "TEXT_NULL",
     "VECTOR_NULL",
     "CorpusFigures",
@@ -40,6 +42,7 @@ __all__ = [
     "build_detector",
     "content_texts",
     "content_vectors",
+    "corpus_details",
     "corpus_metrics",
     "failure",
     "reader",

@@ -6,6 +6,7 @@ generator, version) per row; the definitions are in :mod:`collectors.corpus.scan
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import uuid
@@ -22,6 +23,9 @@ from collectors.sources import SourceError
 __all__ = ["aggregate", "combine", "corpus_metrics", "write_fingerprints"]
 
 MAX_LISTED = 10  # unrecognised labels listed
+
+
+DEFAULT_CALIBRATION = "near_duplicate_default_calibration"  # 1: default threshold
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -147,8 +151,15 @@ def combine(
     return CorpusFigures(**values)  # type: ignore[arg-type]
 
 
-def corpus_metrics(figures: CorpusFigures) -> list[MetricValue]:
+def corpus_metrics(
+    figures: CorpusFigures, settings: CorpusSettings | None = None
+) -> list[MetricValue]:
     """The figures as MetricValues for ``RunResult(subject_kind="corpus")``; NaN ones left out.
+
+    With the scan's ``settings``, the policy it was judged by too (``human_only``, and
+    ``synthetic_budget_ratio`` when a budget is set); with near-duplicates measured,
+    ``near_duplicate_default_calibration`` (1: the documented default threshold, 0: calibrated
+    on known-human data).
 
     Scopes: ``snapshot`` (whole-snapshot figures, one per :data:`GAUGE_FIELDS` name),
     ``provenance:<human|synthetic|unknown>`` (metric ``rows``: the mix, a bounded label set),
@@ -170,4 +181,26 @@ def corpus_metrics(figures: CorpusFigures) -> list[MetricValue]:
         out.append(MetricValue("rows", scope, float(n)))
     for generator, n in figures.unlabeled_synthetic_by_generator:
         out.append(MetricValue("unlabeled_synthetic_rows", f"generator:{generator}", float(n)))
+    if figures.near_duplicates is not None:
+        default = float(figures.near_duplicates.default_calibration)
+        out.append(MetricValue(DEFAULT_CALIBRATION, "snapshot", default))
+    if settings is not None:
+        out.append(MetricValue("human_only", "snapshot", float(settings.human_only)))
+        if settings.max_synthetic_fraction is not None:
+            budget = float(settings.max_synthetic_fraction)
+            out.append(MetricValue("synthetic_budget_ratio", "snapshot", budget))
     return out
+
+
+def corpus_details(figures: CorpusFigures) -> dict[str, str]:
+    """JSON details of a scan: the lists behind the gauges, for reports and audits."""
+    details = {
+        "rows_by_generator": [list(item) for item in figures.rows_by_generator],
+        "unlabeled_synthetic_by_generator": [
+            list(item) for item in figures.unlabeled_synthetic_by_generator
+        ],
+        "unrecognised_labels": [list(item) for item in figures.unrecognised_labels],
+    }
+    if figures.near_duplicates is not None:
+        details["near_duplicate_calibration"] = figures.near_duplicates.calibration
+    return {name: json.dumps(value) for name, value in details.items()}

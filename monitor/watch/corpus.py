@@ -34,6 +34,7 @@ from collectors.corpus import (
     NearDuplicateDetector,
     SamplingSettings,
     build_detector,
+    corpus_details,
     corpus_metrics,
     scan_snapshot,
 )
@@ -49,7 +50,6 @@ __all__ = ["CorpusWatch", "state_folder"]
 
 log = logging.getLogger("tailwatch.corpus")
 KIND = "corpus"
-DEFAULT_CALIBRATION = "near_duplicate_default_calibration"  # stored, read by status and report
 NEAR_DUPLICATE_ROWS = 5_000  # registry and known-human rows sampled per source for the detector
 
 
@@ -282,21 +282,14 @@ class CorpusWatch(Watch):
             reference_fingerprint=self.reference_key(),
         )
         if figures is not None:
-            result.details = _details(figures)
+            result.details = corpus_details(figures)
         return result, figures
 
     def _metrics(self, figures: CorpusFigures, lost_previous: bool) -> list[MetricValue]:
-        metrics = corpus_metrics(figures)
+        metrics = corpus_metrics(figures, self.scan_settings())
         if lost_previous:  # without the previous multiset every row would count as added
             log.warning("previous fingerprints missing", extra={"corpus": self.name})
             metrics = [m for m in metrics if m.metric not in {"rows_added", "rows_removed"}]
-        metrics.append(MetricValue("human_only", "snapshot", float(self.settings.human_only)))
-        if figures.near_duplicates is not None:  # 1: documented default, 0: known-human data
-            default = float(figures.near_duplicates.default_calibration)
-            metrics.append(MetricValue(DEFAULT_CALIBRATION, "snapshot", default))
-        budget = self.settings.max_synthetic_fraction
-        if budget is not None:
-            metrics.append(MetricValue("synthetic_budget_ratio", "snapshot", budget))
         return metrics
 
     # -- the scan -----------------------------------------------------------------------------
@@ -327,17 +320,3 @@ class CorpusWatch(Watch):
             "unlabeled_synthetic_rows": figures.unlabeled_synthetic_rows,
         }
         return Measured(result, logged=logged)
-
-
-def _details(figures: CorpusFigures) -> dict[str, str]:
-    """JSON details of a scan: the lists behind the gauges, for reports and audits."""
-    details = {
-        "rows_by_generator": [list(item) for item in figures.rows_by_generator],
-        "unlabeled_synthetic_by_generator": [
-            list(item) for item in figures.unlabeled_synthetic_by_generator
-        ],
-        "unrecognised_labels": [list(item) for item in figures.unrecognised_labels],
-    }
-    if figures.near_duplicates is not None:
-        details["near_duplicate_calibration"] = figures.near_duplicates.calibration
-    return {name: json.dumps(value) for name, value in details.items()}
