@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, ClassVar
 
 import duckdb
 import numpy as np
@@ -35,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from collectors.corpus.ray_scan import RayEngine
 from collectors.corpus.scan import CorpusSettings, scan_snapshot
 from collectors.provenance.definition import fingerprint_texts
 
@@ -89,6 +92,17 @@ def registry(connection: duckdb.DuckDBPyConnection, text_bytes: int) -> None:
     )
 
 
+class Recording(RayEngine):
+    """The Ray engine, keeping each scan's dataset for Ray's stats (``dataset.stats()``)."""
+
+    datasets: ClassVar[list[Any]] = []
+
+    def partials(self, dataset: Any, plan: Any) -> Any:
+        out = super().partials(dataset, plan)
+        self.datasets.append(out)
+        return out
+
+
 def run_engine(engine: str, folder: Path, repeats: int, text_bytes: int) -> dict[str, object]:
     """Scan the snapshot once untimed, then ``repeats`` times; the median and the figures."""
     kind, n = engine.split("-")
@@ -97,9 +111,7 @@ def run_engine(engine: str, folder: Path, repeats: int, text_bytes: int) -> dict
     registry(connection, text_bytes)
     scan_engine = None
     if kind == "ray":
-        from collectors.corpus.ray_scan import RayEngine
-
-        scan_engine = RayEngine(num_cpus=int(n))
+        scan_engine = Recording(num_cpus=int(n))
         started = time.perf_counter()
         scan_engine.start()
         start_seconds = time.perf_counter() - started
@@ -127,6 +139,17 @@ def run_engine(engine: str, folder: Path, repeats: int, text_bytes: int) -> dict
     }
     if kind == "ray":
         result["cluster_start_seconds"] = round(start_seconds, 1)
+        # the scan tasks' own time (Ray's stats): per-worker throughput without the per-scan
+        # fixed cost (listing files, scheduling, merging on the driver)
+        stats = Recording.datasets[-1].stats()
+        block = stats.split("MapBatches(scan_batch)", 1)[1]
+        total = re.search(r"Remote wall time: .*?, ([\d.]+)(us|ms|s) total", block)
+        assert total is not None, block[:500]
+        scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[total.group(2)]
+        seconds = float(total.group(1)) * scale
+        result["task_seconds"] = round(seconds, 2)
+        result["rows_per_worker_second"] = round(figures.rows / seconds)
+        result["text_bytes_per_worker_second"] = round(text_bytes_total(files) / seconds)
     return result
 
 

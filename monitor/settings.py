@@ -335,7 +335,7 @@ class CorpusEngineSettings(_Model):
     kind: Literal["duckdb", "ray"] = "duckdb"
     address: Annotated[str, StringConstraints(min_length=1)] | None = None
     num_cpus: Annotated[int, Field(ge=1)] | None = None
-    batch_rows: Annotated[int, Field(ge=1_000)] = 131_072
+    batch_rows: Annotated[int, Field(ge=1_000)] | None = None  # None: as Ray reads them
     max_retries: Annotated[int, Field(ge=0, le=100)] = 3
 
     @model_validator(mode="after")

@@ -249,12 +249,14 @@ class RayEngine:
 
     ``address``: a running cluster (``"auto"``, ``"ray://head:10001"``, ``"10.0.0.5:6379"``); None
     or ``"local"`` starts a local cluster of ``num_cpus`` CPUs (None: all) in this process. The
-    first scan connects; later ones reuse it (one cluster per process).
+    first scan connects; later ones reuse it (one cluster per process). ``batch_rows`` None (the
+    default) scans each block as Ray reads it (at most 128 MiB), so that reading and scanning fuse
+    into one task and the rows never pass through the object store; a number re-batches them.
     """
 
     address: str | None = None
     num_cpus: int | None = None
-    batch_rows: int = 131_072
+    batch_rows: int | None = None  # None: Ray's read blocks, read and scan fused in one task
     broadcast_max_bytes: int = 512 * 2**20
     max_retries: int = 3
 

@@ -21,7 +21,7 @@ ray = pytest.importorskip("ray")
 from collectors.corpus.ray_scan import RayEngine  # noqa: E402
 from tests.support.ray_faults import KillingEngine  # noqa: E402
 
-RAY = {"kind": "ray", "num_cpus": 2, "batch_rows": 1_000}
+RAY = {"kind": "ray", "num_cpus": 2}
 
 
 @pytest.fixture(scope="module")
