@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from monitor.settings import CorpusSettings, SchedulerSettings
+from monitor.settings import CorpusSettings, SchedulerSettings, Settings
 from monitor.store.database import Store
 from monitor.store.registry import RegistryFiles
 from monitor.watch.corpus import CorpusWatch
@@ -142,3 +143,19 @@ def test_a_scan_whose_workers_die_is_a_failed_run_that_backs_off(
     assert watch.todo()[0] == []  # backing off
     clock.advance(60)
     assert len(watch.todo()[0]) == 1
+
+
+def test_engine_settings_are_checked(tmp_path: Path) -> None:
+    """Cluster options only for Ray, num_cpus only for a local cluster, one cluster a daemon."""
+    for bad, message in (
+        ({"address": "auto"}, "are for kind"),
+        ({"kind": "ray", "address": "auto", "num_cpus": 2}, "sizes a local cluster"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            settings(tmp_path, "c", engine=bad)
+    one, other = (settings(tmp_path, n, engine=e) for n, e in (("a", RAY), ("b", {"kind": "ray"})))
+    with pytest.raises(ValidationError, match="different clusters"):
+        Settings(corpora=[one, other])
+    assert (
+        Settings(corpora=[one, settings(tmp_path, "b", engine=RAY)]).corpora[1].engine.kind == "ray"
+    )
