@@ -34,6 +34,7 @@ files must be readable from the workers (a shared path or object storage). Parqu
 from __future__ import annotations
 
 import os
+import threading
 import unicodedata
 import uuid
 import warnings
@@ -113,6 +114,7 @@ class BatchPlan:
 
 _CONNECTION: duckdb.DuckDBPyConnection | None = None
 _REGISTRY: dict[str, Broadcast] = {}
+_STARTING = threading.Lock()  # corpus scans run in the scheduler's threads: one ray.init
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
@@ -268,14 +270,15 @@ class RayEngine:
             raise RayScanError(
                 "the Ray engine needs the ray extra: pip install 'tailwatch[ray]'"
             ) from error
-        if ray.is_initialized():
-            return
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if self.address in (None, "local"):
-            ray.init(num_cpus=self.num_cpus, **options)
-        else:
-            ray.init(address=self.address, **options)
-        ray.data.DataContext.get_current().enable_progress_bars = False
+        with _STARTING:
+            if ray.is_initialized():
+                return
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            if self.address in (None, "local"):
+                ray.init(num_cpus=self.num_cpus, **options)
+            else:
+                ray.init(address=self.address, **options)
+            ray.data.DataContext.get_current().enable_progress_bars = False
 
     def read(self, paths: Sequence[AnyPath], columns: Sequence[str]) -> Any:
         """The snapshot's ``columns`` as a Ray dataset (local paths, or one remote file system)."""
