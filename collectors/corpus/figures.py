@@ -74,7 +74,7 @@ def aggregate(
     if previous is None:
         added, removed = rows, 0
     else:
-        added, removed = difference(connection, table, Path(previous))
+        added, removed = difference(connection, fingerprint_multiset(table), Path(previous))
     not_synthetic = rows - counts["synthetic"]
     known_synthetic = ratio(counts["synthetic"] + leaked, rows)
     budget = settings.max_synthetic_fraction
@@ -98,17 +98,23 @@ def aggregate(
     }
 
 
+def fingerprint_multiset(table: str) -> str:
+    """SQL of the multiset of a table of row fingerprints: ``fingerprint``, ``rows``."""
+    return f"SELECT fingerprint, count(*) AS rows FROM {table} GROUP BY 1"
+
+
 def difference(
-    connection: duckdb.DuckDBPyConnection, table: str, previous: Path
+    connection: duckdb.DuckDBPyConnection, multiset: str, previous: Path
 ) -> tuple[int, int]:
-    """Rows added and removed: the multiset difference of fingerprints."""
+    """Rows added and removed: the difference of the ``multiset`` (SQL of ``fingerprint``,
+    ``rows``) against the previous snapshot's multiset file."""
     if not previous.is_file():
         raise SourceError(f"previous fingerprints {previous} do not exist")
     try:
         row = connection.execute(
-            f"SELECT sum(greatest(coalesce(c.n, 0) - coalesce(p.rows, 0), 0)), "
-            f"sum(greatest(coalesce(p.rows, 0) - coalesce(c.n, 0), 0)) "
-            f"FROM (SELECT fingerprint, count(*) AS n FROM {table} GROUP BY 1) c "
+            f"SELECT sum(greatest(coalesce(c.rows, 0) - coalesce(p.rows, 0), 0)), "
+            f"sum(greatest(coalesce(p.rows, 0) - coalesce(c.rows, 0), 0)) "
+            f"FROM ({multiset}) c "
             f"FULL OUTER JOIN read_parquet({literal(str(previous))}) p USING (fingerprint)"
         ).fetchall()[0]
     except duckdb.Error as error:
@@ -118,11 +124,12 @@ def difference(
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def write_fingerprints(connection: duckdb.DuckDBPyConnection, table: str, out: Path) -> None:
-    """The snapshot's fingerprint multiset as Parquet, written atomically."""
+def write_fingerprints(connection: duckdb.DuckDBPyConnection, multiset: str, out: Path) -> None:
+    """The snapshot's fingerprint ``multiset`` (SQL of ``fingerprint``, ``rows``) as Parquet,
+    sorted by fingerprint, written atomically."""
     partial = out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
     connection.execute(
-        f"COPY (SELECT fingerprint, count(*) AS rows FROM {table} GROUP BY 1 ORDER BY 1) "
+        f"COPY (SELECT * FROM ({multiset}) WHERE fingerprint IS NOT NULL ORDER BY 1) "
         f"TO {literal(str(partial))} (FORMAT parquet)"
     )
     os.replace(partial, out)

@@ -33,7 +33,6 @@ files must be readable from the workers (a shared path or object storage). Parqu
 
 from __future__ import annotations
 
-import os
 import threading
 import unicodedata
 import uuid
@@ -48,9 +47,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collectors.corpus.figures import MAX_LISTED, ratio
+from collectors.corpus.figures import MAX_LISTED, difference, ratio, write_fingerprints
 from collectors.corpus.settings import CODES, CorpusSettings
-from collectors.corpus.sql import first_line, literal, null_content_error, scalar
+from collectors.corpus.sql import first_line, null_content_error, scalar
 from collectors.provenance import FINGERPRINT_VERSION, fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
 
@@ -364,7 +363,7 @@ class RayEngine:
                 raise null_content_error(connection, list(paths), schema, settings, label, nulls)
             figures = merge(connection, table, registry, settings, previous_fingerprints, ref)
             if fingerprints_out is not None:
-                write_multiset(connection, table, Path(fingerprints_out))
+                write_fingerprints(connection, multiset(table), Path(fingerprints_out))
         finally:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
         return figures  # the broadcast leaves the object store with its last reference, ``ref``
@@ -419,7 +418,7 @@ def merge(
     if previous is None:
         added, removed = rows, 0
     else:
-        added, removed = difference(connection, table, Path(previous))
+        added, removed = difference(connection, multiset(table), Path(previous))
     not_synthetic = rows - counts["synthetic"]
     known_synthetic = ratio(counts["synthetic"] + leaked, rows)
     budget = settings.max_synthetic_fraction
@@ -449,33 +448,3 @@ def multiset(table: str) -> str:
         f"SELECT fingerprint, CAST(sum(rows) AS BIGINT) AS rows FROM {table} "
         f"WHERE part = {FINGERPRINTS} GROUP BY 1"
     )
-
-
-def difference(
-    connection: duckdb.DuckDBPyConnection, table: str, previous: Path
-) -> tuple[int, int]:
-    """Rows added and removed: the multiset difference against the previous snapshot's file."""
-    if not previous.is_file():
-        raise SourceError(f"previous fingerprints {previous} do not exist")
-    try:
-        row = connection.execute(
-            f"SELECT sum(greatest(coalesce(c.rows, 0) - coalesce(p.rows, 0), 0)), "
-            f"sum(greatest(coalesce(p.rows, 0) - coalesce(c.rows, 0), 0)) "
-            f"FROM ({multiset(table)}) c "
-            f"FULL OUTER JOIN read_parquet({literal(str(previous))}) p USING (fingerprint)"
-        ).fetchall()[0]
-    except duckdb.Error as error:
-        raise SourceError(
-            f"previous fingerprints {previous}: cannot read ({first_line(error)})"
-        ) from error
-    return int(row[0] or 0), int(row[1] or 0)
-
-
-def write_multiset(connection: duckdb.DuckDBPyConnection, table: str, out: Path) -> None:
-    """The multiset as Parquet, sorted by fingerprint, written atomically (as the DuckDB path)."""
-    partial = out.with_name(f".{out.name}.{uuid.uuid4().hex}.partial")
-    connection.execute(
-        f"COPY (SELECT * FROM ({multiset(table)}) WHERE fingerprint IS NOT NULL ORDER BY 1) "
-        f"TO {literal(str(partial))} (FORMAT parquet)"
-    )
-    os.replace(partial, out)

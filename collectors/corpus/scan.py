@@ -62,7 +62,13 @@ from typing import Protocol
 import duckdb
 
 from collectors.corpus.detectors import NearDuplicateDetector
-from collectors.corpus.figures import aggregate, combine, corpus_metrics, write_fingerprints
+from collectors.corpus.figures import (
+    aggregate,
+    combine,
+    corpus_metrics,
+    fingerprint_multiset,
+    write_fingerprints,
+)
 from collectors.corpus.samples import near_duplicates_sample, tails
 from collectors.corpus.sampling import plan_sample, sampled_scan
 from collectors.corpus.settings import GAUGE_FIELDS, LABELS, CorpusFigures, CorpusSettings
@@ -236,7 +242,7 @@ def _aggregate(
             raise null_content_error(connection, paths, schema, settings, label, nulls)
         figures = aggregate(connection, table, registry, settings, previous_fingerprints)
         if fingerprints_out is not None:
-            write_fingerprints(connection, table, Path(fingerprints_out))
+            write_fingerprints(connection, fingerprint_multiset(table), Path(fingerprints_out))
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
     return figures
