@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ScenarioFolders"]
+__all__ = ["ScenarioFolders", "daemon_config"]
 
 
 @dataclass
@@ -33,3 +33,19 @@ class ScenarioFolders:
     @property
     def eval_dir(self) -> Path:
         return self.root / "eval"
+
+
+def daemon_config(port: int) -> str:
+    """The demo daemon's own part of a configuration (TOML): store, exporter, quick retries."""
+    return f"""[storage]
+path = "tailwatch.duckdb"
+
+[exporter]
+host = "127.0.0.1"
+port = {port}
+
+[scheduler]
+misfire_grace_seconds = 30
+retry_initial_seconds = 2
+retry_max_seconds = 10
+"""

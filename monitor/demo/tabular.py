@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.mixture import GaussianMixture
 
-from monitor.demo.layout import ScenarioFolders
+from monitor.demo.layout import ScenarioFolders, daemon_config
 
 __all__ = ["CORPUS_BUDGET", "FEATURES", "DemoScenario", "real_sample"]
 
@@ -83,18 +83,7 @@ class DemoScenario(ScenarioFolders):
         """The demo's configuration (TOML): the generator, two corpora and their registry."""
         features = json.dumps(list(FEATURES))
         return f"""# Written by 'tailwatch demo': the built-in scenario, measured by the daemon.
-[storage]
-path = "tailwatch.duckdb"
-
-[exporter]
-host = "127.0.0.1"
-port = {port}
-
-[scheduler]
-misfire_grace_seconds = 30
-retry_initial_seconds = 2
-retry_max_seconds = 10
-
+{daemon_config(port)}
 [[generators]]
 name = "demo-gan"
 reference = "{self.reference_path.relative_to(workdir)}"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.demo.layout import ScenarioFolders
+from monitor.demo.layout import ScenarioFolders, daemon_config
 
 __all__ = [
     "TEXT_GENERATOR",
@@ -144,18 +144,7 @@ class TextDemoScenario(ScenarioFolders):
     def config(self, workdir: Path, port: int, interval: float) -> str:
         """The demo's configuration (TOML)."""
         return f"""# Written by 'tailwatch demo --scenario text': a self-consuming language model.
-[storage]
-path = "tailwatch.duckdb"
-
-[exporter]
-host = "127.0.0.1"
-port = {port}
-
-[scheduler]
-misfire_grace_seconds = 30
-retry_initial_seconds = 2
-retry_max_seconds = 10
-
+{daemon_config(port)}
 [[generators]]
 name = "{TEXT_GENERATOR}"
 reference = "{self.reference_path.relative_to(workdir)}"
