@@ -10,7 +10,9 @@ import json
 import math
 import os
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -75,6 +77,34 @@ def aggregate(
         added, removed = rows, 0
     else:
         added, removed = difference(connection, fingerprint_multiset(table), Path(previous))
+    return snapshot_figures(
+        settings,
+        counts,
+        leaked=leaked,
+        added=added,
+        removed=removed,
+        unrecognised_rows=unrecognised_rows,
+        unrecognised=unrecognised,
+        generators=generators,
+        leaked_by_generator=leaked_by_generator,
+    )
+
+
+def snapshot_figures(
+    settings: CorpusSettings,
+    counts: Mapping[str, int],
+    *,
+    leaked: int,
+    added: int,
+    removed: int,
+    unrecognised_rows: int,
+    unrecognised: Sequence[tuple[Any, Any]],
+    generators: Sequence[tuple[Any, Any, Any]],
+    leaked_by_generator: Sequence[tuple[Any, Any]],
+) -> dict[str, object]:
+    """The snapshot-wide figures from its counts, however they were counted (DuckDB or Ray):
+    rows by label, unlabelled leaks, rows added and removed, the lists behind the gauges."""
+    rows = sum(counts.values())
     not_synthetic = rows - counts["synthetic"]
     known_synthetic = ratio(counts["synthetic"] + leaked, rows)
     budget = settings.max_synthetic_fraction

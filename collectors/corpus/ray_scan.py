@@ -47,7 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collectors.corpus.figures import MAX_LISTED, difference, ratio, write_fingerprints
+from collectors.corpus.figures import MAX_LISTED, difference, snapshot_figures, write_fingerprints
 from collectors.corpus.settings import CODES, CorpusSettings
 from collectors.corpus.sql import first_line, null_content_error, scalar
 from collectors.provenance import FINGERPRINT_VERSION, fingerprint_select, register_functions
@@ -419,27 +419,17 @@ def merge(
         added, removed = rows, 0
     else:
         added, removed = difference(connection, multiset(table), Path(previous))
-    not_synthetic = rows - counts["synthetic"]
-    known_synthetic = ratio(counts["synthetic"] + leaked, rows)
-    budget = settings.max_synthetic_fraction
-    return {
-        "rows": rows,
-        "human_rows": counts["human"],
-        "synthetic_rows": counts["synthetic"],
-        "unknown_rows": counts["unknown"],
-        "unrecognised_label_rows": unrecognised_rows,
-        "synthetic_fraction": ratio(counts["synthetic"], rows),
-        "known_synthetic_fraction": known_synthetic,
-        "unlabeled_synthetic_rows": leaked,
-        "unlabeled_synthetic_ratio": ratio(leaked, not_synthetic),
-        "budget_exceeded": int(budget is not None and known_synthetic > budget),
-        "human_only_violation_rows": counts["synthetic"] + leaked if settings.human_only else 0,
-        "rows_added": added,
-        "rows_removed": removed,
-        "rows_by_generator": tuple((str(g), v, int(n)) for g, v, n in generators),
-        "unlabeled_synthetic_by_generator": tuple((str(g), int(n)) for g, n in leaked_by_generator),
-        "unrecognised_labels": tuple((str(v), int(n)) for v, n in unrecognised),
-    }
+    return snapshot_figures(
+        settings,
+        counts,
+        leaked=leaked,
+        added=added,
+        removed=removed,
+        unrecognised_rows=unrecognised_rows,
+        unrecognised=unrecognised,
+        generators=generators,
+        leaked_by_generator=leaked_by_generator,
+    )
 
 
 def multiset(table: str) -> str:
