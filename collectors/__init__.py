@@ -11,21 +11,7 @@ corpus does, does not import every other one (the generator's gates load scikit-
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
-    from collectors.generator import GeneratorReference, Measurement
-    from collectors.knn import KnnEngine
-    from collectors.metrics import (
-        DCR,
-        PRDC,
-        AlphaBeta,
-        FidelityResult,
-        ReferenceModel,
-        alpha_beta_authenticity,
-        prdc,
-    )
-    from collectors.result import MetricValue, RegionValue, RunResult
+from typing import Any
 
 _HOMES = {
     "GeneratorReference": "collectors.generator",
@@ -43,21 +29,7 @@ _HOMES = {
     "RunResult": "collectors.result",
 }
 
-__all__ = [
-    "DCR",
-    "PRDC",
-    "AlphaBeta",
-    "FidelityResult",
-    "GeneratorReference",
-    "KnnEngine",
-    "Measurement",
-    "MetricValue",
-    "ReferenceModel",
-    "RegionValue",
-    "RunResult",
-    "alpha_beta_authenticity",
-    "prdc",
-]
+__all__ = list(_HOMES)
 
 
 def __getattr__(name: str) -> Any:

@@ -54,12 +54,14 @@ __all__ = [
     "HealthyLevels",
     "ObservedNoise",
     "VersionFigures",
+    "baseline_members",
     "baseline_of",
     "declining_versions",
     "dispersion_critical",
     "evaluate_checks",
     "generator_verdict",
     "observed_noise",
+    "two_proportion_z",
 ]
 
 Kind = Literal["collapse", "privacy", "gap"]
@@ -397,7 +399,7 @@ def _bonferroni(sigmas: float, tests: int) -> float:
     return float(norm.isf(norm.sf(sigmas) / tests))
 
 
-def _two_proportion_z(a: float, n_a: int, b: float, n_b: int, refits: float = 0.0) -> float:
+def two_proportion_z(a: float, n_a: int, b: float, n_b: int, refits: float = 0.0) -> float:
     """z of ``a - b`` for shares of ``n_a`` and ``n_b`` rows (pooled variance).
 
     ``refits`` adds the generators' refit variance as a sum of 1 / N terms (``2 / N`` for two
@@ -482,7 +484,7 @@ def _tails(
         if check == "tail_thinning":
             if before * m0 < MIN_EXPECTED_COUNT:
                 continue
-            z = _two_proportion_z(before, m0, share, m, 2.0 / n if n > 0 else 0.0)
+            z = two_proportion_z(before, m0, share, m, 2.0 / n if n > 0 else 0.0)
             tested.append((share / before, name, z))
         else:
             # Against the baseline's share, or the reference's where that is higher (a
@@ -490,7 +492,7 @@ def _tails(
             anchor, rows, refits = (before, m0, 2.0) if before >= expected else (expected, n, 1.0)
             if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
                 continue
-            z = _two_proportion_z(share, m, anchor, rows, refits / n if n > 0 else 0.0)
+            z = two_proportion_z(share, m, anchor, rows, refits / n if n > 0 else 0.0)
             tested.append((share / anchor if anchor > 0 else math.inf, name, z))
     if not tested:
         return None, None, None, ""
@@ -569,7 +571,7 @@ def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThres
             continue
         ratio = now / before if before > 0 else math.inf
         refits = 2.0 / current.reference_rows if current.reference_rows > 0 else 0.0
-        tested.append((ratio, feature, abs(_two_proportion_z(now, m, before, m0, refits))))
+        tested.append((ratio, feature, abs(two_proportion_z(now, m, before, m0, refits))))
     if not tested and measured:
         # Fewer than MIN_EXPECTED_COUNT rare rows expected on either side: a 0.6 % category at
         # 1,500 rows is 9 rows, and 1 against 6 of them is chance, not a shift.
@@ -729,7 +731,7 @@ def _length_tail_loss(
         now, before = current.figures.get(metric), baseline.figures.get(metric)
         if now is None or before is None or before * m0 < MIN_EXPECTED_COUNT:
             continue
-        z = _two_proportion_z(before, m0, now, m, 2.0 / n if n > 0 else 0.0)
+        z = two_proportion_z(before, m0, now, m, 2.0 / n if n > 0 else 0.0)
         tested.append((now / before, f"{side} texts", z))
     if not tested:
         return _NONE
@@ -777,7 +779,7 @@ def _tail_gap(current: VersionFigures, t: CheckThresholds) -> Outcome:
     for (feature, side), (share, expected) in _tail_sides(current).items():
         if expected * m < MIN_EXPECTED_COUNT or m <= 0 or n <= 0:
             continue
-        z = _two_proportion_z(share, m, expected, n, 1.0 / n)
+        z = two_proportion_z(share, m, expected, n, 1.0 / n)
         tested.append((share / expected, f"{feature} ({side} tail)", abs(z)))
     if not tested:
         return None, None, None, ""
@@ -917,7 +919,7 @@ def baseline_of(history: Sequence[VersionFigures], index: int, window: int) -> V
     version's. The first version is its own baseline.
     """
     first = history[0]
-    members = history[: max(1, min(index, window))]
+    members = baseline_members(history, index, window)
     if len(members) == 1:
         return first
     features = {name for v in members for name in v.per_feature}
@@ -932,6 +934,14 @@ def baseline_of(history: Sequence[VersionFigures], index: int, window: int) -> V
         },
         spread=first.spread,
     )
+
+
+def baseline_members(
+    history: Sequence[VersionFigures], index: int, window: int
+) -> Sequence[VersionFigures]:
+    """The versions :func:`baseline_of` takes the median of: the first ``window`` before
+    ``history[index]`` (the first version alone for the first two)."""
+    return history[: max(1, min(index, window))]
 
 
 def _median_figures(figures: Sequence[Mapping[str, float]]) -> dict[str, float]:

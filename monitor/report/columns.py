@@ -23,7 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from monitor.checks import MIN_EXPECTED_COUNT, CheckThresholds, VersionFigures, baseline_of
+from monitor.checks import (
+    MIN_EXPECTED_COUNT,
+    CheckThresholds,
+    VersionFigures,
+    baseline_members,
+    baseline_of,
+    two_proportion_z,
+)
 from monitor.report.model import ColumnDrift, ColumnTable
 
 __all__ = ["DRIFT_LIMIT", "KS_ALPHA", "SHOWN_COLUMNS", "column_table", "ks_critical"]
@@ -65,9 +72,7 @@ def _tail_flag(
     ratio = share / expected
     if t.tail_low <= ratio <= t.tail_high:
         return None
-    pooled = (share * m + expected * n) / (m + n)
-    sd = math.sqrt(pooled * (1.0 - pooled) * (1.0 / m + 1.0 / n))
-    if sd <= 0 or abs(share - expected) / sd <= t.noise_sigmas:
+    if abs(two_proportion_z(share, m, expected, n)) <= t.noise_sigmas:
         return None
     return f"{side} tail x{ratio:.2f}"
 
@@ -121,7 +126,7 @@ def _row(
 
 
 def _baseline_name(history: Sequence[VersionFigures], window: int) -> str:
-    members = history[: max(1, min(len(history) - 1, window))]
+    members = baseline_members(history, len(history) - 1, window)
     if len(members) == 1:
         return members[0].version
     return f"median of {members[0].version} to {members[-1].version}"

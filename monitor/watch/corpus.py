@@ -242,6 +242,7 @@ class CorpusWatch(Watch):
             lost = previous_file is not None and not previous_file.is_file()
             baseline = list(snapshots[0].paths) if index > 0 and snapshots[0].paths else None
             self.folder.mkdir(parents=True, exist_ok=True)
+            settings = self.scan_settings()
             connection = self._connection()
             try:
                 connection.register("tw_registry", registry)
@@ -249,7 +250,7 @@ class CorpusWatch(Watch):
                     connection,
                     list(snapshot.paths),
                     "tw_registry",
-                    self.scan_settings(),
+                    settings,
                     previous_fingerprints=None if lost else previous_file,
                     fingerprints_out=self.fingerprint_file(snapshot),
                     baseline=baseline,
@@ -259,7 +260,7 @@ class CorpusWatch(Watch):
                 )
             finally:
                 connection.close()
-            metrics = self._metrics(figures, lost)
+            metrics = self._metrics(figures, settings, lost)
         except Exception as caught:  # every cause of a failed run is recorded, not raised
             error = caught
             figures = None
@@ -285,8 +286,10 @@ class CorpusWatch(Watch):
             result.details = corpus_details(figures)
         return result, figures
 
-    def _metrics(self, figures: CorpusFigures, lost_previous: bool) -> list[MetricValue]:
-        metrics = corpus_metrics(figures, self.scan_settings())
+    def _metrics(
+        self, figures: CorpusFigures, settings: ScanSettings, lost_previous: bool
+    ) -> list[MetricValue]:
+        metrics = corpus_metrics(figures, settings)
         if lost_previous:  # without the previous multiset every row would count as added
             log.warning("previous fingerprints missing", extra={"corpus": self.name})
             metrics = [m for m in metrics if m.metric not in {"rows_added", "rows_removed"}]
