@@ -249,7 +249,8 @@ class Daemon:
         out_dir = Path(self.settings.reports.out_dir)
         try:
             report = build_report(self.store, thresholds=self.settings.thresholds_for)
-            paths = write_report(report, new_report_dir(out_dir))
+            folder = new_report_dir(out_dir)
+            paths = write_report(report, folder, mode=self.settings.reports.file_mode_bits)
             prune_reports(out_dir, self.settings.reports.keep)
             log.info("report written", extra={"files": [str(p) for p in paths]})
         except Exception as error:
@@ -260,7 +261,7 @@ class Daemon:
 
         Errors are logged, never raised: the history stays usable unpruned.
         """
-        from monitor.store import baseline_window, prune
+        from monitor.store import baseline_window, prune, verdict_window
 
         storage = self.settings.storage
         try:
@@ -269,6 +270,7 @@ class Daemon:
                 keep_versions=storage.keep_versions,
                 keep_days=storage.keep_days,
                 keep_first=baseline_window(self.settings),
+                keep_latest=verdict_window(self.settings),
             )
         except Exception as error:
             log.error("history prune failed", extra={"error": str(error)})

@@ -14,7 +14,13 @@ from monitor.store.database import (
 from monitor.store.history import version_figures
 from monitor.store.reads import LatestRun, figures_by_version, latest_level, latest_run
 from monitor.store.registry import RegistryFiles, SyntheticRegistry, configured_sources
-from monitor.store.retention import baseline_window, compact_file, prune, store_bytes
+from monitor.store.retention import (
+    baseline_window,
+    compact_file,
+    prune,
+    store_bytes,
+    verdict_window,
+)
 
 __all__ = [
     "FAILED_FIGURES",
@@ -35,5 +41,6 @@ __all__ = [
     "restore_snapshot",
     "snapshot_path",
     "store_bytes",
+    "verdict_window",
     "version_figures",
 ]

@@ -3,10 +3,15 @@
 ``[storage] keep_versions`` / ``keep_days`` set the window. A version is *kept* when it is one of
 the latest ``keep_versions`` versions of its subject, or its latest run finished within
 ``keep_days`` (with both set, either keeps it), or it is one of the subject's first measured
-versions (the baseline every change check compares with is made from them). A version beyond the
-window keeps its ``runs`` and ``versions`` rows (so it is not measured again and the run counts
-stay right) and loses its figures, regions and run details (histograms, failed figures); a corpus
-snapshot beyond the window also loses its fingerprint file in ``<store>.corpora/<corpus>/``.
+versions (the baseline every change check compares with is made from them). Whatever the window,
+the newest versions the present needs are kept too: the newest measured versions the latest
+verdict's streak reads (:func:`verdict_window`, the checks' persistence; for a corpus the newest
+snapshot, whose fingerprint multiset the next snapshot's difference needs) and the newest version
+of any status. So an age-only window that passes without new data never deletes the present (the
+verdict, the exported figures and the next difference stay). A version beyond the window keeps
+its ``runs`` and ``versions`` rows (so it is not measured again and the run counts stay right)
+and loses its figures, regions and run details (histograms, failed figures); a corpus snapshot
+beyond the window also loses its fingerprint file in ``<store>.corpora/<corpus>/``.
 Kept versions are not touched. The synthetic registry is never pruned: a corpus may still hold
 an old version's rows.
 
@@ -41,6 +46,7 @@ __all__ = [
     "fingerprint_file_name",
     "prune",
     "store_bytes",
+    "verdict_window",
 ]
 
 log = logging.getLogger("tailwatch.retention")
@@ -56,6 +62,15 @@ WITH per_version AS (
         PARTITION BY subject_id ORDER BY version_index DESC, last_finished DESC, version DESC
     ) AS newest
     FROM per_version
+), latest_ok AS (
+    SELECT subject_id, version FROM (
+        SELECT subject_id, version, max(version_index) AS version_index,
+               max(finished_at) AS last_finished
+        FROM runs WHERE status = 'ok' GROUP BY subject_id, version
+    )
+    QUALIFY row_number() OVER (
+        PARTITION BY subject_id ORDER BY version_index DESC, last_finished DESC, version DESC
+    ) <= $keep_latest
 ), baseline AS (
     SELECT subject_id, version FROM (
         SELECT subject_id, version, min(version_index) AS first_index,
@@ -72,6 +87,10 @@ JOIN subjects s ON s.id = r.subject_id
 JOIN ranked k ON k.subject_id = r.subject_id AND k.version = r.version
 WHERE NOT ($keep_versions IS NOT NULL AND k.newest <= $keep_versions)
   AND NOT ($cutoff IS NOT NULL AND k.last_finished >= $cutoff)
+  AND k.newest > 1
+  AND NOT EXISTS (
+      SELECT 1 FROM latest_ok l WHERE l.subject_id = r.subject_id AND l.version = r.version
+  )
   AND NOT EXISTS (
       SELECT 1 FROM baseline b WHERE b.subject_id = r.subject_id AND b.version = r.version
   )
@@ -118,14 +137,17 @@ def prune(
     keep_versions: int | None,
     keep_days: float | None,
     keep_first: int = 1,
+    keep_latest: int = 2,
     now: datetime | None = None,
     checkpoint: bool = True,
 ) -> PruneResult:
     """Delete figures, regions and run details of versions beyond the window; one transaction.
 
     The first ``keep_first`` measured versions of each subject are kept (the baseline is made
-    from them: :func:`baseline_window`). Nothing is pruned when neither ``keep_versions`` nor
-    ``keep_days`` is set. Corpus
+    from them: :func:`baseline_window`), and so are the newest ``keep_latest`` measured versions
+    and the newest version whatever its status, whatever the window (:func:`verdict_window`):
+    an age-only window that passes without new data never prunes the present. Nothing is
+    pruned when neither ``keep_versions`` nor ``keep_days`` is set. Corpus
     fingerprint files of pruned snapshots are deleted after the commit; with ``checkpoint`` the
     database is checkpointed so freed blocks can be reused or given back.
     """
@@ -135,7 +157,12 @@ def prune(
         return PruneResult(0, 0, 0, before, before, 0.0)
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     cutoff = None if keep_days is None else moment - timedelta(days=keep_days)
-    params = {"keep_versions": keep_versions, "cutoff": cutoff, "keep_first": max(1, keep_first)}
+    params = {
+        "keep_versions": keep_versions,
+        "cutoff": cutoff,
+        "keep_first": max(1, keep_first),
+        "keep_latest": max(1, keep_latest),
+    }
 
     def work(cursor: duckdb.DuckDBPyConnection) -> tuple[list[tuple], int, set[tuple]]:
         beyond = cursor.execute(_BEYOND, params).fetchall()
@@ -183,6 +210,15 @@ def baseline_window(settings: Settings) -> int:
         int(getattr(g.checks.thresholds(), "baseline_versions", 1)) for g in settings.generators
     ]
     return max([int(getattr(CheckThresholds(), "baseline_versions", 1)), *windows])
+
+
+def verdict_window(settings: Settings) -> int:
+    """How many newest measured versions retention always keeps: the latest verdict's streak
+    (the most ``persistence`` of any generator's thresholds, at least 2). A corpus's newest
+    measured snapshot is among them: its fingerprint multiset is the next snapshot's difference.
+    """
+    windows = [int(getattr(g.checks.thresholds(), "persistence", 2)) for g in settings.generators]
+    return max([2, int(getattr(CheckThresholds(), "persistence", 2)), *windows])
 
 
 def _delete_fingerprint_files(store_path: str, beyond: list[tuple], kept: set[tuple]) -> int:

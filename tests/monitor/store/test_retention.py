@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from collectors.result import MetricValue, RunResult
-from monitor.checks import CheckThresholds, evaluate_checks
+from monitor.checks import CheckThresholds, evaluate_checks, generator_verdict
 from monitor.settings import CorpusSettings
 from monitor.store.database import Store
 from monitor.store.history import version_figures
@@ -169,3 +169,87 @@ def test_prune_command(tmp_path: Path, window: list[str]) -> None:
         assert kept == [f"v{i:03d}" for i in [*range(FIRST), 9, 10, 11]]
     no_window = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert no_window.returncode == 2 and "keep_versions" in no_window.stderr
+
+
+def _verdict(history: pd.DataFrame) -> tuple[str, str, tuple[str, ...]]:
+    """(latest version, verdict level, checks that page) of one generator's stored history."""
+    figures, healthy = version_figures(history)
+    verdict = generator_verdict(evaluate_checks(figures, healthy))
+    return figures[-1].version, verdict.level, tuple(r.check for r in verdict.collapse)
+
+
+def test_age_only_retention_never_deletes_the_present(tmp_path: Path) -> None:
+    """keep_days alone, and the window passes without new data (issue 25, item 1): the latest
+    versions the verdict reads keep their figures, so the verdict and the exported version stay;
+    only the versions between the baseline and them are pruned."""
+    rng = np.random.default_rng(7)
+    # Healthy first versions, then a collapsed run of versions (coverage down 30 %: it pages).
+    indexes = [0, 1, 2, 3, 150, 151, 152, 153]
+    with Store(tmp_path / "tw.duckdb") as store, Store(":memory:") as everything:
+        for index in indexes:
+            run = generator_run(index, rng)
+            store.record_run(run)
+            everything.record_run(run)
+        before = _verdict(store.history("generator", "gan"))
+        assert before[:2] == ("v153", "collapse suspected"), before
+        # A month later, no new version arrived: every version is older than the window.
+        later = T0 + timedelta(days=40)
+        result = prune(store, keep_versions=None, keep_days=1, keep_first=FIRST, now=later)
+        assert result.runs_pruned == len(indexes) - FIRST - 2  # the latest 2 (persistence) stay
+        kept = store.history("generator", "gan")
+        assert _verdict(kept) == before
+        latest = store.latest_run("generator", "gan")
+        assert latest is not None and latest.version == "v153"
+        control = everything.latest_run("generator", "gan")
+        assert control is not None and latest.scopes == control.scopes
+        # A longer persistence keeps as many latest versions as it needs.
+        prune(everything, keep_versions=None, keep_days=1, keep_latest=3, now=later)
+        versions = sorted(set(everything.history("generator", "gan")["version"]))
+        assert versions == [*(f"v{i:03d}" for i in range(FIRST)), "v151", "v152", "v153"]
+
+
+def test_age_only_retention_keeps_the_latest_snapshot_fingerprints(tmp_path: Path) -> None:
+    """The next snapshot's difference needs the latest snapshot's multiset: an age-only window
+    that passed keeps its file and figures (without it every row would count as added)."""
+    path = tmp_path / "tw.duckdb"
+    folder = tmp_path / "tw.duckdb.corpora" / "mix"
+    folder.mkdir(parents=True)
+    with Store(path) as store:
+        for i in range(6):
+            start = T0 + timedelta(hours=i)
+            store.record_run(
+                RunResult(
+                    subject_kind="corpus",
+                    subject="mix",
+                    version=f"s{i}",
+                    fingerprint=f"c{i}",
+                    version_index=i,
+                    started_at=start,
+                    finished_at=start,
+                    status="ok",
+                    metrics=[MetricValue("rows", "snapshot", 100.0 + i)],
+                )
+            )
+            (folder / fingerprint_file_name(f"s{i}", f"c{i}")).write_bytes(b"x")
+        # A failed newest snapshot: the latest ok one is still what the next difference needs.
+        store.record_run(
+            RunResult(
+                subject_kind="corpus",
+                subject="mix",
+                version="s6",
+                fingerprint="c6",
+                version_index=6,
+                started_at=T0 + timedelta(hours=6),
+                finished_at=T0 + timedelta(hours=6),
+                status="failed",
+                error="unreadable",
+            )
+        )
+        prune(store, keep_versions=None, keep_days=1, now=T0 + timedelta(days=30))
+        left = {p.name for p in folder.iterdir()}
+        assert fingerprint_file_name("s5", "c5") in left
+        assert fingerprint_file_name("s0", "c0") in left  # the baseline
+        assert fingerprint_file_name("s2", "c2") not in left
+        latest = store.latest_run("corpus", "mix")
+        assert latest is not None and latest.version == "s5"
+        assert latest.figures("snapshot") == {"rows": 105.0}
