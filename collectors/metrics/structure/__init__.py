@@ -1,0 +1,48 @@
+"""Structure fidelity: the joint and conditional structure a version keeps or breaks while every
+marginal holds (issue 23). Pure functions: frames/arrays in, numbers out, no I/O.
+
+- :mod:`.pairs`: pair dependence across types (Spearman, bias-corrected Cramér's V, eta);
+- :mod:`.detection`: the classifier two-sample test (C2ST, detection AUC);
+- :mod:`.categories`: a binomial test of every category's share;
+- :mod:`.conditional`: per-column predictive audits (interaction loss, permutation importance);
+- :mod:`.classes`: label-conditional coverage and recall.
+"""
+
+from collectors.metrics.structure.categories import CategoryShare, CategoryShares, category_shares
+from collectors.metrics.structure.classes import ClassCoverage, class_coverage, class_figures
+from collectors.metrics.structure.conditional import (
+    ColumnAudit,
+    TargetScreen,
+    audit_column,
+    screen_targets,
+)
+from collectors.metrics.structure.detection import DetectionResult, detection_auc
+from collectors.metrics.structure.pairs import (
+    PairDependence,
+    PairShift,
+    correlation_ratio,
+    cramers_v,
+    pair_dependence,
+    spearman,
+)
+
+__all__ = [
+    "CategoryShare",
+    "CategoryShares",
+    "ClassCoverage",
+    "ColumnAudit",
+    "DetectionResult",
+    "PairDependence",
+    "PairShift",
+    "TargetScreen",
+    "audit_column",
+    "category_shares",
+    "class_coverage",
+    "class_figures",
+    "correlation_ratio",
+    "cramers_v",
+    "detection_auc",
+    "pair_dependence",
+    "screen_targets",
+    "spearman",
+]

@@ -1,0 +1,154 @@
+"""Column kinds, labels and model encodings shared by the structure measures.
+
+Pure: frames in, arrays out, no I/O. Missing values are measured, never refused: a missing
+numeric value stays NaN (pair measures drop it pairwise, the models route it natively), a missing
+category is its own label :data:`MISSING`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+__all__ = ["MISSING", "OTHER", "Columns", "encode", "labels", "numeric_values", "split_columns"]
+
+MISSING = "(missing)"
+OTHER = "(other)"
+MAX_CODES = 250  # categories kept as their own code for the models (HistGradientBoosting: < 255)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The measured columns by kind, in the reference's order."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.numeric, *self.categorical)
+
+    def kind(self, name: str) -> str:
+        return "numeric" if name in self.numeric else "categorical"
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return bool(
+        ptypes.is_bool_dtype(dtype)
+        or ptypes.is_object_dtype(dtype)
+        or ptypes.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or not ptypes.is_numeric_dtype(dtype)
+    )
+
+
+def split_columns(
+    reference: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+) -> Columns:
+    """Numeric and categorical columns of ``reference``: ``categorical`` names are categorical
+    whatever their dtype; the others are categorical when text, bool or category typed."""
+    names = list(reference.columns if columns is None else columns)
+    missing = [name for name in names if name not in reference.columns]
+    if missing:
+        raise ValueError(f"reference: no column {missing[0]!r} (asked for {names})")
+    forced = set(categorical or ())
+    unknown = forced - set(names)
+    if unknown:
+        raise ValueError(f"categorical column {sorted(unknown)[0]!r} is not among {names}")
+    kinds = {name: name in forced or _is_categorical(reference[name]) for name in names}
+    return Columns(
+        numeric=tuple(name for name in names if not kinds[name]),
+        categorical=tuple(name for name in names if kinds[name]),
+    )
+
+
+def check_columns(frame: pd.DataFrame, columns: Columns, source: str) -> None:
+    """Raise a ValueError naming ``source`` and the first measured column ``frame`` lacks."""
+    for name in columns.names:
+        if name not in frame.columns:
+            raise ValueError(f"{source}: no column {name!r}")
+
+
+def numeric_values(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:
+    """A numeric column as float64, missing values as NaN; text that is not a number is an error
+    naming the source, the column and the first row."""
+    series = frame[name]
+    values = np.array(
+        pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    bad = np.isnan(values) & series.notna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{source}: column {name!r} is numeric in the reference but row {row} holds "
+            f"{series.iloc[row]!r}"
+        )
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def labels(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A categorical column as an object array of str; missing values read :data:`MISSING`."""
+    series = frame[name]
+    text = series.astype(object).where(series.notna(), MISSING)
+    return np.array(
+        [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in text],
+        dtype=object,
+    )
+
+
+def codes(values: np.ndarray, categories: Sequence[str]) -> np.ndarray:
+    """Integer codes of ``values`` over ``categories``; anything else gets the last code + 1."""
+    index = {c: i for i, c in enumerate(categories)}
+    other = len(categories)
+    return np.fromiter((index.get(v, other) for v in values), dtype=np.int64, count=len(values))
+
+
+def frequent_categories(values: np.ndarray, limit: int) -> tuple[str, ...]:
+    """The ``limit`` most frequent labels (ties by label), most frequent first."""
+    counts = pd.Series(values).value_counts()
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(label for label, _ in ordered[:limit])
+
+
+def encode(
+    frame: pd.DataFrame,
+    columns: Columns,
+    categories: dict[str, tuple[str, ...]],
+    source: str,
+    *,
+    exclude: str | None = None,
+) -> np.ndarray:
+    """Model matrix: numeric columns as floats (NaN kept), then categorical columns as float codes
+    over ``categories`` (the reference's frequent labels; others share one code). ``exclude``
+    leaves one column out (a model's target)."""
+    parts = [numeric_values(frame, n, source) for n in columns.numeric if n != exclude]
+    parts += [
+        codes(labels(frame, n), categories[n]).astype(np.float64)
+        for n in columns.categorical
+        if n != exclude
+    ]
+    if not parts:
+        return np.empty((len(frame), 0))
+    return np.column_stack(parts)
+
+
+def categorical_mask(columns: Columns, *, exclude: str | None = None) -> np.ndarray:
+    """Which columns of :func:`encode`'s matrix are categorical codes."""
+    numeric = [False for n in columns.numeric if n != exclude]
+    return np.array(numeric + [True for n in columns.categorical if n != exclude], dtype=bool)
+
+
+def reference_categories(
+    reference: pd.DataFrame, columns: Columns, limit: int = MAX_CODES
+) -> dict[str, tuple[str, ...]]:
+    """Each categorical column's most frequent reference labels (at most ``limit``)."""
+    return {n: frequent_categories(labels(reference, n), limit) for n in columns.categorical}

@@ -1,0 +1,303 @@
+"""Conditional structure: does a model trained on the version predict real rows as well as the
+same model trained on real rows, column by column?
+
+A per-column predictive audit (train on synthetic, test on real; Esteban et al. 2017, sec. 4.2,
+against train on real, Jordon et al. 2022, sec. 5.1) for the columns the real data predicts well.
+Error-based scores, because R^2 and accuracy saturate near 1 and hide a broken relation:
+numeric columns: the mean absolute error over the MAE of the reference median (0: perfect,
+1: no better than the median); categorical columns: the log loss (Good 1952) over the log loss of
+the reference class shares, probabilities floored at :data:`PROBABILITY_FLOOR`. The figure of a
+column is ``loss_ratio`` = error of the version-trained model / error of the real-trained model on
+the same real test rows (1 for a version as good as real rows). Which features' influence changed:
+permutation importance (Breiman 2001, sec. 10; Fisher et al. 2019's model reliance) of each model
+on the real test rows, the rise of the normalised error when one feature is shuffled.
+Models: seeded, single-threaded histogram gradient boosting (scikit-learn). Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.inspection import permutation_importance
+from threadpoolctl import threadpool_limits
+
+from collectors.metrics.structure._frame import (
+    Columns,
+    categorical_mask,
+    check_columns,
+    codes,
+    encode,
+    labels,
+    numeric_values,
+    reference_categories,
+    split_columns,
+)
+
+__all__ = [
+    "AUDIT_MODEL",
+    "ColumnAudit",
+    "TargetScreen",
+    "audit_column",
+    "normalised_error",
+    "screen_targets",
+]
+
+AUDIT_MODEL: dict[str, object] = {
+    "max_iter": 50,
+    "learning_rate": 0.1,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 10,
+    "max_bins": 255,
+    "early_stopping": False,
+}
+PROBABILITY_FLOOR = 1e-3  # log loss of a class the model gave no mass is at most log(1000)
+MAX_ROWS = 2000  # training and test rows per model
+MAX_TARGETS = 5  # audited columns
+MAX_CLASSES = 20  # categorical columns with more labels are not audited
+MIN_SKILL = 0.2  # 1 - normalised error of the real-trained model below this: not audited
+IMPORTANCE_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class TargetScreen:
+    """How well the real data predicts one column (``skill`` = 1 - normalised error)."""
+
+    column: str
+    kind: str
+    skill: float
+
+
+@dataclass(frozen=True)
+class ColumnAudit:
+    """One column predicted on real test rows by a real-trained and a version-trained model."""
+
+    column: str
+    kind: str
+    real_error: float  # normalised (see the module docstring)
+    version_error: float
+    loss_ratio: float  # version_error / real_error
+    importance_change: tuple[tuple[str, float], ...]  # version - real, largest |change| first
+    real_importance: dict[str, float]
+    version_importance: dict[str, float]
+
+
+def _kinds(
+    reference: pd.DataFrame, columns: Sequence[str] | Columns | None, categorical: object
+) -> Columns:
+    if isinstance(columns, Columns):
+        return columns
+    return split_columns(reference, columns=columns, categorical=categorical)  # type: ignore[arg-type]
+
+
+def _target(
+    frame: pd.DataFrame, column: str, kinds: Columns, classes: tuple[str, ...], source: str
+) -> np.ndarray:
+    if kinds.kind(column) == "numeric":
+        return numeric_values(frame, column, source)
+    return codes(labels(frame, column), classes)
+
+
+def normalised_error(
+    kind: str,
+    y: np.ndarray,
+    prediction: np.ndarray,
+    baseline: np.ndarray | float,
+) -> float:
+    """Numeric: MAE(y, prediction) / MAE(y, baseline median). Categorical: log loss of the class
+    probabilities ``prediction`` (n, classes + 1; the last column is "any other label"), floored at
+    :data:`PROBABILITY_FLOOR` and renormalised, over the log loss of the baseline shares."""
+    if kind == "numeric":
+        keep = ~np.isnan(y)
+        denominator = float(np.mean(np.abs(y[keep] - baseline)))
+        error = float(np.mean(np.abs(y[keep] - prediction[keep])))
+        return error / denominator if denominator > 0 else 0.0
+    rows = np.arange(len(y))
+    proba = np.maximum(prediction, PROBABILITY_FLOOR)
+    proba /= proba.sum(axis=1, keepdims=True)
+    shares = np.maximum(np.asarray(baseline, dtype=np.float64), PROBABILITY_FLOOR)
+    shares /= shares.sum()
+    denominator = float(-np.mean(np.log(shares[y])))
+    error = float(-np.mean(np.log(proba[rows, y])))
+    return error / denominator if denominator > 0 else 0.0
+
+
+class _Problem:
+    """One column as a prediction problem, encoded against the reference."""
+
+    def __init__(self, reference: pd.DataFrame, column: str, kinds: Columns, seed: int) -> None:
+        self.column, self.kinds, self.seed = column, kinds, seed
+        self.kind = kinds.kind(column)
+        self.categories = reference_categories(reference, kinds)
+        self.classes = self.categories.get(column, ())
+        self.mask = categorical_mask(kinds, exclude=column)
+        self.features = [n for n in kinds.names if n != column]
+        y = _target(reference, column, kinds, self.classes, "reference")
+        if self.kind == "numeric":
+            self.baseline: np.ndarray | float = float(np.nanmedian(y))
+        else:
+            self.baseline = np.bincount(y, minlength=len(self.classes) + 1) / len(y)
+
+    def data(self, frame: pd.DataFrame, source: str) -> tuple[np.ndarray, np.ndarray]:
+        x = encode(frame, self.kinds, self.categories, source, exclude=self.column)
+        y = _target(frame, self.column, self.kinds, self.classes, source)
+        if self.kind == "numeric":
+            keep = ~np.isnan(y)
+            return x[keep], y[keep]
+        return x, y
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> object:
+        mask = self.mask if self.mask.any() else None
+        if self.kind == "numeric":
+            model = HistGradientBoostingRegressor(
+                loss="absolute_error",
+                random_state=self.seed,
+                categorical_features=mask,
+                **AUDIT_MODEL,
+            )
+            return model.fit(x, y)
+        if np.unique(y).size < 2:
+            return _Constant(int(y[0]) if len(y) else 0)
+        model = HistGradientBoostingClassifier(
+            random_state=self.seed, categorical_features=mask, **AUDIT_MODEL
+        )
+        return model.fit(x, y)
+
+    def predict(self, model: object, x: np.ndarray) -> np.ndarray:
+        if self.kind == "numeric":
+            return model.predict(x)  # type: ignore[attr-defined]
+        out = np.zeros((len(x), len(self.classes) + 1))
+        out[:, model.classes_] = model.predict_proba(x)  # type: ignore[attr-defined]
+        return out
+
+    def error(self, model: object, x: np.ndarray, y: np.ndarray) -> float:
+        return normalised_error(self.kind, y, self.predict(model, x), self.baseline)
+
+    def importance(self, model: object, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Mean rise of the normalised error when each feature is shuffled (sklearn's
+        ``permutation_importance`` with this error as the score, negated)."""
+        result = permutation_importance(
+            model,
+            x,
+            y,
+            scoring=lambda m, xs, ys: -self.error(m, xs, ys),
+            n_repeats=IMPORTANCE_REPEATS,
+            random_state=self.seed,
+        )
+        return {
+            name: float(value)
+            for name, value in zip(self.features, result.importances_mean, strict=True)
+        }
+
+
+@dataclass(frozen=True)
+class _Constant:
+    """A classifier for a training set with one class: all mass on it."""
+
+    label: int
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.array([self.label])
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> _Constant:
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.ones((len(x), 1))
+
+
+def _rows(frame: pd.DataFrame, limit: int, rng: np.random.Generator) -> pd.DataFrame:
+    if len(frame) <= limit:
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), limit, replace=False))]
+
+
+def screen_targets(
+    reference: pd.DataFrame,
+    holdout: pd.DataFrame,
+    *,
+    columns: Sequence[str] | Columns | None = None,
+    categorical: Sequence[str] | None = None,
+    max_targets: int = MAX_TARGETS,
+    min_skill: float = MIN_SKILL,
+    max_rows: int = MAX_ROWS,
+    seed: int = 0,
+) -> list[TargetScreen]:
+    """The columns real rows predict well: a real-trained model per column scored on holdout
+    rows; the ``max_targets`` of highest skill (>= ``min_skill``), best first. Needs the
+    reference and holdout only, so a caller screens once per reference."""
+    kinds = _kinds(reference, columns, categorical)
+    check_columns(holdout, kinds, "holdout")
+    rng = np.random.default_rng(seed)
+    train, test = _rows(reference, max_rows, rng), _rows(holdout, max_rows, rng)
+    screens = []
+    with threadpool_limits(1):
+        for column in kinds.names:
+            if len(kinds.names) < 2:
+                break
+            if kinds.kind(column) == "categorical" and len(set(labels(reference, column))) > (
+                MAX_CLASSES
+            ):
+                continue
+            problem = _Problem(reference, column, kinds, seed)
+            x, y = problem.data(train, "reference")
+            x_test, y_test = problem.data(test, "holdout")
+            skill = 1.0 - problem.error(problem.fit(x, y), x_test, y_test)
+            screens.append(TargetScreen(column, problem.kind, float(skill)))
+    chosen = [s for s in screens if s.skill >= min_skill]
+    return sorted(chosen, key=lambda s: (-s.skill, s.column))[:max_targets]
+
+
+def audit_column(
+    reference: pd.DataFrame,
+    test: pd.DataFrame,
+    version: pd.DataFrame,
+    column: str,
+    *,
+    columns: Sequence[str] | Columns | None = None,
+    categorical: Sequence[str] | None = None,
+    max_rows: int = MAX_ROWS,
+    importance: bool = True,
+    seed: int = 0,
+) -> ColumnAudit:
+    """Predict ``column`` on real ``test`` rows with a model trained on the version and one
+    trained on as many reference rows (at most ``max_rows``); compare their normalised errors and
+    permutation importances (see the module docstring). ``test`` must hold rows neither side was
+    trained on (a holdout)."""
+    kinds = _kinds(reference, columns, categorical)
+    if column not in kinds.names:
+        raise ValueError(f"audit: {column!r} is not among the measured columns {kinds.names}")
+    check_columns(test, kinds, "test")
+    check_columns(version, kinds, "version")
+    rng = np.random.default_rng([seed, 1])
+    rows = min(len(version), len(reference), max_rows)
+    problem = _Problem(reference, column, kinds, seed)
+    x_real, y_real = problem.data(_rows(reference, rows, rng), "reference")
+    x_version, y_version = problem.data(_rows(version, rows, rng), "version")
+    x_test, y_test = problem.data(_rows(test, max_rows, rng), "test")
+    with threadpool_limits(1):
+        real_model = problem.fit(x_real, y_real)
+        version_model = problem.fit(x_version, y_version)
+        real_error = problem.error(real_model, x_test, y_test)
+        version_error = problem.error(version_model, x_test, y_test)
+        real_importance = problem.importance(real_model, x_test, y_test) if importance else {}
+        version_importance = problem.importance(version_model, x_test, y_test) if importance else {}
+    change = sorted(
+        ((n, version_importance[n] - real_importance[n]) for n in real_importance),
+        key=lambda item: (-abs(item[1]), item[0]),
+    )
+    ratio = version_error / real_error if real_error > 0 else float(version_error > 0) + 1.0
+    return ColumnAudit(
+        column=column,
+        kind=problem.kind,
+        real_error=real_error,
+        version_error=version_error,
+        loss_ratio=float(ratio),
+        importance_change=tuple(change),
+        real_importance=real_importance,
+        version_importance=version_importance,
+    )

@@ -1,0 +1,261 @@
+"""Pair dependence across column types, reference against version (SDMetrics' "column pair
+trends", extended to mixed pairs).
+
+- numeric-numeric: Spearman's rank correlation rho (Spearman 1904), Pearson's r of the mid-ranks;
+- categorical-categorical: bias-corrected Cramér's V (Bergsma 2013, J. Korean Stat. Soc. 42,
+  323-328, eq. 3-4), which, unlike the plain V, is near 0 for independent columns at any size;
+- numeric-categorical: the correlation ratio eta (Pearson 1905; eta^2 = SS_between / SS_total).
+
+Each pair gets one value; the version's difference from the reference is the absolute difference
+(signed rho, so a flipped sign counts twice its size). Bounded: every pair up to ``max_columns``
+columns, else the ``max_pairs`` pairs with the strongest reference dependence.
+Pure functions: frames in, numbers out; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from collectors.metrics.structure._frame import (
+    Columns,
+    check_columns,
+    codes,
+    frequent_categories,
+    labels,
+    numeric_values,
+    split_columns,
+)
+
+__all__ = [
+    "MAX_COLUMNS",
+    "PairDependence",
+    "PairShift",
+    "correlation_ratio",
+    "cramers_v",
+    "dependence",
+    "pair_dependence",
+    "select_pairs",
+    "spearman",
+]
+
+MAX_COLUMNS = 40  # every pair up to this many columns (780 pairs)
+MAX_PAIR_CATEGORIES = 50  # labels kept per column in a contingency table; the rest pooled
+MIN_PAIR_ROWS = 3  # fewer complete rows than this: the pair's dependence is 0
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho: Pearson's correlation of the average ranks (Spearman 1904; ties take the
+    mean rank, as ``scipy.stats.spearmanr``). Rows with a missing value are dropped; a constant
+    column has no correlation (0.0)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    if keep.sum() < MIN_PAIR_ROWS:
+        return 0.0
+    rx, ry = rankdata(x[keep]), rankdata(y[keep])
+    rx -= rx.mean()
+    ry -= ry.mean()
+    denominator = np.sqrt((rx @ rx) * (ry @ ry))
+    return float(np.clip(rx @ ry / denominator, -1.0, 1.0)) if denominator > 0 else 0.0
+
+
+def _table(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Contingency table of two label arrays (each column's rarest labels beyond
+    :data:`MAX_PAIR_CATEGORIES` pooled), empty rows and columns dropped."""
+    ca = codes(a, frequent_categories(a, MAX_PAIR_CATEGORIES))
+    cb = codes(b, frequent_categories(b, MAX_PAIR_CATEGORIES))
+    width = int(cb.max(initial=0)) + 1
+    table = np.bincount(ca * width + cb, minlength=(int(ca.max(initial=0)) + 1) * width)
+    table = table.reshape(-1, width).astype(np.float64)
+    return table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+
+
+def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Bias-corrected Cramér's V (Bergsma 2013, eqs. 3-4).
+
+    phi^2 = chi^2 / n (Pearson's chi^2 of the r x k table, no continuity correction);
+    phi~^2 = max(0, phi^2 - (k - 1)(r - 1) / (n - 1)); r~ = r - (r - 1)^2 / (n - 1),
+    k~ = k - (k - 1)^2 / (n - 1); V~ = sqrt(phi~^2 / min(k~ - 1, r~ - 1)), in [0, 1].
+    r and k count the labels present; a column with one label gives 0.0.
+    """
+    table = _table(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    n = table.sum()
+    r, k = table.shape
+    if r < 2 or k < 2 or n < MIN_PAIR_ROWS:
+        return 0.0
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    r_tilde = r - (r - 1) ** 2 / (n - 1)
+    k_tilde = k - (k - 1) ** 2 / (n - 1)
+    denominator = min(k_tilde - 1, r_tilde - 1)
+    return float(min(1.0, np.sqrt(phi2 / denominator))) if denominator > 0 else 0.0
+
+
+def correlation_ratio(categories: np.ndarray, values: np.ndarray) -> float:
+    """Correlation ratio eta = sqrt(SS_between / SS_total) (Pearson 1905): the share of a numeric
+    column's variance its category means explain, square-rooted; in [0, 1]. Rows with a missing
+    value are dropped; a constant numeric column gives 0.0."""
+    values = np.asarray(values, dtype=np.float64)
+    keep = ~np.isnan(values)
+    if keep.sum() < MIN_PAIR_ROWS:
+        return 0.0
+    group = pd.factorize(np.asarray(categories, dtype=object)[keep])[0]
+    y = values[keep]
+    y = y - y.mean()
+    total = float(y @ y)
+    if total <= 0:
+        return 0.0
+    sums = np.bincount(group, weights=y)
+    counts = np.bincount(group)
+    between = float((sums**2 / counts).sum())
+    return float(np.sqrt(min(1.0, between / total)))
+
+
+def _values(frame: pd.DataFrame, columns: Columns, source: str) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {n: numeric_values(frame, n, source) for n in columns.numeric}
+    out.update({n: labels(frame, n) for n in columns.categorical})
+    return out
+
+
+def _pair_value(a: str, b: str, values: dict[str, np.ndarray], columns: Columns) -> float:
+    numeric_a, numeric_b = a in columns.numeric, b in columns.numeric
+    if numeric_a and numeric_b:
+        return spearman(values[a], values[b])
+    if not numeric_a and not numeric_b:
+        return cramers_v(values[a], values[b])
+    return (
+        correlation_ratio(values[b], values[a])
+        if numeric_a
+        else correlation_ratio(values[a], values[b])
+    )
+
+
+def dependence(
+    frame: pd.DataFrame,
+    columns: Columns,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    source: str = "frame",
+) -> np.ndarray:
+    """One dependence value per pair (see the module docstring for the measure of each kind)."""
+    check_columns(frame, columns, source)
+    values = _values(frame, columns, source)
+    return np.array([_pair_value(a, b, values, columns) for a, b in pairs], dtype=np.float64)
+
+
+def select_pairs(
+    reference: pd.DataFrame,
+    columns: Columns,
+    *,
+    max_columns: int = MAX_COLUMNS,
+    max_pairs: int | None = None,
+) -> list[tuple[str, str]]:
+    """Every pair when there are at most ``max_columns`` columns, else the ``max_pairs``
+    (default: as many as ``max_columns`` columns have) pairs of strongest |reference dependence|,
+    strongest first (ties by name)."""
+    names = columns.names
+    pairs = list(combinations(names, 2))
+    if len(names) <= max_columns:
+        return pairs
+    limit = max_columns * (max_columns - 1) // 2 if max_pairs is None else max_pairs
+    strength = np.abs(dependence(reference, columns, pairs, source="reference"))
+    order = sorted(range(len(pairs)), key=lambda i: (-strength[i], pairs[i]))
+    return [pairs[i] for i in order[:limit]]
+
+
+@dataclass(frozen=True)
+class PairShift:
+    """One pair's dependence in the reference and the version, and their absolute difference."""
+
+    first: str
+    second: str
+    measure: str  # "spearman", "cramers_v" or "correlation_ratio"
+    reference: float
+    version: float
+    difference: float
+
+
+@dataclass(frozen=True)
+class PairDependence:
+    """Pair dependence of the reference and a version over the same pairs."""
+
+    columns: tuple[str, ...]
+    shifts: tuple[PairShift, ...]  # in pair order
+
+    def matrix(self, which: str = "difference") -> np.ndarray:
+        """Symmetric (p, p) matrix of ``reference``, ``version`` or ``difference`` (diagonal 1
+        for the dependence matrices, 0 for the difference; NaN for pairs not evaluated)."""
+        index = {name: i for i, name in enumerate(self.columns)}
+        out = np.full((len(self.columns),) * 2, np.nan)
+        np.fill_diagonal(out, 0.0 if which == "difference" else 1.0)
+        for shift in self.shifts:
+            i, j = index[shift.first], index[shift.second]
+            out[i, j] = out[j, i] = getattr(shift, which)
+        return out
+
+    def worst(self, count: int = 10) -> list[PairShift]:
+        """The ``count`` pairs whose dependence moved most, largest first (ties by name)."""
+        ranked = sorted(self.shifts, key=lambda s: (-s.difference, s.first, s.second))
+        return ranked[:count]
+
+    def figures(self) -> dict[str, float]:
+        """``dependence_difference_mean`` and ``_max`` over the evaluated pairs."""
+        if not self.shifts:
+            return {}
+        differences = np.array([s.difference for s in self.shifts])
+        return {
+            "dependence_difference_mean": float(differences.mean()),
+            "dependence_difference_max": float(differences.max()),
+        }
+
+
+def _measure(a: str, b: str, columns: Columns) -> str:
+    kinds = {columns.kind(a), columns.kind(b)}
+    if kinds == {"numeric"}:
+        return "spearman"
+    return "cramers_v" if kinds == {"categorical"} else "correlation_ratio"
+
+
+def pair_dependence(
+    reference: pd.DataFrame,
+    version: pd.DataFrame,
+    *,
+    columns: Sequence[str] | Columns | None = None,
+    categorical: Sequence[str] | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    reference_values: np.ndarray | None = None,
+    max_columns: int = MAX_COLUMNS,
+    max_pairs: int | None = None,
+) -> PairDependence:
+    """Dependence of every selected pair (:func:`select_pairs`) in the reference and the version.
+
+    ``pairs`` and ``reference_values`` let a caller that measures many versions compute the
+    reference side once.
+    """
+    kinds = (
+        columns
+        if isinstance(columns, Columns)
+        else split_columns(reference, columns=columns, categorical=categorical)
+    )
+    chosen = (
+        list(pairs)
+        if pairs is not None
+        else select_pairs(reference, kinds, max_columns=max_columns, max_pairs=max_pairs)
+    )
+    real = (
+        dependence(reference, kinds, chosen, source="reference")
+        if reference_values is None
+        else np.asarray(reference_values, dtype=np.float64)
+    )
+    synthetic = dependence(version, kinds, chosen, source="version")
+    shifts = tuple(
+        PairShift(a, b, _measure(a, b, kinds), float(r), float(s), float(abs(r - s)))
+        for (a, b), r, s in zip(chosen, real, synthetic, strict=True)
+    )
+    return PairDependence(kinds.names, shifts)

@@ -1,0 +1,63 @@
+"""collectors.metrics.structure.categories against scipy.stats.binomtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from collectors.metrics.structure.categories import binomial_two_sided, category_shares
+
+
+@pytest.mark.parametrize("n", [1, 7, 40, 2000])
+@pytest.mark.parametrize("p", [0.014, 0.3, 0.5, 0.93])
+def test_exact_p_value_equals_scipy_binomtest(n: int, p: float) -> None:
+    for x in sorted({0, 1, n // 3, n // 2, round(n * p), n}):
+        expected = binomtest(x, n, p, alternative="two-sided").pvalue
+        assert binomial_two_sided(x, n, p) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def _frame(counts: dict[str, int], seed: int = 0) -> pd.DataFrame:
+    labels = np.concatenate([[k] * v for k, v in counts.items()])
+    return pd.DataFrame({"cls": np.random.default_rng(seed).permutation(labels)})
+
+
+def test_a_rare_class_at_a_tenth_of_its_share_is_found() -> None:
+    reference = _frame({"common": 5000, "mid": 4860, "rare": 140})  # rare: 1.4 %
+    version = _frame({"common": 1000, "mid": 997, "rare": 3})  # 28 expected, 3 seen
+    result = category_shares(reference, version)
+    worst = result.worst(1)[0]
+    assert (worst.column, worst.category, worst.observed) == ("cls", "rare", 3)
+    assert worst.expected == pytest.approx(28.0)
+    assert worst.ratio == pytest.approx(3 / 28)
+    expected_p = binomtest(3, 2000, 0.014).pvalue
+    assert worst.p_value == pytest.approx(expected_p, rel=1e-9)
+    assert worst.adjusted_p_value == pytest.approx(min(1.0, 3 * expected_p), rel=1e-9)
+    figures = result.figures()
+    assert figures["category_share_p_min"] < 1e-6
+    assert figures["categories_off_share"] == 1.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fresh_real_rows_flag_no_category(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shares = [0.6, 0.25, 0.1, 0.036, 0.014]
+    names = ["a", "b", "c", "d", "e"]
+    reference = pd.DataFrame({"cls": rng.choice(names, p=shares, size=50_000)})
+    version = pd.DataFrame({"cls": rng.choice(names, p=shares, size=2000)})
+    assert category_shares(reference, version).figures()["categories_off_share"] == 0.0
+
+
+def test_categories_expected_below_the_minimum_are_counted_not_tested() -> None:
+    reference = _frame({"a": 990, "b": 10})
+    result = category_shares(reference, _frame({"a": 100}))
+    assert [s.category for s in result.tested] == ["a"]
+    assert result.untested == 1
+
+
+def test_numeric_columns_are_not_tested() -> None:
+    frame = pd.DataFrame({"v": np.arange(100.0), "cls": ["a", "b"] * 50})
+    result = category_shares(frame, frame)
+    assert {s.column for s in result.tested} == {"cls"}
+    assert result.figures()["category_share_p_min"] == 1.0

@@ -1,0 +1,38 @@
+"""collectors.metrics.structure.detection against scikit-learn's cross_val_score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from threadpoolctl import threadpool_limits
+
+from collectors.metrics.structure._frame import split_columns
+from collectors.metrics.structure.detection import detection_auc, detection_data, detection_model
+from tests.collectors.metrics.structure.data import mixed
+
+
+def test_auc_equals_cross_val_score_of_the_same_model_and_folds() -> None:
+    reference, version = mixed(400, 0), mixed(300, 1, broken=True)
+    result = detection_auc(reference, version, seed=3)
+    columns = split_columns(reference)
+    x, y, mask = detection_data(reference, version, columns, seed=3)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=3)
+    with threadpool_limits(1):
+        scores = cross_val_score(detection_model(mask, 3), x, y, cv=folds, scoring="roc_auc")
+    np.testing.assert_allclose(result.fold_aucs, scores, rtol=1e-12)
+    assert result.auc == pytest.approx(scores.mean())
+    assert result.rows_per_side == 300
+
+
+def test_fresh_real_rows_sit_near_chance_and_a_shifted_version_is_found() -> None:
+    reference = mixed(2000, 0)
+    assert abs(detection_auc(reference, mixed(1000, 5)).auc - 0.5) < 0.06
+    shifted = mixed(1000, 6)
+    shifted["z"] = shifted["z"] * 0.3
+    assert detection_auc(reference, shifted).auc > 0.7
+
+
+def test_too_few_rows_is_an_error() -> None:
+    with pytest.raises(ValueError, match="at least 5 rows"):
+        detection_auc(mixed(100, 0), mixed(3, 1))

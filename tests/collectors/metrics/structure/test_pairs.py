@@ -1,0 +1,120 @@
+"""collectors.metrics.structure.pairs against scipy, least squares and the Bergsma formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency, spearmanr
+from scipy.stats.contingency import association, crosstab
+
+from collectors.metrics.structure._frame import split_columns
+from collectors.metrics.structure.pairs import (
+    correlation_ratio,
+    cramers_v,
+    dependence,
+    pair_dependence,
+    select_pairs,
+    spearman,
+)
+from tests.collectors.metrics.structure.data import mixed
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_spearman_equals_scipy_with_ties_and_missing_values(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 300))
+    x = rng.integers(0, 6, size=n).astype(float)
+    y = x + rng.normal(size=n).round(1)
+    y[rng.random(n) < 0.1] = np.nan
+    keep = ~np.isnan(y)
+    expected = spearmanr(x[keep], y[keep]).statistic
+    assert spearman(x, y) == pytest.approx(expected, abs=1e-12)
+
+
+def test_spearman_of_a_constant_column_is_zero() -> None:
+    assert spearman(np.ones(10), np.arange(10.0)) == 0.0
+
+
+def _bergsma(a: np.ndarray, b: np.ndarray) -> float:
+    table = crosstab(a, b).count
+    n = table.sum()
+    r, k = table.shape
+    chi2 = chi2_contingency(table, correction=False).statistic
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    r_t, k_t = r - (r - 1) ** 2 / (n - 1), k - (k - 1) ** 2 / (n - 1)
+    return float(np.sqrt(phi2 / min(k_t - 1, r_t - 1)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cramers_v_equals_the_bergsma_correction_of_scipys_chi2(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 500))
+    a = rng.choice(["p", "q", "r", "s"], size=n)
+    b = np.where(rng.random(n) < 0.6, a, rng.choice(["p", "q", "t"], size=n))
+    assert cramers_v(a, b) == pytest.approx(_bergsma(a, b), rel=1e-12)
+
+
+def test_cramers_v_is_one_for_identical_columns_and_below_the_plain_v() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.choice(["u", "v", "w"], size=200)
+    assert cramers_v(a, a) == pytest.approx(1.0)
+    noise = rng.choice(["u", "v", "w"], size=200)
+    plain = association(crosstab(a, noise).count, method="cramer")
+    assert cramers_v(a, noise) < plain  # the bias correction shrinks chance association
+    big = rng.choice(["u", "v", "w"], size=20_000)
+    assert cramers_v(big, rng.choice(["u", "v"], size=20_000)) < 0.02
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_correlation_ratio_is_the_root_of_r2_on_category_dummies(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 200
+    c = rng.choice(["a", "b", "c", "d"], size=n)
+    y = rng.normal(size=n) + (c == "b") * 1.5
+    dummies = pd.get_dummies(c).to_numpy(dtype=float)
+    fitted = dummies @ np.linalg.lstsq(dummies, y, rcond=None)[0]
+    r2 = 1 - np.sum((y - fitted) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert correlation_ratio(c, y) == pytest.approx(np.sqrt(r2), rel=1e-10)
+
+
+def test_a_version_that_breaks_y_on_c_shows_the_pair() -> None:
+    reference = mixed(3000, 0)
+    result = pair_dependence(reference, mixed(2000, 1, broken=True))
+    worst = result.worst(1)[0]
+    assert {worst.first, worst.second} == {"y", "c"}
+    assert worst.measure == "correlation_ratio"
+    assert worst.reference > 0.7 and worst.version < 0.1
+    assert result.figures()["dependence_difference_max"] > 0.6
+    healthy = pair_dependence(reference, mixed(2000, 2))
+    assert healthy.figures()["dependence_difference_max"] < 0.06
+
+
+def test_matrix_is_symmetric_and_names_every_column() -> None:
+    reference = mixed(500, 0)
+    result = pair_dependence(reference, mixed(500, 1))
+    for which in ("reference", "version", "difference"):
+        matrix = result.matrix(which)
+        np.testing.assert_array_equal(matrix, matrix.T)
+        assert not np.isnan(matrix).any()
+    assert result.columns == ("x", "y", "z", "c")
+    xy = result.matrix("reference")[0, 1]
+    assert xy == pytest.approx(spearmanr(reference["x"], reference["y"]).statistic)
+
+
+def test_pairs_are_bounded_to_the_strongest_beyond_max_columns() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 12)), columns=[f"f{i}" for i in range(12)])
+    frame["f11"] = frame["f3"] + 0.1 * rng.normal(size=300)
+    columns = split_columns(frame)
+    assert len(select_pairs(frame, columns)) == 66
+    chosen = select_pairs(frame, columns, max_columns=4)
+    assert len(chosen) == 6 and chosen[0] == ("f3", "f11")
+    values = dependence(frame, columns, chosen)
+    assert np.all(np.abs(values[:-1]) >= np.abs(values[1:]) - 1e-15)
+
+
+def test_a_missing_column_is_named() -> None:
+    reference = mixed(100, 0)
+    with pytest.raises(ValueError, match="version: no column 'c'"):
+        pair_dependence(reference, reference.drop(columns="c"))
