@@ -1,0 +1,92 @@
+"""collectors.metrics.structure.conditional against scikit-learn models and metrics built here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.metrics import log_loss, mean_absolute_error
+from threadpoolctl import threadpool_limits
+
+from collectors.metrics.structure.conditional import (
+    AUDIT_MODEL,
+    audit_column,
+    normalised_error,
+    screen_targets,
+)
+from tests.collectors.metrics.structure.data import mixed
+
+
+def test_normalised_errors_equal_sklearn_metrics() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=50)
+    prediction = y + rng.normal(scale=0.3, size=50)
+    expected = mean_absolute_error(y, prediction) / mean_absolute_error(y, np.full(50, 0.1))
+    assert normalised_error("numeric", y, prediction, 0.1) == pytest.approx(expected)
+    labels = rng.integers(0, 3, size=50)
+    proba = rng.dirichlet([2, 2, 2, 1e-9], size=50)
+    proba = np.maximum(proba, 1e-3)
+    proba /= proba.sum(axis=1, keepdims=True)
+    shares = np.array([0.5, 0.3, 0.2, 0.0])
+    floored = np.maximum(shares, 1e-3) / np.maximum(shares, 1e-3).sum()
+    expected = log_loss(labels, proba, labels=[0, 1, 2, 3]) / log_loss(
+        labels, np.tile(floored, (50, 1)), labels=[0, 1, 2, 3]
+    )
+    assert normalised_error("categorical", labels, proba, shares) == pytest.approx(expected)
+
+
+def _matrix(frame: pd.DataFrame) -> np.ndarray:
+    """x, z and c's codes by reference frequency (a, b, c here): built without the module."""
+    code = frame["c"].map({"a": 0, "b": 1, "c": 2}).to_numpy(dtype=float)
+    return np.column_stack([frame["x"], frame["z"], code])
+
+
+def test_audit_errors_equal_an_independent_model_and_mae() -> None:
+    reference, test, version = mixed(500, 0), mixed(400, 1), mixed(500, 2, broken=True)
+    audit = audit_column(reference, test, version, "y", importance=False, seed=4)
+    median = float(np.median(reference["y"]))
+    baseline = mean_absolute_error(test["y"], np.full(len(test), median))
+    with threadpool_limits(1):
+        for frame, error in ((reference, audit.real_error), (version, audit.version_error)):
+            model = HistGradientBoostingRegressor(
+                loss="absolute_error",
+                random_state=4,
+                categorical_features=np.array([False, False, True]),
+                **AUDIT_MODEL,
+            ).fit(_matrix(frame), frame["y"])
+            mae = mean_absolute_error(test["y"], model.predict(_matrix(test)))
+            assert error == pytest.approx(mae / baseline, rel=1e-12)
+    assert audit.loss_ratio == pytest.approx(audit.version_error / audit.real_error)
+
+
+def test_a_version_without_y_on_c_loses_and_names_c() -> None:
+    reference, test = mixed(2000, 0), mixed(1000, 1)
+    broken = audit_column(reference, test, mixed(2000, 2, broken=True), "y", seed=0)
+    assert broken.loss_ratio > 1.5
+    assert broken.importance_change[0][0] == "c"
+    assert broken.importance_change[0][1] < -0.3  # c lost its influence
+    healthy = audit_column(reference, test, mixed(2000, 3), "y", seed=0)
+    assert 0.85 < healthy.loss_ratio < 1.15
+
+
+def test_a_categorical_target_is_audited_by_log_loss() -> None:
+    reference, test = mixed(1500, 0), mixed(800, 1)
+    healthy = audit_column(reference, test, mixed(1500, 3), "c", importance=False)
+    broken = audit_column(reference, test, mixed(1500, 2, broken=True), "c", importance=False)
+    assert healthy.kind == "categorical"
+    assert 0 < healthy.real_error < 1
+    assert broken.loss_ratio > healthy.loss_ratio + 0.3
+
+
+def test_screen_picks_the_predictable_columns_only() -> None:
+    screens = screen_targets(mixed(1500, 0), mixed(800, 1))
+    names = [s.column for s in screens]
+    assert "y" in names and "z" not in names
+    assert all(s.skill >= 0.2 for s in screens)
+    assert screens == sorted(screens, key=lambda s: -s.skill)
+
+
+def test_an_unknown_target_is_named() -> None:
+    with pytest.raises(ValueError, match="'w' is not among"):
+        audit_column(mixed(50, 0), mixed(50, 1), mixed(50, 2), "w")
