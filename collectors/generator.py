@@ -18,13 +18,11 @@ from collectors.metrics import (
     ReferenceModel,
     RegionStats,
     categorical_tails,
-    correlation_difference,
-    ks_statistics,
     mmd_rbf,
-    numeric_tail_frequency,
     summarize_tails,
     total_variation,
 )
+from collectors.metrics.missing import calendar_figures, missing_figures, observed_numeric
 from collectors.sources import FeatureMap
 
 __all__ = [
@@ -127,8 +125,13 @@ class GeneratorReference:
         self.model = ReferenceModel(
             real, k=k, n_regions=n_regions, seed=seed, holdout=holdout_matrix
         )
-        self.real_numeric, self.numeric_names = self.feature_map.numeric_matrix(reference)
+        # Raw numeric and datetime columns, NaN where missing (collectors.metrics.missing).
+        self.real_numeric, self.numeric_names = self.feature_map.numeric_matrix(
+            reference, observed=True
+        )
         self.real_categorical = self.feature_map.categorical_values(reference)
+        self.missing_reference = self.feature_map.missing_shares(reference)
+        self.missing_holdout = None if holdout is None else self.feature_map.missing_shares(holdout)
         self.seed = seed
         self.holdout = None if holdout is None else holdout.reset_index(drop=True)
         self.sample_size = sample_size
@@ -191,14 +194,15 @@ class GeneratorReference:
             gated = self.gates.measure(sample, matrix, fidelity, probes=details)
             figures.update(gated.figures)
         per_feature: dict[str, dict[str, float]] = {}
-        numeric, _ = self.feature_map.numeric_matrix(sample)
+        numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
         numeric_tails = []
         if self.numeric_names:
-            numeric_tails = numeric_tail_frequency(
-                self.real_numeric, numeric, features=self.numeric_names
+            # On observed values per column where cells are missing; exact on complete data.
+            ks, numeric_tails, correlation = observed_numeric(
+                self.real_numeric, numeric, self.numeric_names
             )
-            ks = ks_statistics(self.real_numeric, numeric)
-            figures["ks_statistic_max"] = float(ks.max())
+            if np.isfinite(ks).any():
+                figures["ks_statistic_max"] = float(np.nanmax(ks))
             for name, value in zip(self.numeric_names, ks, strict=True):
                 per_feature.setdefault(name, {})["ks_statistic"] = float(value)
             for tail in numeric_tails:
@@ -215,10 +219,8 @@ class GeneratorReference:
                         if has_tail:
                             entry[f"tail_share_{side}"] = share
                             entry[f"tail_expected_{side}"] = expected
-            if len(self.numeric_names) > 1:
-                figures["correlation_difference"] = correlation_difference(
-                    self.real_numeric, numeric
-                )
+            if correlation is not None:
+                figures["correlation_difference"] = correlation
         categorical = self.feature_map.categorical_values(sample)
         categorical_results = []
         for name, labels in categorical.items():
@@ -232,6 +234,20 @@ class GeneratorReference:
             entry["rare_category_mass"] = tails.synthetic_rare_mass
             figures["total_variation_max"] = max(figures.get("total_variation_max", 0.0), tv)
         figures.update(summarize_tails(numeric_tails, categorical_results))
+        # Missing shares and datetime calendar/range figures (collectors.metrics.missing).
+        shares = self.feature_map.missing_shares(sample)
+        for name, entry in missing_figures(
+            self.missing_reference, shares, self.missing_holdout
+        ).items():
+            per_feature.setdefault(name, {}).update(entry)
+        if any(shares.values()):
+            figures["missing_share_max"] = max(shares.values())
+        for column in self.feature_map.columns:
+            if column.kind == "datetime":
+                j = self.numeric_names.index(column.name)
+                per_feature.setdefault(column.name, {}).update(
+                    calendar_figures(self.real_numeric[:, j], numeric[:, j])
+                )
         figures["mmd"] = mmd_rbf(self.model.real, matrix - self.model.centre, seed=self.seed)
         clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
         histograms = self._histograms(numeric, categorical, per_feature) if details else {}
@@ -264,6 +280,7 @@ class GeneratorReference:
             if name in self.numeric_names:
                 column = self.numeric_names.index(name)
                 real = self.real_numeric[:, column]
+                real = real[np.isfinite(real)]  # observed values
                 low, high = np.quantile(real, [0.005, 0.995])
                 if not high > low:
                     low, high = low - 0.5, high + 0.5
@@ -277,7 +294,7 @@ class GeneratorReference:
                     "kind": "numeric",
                     "edges": edges.tolist(),
                     "reference": counts(real),
-                    "sample": counts(numeric[:, column]),
+                    "sample": counts(numeric[:, column][np.isfinite(numeric[:, column])]),
                 }
             elif name in categorical:
                 real_labels = pd.Series(self.real_categorical[name]).astype(str)

@@ -3,13 +3,29 @@
 Distances between a reference and a synthetic version only mean something when both are embedded
 the same way, so the map is fitted on the reference alone (means, spreads, categories), stored as
 JSON next to the results and applied unchanged to every version. A version that no longer fits the
-map (a missing column, strings where numbers were, missing values, vectors of another length)
-fails with a :class:`FeatureError` naming the source and column instead of producing numbers.
+map (a missing column, strings where numbers were, vectors of another length, a time zone
+mismatch) fails with a :class:`FeatureError` naming the source and column instead of producing
+numbers.
 
 Column kinds: ``numeric`` (standardised with the reference mean and std; a constant column gets
-std 1), ``categorical`` (one-hot over the reference categories with share >= ``rare_threshold``
-plus one ``__rare__`` bucket that also takes categories never seen in the reference) and
-``vector`` (cells are float arrays of one fixed length, e.g. embeddings: used as is, unscaled).
+std 1; robust scaling where a few extreme values dominate the std, see
+:func:`collectors.sources.kinds.scale`), ``datetime`` (seconds since the epoch, then as numeric),
+``categorical`` (one-hot over the reference categories with share >= ``rare_threshold`` plus one
+``__rare__`` bucket that also takes categories never seen in the reference; booleans are
+categorical) and ``vector`` (cells are float arrays of one fixed length, e.g. embeddings: used as
+is, unscaled).
+
+Missing values are data (the missing-value policy):
+- a categorical column's missing cells are the label ``__missing__`` (a category of its own when
+  the reference holds it at ``rare_threshold`` or more, else in the rare bucket);
+- a numeric or datetime column that has missing (or infinite) cells in the reference gets one more
+  output column ``name=__missing__`` (1 where missing) and its missing cells are imputed at the
+  reference's centre (0 after scaling); where the reference is complete, a version's missing cells
+  are imputed the same way without an indicator (their share is its own figure,
+  ``missing_share``, and check);
+- infinite values count as missing; a column missing in every reference row, and (when the
+  columns are not configured) identifier and free-text columns, are left out with a note.
+On complete data nothing changes: no indicator column, the same scaling, the same numbers.
 """
 
 from __future__ import annotations
@@ -19,19 +35,30 @@ import json
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-__all__ = ["RARE", "FeatureColumn", "FeatureError", "FeatureMap"]
+from collectors.sources.kinds import (
+    clip_scaled,
+    epoch_seconds,
+    excluded_reason,
+    is_datetime,
+    scale,
+    time_zone,
+)
+
+__all__ = ["MISSING", "RARE", "FeatureColumn", "FeatureError", "FeatureMap"]
 
 RARE = "__rare__"
+MISSING = "__missing__"
 FORMAT = "tailwatch.feature_map/1"
-Kind = Literal["numeric", "categorical", "vector"]
-_KINDS = ("numeric", "categorical", "vector")
+Kind = Literal["numeric", "categorical", "vector", "datetime"]
+_KINDS = ("numeric", "categorical", "vector", "datetime")
+_SCALED = ("numeric", "datetime")
 _MAX_LISTED = 5
 
 
@@ -49,12 +76,16 @@ class FeatureColumn:
     std: float = 1.0
     categories: tuple[str, ...] = ()
     length: int = 0
+    missing: bool = False  # numeric/datetime: the reference has missing cells (an indicator)
+    robust: bool = False  # mean/std are the median and a quantile spread (kinds.scale)
+    zone: str = ""  # datetime: the reference's time zone ("" naive)
 
     @property
     def feature_names(self) -> list[str]:
-        """Output column names: ``name``, ``name=category`` / ``name=__rare__``, ``name[i]``."""
-        if self.kind == "numeric":
-            return [self.name]
+        """Output column names: ``name`` (and ``name=__missing__``), ``name=category`` /
+        ``name=__rare__``, ``name[i]``."""
+        if self.kind in _SCALED:
+            return [self.name, *([f"{self.name}={MISSING}"] if self.missing else [])]
         if self.kind == "categorical":
             return [f"{self.name}={c}" for c in (*self.categories, RARE)]
         return [f"{self.name}[{i}]" for i in range(self.length)]
@@ -62,7 +93,9 @@ class FeatureColumn:
     @property
     def width(self) -> int:
         """Number of output columns."""
-        return {"numeric": 1, "categorical": len(self.categories) + 1}.get(self.kind, self.length)
+        if self.kind in _SCALED:
+            return 1 + int(self.missing)
+        return len(self.categories) + 1 if self.kind == "categorical" else self.length
 
 
 def _rows(mask: np.ndarray) -> str:
@@ -72,8 +105,11 @@ def _rows(mask: np.ndarray) -> str:
 
 
 def _infer_kind(series: pd.Series, source: str) -> Kind:
-    """Vector for array cells, categorical for text/category/bool, numeric for numbers."""
+    """Vector for array cells, datetime for dates and times, categorical for text/category/bool,
+    numeric for numbers."""
     dtype = series.dtype
+    if is_datetime(series):
+        return "datetime"
     if isinstance(dtype, pd.ArrowDtype) and "list" in str(dtype.pyarrow_dtype):
         return "vector"
     if ptypes.is_object_dtype(dtype):
@@ -91,7 +127,8 @@ def _infer_kind(series: pd.Series, source: str) -> Kind:
 
 
 def _numeric(series: pd.Series, source: str) -> np.ndarray:
-    """Raw float64 values of a numeric column; a type change or missing values is an error."""
+    """Raw float64 values of a numeric column, NaN where missing or infinite; a type change is
+    an error."""
     name, dtype = series.name, series.dtype
     where = f"{source}: column {name!r}"
     if ptypes.is_object_dtype(dtype):
@@ -111,11 +148,19 @@ def _numeric(series: pd.Series, source: str) -> np.ndarray:
         raise FeatureError(
             f"{where} was numeric in the reference but has dtype {dtype} now{example}"
         )
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise FeatureError(f"{where} has missing (NaN/None) or infinite values in {_rows(bad)}")
+    values = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    values[~np.isfinite(values)] = np.nan
     return values
+
+
+def _raw(column: FeatureColumn, series: pd.Series, source: str) -> np.ndarray:
+    """Raw values of a numeric or datetime column (epoch seconds), NaN where missing."""
+    if column.kind == "datetime":
+        try:
+            return epoch_seconds(series, f"{source}: column {series.name!r}", column.zone)
+        except ValueError as error:
+            raise FeatureError(str(error)) from error
+    return _numeric(series, source)
 
 
 def _label(value: object) -> str:
@@ -132,13 +177,14 @@ def _label(value: object) -> str:
 
 
 def _labels(series: pd.Series, source: str) -> np.ndarray:
-    """Labels of a categorical column as an object array of str; missing values are an error."""
+    """Labels of a categorical column as an object array of str; missing cells are
+    ``__missing__``."""
     missing = series.isna().to_numpy()
-    if missing.any():
-        raise FeatureError(
-            f"{source}: column {series.name!r} has missing (NaN/None) values in {_rows(missing)}"
-        )
-    return np.array([_label(v) for v in series.to_numpy(dtype=object)], dtype=object)
+    cells = series.to_numpy(dtype=object)
+    return np.array(
+        [MISSING if gone else _label(v) for v, gone in zip(cells, missing, strict=True)],
+        dtype=object,
+    )
 
 
 def _vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
@@ -175,6 +221,8 @@ class FeatureMap:
 
     columns: tuple[FeatureColumn, ...]
     rare_threshold: float = 0.01
+    # What fitting noticed (columns left out, missing cells in the reference); not stored.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def fit(
@@ -187,8 +235,10 @@ class FeatureMap:
     ) -> FeatureMap:
         """Learn means, stds, categories and vector lengths from the real reference.
 
-        ``columns`` picks and orders the input columns (default: all, in the reference's order);
-        ``categorical`` forces columns to be categorical (others are inferred from the dtype).
+        ``columns`` picks and orders the input columns (default: all, in the reference's order,
+        less identifier and free-text columns); ``categorical`` forces columns to be categorical
+        (others are inferred from the dtype). A column missing in every row is left out; what was
+        left out and why is in :attr:`notes`.
         """
         source = "reference"
         if not 0.0 <= rare_threshold < 1.0:
@@ -204,14 +254,47 @@ class FeatureMap:
         if len(reference) == 0:
             raise FeatureError(f"{source} has no rows")
         specs = []
+        notes: list[str] = []
         for name in names:
             series = reference[name]
+            where = f"{source}: column {name!r}"
+            if series.isna().all():
+                notes.append(f"{where} left out: missing in every row")
+                continue
+            reason = (
+                None if columns is not None or name in forced else excluded_reason(series, name)
+            )
+            if reason is not None:
+                notes.append(
+                    f"{where} left out of the tabular figures: {reason} (or list it in columns)"
+                )
+                continue
             kind = "categorical" if name in forced else _infer_kind(series, source)
-            if kind == "numeric":
-                values = _numeric(series, source)
-                std = float(values.std())
-                std = std if std > 0 and math.isfinite(std) else 1.0
-                specs.append(FeatureColumn(name, "numeric", mean=float(values.mean()), std=std))
+            if kind in _SCALED:
+                zone = time_zone(series) if kind == "datetime" else ""
+                values = _raw(FeatureColumn(name, kind, zone=zone), series, source)
+                observed = np.isfinite(values)
+                if not observed.any():
+                    notes.append(f"{where} left out: no finite value in any row")
+                    continue
+                complete = bool(observed.all())
+                mean, std, robust = scale(values if complete else values[observed])
+                if not complete:
+                    infinite = int((~observed).sum() - series.isna().sum())
+                    notes.append(
+                        f"{where} is missing in {_rows(~observed)}"
+                        + (f" ({infinite} infinite, counted as missing)" if infinite else "")
+                        + ": measured with a missing indicator, imputed at the reference's centre"
+                    )
+                if robust:
+                    notes.append(
+                        f"{where}: a few extreme values dominate its spread: scaled robustly "
+                        "(median and central 90 % range), extremes clipped"
+                    )
+                column = FeatureColumn(
+                    name, kind, mean=mean, std=std, missing=not complete, robust=robust, zone=zone
+                )
+                specs.append(column)
             elif kind == "categorical":
                 labels, counts = np.unique(_labels(series, source).astype(str), return_counts=True)
                 share = counts / len(reference)
@@ -224,7 +307,9 @@ class FeatureMap:
             else:
                 length = _vectors(series, source, None).shape[1]
                 specs.append(FeatureColumn(name, "vector", length=length))
-        return cls(tuple(specs), float(rare_threshold))
+        if not specs:
+            raise FeatureError(f"{source}: no column can be measured ({'; '.join(notes)})")
+        return cls(tuple(specs), float(rare_threshold), tuple(notes))
 
     @property
     def feature_names(self) -> list[str]:
@@ -251,8 +336,13 @@ class FeatureMap:
         offset = 0
         for column in self.columns:
             series = frame[column.name]
-            if column.kind == "numeric":
-                out[:, offset] = (_numeric(series, source) - column.mean) / column.std
+            if column.kind in _SCALED:
+                scaled = clip_scaled(_raw(column, series, source), column.mean, column.std)
+                missing = np.isnan(scaled)
+                scaled[missing] = 0.0  # imputed at the reference's centre
+                out[:, offset] = scaled
+                if column.missing:
+                    out[:, offset + 1] = missing
             elif column.kind == "categorical":
                 codes = pd.Index(list(column.categories), dtype=object).get_indexer(
                     _labels(series, source)
@@ -265,15 +355,38 @@ class FeatureMap:
         return out
 
     def numeric_matrix(
-        self, frame: pd.DataFrame, *, source: str = "sample"
+        self, frame: pd.DataFrame, *, source: str = "sample", observed: bool = False
     ) -> tuple[np.ndarray, list[str]]:
-        """Raw (unscaled) numeric columns as a float64 (rows x k) matrix and their names."""
-        names = [c.name for c in self.columns if c.kind == "numeric"]
+        """Raw (unscaled) numeric and datetime (epoch seconds) columns as a float64 (rows x k)
+        matrix and their names; missing cells imputed at the reference's centre, or NaN with
+        ``observed`` (for figures computed per column on observed values)."""
+        chosen = [c for c in self.columns if c.kind in _SCALED]
+        names = [c.name for c in chosen]
         _check_present(frame, names, source)
         matrix = np.empty((len(frame), len(names)), dtype=np.float64)
-        for j, name in enumerate(names):
-            matrix[:, j] = _numeric(frame[name], source)
+        for j, column in enumerate(chosen):
+            values = _raw(column, frame[column.name], source)
+            if not observed:
+                values[np.isnan(values)] = column.mean
+            matrix[:, j] = values
         return matrix, names
+
+    def values(self, frame: pd.DataFrame, name: str, *, source: str = "sample") -> np.ndarray:
+        """Raw values of one numeric or datetime column (epoch seconds), NaN where missing."""
+        column = next(c for c in self.columns if c.name == name)
+        return _raw(column, frame[name], source)
+
+    def missing_shares(self, frame: pd.DataFrame) -> dict[str, float]:
+        """Share of rows missing (NaN, None, NaT; infinite numbers too) per input column."""
+        _check_present(frame, self.input_columns, "sample")
+        out = {}
+        for column in self.columns:
+            series = frame[column.name]
+            missing = series.isna().to_numpy()
+            if column.kind == "numeric" and ptypes.is_float_dtype(series.dtype):
+                missing = missing | np.isinf(series.to_numpy(dtype=np.float64, na_value=np.nan))
+            out[column.name] = float(missing.mean()) if len(series) else 0.0
+        return out
 
     def categorical_values(
         self, frame: pd.DataFrame, *, source: str = "sample"
@@ -319,8 +432,18 @@ def _check_present(frame: pd.DataFrame, names: Sequence[str], source: str) -> No
 
 
 def _column_json(column: FeatureColumn) -> dict[str, object]:
-    if column.kind == "numeric":
-        return {"name": column.name, "kind": "numeric", "mean": column.mean, "std": column.std}
+    if column.kind in _SCALED:
+        item: dict[str, object] = {
+            "name": column.name,
+            "kind": column.kind,
+            "mean": column.mean,
+            "std": column.std,
+        }
+        # Keys only where set: a complete numeric column's JSON (and fingerprint) is unchanged.
+        item.update({"missing": True} if column.missing else {})
+        item.update({"robust": True} if column.robust else {})
+        item.update({"zone": column.zone} if column.kind == "datetime" else {})
+        return item
     if column.kind == "categorical":
         return {"name": column.name, "kind": "categorical", "categories": list(column.categories)}
     return {"name": column.name, "kind": "vector", "length": column.length}
@@ -330,8 +453,19 @@ def _column_from_json(item: dict[str, object]) -> FeatureColumn:
     name, kind = item["name"], item["kind"]
     if not isinstance(name, str) or kind not in _KINDS:
         raise ValueError(f"bad column entry {item!r}")
-    if kind == "numeric":
-        return FeatureColumn(name, "numeric", mean=float(item["mean"]), std=float(item["std"]))
+    if kind in _SCALED:
+        zone = item.get("zone", "")
+        if not isinstance(zone, str):
+            raise ValueError(f"column {name!r}: zone must be a string")
+        return FeatureColumn(
+            name,
+            kind,
+            mean=float(item["mean"]),
+            std=float(item["std"]),
+            missing=bool(item.get("missing", False)),
+            robust=bool(item.get("robust", False)),
+            zone=zone,
+        )
     if kind == "categorical":
         categories = item["categories"]
         if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
