@@ -14,7 +14,26 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-__all__ = ["JsonFormatter", "PlainFormatter", "configure_logging"]
+__all__ = [
+    "LOG_FORMATS",
+    "JsonFormatter",
+    "PlainFormatter",
+    "configure_logging",
+    "structured_logs",
+]
+
+LOG_FORMATS = ("json", "text")
+
+
+def structured_logs(log_format: str | None, *, default: bool) -> bool:
+    """True for JSON lines: ``--log-format json|text``, else ``default`` (the command's own:
+    the daemon JSON, ``scan`` and ``demo`` text on a terminal)."""
+    if log_format is None:
+        return default
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"--log-format: {log_format!r}; choose from {', '.join(LOG_FORMATS)}")
+    return log_format == "json"
+
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}

@@ -397,6 +397,15 @@ class ReportSettings(_Model):
     interval_seconds: Seconds | None = None
     out_dir: ConfigPath = "reports"
     keep: Annotated[int, Field(ge=1)] = 10
+    # Octal mode of the report files (folders get the matching x bits, 0640 -> 0750): readable by
+    # the owner's group (a web server that serves them), unlike the store and state files, which
+    # follow [storage] umask (0600). "0600" keeps the reports private too.
+    file_mode: Annotated[str, StringConstraints(pattern=r"^0?[0-7]{3}$")] = "0640"
+
+    @property
+    def file_mode_bits(self) -> int:
+        """:attr:`file_mode` as an integer for :func:`os.chmod`."""
+        return int(self.file_mode, 8)
 
 
 class Settings(BaseSettings):

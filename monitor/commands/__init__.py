@@ -1,6 +1,6 @@
-"""The CLI's bigger subcommands, one module each: ``check``, ``init``, ``validate``, ``verify``."""
+"""The CLI's subcommands, one module each, imported only when their command runs.
 
-from monitor.commands.check import DEFAULT_FAIL_ON, FINDINGS, report_findings
-from monitor.commands.validate import command_validate, config_note
-
-__all__ = ["DEFAULT_FAIL_ON", "FINDINGS", "command_validate", "config_note", "report_findings"]
+``service`` (run, scan), ``history`` (status, report, restore, prune), ``demo``, ``check``,
+``init``, ``validate``, ``verify``. :mod:`monitor.cli` names them by module path, so
+``tailwatch --help`` and ``--version`` import none of them (nor numpy, pandas or DuckDB).
+"""

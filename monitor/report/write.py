@@ -30,8 +30,10 @@ from monitor.report.model import Report
 
 __all__ = [
     "REPORT_FILES",
+    "REPORT_MODE",
     "Report",
     "build_report",
+    "folder_mode",
     "new_report_dir",
     "prune_reports",
     "write_report",
@@ -41,23 +43,46 @@ REPORT_FILES = ("report.html", "report.json", "report.md")
 _FOLDER = re.compile(r"^report-\d{8}T\d{6}Z$")
 
 
-def _write_atomic(path: Path, text: str) -> None:
+REPORT_MODE = 0o640  # [reports] file_mode: the owner's group may read (serve) the reports
+
+
+def folder_mode(file_mode: int) -> int:
+    """A folder's mode for files of ``file_mode``: each read bit brings its search bit."""
+    return file_mode | ((file_mode & 0o444) >> 2)
+
+
+def _write_atomic(path: Path, text: str, mode: int) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
+    os.chmod(temporary, mode)  # explicit: the process umask (0077 by default) is for the store
     os.replace(temporary, path)
 
 
-def write_report(report: Report, out_dir: Path) -> list[Path]:
+def _make_folder(folder: Path, mode: int) -> None:
+    """Create ``folder`` and missing parents with ``mode``; a parent that exists is left alone."""
+    missing = []
+    parent = folder
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for created in {folder, *missing}:
+        os.chmod(created, mode)
+
+
+def write_report(report: Report, out_dir: Path, *, mode: int = REPORT_MODE) -> list[Path]:
     """Write report.html, report.json and report.md into ``out_dir`` (created); return paths.
 
     Each file is written to a temporary name and renamed, so a reader never sees half a file.
+    Files get ``mode`` (default 0640, ``[reports] file_mode``), ``out_dir`` and the parents it
+    creates the matching folder mode (0750), whatever the umask.
     """
     # rendering loads matplotlib (about a second): only when a report is written
     from monitor.report.html import render_html
     from monitor.report.markdown import render_markdown
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_folder(out_dir, folder_mode(mode))
     texts = {
         "report.html": render_html(report),
         "report.json": json.dumps(report.to_dict(), indent=1, allow_nan=False) + "\n",
@@ -66,7 +91,7 @@ def write_report(report: Report, out_dir: Path) -> list[Path]:
     paths = []
     for name in REPORT_FILES:
         path = out_dir / name
-        _write_atomic(path, texts[name])
+        _write_atomic(path, texts[name], mode)
         paths.append(path)
     return paths
 
