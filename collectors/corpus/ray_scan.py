@@ -1,13 +1,14 @@
 """Full exact corpus scans on a Ray cluster: the DuckDB path's counts, computed by Ray Data.
 
 :func:`collectors.corpus.scan.scan_snapshot` with ``engine=RayEngine(...)`` reads the snapshot's
-Parquet files with Ray Data (``read_parquet``, only the provenance, content, generator and version
-columns) and runs :func:`scan_batch` in ``map_batches`` over Arrow batches on the workers. Each
-batch is fingerprinted by the very SQL and Numba kernels of the DuckDB path
-(:func:`collectors.provenance.sql.fingerprint_select` over the batch, in a one-thread DuckDB per
-worker process), and reduced to partial aggregates (:data:`PARTIAL_SCHEMA`): rows by label, raw
-unrecognised labels, rows by generator and version, missing content, the batch's fingerprint
-multiset (split by "not labelled synthetic"), and the leaked rows in all and by generator.
+files with Ray Data (the format's reader in :mod:`collectors.sources.formats`; only the
+provenance, content, generator and version columns) and runs :func:`scan_batch` in
+``map_batches`` over Arrow batches on the workers. Each batch is fingerprinted by the very SQL
+and Numba kernels of the DuckDB path (:func:`collectors.provenance.sql.fingerprint_select` over
+the batch, in a one-thread DuckDB per worker process), and reduced to partial aggregates
+(:data:`PARTIAL_SCHEMA`): rows by label, raw unrecognised labels, rows by generator and version,
+missing content, the batch's fingerprint multiset (split by "not labelled synthetic"), and the
+leaked rows in all and by generator.
 
 The registry reaches the workers once: its leak fingerprints (no ``known_human`` entry) with
 their generators, sorted, are put in Ray's object store (:class:`Broadcast`) and read zero-copy by
@@ -28,7 +29,8 @@ written: the watch records a failed run, which backs off like any other.
 
 Requirements: the ``ray`` extra (``pip install 'tailwatch[ray]'``) on the daemon, and the same
 Tailwatch and Python (Unicode data) on the cluster's workers (checked per batch); the snapshot's
-files must be readable from the workers (a shared path or object storage). Parquet only.
+files must be readable from the workers (a shared path or object storage), of a format with a
+Ray Data reader in :data:`collectors.sources.formats.FORMATS` (Parquet, CSV, JSON Lines).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import threading
 import unicodedata
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,7 @@ from collectors.corpus.settings import CODES, CorpusSettings
 from collectors.corpus.sql import first_line, null_content_error, scalar
 from collectors.provenance import FINGERPRINT_VERSION, fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
+from collectors.sources.formats import FORMATS, format_of, single_format
 
 __all__ = [
     "PARTIAL_SCHEMA",
@@ -279,21 +282,43 @@ class RayEngine:
                 ray.init(address=self.address, **options)
             ray.data.DataContext.get_current().enable_progress_bars = False
 
-    def read(self, paths: Sequence[AnyPath], columns: Sequence[str]) -> Any:
-        """The snapshot's ``columns`` as a Ray dataset (local paths, or one remote file system)."""
+    def read(
+        self,
+        paths: Sequence[AnyPath],
+        columns: Sequence[str],
+        schema: Mapping[str, str] | None = None,
+    ) -> Any:
+        """The snapshot's ``columns`` as a Ray dataset (local paths, or one remote file system),
+        read by the Ray Data function of the files' format (:mod:`collectors.sources.formats`).
+
+        CSV is read as DuckDB's ``read_csv`` reads it: only an empty field is NULL, and the
+        columns DuckDB's ``schema`` types VARCHAR stay strings (pyarrow would read ``""`` as an
+        empty string, ``NA`` as NULL and ``007`` as a number)."""
+        import pyarrow.csv as pacsv
         import ray
 
+        fmt = single_format(paths, "snapshot")
         filesystem = None
         names = [str(p) for p in paths]
         remote = [p for p in paths if isinstance(p, ObjectPath)]
         if remote:
             filesystem = arrow_filesystem(remote[0].url)
             names = [p.key if isinstance(p, ObjectPath) else str(p) for p in paths]
+        options: dict[str, Any] = {
+            "filesystem": filesystem,
+            "ray_remote_args": {"max_retries": self.max_retries},
+            "file_extensions": None,  # the table's suffixes chose the files already
+        }
+        if fmt.kind == "json":
+            options["lines"] = True
+        if fmt.kind == "csv":
+            strings = {c: pa.string() for c, t in (schema or {}).items() if t == "VARCHAR"}
+            options["convert_options"] = pacsv.ConvertOptions(  # read_csv's **arrow_csv_args
+                null_values=[""], strings_can_be_null=True, column_types=strings
+            )
         with warnings.catch_warnings():  # Ray 2.60 has no other way to bound the retries
             warnings.simplefilter("ignore", DeprecationWarning)
-            dataset = ray.data.read_parquet(
-                names, filesystem=filesystem, ray_remote_args={"max_retries": self.max_retries}
-            )
+            dataset = getattr(ray.data, str(fmt.ray))(names, **options)
         return dataset.select_columns(list(columns))
 
     def partials(self, dataset: Any, plan: BatchPlan) -> Any:
@@ -325,10 +350,11 @@ class RayEngine:
         Ray; writes the multiset to ``fingerprints_out`` only when every batch has been counted."""
         import ray
 
-        other = [p for p in paths if p.suffix.lower() != ".parquet"]
+        other = [p for p in paths if not (fmt := format_of(p)) or fmt.ray is None]
         if other:
+            readable = ", ".join(f.kind for f in FORMATS if f.ray)
             raise SourceError(
-                f"{label}: the Ray engine reads Parquet; file {other[0]} is not "
+                f"{label}: the Ray engine reads {readable} files; file {other[0]} is not "
                 '(convert it, or scan this corpus with [corpora.engine] kind = "duckdb")'
             )
         extra = [settings.generator_column, settings.version_column]
@@ -345,7 +371,7 @@ class RayEngine:
             "key VARCHAR, version VARCHAR, rows BIGINT)"
         )
         try:
-            dataset = self.partials(self.read(paths, list(dict.fromkeys(columns))), plan)
+            dataset = self.partials(self.read(paths, list(dict.fromkeys(columns)), schema), plan)
             try:
                 for batch in dataset.iter_batches(batch_format="pyarrow", batch_size=None):
                     connection.register(incoming, batch)

@@ -55,6 +55,7 @@ from collectors.corpus.settings import LABELS, CorpusFigures, CorpusSettings
 from collectors.corpus.sql import label_sql, literal, quote, scalar
 from collectors.provenance import fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
+from collectors.sources.formats import format_of
 
 __all__ = [
     "Cluster",
@@ -164,9 +165,10 @@ def plan_sample(
     minimum: int,
     seed: int,
 ) -> SamplePlan | None:
-    """The sample of a Parquet snapshot above ``above_rows`` rows, or None (scan it all):
-    not all Parquet, at most ``above_rows`` rows, or the sample would be every row group."""
-    if above_rows <= 0 or not paths or any(p.suffix.lower() != ".parquet" for p in paths):
+    """The sample of a snapshot above ``above_rows`` rows, or None (scan it all): not all of a
+    format with row groups (Parquet: :mod:`collectors.sources.formats`), at most ``above_rows``
+    rows, or the sample would be every row group."""
+    if above_rows <= 0 or not paths or not all((f := format_of(p)) and f.row_groups for p in paths):
         return None
     clusters: list[Cluster] = []
     total_bytes = footer_bytes = 0

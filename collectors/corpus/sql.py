@@ -13,7 +13,8 @@ import duckdb
 
 from collectors.corpus.settings import CODES, CorpusSettings
 from collectors.provenance import fingerprint_select
-from collectors.sources import DATA_SUFFIXES, READERS, SourceError, resolve_files
+from collectors.sources import SourceError, resolve_files
+from collectors.sources.formats import FORMATS, format_of, single_format
 from collectors.sources.sql import literal, quote
 
 __all__ = [
@@ -33,11 +34,16 @@ __all__ = [
 
 
 def snapshot_files(location: Path | str) -> list[Path]:
-    """The data files of one snapshot: a folder's Parquet/CSV files (sorted) or one file."""
+    """The data files of one snapshot: a folder's data files (sorted) or one file, of formats
+    with named columns (:data:`collectors.sources.formats.FORMATS`)."""
     files = resolve_files(str(location))
-    kinds = {p.suffix.lower() for p in files}
-    if not kinds <= {".parquet", ".csv"}:
-        raise SourceError(f"snapshot {location}: only Parquet and CSV files are scanned")
+    refused = [p for p in files if not (fmt := format_of(p)) or not fmt.columns]
+    if refused:
+        scanned = ", ".join(f.kind for f in FORMATS if f.columns)
+        raise SourceError(
+            f"snapshot {location}: file {refused[0]} has no named columns; "
+            f"corpus snapshots are read from {scanned} files"
+        )
     return files
 
 
@@ -48,14 +54,15 @@ def first_line(error: BaseException) -> str:
 
 
 def reader(files: Sequence[Path], label: str, *, extra: str = "") -> str:
-    """``read_parquet``/``read_csv``/``read_json`` over the files (one kind), columns united
-    by name."""
-    kinds = {DATA_SUFFIXES.get(p.suffix.lower()) for p in files}
-    if len(kinds) != 1 or not kinds <= set(READERS):
-        raise SourceError(
-            f"{label}: mixes or lacks Parquet/CSV/JSONL files ({sorted(map(str, kinds))})"
-        )
-    function = READERS[kinds.pop()]
+    """The format's DuckDB table function (``read_parquet``...) over the files (one format),
+    columns united by name."""
+    try:
+        fmt = single_format(files, label)
+    except ValueError as error:
+        raise SourceError(str(error)) from error
+    if fmt.duckdb is None:
+        raise SourceError(f"{label}: {fmt.kind} files have no named columns to scan")
+    function = fmt.duckdb
     listed = ", ".join(literal(str(p)) for p in files)
     return f"{function}([{listed}], union_by_name = true{extra})"
 

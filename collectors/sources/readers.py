@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from collectors.sources.formats import FORMATS, format_of, is_skipped, single_format
 from collectors.sources.sql import quote
 
 __all__ = [
@@ -45,19 +46,13 @@ __all__ = [
     "resolve_files",
 ]
 
-DATA_SUFFIXES: dict[str, str] = {
-    ".parquet": "parquet",
-    ".csv": "csv",
-    ".jsonl": "json",  # newline-delimited JSON: one record a line (text generators' output)
-    ".ndjson": "json",
-    ".npy": "npy",
-}
-# The DuckDB table function that reads each kind of file (``.npy`` is read by numpy).
-READERS: dict[str, str] = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
+# Derived from the one table of formats (:mod:`collectors.sources.formats`): suffix -> kind, and
+# the DuckDB table function of each kind read by DuckDB (``.npy`` is read by numpy).
+DATA_SUFFIXES: dict[str, str] = {s: fmt.kind for fmt in FORMATS for s in fmt.suffixes}
+READERS: dict[str, str] = {fmt.kind: fmt.duckdb for fmt in FORMATS if fmt.duckdb is not None}
 MANIFEST_NAME = "manifest.json"
 VECTOR_COLUMN = "vector"
 _CHUNK_BYTES = 1 << 20
-_TEMP_SUFFIXES = (".tmp", ".partial")
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 _MAX_LISTED = 5
 
@@ -92,13 +87,13 @@ class VersionRef:
 # --------------------------------------------------------------------------- discovery
 
 
-def _skipped(name: str) -> bool:
-    """Hidden and temporary names are skipped, so writers can write then rename atomically."""
-    return name.startswith(".") or name.endswith(_TEMP_SUFFIXES)
+_skipped = is_skipped
 
 
 def data_kind(path: Path) -> str | None:
-    return DATA_SUFFIXES.get(path.suffix.lower())
+    """The format kind of a data file's name (``parquet``, ``csv``, ``json``, ``npy``), or None."""
+    fmt = format_of(path)
+    return None if fmt is None else fmt.kind
 
 
 def _natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
@@ -359,16 +354,10 @@ def _check_names(
 
 
 def _file_kind(files: Sequence[Path], label: str) -> str:
-    kinds: dict[str, Path] = {}
-    for path in files:
-        kind = data_kind(path)
-        if kind is None:
-            raise SourceError(f"{label}: {path} is not a data file ({', '.join(DATA_SUFFIXES)})")
-        kinds.setdefault(kind, path)
-    if len(kinds) > 1:
-        mixed = ", ".join(f"{kind} ({path})" for kind, path in kinds.items())
-        raise SourceError(f"{label}: mixes file kinds: {mixed}")
-    return next(iter(kinds))
+    try:
+        return single_format(files, label).kind
+    except ValueError as error:
+        raise SourceError(str(error)) from error
 
 
 def check_sampling(sample_size: int | None, seed: int) -> None:
@@ -389,9 +378,10 @@ def read_table(
     source: str | None = None,
     memory_limit: str | None = None,
 ) -> pd.DataFrame:
-    """Read ``columns`` (default: all) of Parquet, CSV or NPY files, optionally a seeded sample.
+    """Read ``columns`` (default: all) of data files of one format, optionally a seeded sample.
 
-    Parquet/CSV go through DuckDB (``USING SAMPLE reservoir(n ROWS) REPEATABLE (seed)``: uniform
+    Formats with a DuckDB reader (Parquet, CSV, JSON Lines: :mod:`collectors.sources.formats`) go
+    through DuckDB (``USING SAMPLE reservoir(n ROWS) REPEATABLE (seed)``: uniform
     without replacement, the same rows for the same seed and files). A 2-D ``.npy`` becomes one
     column ``vector`` whose cells are float row arrays. ``source`` labels messages (default: the
     files); ``memory_limit`` (e.g. ``"2GB"``) bounds DuckDB.
@@ -412,8 +402,6 @@ def read_table(
         if not path.is_file():
             raise SourceError(f"{label}: file {path} no longer exists (removed after discovery?)")
     if kind == "npy":
-        if any(storage.is_remote(p) for p in files):
-            raise SourceError(f"{label}: .npy files are read from local disk only")
         frame = _read_npy(files, columns, sample_size, seed, label)
     else:
         frame = _read_duckdb(kind, files, columns, sample_size, seed, label, memory_limit)
@@ -502,6 +490,16 @@ def _describe(
     return [row[0] for row in rows if not _PANDAS_INDEX.fullmatch(row[0])]
 
 
+def _load_npy(path: Path) -> np.ndarray:
+    """A ``.npy`` file: memory-mapped from disk, read whole from object storage."""
+    from collectors.sources import storage
+
+    if isinstance(path, storage.ObjectPath):
+        with storage.filesystem(path.url).open(path.key, "rb") as handle:
+            return np.load(handle, allow_pickle=False)
+    return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
 def _read_npy(
     files: list[Path],
     columns: list[str] | None,
@@ -519,7 +517,7 @@ def _read_npy(
     arrays: list[np.ndarray] = []
     for path in files:
         try:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
+            array = _load_npy(path)
         except (OSError, ValueError, EOFError) as error:
             raise SourceError(f"{label}: cannot read file {path}: {_first_line(error)}") from error
         if array.ndim != 2 or array.dtype.kind not in "fiu":

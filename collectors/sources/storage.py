@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from collectors.sources.formats import is_data_name, is_skipped
+
 __all__ = [
     "AnyPath",
     "ObjectPath",
@@ -58,7 +60,6 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
 _OPTIONS: dict[str, dict[str, Any]] = {}
 _CACHE: dict[tuple[str, str], Any] = {}
 _LOCK = threading.Lock()
-DATA_SUFFIXES = (".parquet", ".csv", ".npy")
 
 
 def scheme_of(location: object) -> str | None:
@@ -259,24 +260,14 @@ def attach(connection: Any, paths: Iterable[object]) -> None:
 # --------------------------------------------------------------------------- discovery
 
 
-def _skipped(name: str) -> bool:
-    return name.startswith(".") or name.endswith((".tmp", ".partial"))
-
-
-def _is_data(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower() in DATA_SUFFIXES
-
-
 def remote_files(folder: ObjectPath) -> tuple[ObjectPath, ...]:
     """The data files directly inside a remote folder (prefix), sorted by name."""
     fs = filesystem(folder.url)
     entries = fs.ls(folder.key, detail=True)
     names = [
-        e["name"]
+        e["name"].lstrip("/")  # fsspec's memory file system lists "/bucket/key"
         for e in entries
-        if e.get("type") == "file"
-        and not _skipped(PurePosixPath(e["name"]).name)
-        and _is_data(e["name"])
+        if e.get("type") == "file" and is_data_name(PurePosixPath(e["name"]).name)
     ]
     return tuple(ObjectPath(f"{folder.scheme}://{n}") for n in sorted(names))
 
@@ -287,16 +278,20 @@ def remote_matches(pattern: str) -> list[tuple[ObjectPath, tuple[ObjectPath, ...
     scheme = scheme_of(pattern)
     assert scheme is not None
     fs = filesystem(pattern)
-    key = pattern.split("://", 1)[1]
+    key = pattern.split("://", 1)[1].lstrip("/")
     if not any(ch in key for ch in "*?["):
-        found = [key.rstrip("/")]
+        found = [key.strip("/")]
     else:
         found = sorted(fs.glob(key.rstrip("/")))
     out: list[tuple[ObjectPath, tuple[ObjectPath, ...] | None]] = []
     for name in found:
-        name = name.rstrip("/")
+        name = name.strip("/")  # fsspec's memory file system lists "/bucket/key"
         base = PurePosixPath(name).name
-        if _skipped(base) or base == "manifest.json" or not fnmatch.fnmatch(name, key.rstrip("/")):
+        if (
+            is_skipped(base)
+            or base == "manifest.json"
+            or not fnmatch.fnmatch(name, key.rstrip("/"))
+        ):
             continue
         entry = ObjectPath(f"{scheme}://{name}")
         try:
@@ -305,7 +300,7 @@ def remote_matches(pattern: str) -> list[tuple[ObjectPath, tuple[ObjectPath, ...
             continue
         if info.get("type") == "directory":
             out.append((entry, remote_files(entry)))
-        elif _is_data(base):
+        elif is_data_name(base):
             out.append((entry, None))
     return out
 
