@@ -79,7 +79,7 @@ def run_regime(
     rng = np.random.default_rng(seed)
     healthy = fitted.healthy_at(rows)
     assert healthy is not None
-    levels = CheckLevels(healthy.figures, healthy.spread, healthy.meta())
+    levels = CheckLevels(healthy.figures, healthy.spread, healthy.meta)
     bootstrap = regime == "healthy"  # every healthy version: a fresh bootstrap of the pool
     training = [pool[i] for i in rng.choice(len(pool), rows, replace=bootstrap)]
     history: list[VersionFigures] = []

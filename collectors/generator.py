@@ -7,13 +7,23 @@ figures (``monitor.store.database``). Figures use catalog names (:mod:`collector
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from collectors.gates import GateMeasurement, Gates, Task
+from collectors.healthy import (
+    HEALTHY_DRAWS,
+    MIN_HOLDOUT_ROWS,
+    HealthyCache,
+    HealthyLevels,
+    cached_levels,
+    measure_healthy,
+)
 from collectors.metrics import (
     ReferenceModel,
     RegionStats,
@@ -39,8 +49,6 @@ __all__ = [
 HISTOGRAM_BINS = 30  # equal-width bins over the reference's 0.5 %..99.5 % range
 HISTOGRAM_FEATURES = 12  # marginal histograms kept for the most drifted features only
 HISTOGRAM_CATEGORIES = 30  # most frequent reference categories; the rest are pooled
-HEALTHY_DRAWS = 8  # real-vs-real draws per sample size: the level is their mean, the noise their SD
-MIN_HOLDOUT_ROWS = 50  # below this the healthy level says nothing: no fidelity-gap findings
 
 
 @dataclass(frozen=True)
@@ -53,44 +61,17 @@ class Measurement:
     histograms: dict[str, dict[str, object]] = field(default_factory=dict)
     gates: GateMeasurement | None = None  # utility, membership, verdicts (collectors.gates)
     details: dict[str, object] = field(default_factory=dict)  # other run details (text: curves)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per figure family
 
 
-@dataclass(frozen=True)
-class HealthyLevels:
-    """What a healthy generator scores: real holdout draws of the versions' size vs the reference.
-
-    Coverage, recall, density and tail shares depend on the sample size M (Naeem et al. 2020,
-    Lemma 2: E[coverage] = 1 - prod_{i=1..k} (N - i) / (N + M - i)), so the real-vs-real level is
-    measured at the versions' M: ``draws`` draws of M holdout rows, without replacement where the
-    holdout holds M rows, else a bootstrap with replacement (``replacement``; repeated rows bias
-    coverage and recall low, so those levels are not compared with versions). ``figures`` is the
-    mean over draws and ``spread`` the standard deviation of one draw (Efron and Tibshirani 1993,
-    ch. 6: the bootstrap estimate of a statistic's standard error), the noise a healthy version's
-    figure has around the level; draws without replacement that overlap much (M > H / 2) take their
-    spread from a bootstrap instead. ``reliable`` is False when the holdout is too small
-    (< ``MIN_HOLDOUT_ROWS``) for the level to say anything.
-    """
-
-    figures: dict[str, float]
-    spread: dict[str, float]
-    sample_rows: int
-    holdout_rows: int
-    draws: int
-    replacement: bool
-
-    @property
-    def reliable(self) -> bool:
-        return self.holdout_rows >= MIN_HOLDOUT_ROWS
-
-    def meta(self) -> dict[str, float]:
-        """How the level was measured, as figures (stored beside it)."""
-        return {
-            "healthy_sample_rows": float(self.sample_rows),
-            "healthy_holdout_rows": float(self.holdout_rows),
-            "healthy_draws": float(self.draws),
-            "healthy_with_replacement": float(self.replacement),
-            "healthy_reliable": float(self.reliable),
-        }
+@contextmanager
+def timed(timings: dict[str, float], family: str) -> Iterator[None]:
+    """Add the seconds the block takes to ``timings[family]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[family] = timings.get(family, 0.0) + time.perf_counter() - start
 
 
 class GeneratorReference:
@@ -113,6 +94,8 @@ class GeneratorReference:
         target: str | None = None,
         task: Task | None = None,
         training: pd.DataFrame | None = None,
+        healthy_cache: HealthyCache | None = None,
+        healthy_key: str | None = None,
     ) -> None:
         self.feature_map = feature_map or FeatureMap.fit(
             reference, columns=columns, categorical=categorical
@@ -137,6 +120,12 @@ class GeneratorReference:
         self.sample_size = sample_size
         self.healthy_draws = max(2, int(healthy_draws))
         self._healthy: dict[int, HealthyLevels] = {}
+        # Healthy levels kept between runs (collectors.healthy_cache, the daemon's store) under
+        # ``healthy_key`` (collectors.recipe.ReferenceRecipe.key); counted, loaded or measured.
+        self.healthy_cache = healthy_cache
+        self.healthy_key = healthy_key
+        self.healthy_loaded = 0
+        self.healthy_measured = 0
         # The gates (collectors.gates): need a holdout; ``training`` defaults to the reference.
         self.gates: Gates | None = None
         if gates and self.holdout is not None:
@@ -160,17 +149,31 @@ class GeneratorReference:
         return self.healthy_at(self.sample_size or len(self.holdout))
 
     def healthy_at(self, sample_rows: int) -> HealthyLevels | None:
-        """Healthy levels at ``sample_rows`` rows (once per size; see :class:`HealthyLevels`)."""
+        """Healthy levels at ``sample_rows`` rows (once per size; see :class:`HealthyLevels`),
+        loaded from ``healthy_cache`` when it holds them for this reference."""
         if self.holdout is None:
             return None
         if sample_rows not in self._healthy:
-            levels = self._measure_healthy(sample_rows)
-            if self.gates is not None:  # the gates' real-vs-real levels and spreads
-                gate_levels, gate_spread = self.gates.healthy(sample_rows)
-                levels.figures.update(gate_levels)
-                levels.spread.update(gate_spread)
+            levels, loaded = cached_levels(
+                self.healthy_cache,
+                self.healthy_key,
+                sample_rows,
+                lambda: self._measure_with_gates(sample_rows),
+            )
+            if loaded:
+                self.healthy_loaded += 1
+            else:
+                self.healthy_measured += 1
             self._healthy[sample_rows] = levels
         return self._healthy[sample_rows]
+
+    def _measure_with_gates(self, sample_rows: int) -> HealthyLevels:
+        levels = self._measure_healthy(sample_rows)
+        if self.gates is not None:  # the gates' real-vs-real levels and spreads
+            gate_levels, gate_spread = self.gates.healthy(sample_rows)
+            levels.update(gate_levels)
+            levels.spread.update(gate_spread)
+        return levels
 
     def _measure_healthy(self, m: int) -> HealthyLevels:
         assert self.holdout is not None
@@ -185,14 +188,43 @@ class GeneratorReference:
     def measure(
         self, sample: pd.DataFrame, *, source: str = "sample", details: bool = True
     ) -> Measurement:
-        """Every metric of ``sample`` against the reference (``details``: histograms too)."""
-        matrix = self.feature_map.transform(sample, source=source)
-        fidelity = self.model.evaluate(matrix, name=source)
+        """Every metric of ``sample`` against the reference (``details``: histograms too).
+
+        ``timings`` of the result: seconds per figure family (features, fidelity: PRDC,
+        alpha/beta, regions and DCR on the k-NN engine; gates; drift and tails; mmd; histograms).
+        """
+        timings: dict[str, float] = {}
+        with timed(timings, "features"):
+            matrix = self.feature_map.transform(sample, source=source)
+        with timed(timings, "fidelity"):
+            fidelity = self.model.evaluate(matrix, name=source)
         figures = fidelity.as_dict()
         gated = None
         if self.gates is not None:  # verdicts; utility probe and attack on versions only
-            gated = self.gates.measure(sample, matrix, fidelity, probes=details)
+            with timed(timings, "gates"):
+                gated = self.gates.measure(sample, matrix, fidelity, probes=details)
             figures.update(gated.figures)
+        with timed(timings, "drift_tails"):
+            figures_drift = self._drift_tails(sample, figures)
+        numeric, categorical, per_feature = figures_drift
+        with timed(timings, "mmd"):
+            figures["mmd"] = mmd_rbf(self.model.real, matrix - self.model.centre, seed=self.seed)
+        clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
+        histograms: dict[str, dict[str, object]] = {}
+        if details:
+            with timed(timings, "histograms"):
+                histograms = self._histograms(numeric, categorical, per_feature)
+        per_feature = {
+            name: {key: float(v) for key, v in values.items() if np.isfinite(v)}
+            for name, values in per_feature.items()
+        }
+        return Measurement(clean, per_feature, fidelity.regions, histograms, gated, timings=timings)
+
+    def _drift_tails(
+        self, sample: pd.DataFrame, figures: dict[str, float]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, dict[str, float]]]:
+        """Per-feature drift and tails (figures added to ``figures``): the sample's numeric
+        matrix, its categorical labels and the per-feature figures."""
         per_feature: dict[str, dict[str, float]] = {}
         numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
         numeric_tails = []
@@ -248,14 +280,7 @@ class GeneratorReference:
                 per_feature.setdefault(column.name, {}).update(
                     calendar_figures(self.real_numeric[:, j], numeric[:, j])
                 )
-        figures["mmd"] = mmd_rbf(self.model.real, matrix - self.model.centre, seed=self.seed)
-        clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
-        histograms = self._histograms(numeric, categorical, per_feature) if details else {}
-        per_feature = {
-            name: {key: float(v) for key, v in values.items() if np.isfinite(v)}
-            for name, values in per_feature.items()
-        }
-        return Measurement(clean, per_feature, fidelity.regions, histograms, gated)
+        return numeric, categorical, per_feature
 
     def _histograms(
         self,
@@ -311,48 +336,3 @@ class GeneratorReference:
                     "sample": [int(syn.get(c, 0)) for c in categories],
                 }
         return out
-
-
-def measure_healthy(
-    draw: Callable[[np.random.Generator, int, bool], dict[str, float]],
-    h: int,
-    m: int,
-    seed: int,
-    count: int,
-) -> HealthyLevels:
-    """Healthy levels at ``m`` rows from ``count`` draws of a holdout of ``h`` rows.
-
-    ``draw(rng, m, replacement)`` measures one draw of ``m`` holdout rows (see
-    :class:`HealthyLevels`); shared by tabular and text references.
-    """
-    rng = np.random.default_rng([seed, m])
-    replacement = h < m
-    # Without replacement at m = h every draw is the whole holdout: measure it once.
-    whole = not replacement and m == h
-    draws = [draw(rng, m, replacement) for _ in range(1 if whole else count)]
-    levels = _mean_figures(draws)
-    if replacement:
-        spread = _sd_figures(draws)
-    elif m > h / 2:
-        # Draws that share most rows understate the noise: take it from a bootstrap.
-        spread = _sd_figures([draw(rng, m, True) for _ in range(count)])
-    else:
-        correction = 1.0 / np.sqrt(1.0 - m / h)  # finite-population correction
-        spread = {name: value * correction for name, value in _sd_figures(draws).items()}
-    return HealthyLevels(levels, spread, m, h, count, replacement)
-
-
-def _mean_figures(draws: list[dict[str, float]]) -> dict[str, float]:
-    names = set().union(*draws) if draws else set()
-    return {n: float(np.mean([d[n] for d in draws if n in d])) for n in sorted(names)}
-
-
-def _sd_figures(draws: list[dict[str, float]]) -> dict[str, float]:
-    """Sample standard deviation (ddof 1) of each figure over the draws that hold it."""
-    names = set().union(*draws) if draws else set()
-    out = {}
-    for name in sorted(names):
-        values = [d[name] for d in draws if name in d]
-        if len(values) > 1:
-            out[name] = float(np.std(values, ddof=1))
-    return out

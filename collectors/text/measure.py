@@ -23,7 +23,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from collectors.generator import HEALTHY_DRAWS, HealthyLevels, Measurement, measure_healthy
+from collectors.generator import Measurement
+from collectors.healthy import (
+    HEALTHY_DRAWS,
+    HealthyCache,
+    HealthyLevels,
+    cached_levels,
+    measure_healthy,
+)
 from collectors.metrics import ReferenceModel
 from collectors.text.embed import (
     Embed,
@@ -77,6 +84,8 @@ class TextReference:
         healthy_draws: int = HEALTHY_DRAWS,
         embedder: str | EmbedderFactory | None = None,
         token_budget: int = TOKEN_BUDGET,
+        healthy_cache: HealthyCache | None = None,
+        healthy_key: str | None = None,
     ) -> None:
         self.text_column = text_column
         texts = texts_of(reference, text_column, source="reference")
@@ -103,6 +112,10 @@ class TextReference:
         self.sample_size = sample_size
         self.healthy_draws = max(2, int(healthy_draws))
         self._healthy: dict[int, HealthyLevels] = {}
+        self.healthy_cache = healthy_cache  # as GeneratorReference: levels kept between runs
+        self.healthy_key = healthy_key
+        self.healthy_loaded = 0
+        self.healthy_measured = 0
 
     @property
     def input_columns(self) -> list[str]:
@@ -136,9 +149,20 @@ class TextReference:
         if self.holdout_texts is None:
             return None
         if sample_rows not in self._healthy:
-            self._healthy[sample_rows] = measure_healthy(
-                self._draw, self.holdout_texts.texts, sample_rows, self.seed, self.healthy_draws
+            texts = self.holdout_texts.texts
+            levels, loaded = cached_levels(
+                self.healthy_cache,
+                self.healthy_key,
+                sample_rows,
+                lambda: measure_healthy(
+                    self._draw, texts, sample_rows, self.seed, self.healthy_draws
+                ),
             )
+            if loaded:
+                self.healthy_loaded += 1
+            else:
+                self.healthy_measured += 1
+            self._healthy[sample_rows] = levels
         return self._healthy[sample_rows]
 
     def _draw(self, rng: np.random.Generator, m: int, replacement: bool) -> dict[str, float]:

@@ -26,9 +26,12 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from collectors.generator import GeneratorReference, HealthyLevels, Measurement
+from collectors.constraints import check_version_rows
+from collectors.generator import GeneratorReference, Measurement
+from collectors.healthy import HealthyLevels
 from collectors.metrics import RELATIVE_METRICS
-from collectors.provenance import fingerprint_frame
+from collectors.provenance import fingerprint_rows
+from collectors.recipe import ReferenceRecipe, holdout_rows, split_holdout
 from collectors.result import MetricValue, RegionValue, RunResult
 from collectors.sources import (
     VersionRef,
@@ -61,28 +64,31 @@ log = logging.getLogger("tailwatch.generator")
 KIND = "generator"
 FEATURE_MAP_ARTIFACT = "feature_map"
 TEXT_ARTIFACT = "text_reference"  # a text generator's fitted reference, described (no texts)
-HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when none is configured
-HOLDOUT_MAX_SHARE = 0.5  # ... or up to half of it, so that the holdout holds a version's rows
+HEALTHY_ARTIFACT = "healthy_levels"  # + ":<rows>": the healthy levels at that sample size
 
 
-def holdout_rows(rows: int, sample_size: int) -> int:
-    """Rows held out of a reference of ``rows`` when no holdout is configured.
+class StoreHealthyCache:
+    """Healthy levels kept in the store as one artifact per sample size, under the key of the
+    reference they were measured for (:meth:`collectors.recipe.ReferenceRecipe.key`): a
+    restarted daemon or a ``tailwatch check --config`` run reuses them while nothing changed."""
 
-    At least ``HOLDOUT_SHARE`` of it, and as many as a version's ``sample_size`` up to
-    ``HOLDOUT_MAX_SHARE``: healthy levels are measured at the versions' size, without repeated
-    rows where the holdout is that large (:class:`collectors.generator.HealthyLevels`).
-    """
-    wanted = min(max(sample_size, HOLDOUT_SHARE * rows), HOLDOUT_MAX_SHARE * rows)
-    return round(wanted)
+    def __init__(self, store: Store, name: str) -> None:
+        self.store = store
+        self.name = name
 
+    def load(self, key: str, rows: int) -> HealthyLevels | None:
+        stored = self.store.get_artifact(KIND, self.name, f"{HEALTHY_ARTIFACT}:{int(rows)}")
+        if stored is None or stored[1] != key:
+            return None
+        try:
+            levels = HealthyLevels.from_json(stored[0])
+        except (TypeError, ValueError):
+            return None
+        return levels if levels.sample_rows == rows else None
 
-def split_holdout(
-    rows: pd.DataFrame, sample_size: int, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(reference, holdout): a seeded shuffle of ``rows`` with :func:`holdout_rows` held out."""
-    shuffled = rows.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    cut = holdout_rows(len(shuffled), sample_size)
-    return shuffled.iloc[cut:].reset_index(drop=True), shuffled.iloc[:cut]
+    def save(self, key: str, rows: int, levels: HealthyLevels) -> None:
+        artifact = f"{HEALTHY_ARTIFACT}:{int(rows)}"
+        self.store.put_artifact(KIND, self.name, artifact, levels.to_json(), key)
 
 
 class Stopped(Exception):
@@ -249,12 +255,7 @@ class GeneratorWatch(Watch):
                 memory_limit=self.memory_limit,
             )
         else:
-            reference, holdout = split_holdout(reference, s.sample_size, s.seed)
-        if len(reference) <= s.k or len(holdout) <= s.k:
-            raise ValueError(
-                f"reference of {s.name} ({s.reference}): {len(reference)} reference and "
-                f"{len(holdout)} holdout rows; both must be more than k = {s.k}"
-            )
+            holdout = None
         training = None
         if s.training:  # the generator's training rows: the membership attack's members
             training = read_table(
@@ -265,51 +266,37 @@ class GeneratorWatch(Watch):
                 source=f"training rows of {s.name} ({s.training})",
                 memory_limit=self.memory_limit,
             )
-        if s.text_column is not None:  # measured as text (collectors.text)
-            return self._fit_text(reference, holdout, fingerprint)
-        model = GeneratorReference(
+        fitted = self.recipe().fit(
             reference,
             holdout=holdout,
-            gates=True,
-            target=s.target,
-            task=s.task,
             training=training,
-            columns=s.columns,
-            categorical=s.categorical or None,
-            k=s.k,
-            n_regions=min(s.regions, len(reference)),
-            seed=s.seed,
-            sample_size=s.sample_size,
-            healthy_draws=s.healthy_draws,
+            label=f"reference of {s.name} ({s.reference})",
+            cache=StoreHealthyCache(self.store, self.name),
         )
         log.info(
-            "reference fitted",
-            extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
+            "text reference fitted" if s.text_column is not None else "reference fitted",
+            extra={"generator": s.name, "rows": fitted.rows, "holdout_rows": len(fitted.holdout)},
         )
-        return _Fitted(model, fingerprint, len(reference)), pd.concat([reference, holdout])
+        rows = pd.concat([fitted.reference, fitted.holdout])
+        return _Fitted(fitted.model, fingerprint, fitted.rows), rows
 
-    def _fit_text(
-        self, reference: pd.DataFrame, holdout: pd.DataFrame, fingerprint: str
-    ) -> tuple[_Fitted, pd.DataFrame]:
-        """A text generator's reference: vocabulary, embedder, distance model (collectors.text)."""
+    def recipe(self) -> ReferenceRecipe:
+        """The reference recipe of this generator's settings (collectors.recipe)."""
         s = self.settings
-        fitted = TextReference(
-            reference,
-            holdout=holdout,
-            text_column=s.text_column or "text",
+        return ReferenceRecipe(
             k=s.k,
-            n_regions=min(s.regions, len(reference)),
+            regions=s.regions,
             seed=s.seed,
             sample_size=s.sample_size,
             healthy_draws=s.healthy_draws,
+            columns=tuple(s.columns) if s.columns is not None else None,
+            categorical=tuple(s.categorical),
+            target=s.target,
+            task=s.task,
+            text_column=s.text_column,
             embedder=s.embedder,
             token_budget=s.token_budget,
         )
-        log.info(
-            "text reference fitted",
-            extra={"generator": s.name, "rows": len(reference), "holdout_rows": len(holdout)},
-        )
-        return _Fitted(fitted, fingerprint, len(reference)), pd.concat([reference, holdout])
 
     def _record_reference(self, fitted: _Fitted, rows: pd.DataFrame) -> None:
         """Store what was fitted (the feature map, or a text reference's description) and
@@ -331,7 +318,7 @@ class GeneratorWatch(Watch):
         source = f"reference:{self.name}"
         if self.registry.content_of(source) == fitted.fingerprint:
             return
-        fingerprints = fingerprint_frame(rows, _input_columns(model))
+        fingerprints = fingerprint_rows(rows, _input_columns(model))
         self.registry.replace(source, "human", fitted.fingerprint, fingerprints)
 
     # -- one version ------------------------------------------------------------------------------
@@ -359,8 +346,7 @@ class GeneratorWatch(Watch):
         label = self._label(version)
         exact = s.columns is None and s.text_column is None
         check_columns(frame, _input_columns(fitted), source=label, exact=exact)
-        if len(frame) <= s.k:
-            raise ValueError(f"{label}: {len(frame)} rows; need more than k = {s.k}")
+        check_version_rows(len(frame), s.k, label)
         return frame
 
     def measure(
@@ -384,7 +370,7 @@ class GeneratorWatch(Watch):
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
             measurement = fitted.reference.measure(sample, source=self._label(version))
-            sampled = fingerprint_frame(sample, _input_columns(fitted.reference))
+            sampled = fingerprint_rows(sample, _input_columns(fitted.reference))
         except Exception as error:  # every cause of a failed run is recorded, not raised
             log.warning(
                 "run failed",
@@ -514,7 +500,7 @@ def _metrics(
     if healthy is not None:
         metrics += [MetricValue(name, "healthy", v) for name, v in healthy.figures.items()]
         metrics += [MetricValue(name, "healthy_spread", v) for name, v in healthy.spread.items()]
-        metrics += [MetricValue(name, "healthy_meta", v) for name, v in healthy.meta().items()]
+        metrics += [MetricValue(name, "healthy_meta", v) for name, v in healthy.meta.items()]
     # The first measured version is its own baseline (ratio 1).
     for scope, anchor in (("baseline", baseline or figures), ("previous", previous)):
         if anchor is None:

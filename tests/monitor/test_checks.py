@@ -88,7 +88,7 @@ def history(
         measured = reference.measure(version, source=f"v{i}", details=False)
         levels = reference.healthy_at(len(version))
         assert levels is not None
-        healthy = HealthyLevels(levels.figures, levels.spread, levels.meta())
+        healthy = HealthyLevels(levels.figures, levels.spread, levels.meta)
         out.append(
             VersionFigures(
                 f"v{i}",

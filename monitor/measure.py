@@ -1,0 +1,157 @@
+"""Frames in, :class:`monitor.checks.VersionFigures` out: the daemon's measurement without a store.
+
+Used by ``tailwatch check VERSION --reference ...`` (:mod:`monitor.commands.check`) and the
+notebook facade (``tailwatch.evaluate``/``compare``). The reference is fitted by the one recipe
+the daemon uses (:class:`collectors.recipe.ReferenceRecipe`: a configured holdout or a seeded
+share of the reference held out, the gates, a text generator's ``text_column``), each version is
+measured with the fitted reference's ``measure``, and each version's figures are shaped as
+:func:`monitor.store.history.version_figures` shapes a stored run: figures against the reference,
+per-feature figures, and the spread of the healthy levels at the version's size.
+
+Healthy levels are kept in a local cache between calls (:mod:`collectors.healthy_cache`), and
+:attr:`Measured.timings` says where the seconds went, per figure family.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from collectors.gates import Task
+from collectors.generator import GeneratorReference, Measurement
+from collectors.healthy_cache import DiskHealthyCache, healthy_cache
+from collectors.recipe import ReferenceRecipe
+from collectors.text import TOKEN_BUDGET, TextReference
+from monitor.checks import HealthyLevels, VersionFigures
+
+__all__ = ["Measured", "Table", "as_frame", "healthy_levels", "measure_versions"]
+
+Table = Any  # a pandas DataFrame or a pyarrow Table (anything with ``to_pandas()``)
+
+
+def as_frame(data: Table, what: str) -> pd.DataFrame:
+    """A pandas DataFrame of ``data`` (a DataFrame or a pyarrow Table); ``what`` names it."""
+    if isinstance(data, pd.DataFrame):
+        return data.reset_index(drop=True)
+    to_pandas = getattr(data, "to_pandas", None)
+    if callable(to_pandas):
+        frame = to_pandas()
+        if isinstance(frame, pd.DataFrame):
+            return frame.reset_index(drop=True)
+    raise TypeError(f"{what}: expected a pandas DataFrame or a pyarrow Table, got {type(data)}")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Every version measured against one fitted reference.
+
+    ``timings``: seconds per figure family over the whole call (``fit`` the reference,
+    ``healthy_levels``, and the families of :attr:`collectors.generator.Measurement.timings`);
+    ``healthy_cached``: True when every healthy level came from the cache (none measured).
+    """
+
+    reference: GeneratorReference | TextReference
+    versions: list[VersionFigures]
+    measurements: list[Measurement]
+    healthy: HealthyLevels  # at the latest version's size, as the store keeps it
+    timings: dict[str, float] = field(default_factory=dict)
+    healthy_cached: bool = False
+
+
+def healthy_levels(reference: GeneratorReference | TextReference, rows: int) -> HealthyLevels:
+    """The healthy levels at ``rows`` rows, shaped as the checks take them (spread, meta)."""
+    levels = reference.healthy_at(rows)
+    if levels is None:
+        return HealthyLevels()
+    return HealthyLevels(levels, levels.spread, levels.meta)
+
+
+def measure_versions(
+    real: Table,
+    versions: Mapping[str, Table],
+    *,
+    holdout: Table | None = None,
+    columns: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    k: int = 5,
+    regions: int = 20,
+    seed: int = 0,
+    healthy_draws: int = 8,
+    text_column: str | None = None,
+    embedder: str | None = None,
+    token_budget: int = TOKEN_BUDGET,
+    target: str | None = None,
+    task: Task | None = None,
+    training: Table | None = None,
+    cache: Path | str | bool | None = None,
+) -> Measured:
+    """Measure ``versions`` (name -> rows, oldest first) against ``real``, as the daemon does.
+
+    Without ``holdout`` the daemon's share of ``real`` is held out (seeded by ``seed``) for the
+    healthy levels, sized for the largest version. ``text_column``: the versions are texts in
+    that column (measured as a text generator). ``target``/``task``: the utility probe's target
+    column; ``training``: the generator's training rows (the membership attack's members; the
+    reference when None). ``cache``: a folder for the healthy levels, True/None the default one
+    (:func:`collectors.healthy_cache.default_cache_dir`), False none.
+    """
+    if not versions:
+        raise ValueError("no version to measure")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    reference = as_frame(real, "real")
+    frames = {str(name): as_frame(rows, f"version {name!r}") for name, rows in versions.items()}
+    size = max(len(frame) for frame in frames.values())
+    recipe = ReferenceRecipe(
+        k=k,
+        regions=regions,
+        seed=seed,
+        sample_size=size if size > k else None,
+        healthy_draws=healthy_draws,
+        columns=tuple(columns) if columns is not None else None,
+        categorical=tuple(categorical or ()),
+        target=target,
+        task=task,
+        text_column=text_column,
+        embedder=embedder,
+        token_budget=token_budget,
+    )
+    local = healthy_cache(cache)
+    recipe_fit = recipe.fit(
+        reference,
+        holdout=None if holdout is None else as_frame(holdout, "holdout"),
+        training=None if training is None else as_frame(training, "training"),
+        cache=local,
+    )
+    fitted = recipe_fit.model
+    timings["fit"] = time.perf_counter() - start
+    figures: list[VersionFigures] = []
+    measurements: list[Measurement] = []
+    for name, frame in frames.items():
+        recipe.check_version(len(frame), f"version {name!r}")
+        measurement = fitted.measure(frame, source=f"version {name!r}")
+        for family, seconds in measurement.timings.items():
+            timings[family] = timings.get(family, 0.0) + seconds
+        start = time.perf_counter()
+        healthy = healthy_levels(fitted, len(frame))
+        timings["healthy_levels"] = timings.get("healthy_levels", 0.0) + (
+            time.perf_counter() - start
+        )
+        measurements.append(measurement)
+        figures.append(
+            VersionFigures(
+                version=name,
+                figures=dict(measurement.figures),
+                reference_rows=recipe_fit.rows,
+                sample_rows=len(frame),
+                per_feature={f: dict(v) for f, v in measurement.per_feature.items()},
+                spread=dict(healthy.spread),
+            )
+        )
+    latest = healthy_levels(fitted, figures[-1].sample_rows)
+    cached = isinstance(local, DiskHealthyCache) and fitted.healthy_measured == 0
+    return Measured(fitted, figures, measurements, latest, timings, cached)
