@@ -5,7 +5,9 @@ marginal holds (issue 23). Pure functions: frames/arrays in, numbers out, no I/O
 - :mod:`.detection`: the classifier two-sample test (C2ST, detection AUC);
 - :mod:`.categories`: a binomial test of every category's share;
 - :mod:`.conditional`: per-column predictive audits (interaction loss, permutation importance);
-- :mod:`.classes`: label-conditional coverage and recall.
+- :mod:`.classes`: label-conditional coverage and recall;
+- :mod:`.measure`: all of them for one version against a prepared reference, and their healthy
+  (real-vs-real) levels at the version's size.
 """
 
 from collectors.metrics.structure.categories import CategoryShare, CategoryShares, category_shares
@@ -17,6 +19,12 @@ from collectors.metrics.structure.conditional import (
     screen_targets,
 )
 from collectors.metrics.structure.detection import DetectionResult, detection_auc
+from collectors.metrics.structure.measure import (
+    StructureHealthy,
+    StructureMeasurement,
+    StructureReference,
+    structure_healthy,
+)
 from collectors.metrics.structure.pairs import (
     PairDependence,
     PairShift,
@@ -34,6 +42,9 @@ __all__ = [
     "DetectionResult",
     "PairDependence",
     "PairShift",
+    "StructureHealthy",
+    "StructureMeasurement",
+    "StructureReference",
     "TargetScreen",
     "audit_column",
     "category_shares",
@@ -45,4 +56,5 @@ __all__ = [
     "pair_dependence",
     "screen_targets",
     "spearman",
+    "structure_healthy",
 ]

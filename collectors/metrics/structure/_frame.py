@@ -7,7 +7,7 @@ category is its own label :data:`MISSING`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ __all__ = ["MISSING", "OTHER", "Columns", "encode", "labels", "numeric_values", 
 
 MISSING = "(missing)"
 OTHER = "(other)"
-MAX_CODES = 250  # categories kept as their own code for the models (HistGradientBoosting: < 255)
+MAX_CODES = 60  # categories kept as their own code for the models (< the models' 63 bins)
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,32 @@ def reference_categories(
 ) -> dict[str, tuple[str, ...]]:
     """Each categorical column's most frequent reference labels (at most ``limit``)."""
     return {n: frequent_categories(labels(reference, n), limit) for n in columns.categorical}
+
+
+def standard_embedding(
+    reference: pd.DataFrame, columns: Columns, *, max_categories: int = 30
+) -> Callable[[pd.DataFrame, str], np.ndarray]:
+    """A distance space fitted on the reference: numeric columns standardised by its mean and
+    standard deviation (a missing value sits at the mean), categorical columns one-hot over its
+    ``max_categories`` most frequent labels (others: all zeros)."""
+    means: dict[str, float] = {}
+    stds: dict[str, float] = {}
+    for n in columns.numeric:
+        values = numeric_values(reference, n, "reference")
+        present = values[~np.isnan(values)]
+        means[n] = float(present.mean()) if present.size else 0.0
+        spread = float(present.std()) if present.size else 0.0
+        stds[n] = spread if spread > 0 else 1.0
+    categories = reference_categories(reference, columns, max_categories)
+
+    def embed(frame: pd.DataFrame, source: str) -> np.ndarray:
+        parts = []
+        for n in columns.numeric:
+            values = (numeric_values(frame, n, source) - means[n]) / stds[n]
+            parts.append(np.nan_to_num(values, nan=0.0)[:, None])
+        for n in columns.categorical:
+            code = codes(labels(frame, n), categories[n])
+            parts.append((code[:, None] == np.arange(len(categories[n]))[None, :]).astype(float))
+        return np.hstack(parts) if parts else np.empty((len(frame), 0))
+
+    return embed

@@ -47,11 +47,11 @@ __all__ = [
 ]
 
 AUDIT_MODEL: dict[str, object] = {
-    "max_iter": 50,
-    "learning_rate": 0.1,
+    "max_iter": 30,
+    "learning_rate": 0.15,
     "max_leaf_nodes": 15,
-    "min_samples_leaf": 10,
-    "max_bins": 255,
+    "min_samples_leaf": 20,
+    "max_bins": 63,
     "early_stopping": False,
 }
 PROBABILITY_FLOOR = 1e-3  # log loss of a class the model gave no mass is at most log(1000)
@@ -252,6 +252,21 @@ def screen_targets(
     return sorted(chosen, key=lambda s: (-s.skill, s.column))[:max_targets]
 
 
+@dataclass
+class _RealSide:
+    """The real-trained side of one audit, which does not depend on the version."""
+
+    problem: _Problem
+    model: object
+    x_test: np.ndarray
+    y_test: np.ndarray
+    error: float
+    importance: dict[str, float] | None = None
+
+
+AuditMemo = dict[tuple[str, int], _RealSide]
+
+
 def audit_column(
     reference: pd.DataFrame,
     test: pd.DataFrame,
@@ -263,33 +278,51 @@ def audit_column(
     max_rows: int = MAX_ROWS,
     importance: bool = True,
     seed: int = 0,
+    memo: AuditMemo | None = None,
 ) -> ColumnAudit:
     """Predict ``column`` on real ``test`` rows with a model trained on the version and one
     trained on as many reference rows (at most ``max_rows``); compare their normalised errors and
     permutation importances (see the module docstring). ``test`` must hold rows neither side was
-    trained on (a holdout)."""
+    trained on (a holdout). ``memo`` (a dict the caller keeps for one reference and test set)
+    keeps the real side between versions of the same size."""
     kinds = _kinds(reference, columns, categorical)
     if column not in kinds.names:
         raise ValueError(f"audit: {column!r} is not among the measured columns {kinds.names}")
     check_columns(test, kinds, "test")
     check_columns(version, kinds, "version")
-    rng = np.random.default_rng([seed, 1])
     rows = min(len(version), len(reference), max_rows)
-    problem = _Problem(reference, column, kinds, seed)
-    x_real, y_real = problem.data(_rows(reference, rows, rng), "reference")
-    x_version, y_version = problem.data(_rows(version, rows, rng), "version")
-    x_test, y_test = problem.data(_rows(test, max_rows, rng), "test")
+    real = None if memo is None else memo.get((column, rows))
     with threadpool_limits(1):
-        real_model = problem.fit(x_real, y_real)
+        if real is None:
+            problem = _Problem(reference, column, kinds, seed)
+            x_real, y_real = problem.data(
+                _rows(reference, rows, np.random.default_rng([seed, 1])), "reference"
+            )
+            x_test, y_test = problem.data(
+                _rows(test, max_rows, np.random.default_rng([seed, 3])), "test"
+            )
+            model = problem.fit(x_real, y_real)
+            real = _RealSide(problem, model, x_test, y_test, problem.error(model, x_test, y_test))
+            if memo is not None:
+                memo[(column, rows)] = real
+        problem = real.problem
+        x_version, y_version = problem.data(
+            _rows(version, rows, np.random.default_rng([seed, 2])), "version"
+        )
         version_model = problem.fit(x_version, y_version)
-        real_error = problem.error(real_model, x_test, y_test)
-        version_error = problem.error(version_model, x_test, y_test)
-        real_importance = problem.importance(real_model, x_test, y_test) if importance else {}
-        version_importance = problem.importance(version_model, x_test, y_test) if importance else {}
+        version_error = problem.error(version_model, real.x_test, real.y_test)
+        real_importance: dict[str, float] = {}
+        version_importance: dict[str, float] = {}
+        if importance:
+            if real.importance is None:
+                real.importance = problem.importance(real.model, real.x_test, real.y_test)
+            real_importance = real.importance
+            version_importance = problem.importance(version_model, real.x_test, real.y_test)
     change = sorted(
         ((n, version_importance[n] - real_importance[n]) for n in real_importance),
         key=lambda item: (-abs(item[1]), item[0]),
     )
+    real_error = real.error
     ratio = version_error / real_error if real_error > 0 else float(version_error > 0) + 1.0
     return ColumnAudit(
         column=column,

@@ -1,0 +1,259 @@
+"""Every structure figure of a version against a real reference, and their healthy levels.
+
+:class:`StructureReference` fixes what does not change between versions (column kinds, the pairs
+and their reference dependence, the audited columns, the holdout split, the distance space) and
+measures one version (:meth:`StructureReference.measure`) or real holdout draws at a version's
+size (:meth:`StructureReference.healthy_at`). The holdout is split once: a *test* half that the
+per-column audits predict (rows no model trains on) and a *pool* half that the healthy draws come
+from, so that a real-vs-real draw is never scored on its own rows.
+
+Healthy levels (the same method as ``collectors.generator.measure_healthy``): ``draws`` draws of
+the version's size from the pool, without replacement while the pool holds them, else with
+replacement (Efron and Tibshirani 1993, ch. 6); the level is their mean and the spread their
+sample standard deviation, scaled by the finite-population correction 1 / sqrt(1 - m / pool)
+when drawn without replacement, or taken from bootstrap draws when m > pool / 2 (draws that share
+most rows understate the noise). Pure: frames in, numbers out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from collectors.metrics.structure._frame import (
+    check_columns,
+    labels,
+    split_columns,
+    standard_embedding,
+)
+from collectors.metrics.structure.categories import CategoryShares, category_shares
+from collectors.metrics.structure.classes import ClassCoverage, class_coverage, class_figures
+from collectors.metrics.structure.conditional import (
+    MAX_TARGETS,
+    AuditMemo,
+    ColumnAudit,
+    TargetScreen,
+    audit_column,
+    screen_targets,
+)
+from collectors.metrics.structure.detection import DetectionResult, detection_auc
+from collectors.metrics.structure.pairs import (
+    MAX_COLUMNS,
+    PairDependence,
+    dependence,
+    pair_dependence,
+    select_pairs,
+)
+
+__all__ = [
+    "HEALTHY_DRAWS",
+    "StructureHealthy",
+    "StructureMeasurement",
+    "StructureReference",
+    "structure_healthy",
+]
+
+HEALTHY_DRAWS = 4
+MAX_LABEL_COLUMNS = 3  # label columns for per-class coverage when no target is named
+
+
+@dataclass(frozen=True)
+class StructureMeasurement:
+    """One version's structure figures (by name) and the results behind them."""
+
+    figures: dict[str, float]
+    pairs: PairDependence
+    detection: DetectionResult | None
+    categories: CategoryShares
+    audits: tuple[ColumnAudit, ...]
+    classes: dict[str, list[ClassCoverage]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StructureHealthy:
+    """Real-vs-real levels and spreads of the figures at ``sample_rows`` rows."""
+
+    figures: dict[str, float]
+    spread: dict[str, float]
+    sample_rows: int
+    pool_rows: int
+    draws: int
+    replacement: bool
+
+
+class StructureReference:
+    """A reference and its holdout, prepared once, measuring structure figures of versions.
+
+    ``target``: the label column for per-class coverage (when categorical); without one, the first
+    :data:`MAX_LABEL_COLUMNS` categorical columns. ``detection``: whether to run the C2ST.
+    """
+
+    def __init__(
+        self,
+        reference: pd.DataFrame,
+        holdout: pd.DataFrame,
+        *,
+        columns: Sequence[str] | None = None,
+        categorical: Sequence[str] | None = None,
+        target: str | None = None,
+        max_columns: int = MAX_COLUMNS,
+        max_pairs: int | None = None,
+        max_targets: int = MAX_TARGETS,
+        max_rows: int = 2000,
+        detection: bool = True,
+        importance: bool = True,
+        seed: int = 0,
+        embed: Callable[[pd.DataFrame, str], np.ndarray] | None = None,
+    ) -> None:
+        self.columns = split_columns(reference, columns=columns, categorical=categorical)
+        check_columns(holdout, self.columns, "holdout")
+        if len(holdout) < 4:
+            raise ValueError(f"holdout: {len(holdout)} rows; the structure figures need 4")
+        self.reference = reference.reset_index(drop=True)
+        self.seed, self.max_rows = seed, max_rows
+        self.detection, self.importance = detection, importance
+        order = np.random.default_rng([seed, 23]).permutation(len(holdout))
+        half = len(holdout) // 2
+        self.test = holdout.iloc[np.sort(order[:half])].reset_index(drop=True)
+        self.pool = holdout.iloc[np.sort(order[half:])].reset_index(drop=True)
+        self.pairs = select_pairs(
+            self.reference, self.columns, max_columns=max_columns, max_pairs=max_pairs
+        )
+        self.reference_pairs = dependence(self.reference, self.columns, self.pairs)
+        self.targets: list[TargetScreen] = screen_targets(
+            self.reference,
+            self.test,
+            columns=self.columns,
+            max_targets=max_targets,
+            max_rows=max_rows,
+            seed=seed,
+        )
+        if target is not None and target not in self.columns.names:
+            raise ValueError(f"target {target!r} is not among the columns {self.columns.names}")
+        if target is not None:
+            self.label_columns = [target] if target in self.columns.categorical else []
+        else:
+            self.label_columns = list(self.columns.categorical[:MAX_LABEL_COLUMNS])
+        self.embed = embed or standard_embedding(self.reference, self.columns)
+        self.real_matrix = self.embed(self.reference, "reference")
+        self._healthy: dict[tuple[int, int], StructureHealthy] = {}
+        self._memo: AuditMemo = {}
+
+    def measure(
+        self, version: pd.DataFrame, *, source: str = "version", importance: bool | None = None
+    ) -> StructureMeasurement:
+        """Every structure figure of ``version`` (see the package docstring)."""
+        check_columns(version, self.columns, source)
+        version = version.reset_index(drop=True)
+        pairs = pair_dependence(
+            self.reference,
+            version,
+            columns=self.columns,
+            pairs=self.pairs,
+            reference_values=self.reference_pairs,
+        )
+        figures = pairs.figures()
+        result = None
+        if self.detection and min(len(version), len(self.reference)) >= 5:
+            result = detection_auc(
+                self.reference,
+                version,
+                columns=self.columns,
+                max_rows=self.max_rows,
+                seed=self.seed,
+            )
+            figures.update(result.figures())
+        shares = category_shares(self.reference, version, columns=self.columns)
+        figures.update(shares.figures())
+        audits = [
+            audit_column(
+                self.reference,
+                self.test,
+                version,
+                screen.column,
+                columns=self.columns,
+                max_rows=self.max_rows,
+                importance=False,
+                seed=self.seed,
+                memo=self._memo,
+            )
+            for screen in self.targets
+        ]
+        if audits and (self.importance if importance is None else importance):
+            # Which features' influence changed: for the worst column only (the one a check names).
+            worst = max(range(len(audits)), key=lambda i: audits[i].loss_ratio)
+            audits[worst] = audit_column(
+                self.reference,
+                self.test,
+                version,
+                audits[worst].column,
+                columns=self.columns,
+                max_rows=self.max_rows,
+                importance=True,
+                seed=self.seed,
+                memo=self._memo,
+            )
+        if audits:
+            figures["interaction_loss_max"] = max(a.loss_ratio for a in audits)
+        classes: dict[str, list[ClassCoverage]] = {}
+        if self.label_columns:
+            matrix = self.embed(version, source)
+            for name in self.label_columns:
+                classes[name] = class_coverage(
+                    self.real_matrix, labels(self.reference, name), matrix, labels(version, name)
+                )
+            merged = [entry for entries in classes.values() for entry in entries]
+            figures.update(class_figures(merged))
+        clean = {key: float(value) for key, value in figures.items() if np.isfinite(value)}
+        return StructureMeasurement(clean, pairs, result, shares, tuple(audits), classes)
+
+    def healthy_at(self, sample_rows: int, *, draws: int = HEALTHY_DRAWS) -> StructureHealthy:
+        """Real-vs-real levels at ``sample_rows`` rows (cached per size; see the module)."""
+        key = (sample_rows, draws)
+        if key not in self._healthy:
+            self._healthy[key] = structure_healthy(self, sample_rows, draws=draws)
+        return self._healthy[key]
+
+
+def structure_healthy(
+    reference: StructureReference, sample_rows: int, *, draws: int = HEALTHY_DRAWS
+) -> StructureHealthy:
+    """Levels and spreads of the structure figures over ``draws`` real pool draws of
+    ``sample_rows`` rows (see the module docstring)."""
+    if sample_rows < 2:
+        raise ValueError(f"healthy levels need at least 2 rows per draw, got {sample_rows}")
+    draws = max(2, int(draws))
+    pool = reference.pool
+    rng = np.random.default_rng([reference.seed, sample_rows, 7])
+    replacement = len(pool) < sample_rows
+
+    def measured(with_replacement: bool) -> list[dict[str, float]]:
+        out = []
+        for _ in range(draws):
+            rows = np.sort(rng.choice(len(pool), size=sample_rows, replace=with_replacement))
+            sample = pool.iloc[rows].reset_index(drop=True)
+            out.append(reference.measure(sample, source="holdout", importance=False).figures)
+        return out
+
+    level_draws = measured(replacement)
+    if replacement:
+        spread_draws, correction = level_draws, 1.0
+    elif sample_rows > len(pool) / 2:
+        # Draws that share most rows understate the noise: take it from a bootstrap.
+        spread_draws, correction = measured(True), 1.0
+    else:
+        spread_draws = level_draws
+        correction = 1.0 / np.sqrt(1.0 - sample_rows / len(pool))  # finite population
+    levels = {
+        name: float(np.mean([d[name] for d in level_draws if name in d]))
+        for name in sorted(set().union(*level_draws))
+    }
+    spread = {}
+    for name in sorted(set().union(*spread_draws)):
+        values = [d[name] for d in spread_draws if name in d]
+        if len(values) > 1:
+            spread[name] = float(np.std(values, ddof=1)) * correction
+    return StructureHealthy(levels, spread, sample_rows, len(pool), draws, replacement)

@@ -1,0 +1,73 @@
+"""collectors.metrics.structure.measure: figures of a version and their real-vs-real levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from collectors.metrics.structure.measure import StructureReference
+from tests.collectors.metrics.structure.data import mixed
+
+
+@pytest.fixture(scope="module")
+def reference() -> StructureReference:
+    return StructureReference(mixed(1000, 0), mixed(800, 1), seed=2)
+
+
+def test_healthy_levels_are_the_mean_and_sd_of_pool_draws(reference: StructureReference) -> None:
+    m = 150  # pool of 400: without replacement, finite-population correction
+    healthy = reference.healthy_at(m, draws=3)
+    assert healthy is reference.healthy_at(m, draws=3)
+    rng = np.random.default_rng([2, m, 7])
+    draws = []
+    for _ in range(3):
+        rows = np.sort(rng.choice(len(reference.pool), size=m, replace=False))
+        sample = reference.pool.iloc[rows].reset_index(drop=True)
+        draws.append(reference.measure(sample, importance=False).figures)
+    for name in ("dependence_difference_max", "detection_auc", "interaction_loss_max"):
+        values = [d[name] for d in draws]
+        assert healthy.figures[name] == pytest.approx(np.mean(values))
+        correction = 1 / np.sqrt(1 - m / len(reference.pool))
+        assert healthy.spread[name] == pytest.approx(np.std(values, ddof=1) * correction)
+    assert (healthy.sample_rows, healthy.pool_rows, healthy.replacement) == (m, 400, False)
+
+
+def test_a_broken_version_leaves_the_healthy_band_and_fresh_rows_stay(
+    reference: StructureReference,
+) -> None:
+    healthy = reference.healthy_at(150, draws=3)  # the first test's draws, cached
+    assert healthy.figures["detection_auc"] < 0.6
+    fresh = reference.measure(mixed(150, 7)).figures
+    broken = reference.measure(mixed(150, 8, broken=True))
+    for name in ("dependence_difference_max", "interaction_loss_max"):
+        band = healthy.figures[name] + 4 * healthy.spread[name]
+        assert fresh[name] < band
+        assert broken.figures[name] > band
+    assert broken.pairs.worst(1)[0].second == "c"
+    worst = max(broken.audits, key=lambda a: a.loss_ratio)
+    assert worst.importance_change  # features named for the worst column
+
+
+def test_figure_names_and_the_holdout_split(reference: StructureReference) -> None:
+    figures = reference.measure(mixed(300, 9)).figures
+    assert set(figures) == {
+        "dependence_difference_mean",
+        "dependence_difference_max",
+        "detection_auc",
+        "category_share_p_min",
+        "category_share_ratio_min",
+        "category_share_ratio_max",
+        "categories_off_share",
+        "interaction_loss_max",
+        "class_coverage_min",
+        "class_recall_min",
+    }
+    assert len(reference.test) + len(reference.pool) == 800
+    assert reference.label_columns == ["c"]
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(ValueError, match="target 'w'"):
+        StructureReference(mixed(100, 0), mixed(100, 1), target="w")
+    with pytest.raises(ValueError, match="holdout: no column 'c'"):
+        StructureReference(mixed(100, 0), mixed(100, 1).drop(columns="c"))
