@@ -1,4 +1,4 @@
-"""``tailwatch check``: measure one version or snapshot and exit by its verdict, for CI gates.
+"""``tailwatch check``: measure versions or snapshots and exit by their verdicts, for CI gates.
 
 Verdicts come from the code the exporter and the alert rules use: generators from
 :func:`monitor.checks.evaluate_checks` and :func:`monitor.checks.generator_verdict`, corpora from
@@ -13,17 +13,21 @@ a case carries the findings it stands for, and ``--fail-on`` picks the findings 
   budget exceeded included).
 * ``budget``: the known synthetic share is over or near its budget (``corpus_level`` "watch").
 
+Only the checks that apply to a subject become cases (:func:`applicable_checks`: no text checks
+on a tabular generator, no utility check without a target column, no budget without a budget).
+With ``--config`` and no subject every configured generator and corpus is checked (one JUnit
+suite each, named after the subject); the exit status is the worst of them.
+
 Exit status: 0 nothing that fails, 1 a failing finding, 2 usage or data error.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import xml.etree.ElementTree as ET
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -39,8 +43,10 @@ from monitor.checks import (
     evaluate_checks,
     generator_verdict,
 )
+from monitor.commands.check_files import write_json, write_junit
 from monitor.report import LEAKAGE_RULES, corpus_level
 from monitor.store import StoreError
+from monitor.version_names import version_name
 
 __all__ = [
     "DEFAULT_FAIL_ON",
@@ -50,6 +56,7 @@ __all__ = [
     "FINDINGS",
     "GateCase",
     "GateResult",
+    "applicable_checks",
     "command_check",
     "corpus_gate",
     "fail_on_argument",
@@ -120,6 +127,8 @@ class GateResult:
     cases: tuple[GateCase, ...]
     reasons: tuple[str, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
+    seconds: float = 0.0  # wall time to measure and judge the subject
+    error: str = ""  # why the subject could not be judged (then ``cases`` is empty)
 
     def failing(self, fail_on: Iterable[str]) -> list[GateCase]:
         wanted = set(fail_on)
@@ -132,6 +141,8 @@ class GateResult:
             "version": self.version,
             "level": self.level,
             "failed": bool(self.failing(fail_on)),
+            "error": self.error or None,
+            "seconds": round(self.seconds, 3),
             "reasons": list(self.reasons),
             "checks": [
                 {
@@ -154,27 +165,61 @@ def _number(x: float | None) -> str:
     return "–" if x is None else f"{x:.4g}"
 
 
+def applicable_checks(
+    history: Sequence[VersionFigures], thresholds: CheckThresholds | None = None
+) -> set[str]:
+    """The checks a generator's figures let judge: its baseline and latest version, each judged
+    against itself (a tail the latest version lost entirely is still the baseline's).
+
+    A check without its figures judges nothing (``None``): a tabular generator has no text
+    figures, one without a target column no utility ratio, a table without categorical columns
+    no category masses. Row counts are taken as unbounded, so that a check that only lacks rows
+    at this size (a tail side with fewer than ``MIN_EXPECTED_COUNT`` rows) is still listed (then
+    skipped with the reason), and the version's own figures stand in for the healthy levels, so
+    that a gap is listed wherever its figure exists.
+    """
+    unbounded = 10**12
+    found: set[str] = set()
+    for version in {id(v): v for v in (*history[:1], *history[-1:])}.values():
+        v = replace(version, sample_rows=unbounded, reference_rows=unbounded)
+        if "worst_region_rows" in v.figures:
+            v = replace(v, figures={**v.figures, "worst_region_rows": unbounded})
+        own = HealthyLevels(dict(v.figures), dict(v.spread), {"healthy_reliable": 1.0})
+        results = evaluate_checks([v, v], own, thresholds or CheckThresholds())
+        found |= {r.check for r in results if r.breached[-1] is not None or r.detail}
+    return found
+
+
 def generator_gate(
     name: str,
     history: Sequence[VersionFigures],
     healthy: HealthyLevels,
     thresholds: CheckThresholds | None = None,
 ) -> GateResult:
-    """The latest version of ``history`` (oldest first; [0] is the baseline) judged."""
+    """The latest version of ``history`` (oldest first; [0] is the baseline) judged.
+
+    Cases: the checks that apply (:func:`applicable_checks`) and any that judged a version.
+    """
     t = thresholds or CheckThresholds()
     if not history:
         raise ValueError(f"generator {name}: no version measured successfully")
     results = evaluate_checks(history, healthy, t)
     verdict = generator_verdict(results, t)
     has_baseline = len(history) > 1
+    applies = applicable_checks(history, t)
     cases = []
     for r in results:
+        if r.check not in applies and all(flag is None for flag in r.breached):
+            continue
         flag = r.breached[-1] if r.breached else None
         finding = "fidelity-gap" if r.kind == "gap" else "collapse"
         if r.kind != "gap" and not has_baseline:
             state, message = "skipped", "no baseline: a single version has no change to judge"
+        elif flag is None and r.kind == "gap" and not healthy.reliable:
+            state, message = "skipped", r.detail or "no reliable healthy level (holdout too small)"
         elif flag is None:
-            state, message = "skipped", r.detail or "figures missing for this check"
+            state = "skipped"
+            message = r.detail or "not judged: too few rows at this size, or figures missing"
         else:
             state = "breached" if flag else "ok"
             message = f"value {_number(r.value)}, limit {_number(r.limit)}"
@@ -198,26 +243,51 @@ def generator_gate(
     )  # fmt: skip
 
 
-def corpus_gate(name: str, snapshot: str, figures: Mapping[str, float]) -> GateResult:
-    """One snapshot's figures judged by :func:`monitor.report.corpus.corpus_level`."""
+# The figure without which a corpus rule has nothing to judge (a budget only where one is set).
+CORPUS_RULE_FIGURES = {
+    "synthetic_budget": "synthetic_budget_ratio",
+    "human_only": "human_only_violation_rows",
+    "unlabeled_synthetic": "unlabeled_synthetic_ratio",
+    "near_duplicate_synthetic": "near_duplicate_synthetic_ratio",
+    BUDGET_NEAR: "synthetic_budget_ratio",
+}
+
+
+def corpus_gate(
+    name: str, snapshot: str, figures: Mapping[str, float], *, human_only: bool | None = None
+) -> GateResult:
+    """One snapshot's figures judged by :func:`monitor.report.corpus.corpus_level`.
+
+    Cases: the rules whose figures the snapshot has (:data:`CORPUS_RULE_FIGURES`); ``human_only``
+    (the corpus's setting) lists or leaves out the human-only rule, whose figure is always
+    there (0 for a corpus that is not human-only). A broken rule is always listed.
+    """
     level, reasons = corpus_level(dict(figures))
     broken = {check for check, text in LEAKAGE_RULES.items() if text in reasons}
+
+    def applies(check: str) -> bool:
+        if check == "human_only" and human_only is not None:
+            return human_only
+        return CORPUS_RULE_FIGURES[check] in figures
+
     cases = []
     for check in LEAKAGE_RULES:
         findings = {"leakage", "budget"} if check == "synthetic_budget" else {"leakage"}
         state = "breached" if level == "leakage" and check in broken else "ok"
-        cases.append(GateCase(check, state, frozenset(findings), message=DESCRIPTIONS[check]))
+        if state == "breached" or applies(check):
+            cases.append(GateCase(check, state, frozenset(findings), message=DESCRIPTIONS[check]))
     near = level == "watch"
-    cases.append(
-        GateCase(
-            BUDGET_NEAR,
-            "breached" if near else "ok",
-            frozenset({"budget"}),
-            figures.get("known_synthetic_fraction", figures.get("synthetic_fraction")),
-            figures.get("synthetic_budget_ratio"),
-            "; ".join(reasons) if near else DESCRIPTIONS[BUDGET_NEAR],
+    if near or applies(BUDGET_NEAR):
+        cases.append(
+            GateCase(
+                BUDGET_NEAR,
+                "breached" if near else "ok",
+                frozenset({"budget"}),
+                figures.get("known_synthetic_fraction", figures.get("synthetic_fraction")),
+                figures.get("synthetic_budget_ratio"),
+                "; ".join(reasons) if near else DESCRIPTIONS[BUDGET_NEAR],
+            )
         )
-    )
     return GateResult("corpus", name, snapshot, level, tuple(cases), tuple(reasons))
 
 
@@ -241,64 +311,6 @@ def report_findings(report: object) -> set[str]:
     return found
 
 
-def write_json(results: Sequence[GateResult], fail_on: Sequence[str], path: Path) -> None:
-    """The verdicts and every case as one JSON document."""
-    document = {
-        "fail_on": list(fail_on),
-        "failed": any(r.failing(fail_on) for r in results),
-        "subjects": [r.to_dict(fail_on) for r in results],
-    }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", "utf-8")
-
-
-def write_junit(results: Sequence[GateResult], fail_on: Sequence[str], path: Path) -> None:
-    """JUnit XML: one testsuite per subject, one testcase per check.
-
-    A breached check whose findings are in ``fail_on`` is a ``<failure>``; a breached check that
-    does not fail the gate, or one not evaluated, is ``<skipped>`` with the reason.
-    """
-    suites = ET.Element("testsuites", name="tailwatch")
-    for r in results:
-        failing = r.failing(fail_on)
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=f"tailwatch.{r.kind}.{r.subject}",
-            tests=str(len(r.cases)),
-            failures=str(len(failing)),
-            errors="0",
-            skipped=str(sum(1 for c in r.cases if c.state != "ok" and c not in failing)),
-        )
-        props = ET.SubElement(suite, "properties")
-        for key, value in (("version", r.version), ("level", r.level)):
-            ET.SubElement(props, "property", name=key, value=str(value))
-        for case in r.cases:
-            element = ET.SubElement(
-                suite,
-                "testcase",
-                name=case.check,
-                classname=f"tailwatch.{r.kind}.{r.subject}",
-            )
-            text = f"{case.check} at {r.version}: {DESCRIPTIONS.get(case.check, '')}"
-            if case in failing:
-                failure = ET.SubElement(
-                    element, "failure", message=case.message, type=",".join(sorted(case.findings))
-                )
-                failure.text = text
-            elif case.state == "breached":
-                ET.SubElement(
-                    element,
-                    "skipped",
-                    message=f"breached, not failing (--fail-on {','.join(fail_on) or 'none'}): "
-                    f"{case.message}",
-                )
-            elif case.state == "skipped":
-                ET.SubElement(element, "skipped", message=case.message)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
-
-
 # -- the command --------------------------------------------------------------------------------
 
 
@@ -318,8 +330,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sample-size", type=int, default=None, help="rows sampled per version")
-    parser.add_argument("--generator", help="check a configured generator's pending versions")
-    parser.add_argument("--corpus", help="check a configured corpus's pending snapshots")
+    parser.add_argument(
+        "--name", help="the subject's name for VERSION (JUnit suite, JSON; default: VERSION's)"
+    )
+    parser.add_argument(
+        "--generator",
+        help="check one configured generator's pending versions (with --config; without "
+        "--generator or --corpus every configured generator and corpus is checked)",
+    )
+    parser.add_argument("--corpus", help="check one configured corpus's pending snapshots")
     parser.add_argument(
         "--fail-on",
         type=fail_on_argument,
@@ -342,18 +361,19 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
 
     if args.config is not None or args.generator or args.corpus:
         raise GateError(
-            "give either VERSION with --reference, or --config with --generator/--corpus"
+            "give either VERSION with --reference, or --config (with --generator/--corpus, or "
+            "neither for every configured subject)"
         )
     if not args.reference:
         raise GateError("VERSION needs --reference (the real data)")
     size, seed = args.sample_size, args.seed
     real = _read(args.reference, "reference", None, seed)
     holdout = _read(args.holdout, "holdout", None, seed) if args.holdout else None
-    name = Path(args.version).stem or "version"
-    subject = Path(args.reference).stem or "reference"
+    name = version_name(args.version)
+    subject = args.name or name
     versions = {}
     if args.baseline:
-        versions[f"baseline:{Path(args.baseline).stem}"] = _read(
+        versions[f"baseline:{version_name(args.baseline)}"] = _read(
             args.baseline, "baseline", size, seed
         )
     versions[name] = _read(args.version, "version", size, seed)
@@ -373,57 +393,6 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
     return generator_gate(subject, history, comparison.evaluations[-1].healthy, thresholds)
 
 
-def _configured_gate(args: argparse.Namespace) -> GateResult:
-    """Measure a configured subject's pending versions into the store, then judge its latest."""
-    from monitor.commands.validate import validate_settings
-    from monitor.daemon import Daemon, apply_umask, open_store
-    from monitor.logs import configure_logging
-    from monitor.settings import load_settings
-    from monitor.store import version_figures
-
-    if bool(args.generator) == bool(args.corpus):
-        raise GateError("give VERSION --reference FILE, or --config with --generator or --corpus")
-    settings = load_settings(args.config)
-    kind, name = ("generator", args.generator) if args.generator else ("corpus", args.corpus)
-    configured = (
-        [g.name for g in settings.generators]
-        if kind == "generator"
-        else [c.name for c in settings.corpora]
-    )
-    if name not in configured:
-        raise GateError(f"no {kind} {name!r} in the configuration; configured: {configured}")
-    problems = validate_settings(settings, subjects=[(kind, name)], exporter=False)
-    if problems:
-        raise GateError("the configuration cannot work:\n" + "\n".join(f"  {p}" for p in problems))
-    configure_logging(args.log_level, structured=not sys.stderr.isatty())
-    apply_umask(settings)
-    with open_store(settings) as store:
-        daemon = Daemon(settings, store)
-        watch = next(w for w in daemon.watches if w.kind == kind and w.name == name)
-        outcome = daemon.scan_subject(watch, publish=False)
-        daemon.publish()
-        if outcome is None:
-            raise GateError(f"{kind} {name}: the scan failed (the log says why)")
-        if outcome.failed:
-            runs = store.runs(kind, name, limit=outcome.failed + outcome.measured)
-            errors = [f"{v}: {e}" for v, e, s in
-                      zip(runs["version"], runs["error"], runs["status"], strict=True)
-                      if s == "failed"]  # fmt: skip
-            raise GateError(f"{kind} {name}: {outcome.failed} run(s) failed: " + "; ".join(errors))
-        if kind == "generator":
-            history, healthy = version_figures(store.history(kind, name))
-            if not history:
-                raise GateError(f"generator {name}: no version measured (none found?)")
-            thresholds = settings.thresholds_for(name)
-            return generator_gate(name, history, healthy, thresholds)
-        latest = store.latest_ok_metrics(kind).get(name)
-        status = next((s for s in store.latest_runs() if (s.kind, s.subject) == (kind, name)), None)
-        if not latest or status is None or status.last_ok_version is None:
-            raise GateError(f"corpus {name}: no snapshot scanned (none found?)")
-        figures = {metric: v for (metric, scope), v in latest.items() if scope == "snapshot"}
-        return corpus_gate(name, status.last_ok_version, figures)
-
-
 def _summary(result: GateResult, fail_on: Sequence[str]) -> str:
     failing = result.failing(fail_on)
     gate = "FAIL" if failing else "PASS"
@@ -437,19 +406,34 @@ def _summary(result: GateResult, fail_on: Sequence[str]) -> str:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    """``tailwatch check``: 0 passes, 1 a finding in ``--fail-on``, 2 usage or data error."""
+    """``tailwatch check``: 0 passes, 1 a finding in ``--fail-on``, 2 usage or data error (the
+    worst over the subjects when every configured one is checked)."""
+    fail_on = tuple(args.fail_on)
     try:
-        fail_on = tuple(args.fail_on)
-        result = _path_gate(args) if args.version else _configured_gate(args)
+        if args.version:
+            start = time.perf_counter()
+            result = _path_gate(args)
+            results = [replace(result, seconds=time.perf_counter() - start)]
+        else:
+            from monitor.commands.check_configured import configured_gates
+
+            results = configured_gates(args)
     except (ValueError, OSError, StoreError, duckdb.Error) as error:  # exit 2, never 1
         text = str(error).strip()
         if not isinstance(error, GateError):  # DuckDB's multi-line messages as one line
             text = " ".join(line.strip() for line in text.splitlines() if line.strip())
         print(f"tailwatch check: {text or type(error).__name__}", file=sys.stderr)
         return EXIT_DATA
-    print(_summary(result, fail_on))
+    for result in results:
+        if result.error:
+            print(f"tailwatch check: {result.kind} {result.subject}: {result.error}",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(_summary(result, fail_on))
     if args.junit:
-        write_junit([result], fail_on, args.junit)
+        write_junit(results, fail_on, args.junit)
     if args.json_out:
-        write_json([result], fail_on, args.json_out)
-    return EXIT_FAIL if result.failing(fail_on) else EXIT_OK
+        write_json(results, fail_on, args.json_out)
+    if any(r.error for r in results):
+        return EXIT_DATA
+    return EXIT_FAIL if any(r.failing(fail_on) for r in results) else EXIT_OK

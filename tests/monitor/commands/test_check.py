@@ -11,16 +11,17 @@ import json
 import re
 import shlex
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from monitor.checks import CHECK_KINDS
+from monitor.checks import CHECK_KINDS, CHECKS, GAPS
 from monitor.cli import main
 from monitor.commands.check import corpus_gate, parse_fail_on, write_json, write_junit
-from monitor.demo.tabular import real_sample
+from monitor.demo.tabular import DemoScenario, real_sample
 from monitor.report.corpus import LEAKAGE_RULES
 
 REPO = Path(__file__).resolve().parents[3]
@@ -56,6 +57,23 @@ def _junit(path: Path) -> dict[str, ET.Element]:
     return {case.get("name", ""): case for case in cases}
 
 
+def _suites(path: Path) -> dict[str, ET.Element]:
+    return {suite.get("name", ""): suite for suite in ET.parse(path).getroot().iter("testsuite")}
+
+
+# Checks a tabular generator without a target column has no figures for.
+NOT_TABULAR = {
+    "utility_decline",
+    "class_lost",
+    "vocabulary_loss",
+    "rare_mass_loss",
+    "diversity_decline",
+    "length_tail_loss",
+}
+# Listed even where this size leaves them too few rows (then skipped with the reason).
+TABULAR = {"coverage_decline", "tail_thinning", "tail_excess", "tail_gap", "category_lost"}
+
+
 def test_github_step_exits_by_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     github, _ = _readme_commands()
     argv = shlex.split(github)
@@ -67,7 +85,14 @@ def test_github_step_exits_by_verdict(tmp_path: Path, monkeypatch: pytest.Monkey
 
     assert main(argv[1:]) == 1  # collapsed against its baseline
     cases = _junit(tmp_path / "tailwatch-junit.xml")
-    assert set(cases) == set(CHECK_KINDS)  # one testcase per check, named
+    assert TABULAR <= set(cases) <= set(CHECK_KINDS) - NOT_TABULAR  # the checks that apply
+    (suite,) = _suites(tmp_path / "tailwatch-junit.xml").values()
+    assert suite.get("name") == "v8"  # the subject (the version: no --name), not "real"
+    assert float(suite.get("time", "0")) > 0
+    assert all(float(case.get("time", "0")) > 0 for case in cases.values())
+    assert sum(float(c.get("time", "0")) for c in cases.values()) == pytest.approx(
+        float(suite.get("time", "0")), abs=0.01 * len(cases)
+    )
     failed = {name for name, case in cases.items() if case.find("failure") is not None}
     assert {"coverage_decline", "recall_decline"} <= failed
     assert not failed & {"precision_gap", "coverage_gap"}  # gaps are not in the default fail-on
@@ -77,9 +102,10 @@ def test_github_step_exits_by_verdict(tmp_path: Path, monkeypatch: pytest.Monkey
     assert subject["baseline"] == "baseline:v7"
 
     _write(tmp_path / "data" / "versions" / "v8.parquet", real_sample(200, 4)[COLUMNS])
-    assert main(argv[1:]) == 0  # a healthy version passes
+    assert main([*argv[1:], "--name", "claims-gan"]) == 0  # a healthy version passes
     cases = _junit(tmp_path / "tailwatch-junit.xml")
-    assert set(cases) == set(CHECK_KINDS)
+    assert TABULAR <= set(cases) <= set(CHECK_KINDS) - NOT_TABULAR
+    assert set(_suites(tmp_path / "tailwatch-junit.xml")) == {"claims-gan"}
     assert not [c for c in cases.values() if c.find("failure") is not None]
     assert json.loads((tmp_path / "tailwatch.json").read_text())["subjects"][0]["level"] == (
         "healthy"
@@ -118,7 +144,8 @@ regions = 4
 
     config = str(tmp_path / "tailwatch.toml")
     out = str(tmp_path / "reports")
-    assert main(["report", "--config", config, "--out", out]) == 1
+    assert main(["report", "--config", config, "--out", out]) == 0  # fails only with --fail-on
+    assert main(["report", "--config", config, "--out", out, "--fail-on", "collapse"]) == 1
     assert main(["report", "--config", config, "--out", out, "--fail-on", "none"]) == 0
 
 
@@ -141,7 +168,23 @@ def test_corpus_verdicts_and_fail_on(tmp_path: Path) -> None:
 
     write_junit([gate], ("budget",), tmp_path / "j.xml")
     cases = _junit(tmp_path / "j.xml")
-    assert set(cases) == {*LEAKAGE_RULES, "synthetic_budget_near"}
+    # the snapshot has no near-duplicate figures; human_only is listed where its figure is
+    assert set(cases) == {*LEAKAGE_RULES, "synthetic_budget_near"} - {
+        "near_duplicate_synthetic",
+        "human_only",
+    }
+    assert {c.check for c in corpus_gate("mix", "s1", clean).cases} == {
+        "synthetic_budget",
+        "synthetic_budget_near",
+    }
+    no_budget = {"rows": 1000.0, "unlabeled_synthetic_ratio": 0.0, "human_only_violation_rows": 0}
+    assert {c.check for c in corpus_gate("h", "s1", no_budget, human_only=True).cases} == {
+        "human_only",
+        "unlabeled_synthetic",
+    }
+    assert {c.check for c in corpus_gate("h", "s1", no_budget, human_only=False).cases} == {
+        "unlabeled_synthetic"
+    }
     assert cases["synthetic_budget"].find("failure") is not None
     skipped = cases["unlabeled_synthetic"].find("skipped")
     assert skipped is not None and "not failing" in skipped.get("message", "")
@@ -162,3 +205,58 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     missing = tmp_path / "nowhere.toml"
     assert main(["check", "--config", str(missing), "--generator", "g"]) == 2
     assert f"config file {missing} does not exist" in capsys.readouterr().err
+
+
+def test_every_configured_subject(tmp_path: Path) -> None:
+    """``check --config F`` alone: every generator and corpus, one suite each, the worst exit."""
+    scenario = DemoScenario(tmp_path, rows=600, train_rows=300)
+    scenario.write_reference()
+    published: list[pd.DataFrame] = []
+    generations = scenario.generations()
+    for index in range(3):
+        published.append(next(generations))
+        scenario.write_version(index, published[-1])
+    scenario.write_snapshot(published)
+    config = scenario.config(tmp_path, 9, 2.0, 300)
+    (tmp_path / "tailwatch.toml").write_text(config, encoding="utf-8")
+    command = [sys.executable, "-m", "monitor.cli", "check", "--config", "tailwatch.toml"]
+    outputs = ["--junit", "j.xml", "--json", "j.json"]
+    done = subprocess.run(
+        [*command, *outputs], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 1, done.stderr  # the corpus leaks; nothing is an error
+    suites = _suites(tmp_path / "j.xml")
+    assert list(suites) == ["demo-gan", "demo-corpus", "demo-eval"]
+    assert all(float(s.get("time", "0")) > 0 for s in suites.values())
+    gan = {c.get("name") for c in suites["demo-gan"].iter("testcase")}
+    assert gan <= set(CHECKS) | set(GAPS) and not gan & NOT_TABULAR
+    assert {"coverage_decline", "tail_thinning", "category_lost", "precision_gap"} <= gan
+    corpus = {c.get("name"): c for c in suites["demo-corpus"].iter("testcase")}
+    assert "human_only" not in corpus and "synthetic_budget" in corpus
+    assert corpus["unlabeled_synthetic"].find("failure") is not None
+    evaluation = {c.get("name") for c in suites["demo-eval"].iter("testcase")}
+    assert "human_only" in evaluation and "synthetic_budget" not in evaluation
+    document = json.loads((tmp_path / "j.json").read_text())
+    assert [s["subject"] for s in document["subjects"]] == ["demo-gan", "demo-corpus", "demo-eval"]
+    assert document["failed"] and document["errors"] == 0
+    assert "demo-corpus" in done.stdout and "leakage -> FAIL" in done.stdout
+
+    # A subject that cannot be judged is an error suite; the others are still checked: exit 2.
+    broken = config + '\n[[generators]]\nname = "gone"\nreference = "nowhere/*.parquet"\n'
+    broken += 'versions = "nowhere/v/*.parquet"\n'
+    (tmp_path / "tailwatch.toml").write_text(broken, encoding="utf-8")
+    done = subprocess.run(
+        [*command, *outputs, "--fail-on", "none"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "generator gone" in done.stderr
+    suites = _suites(tmp_path / "j.xml")
+    assert list(suites) == ["demo-gan", "gone", "demo-corpus", "demo-eval"]
+    assert suites["gone"].get("errors") == "1"
+    error = suites["gone"].find("testcase/error")
+    assert error is not None and "nowhere" in error.get("message", "")
+    assert suites["demo-gan"].get("errors") == "0"
