@@ -38,6 +38,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from collectors.constraints import check_sample_size
 from monitor.checks import CheckThresholds
 
 DEFAULT_CONFIG_NAME = "tailwatch.toml"
@@ -290,10 +291,8 @@ class GeneratorSettings(_Model):
     def _consistent(self) -> GeneratorSettings:
         if self.sampler is None and self.versions is None:
             raise ValueError("a generator without 'sampler' must have 'versions'")
-        if self.sample_size <= self.k:
-            raise ValueError(f"sample_size ({self.sample_size}) must be > k ({self.k})")
-        if self.reference_size is not None and self.reference_size <= self.k:
-            raise ValueError(f"reference_size ({self.reference_size}) must be > k ({self.k})")
+        check_sample_size(self.sample_size, self.k)  # the recipe's constraints
+        check_sample_size(self.reference_size, self.k, "reference_size")
         _no_duplicates(self.categorical, "categorical column")
         if self.text_column is not None and (self.categorical or self.target is not None):
             raise ValueError("a text generator ('text_column') takes no 'categorical' or 'target'")
