@@ -138,10 +138,15 @@ class ExporterSettings(_Model):
     # /api/status without basic auth hides absolute paths and error texts unless this is true.
     status_details: bool = False
     # Each connection gets a worker thread (at most max_connections; more are refused at once);
-    # the TLS handshake and the request must complete within these timeouts.
+    # the TLS handshake and each read must complete within these timeouts, and the whole request
+    # (handshake, request, answer) within request_timeout_seconds of the accept. One client
+    # address holds at most max_connections_per_client connections (slow clients from one
+    # address cannot take every worker from Prometheus and the probes).
     max_connections: Annotated[int, Field(ge=1, le=1024)] = 32
+    max_connections_per_client: Annotated[int, Field(ge=1, le=1024)] = 8
     handshake_timeout_seconds: Seconds = 5
     read_timeout_seconds: Seconds = 10
+    request_timeout_seconds: Seconds = 15
 
     @model_validator(mode="before")
     @classmethod

@@ -6,13 +6,15 @@ defined once in :mod:`monitor.exporter.series`. The exposition is prometheus-cli
 (``make_wsgi_app``); the server around it adds what the client library does not offer:
 
 - a worker thread per connection from a bounded pool, with the TLS handshake done there under a
-  timeout (never in ``accept()``), so a client that connects and sends nothing cannot hold up
-  scrapes; connections beyond ``max_connections`` are closed at once;
+  timeout (never in ``accept()``), a deadline for the whole request and a bound on connections
+  per client address (:mod:`monitor.exporter.http`), so silent or slow clients cannot hold up
+  scrapes or probes;
 - HTTP basic auth (the maintainers declined it) on everything but the probes;
 - ``/-/healthy`` (the process serves HTTP) and ``/-/ready`` (the store is usable and Tailwatch's
   own storage is not failing), unauthenticated by design and saying nothing sensitive;
-- ``/api/status``, a read-only JSON document; without auth it hides absolute paths and error
-  texts unless ``status_details`` is set;
+- ``/api/status``, a read-only JSON document built once per published state (a committed write
+  or a change of the scans' state), not per request; without auth it hides absolute paths and
+  error texts unless ``status_details`` is set;
 - ``/runbooks/`` and ``/runbooks/<alert>``: the runbooks that ship with the package
   (:mod:`monitor.runbooks`), unauthenticated like the probes: the alerts' ``runbook_url`` must
   open for whoever is paged, and they hold nothing about the monitored data.
@@ -28,14 +30,11 @@ import logging
 import math
 import os
 import platform
-import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import duckdb
 import pandas as pd
@@ -56,6 +55,7 @@ from monitor.checks import (
     evaluate_checks,
     generator_verdict,
 )
+from monitor.exporter.http import ExporterServer
 from monitor.exporter.series import (
     BY_NAME,
     CORPUS_FIGURES,
@@ -84,6 +84,7 @@ __all__ = [
     "ExporterError",
     "ExporterServer",
     "FeatureGauges",
+    "PublishedStatus",
     "StoreCollector",
     "feature_gauges",
     "serve",
@@ -357,66 +358,6 @@ class StoreCollector:
 # -- HTTP -------------------------------------------------------------------------------------
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("http %s", format % args)
-
-
-class ExporterServer(WSGIServer):
-    """A WSGI server that hands each connection to a bounded pool of worker threads.
-
-    ``accept()`` returns a plain socket at once; the worker does the TLS handshake (under
-    ``handshake_timeout``) and reads the request (under ``read_timeout``), so a silent or slow
-    client only ever holds its own worker. When every worker is busy a new connection is closed
-    at once rather than queued behind them.
-    """
-
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        tls: ssl.SSLContext | None,
-        *,
-        workers: int,
-        handshake_timeout: float,
-        read_timeout: float,
-    ) -> None:
-        self.tls = tls
-        self.handshake_timeout = handshake_timeout
-        self.read_timeout = read_timeout
-        self._slots = threading.BoundedSemaphore(workers)
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="tailwatch-http")
-        super().__init__(address, _QuietHandler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            log.warning("connection refused: every exporter worker is busy")
-            self.shutdown_request(request)
-            return
-        self._pool.submit(self._serve_one, request, client_address)
-
-    def _serve_one(self, request: socket.socket, client_address: Any) -> None:
-        connection: socket.socket = request
-        try:
-            connection.settimeout(self.handshake_timeout)
-            if self.tls is not None:
-                connection = self.tls.wrap_socket(request, server_side=True)
-            connection.settimeout(self.read_timeout)
-            self.finish_request(connection, client_address)
-        except (OSError, ssl.SSLError) as error:  # timeouts, resets, failed handshakes
-            log.debug("connection dropped", extra={"client": str(client_address), "error": error})
-        except Exception:
-            self.handle_error(connection, client_address)
-        finally:
-            self.shutdown_request(connection)
-            self._slots.release()
-
-    def server_close(self) -> None:
-        super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
 def _authorised(environ: dict[str, Any], username: str, password_sha256: str) -> bool:
     header = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, encoded = header.partition(" ")
@@ -462,33 +403,64 @@ def _redacted(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _status(
-    store: Store,
-    scans: Callable[[], list[ScanState]],
-    health: Callable[[], DaemonHealth],
-    details: bool,
-) -> dict[str, Any]:
-    states = scans()
-    document = status_document(store, states)
-    by_subject = {(s.kind, s.subject): s for s in states}
-    for subject in document["subjects"]:
-        state = by_subject.get((subject["kind"], subject["name"]))
-        if state is not None:
-            subject["store_errors"] = state.store_errors
-            subject["storage_error"] = state.storage_error
-    current = health()
-    document["daemon"] = {
-        "ready": current.ready,
-        "reason": current.reason,
-        "store_errors": current.store_errors,
-        "scan_errors": sum(s.scan_errors for s in states),
-        "read_copy": {
-            "publishes": current.read_copy_publishes,
-            "written_bytes": current.read_copy_bytes,
-            "last_seconds": current.read_copy_seconds,
-        },
-    }
-    return document if details else _redacted(document)
+class PublishedStatus:
+    """``/api/status`` served from the published state, not recomputed per request.
+
+    The document (every generator's checks over its history: ~50 ms) is built once per state: a
+    committed write of the store, a change of the scans' state or of the daemon's health. Requests
+    in between get the same bytes (~as cheap as ``/metrics``' cached families); concurrent requests
+    after a change wait for one build instead of each building it.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        scans: Callable[[], list[ScanState]],
+        health: Callable[[], DaemonHealth],
+        thresholds: Callable[[str], CheckThresholds],
+        details: bool,
+    ) -> None:
+        self.store = store
+        self.scans = scans
+        self.health = health
+        self.thresholds = thresholds
+        self.details = details
+        self._lock = threading.Lock()
+        self._cached: tuple[tuple[Any, ...], bytes] | None = None
+        self.builds = 0  # how many times the document was built (tests read it)
+
+    def body(self) -> bytes:
+        """The JSON document of the current state; raises ``duckdb.Error`` (never cached)."""
+        states = tuple(self.scans())
+        current = self.health()
+        key = (self.store.generation, states, current)
+        with self._lock:
+            if self._cached is None or self._cached[0] != key:
+                document = self._build(list(states), current)
+                self._cached = (key, json.dumps(document, indent=2).encode())
+                self.builds += 1
+            return self._cached[1]
+
+    def _build(self, states: list[ScanState], current: DaemonHealth) -> dict[str, Any]:
+        document = status_document(self.store, states, self.thresholds)
+        by_subject = {(s.kind, s.subject): s for s in states}
+        for subject in document["subjects"]:
+            state = by_subject.get((subject["kind"], subject["name"]))
+            if state is not None:
+                subject["store_errors"] = state.store_errors
+                subject["storage_error"] = state.storage_error
+        document["daemon"] = {
+            "ready": current.ready,
+            "reason": current.reason,
+            "store_errors": current.store_errors,
+            "scan_errors": sum(s.scan_errors for s in states),
+            "read_copy": {
+                "publishes": current.read_copy_publishes,
+                "written_bytes": current.read_copy_bytes,
+                "last_seconds": current.read_copy_seconds,
+            },
+        }
+        return document if self.details else _redacted(document)
 
 
 def _ready(store: Store, health: Callable[[], DaemonHealth]) -> tuple[bool, str]:
@@ -497,8 +469,10 @@ def _ready(store: Store, health: Callable[[], DaemonHealth]) -> tuple[bool, str]
         return False, current.reason or "not ready"
     try:
         store.subjects()
-    except Exception:  # what went wrong goes to the logs and /api/status, not to anyone asking
-        log.error("readiness: the store cannot be read", exc_info=True)
+    except Exception as error:  # what went wrong goes to the logs, not to anyone asking
+        first = str(error).strip().splitlines()
+        cause = f"{type(error).__name__}: {first[0]}" if first else type(error).__name__
+        log.error("readiness: the store cannot be read", extra={"error": cause})
         return False, "the store cannot be read"
     return True, "ready"
 
@@ -506,18 +480,17 @@ def _ready(store: Store, health: Callable[[], DaemonHealth]) -> tuple[bool, str]
 def _application(
     registry: CollectorRegistry,
     store: Store,
-    scans: Callable[[], list[ScanState]],
+    status: PublishedStatus,
     health: Callable[[], DaemonHealth],
-    details: bool,
 ) -> Callable:
     metrics_app = make_wsgi_app(registry)
+    details = status.details
 
     def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         if path == "/api/status":
             try:
-                document = _status(store, scans, health, details)
-                body = json.dumps(document, indent=2).encode()
+                body = status.body()
                 start_response("200 OK", [("Content-Type", "application/json")])
             except duckdb.Error as error:
                 log.error("status could not read the store", extra={"error": str(error)})
@@ -530,8 +503,8 @@ def _application(
             return [b"ok\n"]
         if path == "/-/ready":
             ready, reason = _ready(store, health)
-            status = "200 OK" if ready else "503 Service Unavailable"
-            start_response(status, [("Content-Type", "text/plain")])
+            code = "200 OK" if ready else "503 Service Unavailable"
+            start_response(code, [("Content-Type", "text/plain")])
             return [f"{reason}\n".encode()]
         if path == RUNBOOKS.rstrip("/") or path.startswith(RUNBOOKS):
             return _runbook(path, start_response)
@@ -598,7 +571,8 @@ def serve(
         StoreCollector(store, scans=scans, thresholds=thresholds, health=health, features=features)
     )
     auth = bool(settings.basic_auth_username and settings.basic_auth_password_sha256)
-    app = _application(registry, store, scans, health, settings.status_details or auth)
+    status = PublishedStatus(store, scans, health, thresholds, settings.status_details or auth)
+    app = _application(registry, store, status, health)
     if auth:
         assert settings.basic_auth_username and settings.basic_auth_password_sha256
         app = _basic_auth(app, settings.basic_auth_username, settings.basic_auth_password_sha256)
@@ -610,6 +584,8 @@ def serve(
             workers=settings.max_connections,
             handshake_timeout=settings.handshake_timeout_seconds,
             read_timeout=settings.read_timeout_seconds,
+            request_timeout=settings.request_timeout_seconds,
+            per_client=settings.max_connections_per_client,
         )
     except OSError as error:
         raise ExporterError(
