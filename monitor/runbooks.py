@@ -1,7 +1,7 @@
 """The runbooks, shipped with the package and served by the daemon at ``/runbooks/``.
 
-``monitor/runbooks.md`` is package data (a link to ``docs/runbooks.md`` in the source tree; a
-wheel holds the file itself). Each ``## Heading`` is a section whose anchor is the heading in
+``monitor/runbooks.md`` is package data, the file itself (``docs/runbooks.md`` links to it), so
+a wheel, an sdist and the image built from them hold it. Each ``## Heading`` is a section whose anchor is the heading in
 lower case, as GitHub makes it, so an alert's ``runbook_url`` is
 ``<base>#tailwatchcoveragedecline``: ``/runbooks/`` serves the whole page (the browser jumps to
 the anchor) and ``/runbooks/<anchor>`` that one section. The Markdown subset the runbooks use
