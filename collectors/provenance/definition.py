@@ -55,6 +55,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from collectors.sources.kinds import is_datetime, time_zone
+
 __all__ = [
     "FIELD_SEPARATOR",
     "FINGERPRINT_TEXT_UDF",
@@ -64,6 +66,7 @@ __all__ = [
     "ColumnKind",
     "fingerprint_frame",
     "fingerprint_record",
+    "fingerprint_rows",
     "fingerprint_texts",
     "fingerprint_vectors",
     "normalize_text",
@@ -217,6 +220,27 @@ def fingerprint_frame(frame: pd.DataFrame, content_columns: Sequence[str]) -> np
     return np.fromiter(
         (_digest(record_string(row, kinds)) for row in rows), dtype=np.uint64, count=len(frame)
     )
+
+
+def fingerprint_rows(frame: pd.DataFrame, content_columns: Sequence[str]) -> np.ndarray:
+    """Fingerprints of the rows of ``frame`` that hold every content column (a generator's rows
+    as they come: a row with missing content has no fingerprint, as in SQL); datetime columns are
+    integer microseconds since the epoch (UTC for aware ones). On complete rows without datetimes
+    this is :func:`fingerprint_frame`."""
+    columns = [str(c) for c in content_columns]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"content columns {missing} are not in the frame {list(frame.columns)}")
+    data = frame[columns]
+    complete = ~data.map(_is_missing).any(axis=1).to_numpy()
+    data = data[complete]
+    for name in columns:
+        series = data[name]
+        if is_datetime(series):
+            utc = pd.to_datetime(series, utc=bool(time_zone(series)))
+            naive = utc.dt.tz_localize(None) if time_zone(series) else utc
+            data = data.assign(**{name: naive.to_numpy("datetime64[us]").astype(np.int64)})
+    return fingerprint_frame(data, columns)
 
 
 def fingerprint_texts(texts: Iterable[str]) -> np.ndarray:

@@ -21,6 +21,7 @@ __all__ = [
     "clip_scaled",
     "epoch_seconds",
     "excluded_reason",
+    "id_name",
     "is_datetime",
     "scale",
     "time_zone",
@@ -93,6 +94,11 @@ def epoch_seconds(series: pd.Series, where: str, reference_zone: str | None) -> 
     return seconds
 
 
+def id_name(name: str) -> bool:
+    """Whether a column name says identifier (``id``, ``user_id``, ``userId``, ``key``)."""
+    return bool(_ID_NAME.search(name) or _ID_NAME.search(name.lower()))
+
+
 def excluded_reason(series: pd.Series, name: str) -> str | None:
     """Why an unconfigured column should not be measured: an identifier or free text, else None.
 
@@ -106,7 +112,7 @@ def excluded_reason(series: pd.Series, name: str) -> str | None:
         return None
     dtype = series.dtype
     if ptypes.is_integer_dtype(dtype) and not ptypes.is_bool_dtype(dtype):
-        if (_ID_NAME.search(name) or _ID_NAME.search(name.lower())) and present.nunique() == rows:
+        if id_name(name) and present.nunique() == rows:
             return f"identifier: an integer unique in each of the {rows} rows"
         return None
     is_text = ptypes.is_string_dtype(dtype) or ptypes.is_object_dtype(dtype)

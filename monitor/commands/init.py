@@ -5,8 +5,12 @@ Finds the reference (``reference``, ``real``, ``train`` ...), the holdout (``hol
 or files, reads the reference's schema (Parquet footer or CSV header, plus one pass of DuckDB for
 the cardinality of each column) and lists its columns; strings and booleans are categorical, and
 so are integer columns with few distinct values (at most ``MAX_CODES`` and at most 5 % of the
-rows). What it could not find is left commented out with a note. Run ``tailwatch validate`` on
-the result.
+rows); timestamps and dates are measured as datetimes. Columns that carry no distribution to
+compare are left out of ``columns``, each with one line saying why: identifiers (strings with
+more distinct values than half the rows, integers unique per row named like an id), free text
+(long or many-word strings: a text generator's ``text_column``), columns missing in every row and
+types Tailwatch does not measure. What it could not find is left commented out with a note. Run
+``tailwatch validate`` on the result: it accepts whatever ``init`` writes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from pathlib import Path
 import duckdb
 
 from collectors.sources import data_kind, quote
+from collectors.sources.kinds import ID_UNIQUE_SHARE, TEXT_MIN_CHARS, TEXT_MIN_WORDS, id_name
+from monitor.commands.validate import usable_type
 from monitor.settings import NAME_PATTERN
 
 __all__ = ["Layout", "add_arguments", "command_init", "detect", "render_config"]
@@ -33,6 +39,7 @@ VERSIONS = ("versions", "synthetic", "generations", "generated", "samples", "out
 MAX_CODES = 20  # an integer column with at most this many distinct values is categorical
 _INTEGER = re.compile(r"^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$")
 _LABEL = re.compile(r"^(BOOLEAN|VARCHAR|ENUM\(.*\))$")
+_TEXT = re.compile(r"^VARCHAR$")
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Column:
     duck_type: str
     distinct: int
     categorical: bool
+    left_out: str | None = None  # why the column is not measured (identifier, free text, ...)
 
 
 @dataclass(frozen=True)
@@ -104,16 +112,51 @@ def _columns(files: Sequence[Path]) -> tuple[tuple[Column, ...], int]:
             for r in con.execute(f"DESCRIBE SELECT * FROM {source}", [paths]).fetchall()
             if not str(r[0]).startswith("__index")
         ]
-        counts = "".join(f", approx_count_distinct({quote(name)})" for name, _ in described)
-        row = con.execute(f"SELECT count(*){counts} FROM {source}", [paths]).fetchone()
+        parts = []
+        for name, duck_type in described:
+            q = quote(name)
+            text = _TEXT.match(duck_type)
+            length = f"median(length({q}))" if text else "NULL"
+            words = f"median(len(string_split(trim({q}), ' ')))" if text else "NULL"
+            parts.append(f", approx_count_distinct({q}), count({q}), {length}, {words}")
+        row = con.execute(f"SELECT count(*){''.join(parts)} FROM {source}", [paths]).fetchone()
     assert row is not None
     rows = int(row[0])
     columns = []
-    for (name, duck_type), distinct in zip(described, row[1:], strict=True):
-        few = int(distinct) <= MAX_CODES and int(distinct) <= max(2, 0.05 * rows)
+    for i, (name, duck_type) in enumerate(described):
+        distinct, present, length, words = row[1 + 4 * i : 5 + 4 * i]
+        distinct, present = int(distinct), int(present)
+        few = distinct <= MAX_CODES and distinct <= max(2, 0.05 * rows)
         categorical = bool(_LABEL.match(duck_type)) or (bool(_INTEGER.match(duck_type)) and few)
-        columns.append(Column(name, duck_type, int(distinct), categorical))
+        left_out = _left_out(name, duck_type, distinct, present, length, words)
+        columns.append(Column(name, duck_type, distinct, categorical, left_out))
     return tuple(columns), rows
+
+
+def _left_out(
+    name: str,
+    duck_type: str,
+    distinct: int,
+    present: int,
+    length: float | None,
+    words: float | None,
+) -> str | None:
+    """Why a reference column is not measured, or None (the rules of
+    :func:`collectors.sources.kinds.excluded_reason`, on DuckDB's counts)."""
+    if present == 0:
+        return "missing in every row"
+    if not usable_type(duck_type):
+        return f"type {duck_type} is not measured"
+    if duck_type == "UUID":
+        return "identifier (UUID)"
+    if _TEXT.match(duck_type):
+        if (length or 0) >= TEXT_MIN_CHARS or (words or 0) >= TEXT_MIN_WORDS:
+            return "free text; measure it as a text generator with text_column"
+        if present >= 20 and distinct > ID_UNIQUE_SHARE * present:
+            return f"identifier: ~{distinct} distinct strings in {present} rows"
+    if _INTEGER.match(duck_type) and id_name(name) and present >= 20 and distinct >= 0.97 * present:
+        return f"identifier: an integer unique per row (~{distinct} distinct in {present} rows)"
+    return None
 
 
 def detect(data: Path, base: Path) -> Layout:
@@ -145,7 +188,8 @@ def _toml(value: object) -> str:
 
 def render_config(layout: Layout, name: str, data: Path) -> str:
     """The commented TOML for ``layout``."""
-    categorical = [c.name for c in layout.columns if c.categorical]
+    measured = [c for c in layout.columns if c.left_out is None]
+    categorical = [c.name for c in measured if c.categorical]
     sample_size = 5000 if not layout.rows else max(10, min(5000, layout.rows // 2))
     lines = [
         f"# Written by 'tailwatch init' from {data}. Check it with:",
@@ -180,10 +224,16 @@ def render_config(layout: Layout, name: str, data: Path) -> str:
         lines.append("# Columns of the reference (type, distinct values):")
         for column in layout.columns:
             kind = "categorical" if column.categorical else "measured as is"
+            if "TIMESTAMP" in column.duck_type or column.duck_type == "DATE":
+                kind = "datetime: drift, tails, calendar, range"
+            kind = f"left out: {column.left_out}" if column.left_out else kind
             lines.append(
                 f"#   {column.name}: {column.duck_type}, ~{column.distinct} distinct ({kind})"
             )
-        names = [c.name for c in layout.columns]
+        lines.append(
+            "# Missing values are measured (a missing share per column; see README, Configuration)."
+        )
+        names = [c.name for c in measured]
         lines.append(f"columns = {_toml(names)}")
         cat = f"categorical = {_toml(categorical)}"
         lines.append(
@@ -229,5 +279,8 @@ def command_init(args: argparse.Namespace) -> int:
     print(f"wrote {out}")
     for note in layout.notes:
         print(f"note: {note}")
+    for column in layout.columns:
+        if column.left_out:
+            print(f"left out: column {column.name!r}: {column.left_out} (list it in columns)")
     print(f"next: tailwatch validate --config {out}")
     return 0

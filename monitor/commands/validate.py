@@ -1,7 +1,9 @@
 """``tailwatch validate``: what can be checked before any work, each problem named.
 
 Checks every glob matches, reference and holdout (and the latest version or snapshot) can be read,
-configured columns exist with types Tailwatch measures (numbers, booleans, strings, numeric lists),
+configured columns exist with types Tailwatch measures (numbers, booleans, strings, timestamps and
+dates, numeric lists) and a timestamp column's time zone awareness is the reference's in the latest
+version,
 categorical columns exist, samplers import, the exporter's port is free and the store's folder is
 writable. Schemas are read from Parquet footers and CSV headers only (no data is loaded), so a
 check costs milliseconds per file. Each :class:`Problem` names the config key, and the path and
@@ -24,13 +26,14 @@ from collectors.sources import data_kind, discover_versions, load_sampler, resol
 from monitor.settings import CorpusSettings, GeneratorSettings, Settings, load_settings
 from monitor.watch import probe_writable
 
-__all__ = ["Problem", "command_validate", "config_note", "validate_settings"]
+__all__ = ["Problem", "command_validate", "config_note", "usable_type", "validate_settings"]
 
 _NUMERIC = re.compile(
     r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
     r"FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$"
 )
-_LABEL = re.compile(r"^(BOOLEAN|VARCHAR|ENUM\(.*\))$")
+_LABEL = re.compile(r"^(BOOLEAN|VARCHAR|UUID|ENUM\(.*\))$")
+_DATETIME = re.compile(r"^(DATE|TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE)$")
 _VECTOR = re.compile(r"^(.+)\[\d*\]$")
 
 
@@ -52,12 +55,13 @@ class Problem:
         return f"{self.key}:{where} {self.message}"
 
 
-def _usable(duck_type: str) -> bool:
-    """A column type the feature map embeds: number, boolean/string/enum or a numeric list."""
+def usable_type(duck_type: str) -> bool:
+    """A column type the feature map embeds: number, boolean/string/enum, timestamp/date or a
+    numeric list."""
     vector = _VECTOR.match(duck_type)
     if vector:
         return bool(_NUMERIC.match(vector.group(1)))
-    return bool(_NUMERIC.match(duck_type) or _LABEL.match(duck_type))
+    return bool(_NUMERIC.match(duck_type) or _LABEL.match(duck_type) or _DATETIME.match(duck_type))
 
 
 def _schema(path: Path) -> dict[str, str]:
@@ -112,11 +116,11 @@ class _Checker:
             if column not in schema:
                 known = ", ".join(list(schema)[:8])
                 self.add(key, f"column {column!r} does not exist (columns: {known})", path, column)
-            elif typed and not _usable(schema[column]):
+            elif typed and not usable_type(schema[column]):
                 self.add(
                     key,
                     f"column {column!r} has type {schema[column]}, which Tailwatch cannot "
-                    "measure (numbers, booleans, strings or numeric lists)",
+                    "measure (numbers, booleans, strings, timestamps, dates or numeric lists)",
                     path,
                     column,
                 )
@@ -165,6 +169,20 @@ def _generator(check: _Checker, i: int, g: GeneratorSettings) -> None:
     if schema is not None and reference_schema is not None:
         wanted = columns or list(reference_schema)
         check.columns(f"{key}.versions", schema, latest.paths[0], wanted, typed=False)
+        for column in wanted:
+            then, now = reference_schema.get(column, ""), schema.get(column, "")
+            if _DATETIME.match(then) and _DATETIME.match(now) and _aware(then) != _aware(now):
+                check.add(
+                    f"{key}.versions",
+                    f"column {column!r} is {now} in the latest version but {then} in the "
+                    "reference: a time zone mismatch (convert both to one zone)",
+                    latest.paths[0],
+                    column,
+                )
+
+
+def _aware(duck_type: str) -> bool:
+    return duck_type.endswith("WITH TIME ZONE")
 
 
 def _corpus(check: _Checker, i: int, c: CorpusSettings) -> None:

@@ -162,3 +162,21 @@ def test_an_ordinary_heavy_tail_keeps_the_standard_scaling() -> None:
     assert not fitted.columns[0].robust
     assert fitted.columns[0].std == pytest.approx(values.std())
     assert RARE  # the rare bucket name is unchanged
+
+
+def test_fingerprints_of_rows_as_they_come() -> None:
+    """Known-human registration: rows with missing content have no fingerprint (as in SQL);
+    datetimes are integer microseconds; complete rows keep fingerprint_frame's values."""
+    from collectors.provenance import fingerprint_frame, fingerprint_rows
+
+    table = _table(50, 6)
+    assert np.array_equal(
+        fingerprint_rows(table, list(table.columns)), fingerprint_frame(table, list(table.columns))
+    )
+    table.loc[[2, 9], "amount"] = np.nan
+    table["at"] = pd.date_range("2024-01-01", periods=50, freq="h", tz="UTC")
+    prints = fingerprint_rows(table, ["amount", "region", "at"])
+    assert prints.size == 48
+    micros = table.assign(at=table["at"].dt.tz_localize(None).astype("datetime64[us]").astype(int))
+    expected = fingerprint_frame(micros.drop(index=[2, 9]), ["amount", "region", "at"])
+    assert np.array_equal(prints, expected)

@@ -77,3 +77,74 @@ def test_detect_folders_of_versions_and_notes(tmp_path: Path) -> None:
     assert layout.holdout is None
     assert any("holdout" in note for note in layout.notes)
     assert layout.rows == 100
+
+
+def _real_table(rows: int, seed: int, *, zone: str | None = None) -> pd.DataFrame:
+    """A table as they come: NaN, missing labels, timestamps, booleans, identifiers, text."""
+    rng = np.random.default_rng(seed)
+    frame = _frame(rows, seed)
+    frame["amount"] = frame["amount"].where(rng.random(rows) > 0.09)  # 9 % missing
+    frame["region"] = frame["region"].where(rng.random(rows) > 0.03, None)
+    signup = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 2 * 8760, rows), "h")
+    frame["signup"] = signup.tz_localize(zone) if zone else signup
+    frame["born"] = (
+        pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 15000, rows), "D")
+    ).date
+    frame["customer_id"] = np.arange(seed * 100_000, seed * 100_000 + rows)
+    frame["email"] = [f"user{seed}.{i}@example.com" for i in range(rows)]
+    frame["comment"] = [
+        f"the parcel {i} came {rng.choice(['late', 'early'])} and was fine" for i in range(rows)
+    ]
+    frame["empty"] = np.nan
+    return frame
+
+
+def test_init_on_real_tables_writes_what_validate_accepts(tmp_path: Path) -> None:
+    data = tmp_path / "shop"
+    (data / "reference").mkdir(parents=True)
+    (data / "versions").mkdir()
+    _real_table(600, 0).to_parquet(data / "reference" / "part-0.parquet")
+    _real_table(200, 1).to_csv(data / "reference.csv", index=False)  # ignored: folder first
+    for i in range(2):
+        _real_table(200, 2 + i).to_parquet(data / "versions" / f"v{i}.parquet")
+    csv = tmp_path / "csvshop"
+    (csv / "versions").mkdir(parents=True)
+    _real_table(600, 4).to_csv(csv / "real.csv", index=False)
+    _real_table(200, 5).to_csv(csv / "versions" / "v0.csv", index=False)
+
+    for folder in (data, csv):
+        out = tmp_path / f"{folder.name}.toml"
+        done = _cli("init", str(folder), "--out", str(out), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        text = out.read_text(encoding="utf-8")
+        generator = tomllib.loads(text)["generators"][0]
+        assert generator["columns"] == [
+            "age", "amount", "region", "tier", "active", "signup", "born",
+        ]  # fmt: skip
+        assert generator["categorical"] == ["region", "tier", "active"]
+        assert "datetime: drift, tails, calendar, range" in text
+        for line in (
+            "left out: column 'customer_id': identifier: an integer unique per row",
+            "left out: column 'email': identifier",
+            "left out: column 'comment': free text; measure it as a text generator with "
+            "text_column",
+            "left out: column 'empty': missing in every row",
+        ):
+            assert line in done.stdout, done.stdout
+        checked = _cli("validate", "--config", str(out), "--no-port", cwd=tmp_path)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_validate_names_a_time_zone_mismatch(tmp_path: Path) -> None:
+    data = tmp_path / "zones"
+    (data / "versions").mkdir(parents=True)
+    _real_table(300, 0).to_parquet(data / "real.parquet")
+    _real_table(100, 1, zone="UTC").to_parquet(data / "versions" / "v0.parquet")
+    out = tmp_path / "tailwatch.toml"
+    assert _cli("init", str(data), "--out", str(out), cwd=tmp_path).returncode == 0
+    checked = _cli("validate", "--config", str(out), "--no-port", cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "column 'signup' is TIMESTAMP WITH TIME ZONE in the latest version but TIMESTAMP" in (
+        checked.stdout
+    )
+    assert "time zone mismatch" in checked.stdout
