@@ -331,6 +331,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sample-size", type=int, default=None, help="rows sampled per version")
     parser.add_argument(
+        "--text-column", help="VERSION holds texts in this column (measured as a text generator)"
+    )
+    parser.add_argument("--target", help="the utility probe's target column (gates)")
+    parser.add_argument("--task", choices=("classification", "regression"), default=None)
+    parser.add_argument(
+        "--training", help="the generator's training rows (the membership attack's members)"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        help="folder for cached healthy levels (default $TAILWATCH_CACHE_DIR or "
+        "~/.cache/tailwatch/healthy; 'off' for none)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print seconds per figure family (and add them to --json as 'timings')",
+    )
+    parser.add_argument(
         "--name", help="the subject's name for VERSION (JUnit suite, JSON; default: VERSION's)"
     )
     parser.add_argument(
@@ -357,7 +375,7 @@ def _read(pattern: str, what: str, sample_size: int | None, seed: int) -> pd.Dat
 
 def _path_gate(args: argparse.Namespace) -> GateResult:
     """A VERSION given on the command line, against ``--reference`` (and ``--baseline``)."""
-    import tailwatch
+    from monitor.measure import measure_versions
 
     if args.config is not None or args.generator or args.corpus:
         raise GateError(
@@ -377,8 +395,12 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
             args.baseline, "baseline", size, seed
         )
     versions[name] = _read(args.version, "version", size, seed)
+    training = _read(args.training, "training", None, seed) if args.training else None
+    cache = args.cache_dir
+    if cache is not None and cache.strip().lower() in ("off", "none", "false", "0"):
+        cache = False
     thresholds = CheckThresholds()
-    comparison = tailwatch.compare(
+    measured = measure_versions(
         real,
         versions,
         holdout=holdout,
@@ -387,10 +409,24 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         k=args.k,
         regions=args.regions,
         seed=seed,
-        thresholds=thresholds,
+        text_column=args.text_column,
+        target=args.target,
+        task=args.task,
+        training=training,
+        cache=cache,
     )
-    history = [e.version_figures for e in comparison.evaluations]
-    return generator_gate(subject, history, comparison.evaluations[-1].healthy, thresholds)
+    result = generator_gate(subject, measured.versions, measured.healthy, thresholds)
+    if not args.profile:
+        return result
+    timings = {family: round(seconds, 4) for family, seconds in measured.timings.items()}
+    print(
+        "seconds per figure family: "
+        + ", ".join(f"{family} {seconds:.3f}" for family, seconds in timings.items())
+        + (" (healthy levels from the cache)" if measured.healthy_cached else ""),
+        file=sys.stderr,
+    )
+    details = {**result.details, "timings": timings, "healthy_cached": measured.healthy_cached}
+    return replace(result, details=details)
 
 
 def _summary(result: GateResult, fail_on: Sequence[str]) -> str:

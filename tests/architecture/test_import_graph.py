@@ -108,6 +108,28 @@ def test_collectors_never_import_monitor_or_the_facade() -> None:
     assert upward == []
 
 
+def facade_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(module, target) pairs where a module of ``monitor`` imports the ``tailwatch`` facade."""
+    return sorted(
+        (source, target)
+        for source, targets in graph.items()
+        if source.split(".")[0] == "monitor"
+        for target in targets
+        if target.split(".")[0] == "tailwatch"
+    )
+
+
+def test_the_facade_check_finds_a_planted_import() -> None:
+    graph = {"monitor.commands.check": {"tailwatch", "monitor.measure"}, "tailwatch": {"monitor"}}
+    assert facade_imports(graph) == [("monitor.commands.check", "tailwatch")]
+
+
+def test_monitor_never_imports_the_facade() -> None:
+    """Issue 21: the service sits under the notebook facade; ``tailwatch check`` measures
+    through ``monitor.measure``, never through ``tailwatch``."""
+    assert facade_imports(import_graph(module_files())) == []
+
+
 def test_every_module_imports_in_a_fresh_interpreter() -> None:
     """One fresh interpreter imports every module, the deepest first: a module that cannot be
     imported fails here; one that imports only after another is a cycle, which the graph test
