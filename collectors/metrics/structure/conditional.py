@@ -7,10 +7,14 @@ Error-based scores, because R^2 and accuracy saturate near 1 and hide a broken r
 numeric columns: the mean absolute error over the MAE of the reference median (0: perfect,
 1: no better than the median); categorical columns: the log loss (Good 1952) over the log loss of
 the reference class shares, probabilities floored at :data:`PROBABILITY_FLOOR`. The figure of a
-column is ``loss_ratio`` = error of the version-trained model / error of the real-trained model on
-the same real test rows (1 for a version as good as real rows). Which features' influence changed:
-permutation importance (Breiman 2001, sec. 10; Fisher et al. 2019's model reliance) of each model
-on the real test rows, the rise of the normalised error when one feature is shuffled.
+column is ``loss`` = error of the version-trained model - error of the real-trained model on the
+same real test rows, in units of the baseline's error (0 for a version as good as real rows; 0.2:
+the version's model lost a fifth of what the column's relations explain), and ``loss_ratio`` the
+ratio of the two errors with the real error floored at :data:`ERROR_FLOOR` (a column the real
+rows predict almost perfectly makes a bare ratio of two tiny errors explode). Which features'
+influence changed: permutation importance (Breiman 2001, sec. 10; Fisher et al. 2019's model
+reliance) of each model on the real test rows, the rise of the normalised error when one feature
+is shuffled.
 Models: seeded, single-threaded histogram gradient boosting (scikit-learn). Pure.
 """
 
@@ -60,6 +64,7 @@ MAX_TARGETS = 5  # audited columns
 MAX_CLASSES = 20  # categorical columns with more labels are not audited
 MIN_SKILL = 0.2  # 1 - normalised error of the real-trained model below this: not audited
 IMPORTANCE_REPEATS = 3
+ERROR_FLOOR = 0.05  # normalised real error below this counts as this in ``loss_ratio``
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,8 @@ class ColumnAudit:
     kind: str
     real_error: float  # normalised (see the module docstring)
     version_error: float
-    loss_ratio: float  # version_error / real_error
+    loss: float  # version_error - real_error
+    loss_ratio: float  # version_error / max(real_error, ERROR_FLOOR)
     importance_change: tuple[tuple[str, float], ...]  # version - real, largest |change| first
     real_importance: dict[str, float]
     version_importance: dict[str, float]
@@ -323,12 +329,13 @@ def audit_column(
         key=lambda item: (-abs(item[1]), item[0]),
     )
     real_error = real.error
-    ratio = version_error / real_error if real_error > 0 else float(version_error > 0) + 1.0
+    ratio = version_error / max(real_error, ERROR_FLOOR)
     return ColumnAudit(
         column=column,
         kind=problem.kind,
         real_error=real_error,
         version_error=version_error,
+        loss=float(version_error - real_error),
         loss_ratio=float(ratio),
         importance_change=tuple(change),
         real_importance=real_importance,

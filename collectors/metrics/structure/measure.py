@@ -3,16 +3,20 @@
 :class:`StructureReference` fixes what does not change between versions (column kinds, the pairs
 and their reference dependence, the audited columns, the holdout split, the distance space) and
 measures one version (:meth:`StructureReference.measure`) or real holdout draws at a version's
-size (:meth:`StructureReference.healthy_at`). The holdout is split once: a *test* half that the
-per-column audits predict (rows no model trains on) and a *pool* half that the healthy draws come
-from, so that a real-vs-real draw is never scored on its own rows.
+size (:meth:`StructureReference.healthy_at`). The holdout is split once: a *test* third (at most
+``max_rows`` rows) that the per-column audits predict (rows no model trains on) and a *pool* that
+the healthy draws come from, so that a real-vs-real draw is never scored on its own rows.
 
-Healthy levels (the same method as ``collectors.generator.measure_healthy``): ``draws`` draws of
-the version's size from the pool, without replacement while the pool holds them, else with
-replacement (Efron and Tibshirani 1993, ch. 6); the level is their mean and the spread their
-sample standard deviation, scaled by the finite-population correction 1 / sqrt(1 - m / pool)
-when drawn without replacement, or taken from bootstrap draws when m > pool / 2 (draws that share
-most rows understate the noise). Pure: frames in, numbers out.
+Healthy levels (as ``collectors.generator.measure_healthy``, with one difference): ``draws`` draws
+without replacement from the pool; the level is their mean and the spread their sample standard
+deviation times the finite-population correction 1 / sqrt(1 - m / pool) (Cochran 1977, eq. 2.8).
+Unlike the k-NN figures, these figures cannot use bootstrap draws: a row drawn twice lands in a
+training fold and a test fold of the detection classifier and is recognised (a real-vs-real AUC
+of 0.69 instead of 0.5 at 500 rows), and duplicates inflate Cramér's V and the per-class
+coverage. So a draw holds min(m, pool / 2) rows; when that is fewer than the version's m rows
+(``at_size`` False) the levels are those of a smaller sample, noisier and lower in coverage,
+which makes the band wider (fewer alarms), never narrower: give the holdout 3 x 2 m rows to
+measure at the version's size. Pure: frames in, numbers out.
 """
 
 from __future__ import annotations
@@ -74,14 +78,20 @@ class StructureMeasurement:
 
 @dataclass(frozen=True)
 class StructureHealthy:
-    """Real-vs-real levels and spreads of the figures at ``sample_rows`` rows."""
+    """Real-vs-real levels and spreads of the figures for versions of ``sample_rows`` rows,
+    measured on draws of ``drawn_rows`` pool rows (see the module docstring)."""
 
     figures: dict[str, float]
     spread: dict[str, float]
     sample_rows: int
+    drawn_rows: int
     pool_rows: int
     draws: int
-    replacement: bool
+
+    @property
+    def at_size(self) -> bool:
+        """Whether the draws had the versions' size."""
+        return self.drawn_rows == self.sample_rows
 
 
 class StructureReference:
@@ -116,9 +126,9 @@ class StructureReference:
         self.seed, self.max_rows = seed, max_rows
         self.detection, self.importance = detection, importance
         order = np.random.default_rng([seed, 23]).permutation(len(holdout))
-        half = len(holdout) // 2
-        self.test = holdout.iloc[np.sort(order[:half])].reset_index(drop=True)
-        self.pool = holdout.iloc[np.sort(order[half:])].reset_index(drop=True)
+        third = min(len(holdout) // 3, max_rows)
+        self.test = holdout.iloc[np.sort(order[:third])].reset_index(drop=True)
+        self.pool = holdout.iloc[np.sort(order[third:])].reset_index(drop=True)
         self.pairs = select_pairs(
             self.reference, self.columns, max_columns=max_columns, max_pairs=max_pairs
         )
@@ -184,7 +194,7 @@ class StructureReference:
         ]
         if audits and (self.importance if importance is None else importance):
             # Which features' influence changed: for the worst column only (the one a check names).
-            worst = max(range(len(audits)), key=lambda i: audits[i].loss_ratio)
+            worst = max(range(len(audits)), key=lambda i: audits[i].loss)
             audits[worst] = audit_column(
                 self.reference,
                 self.test,
@@ -197,7 +207,8 @@ class StructureReference:
                 memo=self._memo,
             )
         if audits:
-            figures["interaction_loss_max"] = max(a.loss_ratio for a in audits)
+            figures["interaction_loss_max"] = max(a.loss for a in audits)
+            figures["interaction_loss_ratio_max"] = max(a.loss_ratio for a in audits)
         classes: dict[str, list[ClassCoverage]] = {}
         if self.label_columns:
             matrix = self.embed(version, source)
@@ -227,33 +238,20 @@ def structure_healthy(
         raise ValueError(f"healthy levels need at least 2 rows per draw, got {sample_rows}")
     draws = max(2, int(draws))
     pool = reference.pool
+    drawn = min(sample_rows, len(pool) // 2)
+    if drawn < 2:
+        raise ValueError(f"holdout: a pool of {len(pool)} rows is too small for healthy levels")
     rng = np.random.default_rng([reference.seed, sample_rows, 7])
-    replacement = len(pool) < sample_rows
-
-    def measured(with_replacement: bool) -> list[dict[str, float]]:
-        out = []
-        for _ in range(draws):
-            rows = np.sort(rng.choice(len(pool), size=sample_rows, replace=with_replacement))
-            sample = pool.iloc[rows].reset_index(drop=True)
-            out.append(reference.measure(sample, source="holdout", importance=False).figures)
-        return out
-
-    level_draws = measured(replacement)
-    if replacement:
-        spread_draws, correction = level_draws, 1.0
-    elif sample_rows > len(pool) / 2:
-        # Draws that share most rows understate the noise: take it from a bootstrap.
-        spread_draws, correction = measured(True), 1.0
-    else:
-        spread_draws = level_draws
-        correction = 1.0 / np.sqrt(1.0 - sample_rows / len(pool))  # finite population
-    levels = {
-        name: float(np.mean([d[name] for d in level_draws if name in d]))
-        for name in sorted(set().union(*level_draws))
-    }
-    spread = {}
-    for name in sorted(set().union(*spread_draws)):
-        values = [d[name] for d in spread_draws if name in d]
+    measured = []
+    for _ in range(draws):
+        rows = np.sort(rng.choice(len(pool), size=drawn, replace=False))
+        sample = pool.iloc[rows].reset_index(drop=True)
+        measured.append(reference.measure(sample, source="holdout", importance=False).figures)
+    correction = 1.0 / np.sqrt(1.0 - drawn / len(pool))  # finite population
+    levels, spread = {}, {}
+    for name in sorted(set().union(*measured)):
+        values = [d[name] for d in measured if name in d]
+        levels[name] = float(np.mean(values))
         if len(values) > 1:
             spread[name] = float(np.std(values, ddof=1)) * correction
-    return StructureHealthy(levels, spread, sample_rows, len(pool), draws, replacement)
+    return StructureHealthy(levels, spread, sample_rows, drawn, len(pool), draws)

@@ -58,16 +58,17 @@ def test_audit_errors_equal_an_independent_model_and_mae() -> None:
             mae = mean_absolute_error(test["y"], model.predict(_matrix(test)))
             assert error == pytest.approx(mae / baseline, rel=1e-12)
     assert audit.loss_ratio == pytest.approx(audit.version_error / audit.real_error)
+    assert audit.loss == pytest.approx(audit.version_error - audit.real_error)
 
 
 def test_a_version_without_y_on_c_loses_and_names_c() -> None:
     reference, test = mixed(2000, 0), mixed(1000, 1)
     broken = audit_column(reference, test, mixed(2000, 2, broken=True), "y", seed=0)
-    assert broken.loss_ratio > 1.5
+    assert broken.loss_ratio > 1.5 and broken.loss > 0.2
     assert broken.importance_change[0][0] == "c"
     assert broken.importance_change[0][1] < -0.3  # c lost its influence
     healthy = audit_column(reference, test, mixed(2000, 3), "y", seed=0)
-    assert 0.85 < healthy.loss_ratio < 1.15
+    assert 0.85 < healthy.loss_ratio < 1.15 and abs(healthy.loss) < 0.05
 
 
 def test_a_categorical_target_is_audited_by_log_loss() -> None:

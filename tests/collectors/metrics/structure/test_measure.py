@@ -15,7 +15,7 @@ def reference() -> StructureReference:
 
 
 def test_healthy_levels_are_the_mean_and_sd_of_pool_draws(reference: StructureReference) -> None:
-    m = 150  # pool of 400: without replacement, finite-population correction
+    m = 150  # pool of 534: without replacement, finite-population correction
     healthy = reference.healthy_at(m, draws=3)
     assert healthy is reference.healthy_at(m, draws=3)
     rng = np.random.default_rng([2, m, 7])
@@ -29,7 +29,10 @@ def test_healthy_levels_are_the_mean_and_sd_of_pool_draws(reference: StructureRe
         assert healthy.figures[name] == pytest.approx(np.mean(values))
         correction = 1 / np.sqrt(1 - m / len(reference.pool))
         assert healthy.spread[name] == pytest.approx(np.std(values, ddof=1) * correction)
-    assert (healthy.sample_rows, healthy.pool_rows, healthy.replacement) == (m, 400, False)
+    assert (healthy.sample_rows, healthy.drawn_rows, healthy.pool_rows) == (m, m, 534)
+    assert healthy.at_size
+    big = reference.healthy_at(400, draws=2)  # more than half the pool: draws of 267 rows
+    assert (big.drawn_rows, big.at_size) == (267, False)
 
 
 def test_a_broken_version_leaves_the_healthy_band_and_fresh_rows_stay(
@@ -44,7 +47,7 @@ def test_a_broken_version_leaves_the_healthy_band_and_fresh_rows_stay(
         assert fresh[name] < band
         assert broken.figures[name] > band
     assert broken.pairs.worst(1)[0].second == "c"
-    worst = max(broken.audits, key=lambda a: a.loss_ratio)
+    worst = max(broken.audits, key=lambda a: a.loss)
     assert worst.importance_change  # features named for the worst column
 
 
@@ -59,10 +62,11 @@ def test_figure_names_and_the_holdout_split(reference: StructureReference) -> No
         "category_share_ratio_max",
         "categories_off_share",
         "interaction_loss_max",
+        "interaction_loss_ratio_max",
         "class_coverage_min",
         "class_recall_min",
     }
-    assert len(reference.test) + len(reference.pool) == 800
+    assert (len(reference.test), len(reference.pool)) == (266, 534)
     assert reference.label_columns == ["c"]
 
 
