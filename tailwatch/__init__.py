@@ -19,10 +19,13 @@ pandas DataFrames or pyarrow Tables, without a config file or a store.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from monitor import __version__
 from monitor.checks import CheckThresholds, evaluate_checks, generator_verdict
+from monitor.version_names import version_name
 from tailwatch._measure import Measured, Table, healthy_levels, measure_versions
 from tailwatch._result import Comparison, Evaluation
 
@@ -46,9 +49,35 @@ def _evaluations(measured: Measured, thresholds: CheckThresholds) -> list[Evalua
                 verdict=generator_verdict(checks, thresholds),
                 baseline=history[0].version if i else None,
                 version_figures=current,
+                timings=dict(measured.timings),
+                healthy_cached=measured.healthy_cached,
+                history=tuple(history[:i]),
+                thresholds=thresholds,
             )
         )
     return out
+
+
+def _is_path(data: object) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+def _load(data: Table, what: str) -> Table:
+    """A file, folder or glob (Parquet, CSV, ...) read as a frame; anything else as given."""
+    if not _is_path(data):
+        return data
+    from collectors.sources import read_table, resolve_files
+
+    pattern = os.fspath(data)
+    return read_table(resolve_files(pattern), source=f"{what} ({pattern})")
+
+
+def _names(versions: Sequence[Table]) -> list[str]:
+    """``v0``, ``v1``, ... for frames; a path's name for a path (made unique if repeated)."""
+    names = [version_name(v) if _is_path(v) else f"v{i}" for i, v in enumerate(versions)]
+    if len(set(names)) < len(names):
+        names = [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+    return names
 
 
 def compare(
@@ -62,13 +91,26 @@ def compare(
     regions: int = 20,
     seed: int = 0,
     thresholds: CheckThresholds | None = None,
+    text_column: str | None = None,
+    target: str | None = None,
+    task: Literal["classification", "regression"] | None = None,
+    training: Table | None = None,
+    cache: str | os.PathLike[str] | bool | None = None,
 ) -> Comparison:
     """Judge a sequence of versions against ``real``; the first version is the baseline.
 
-    ``versions``: frames in order (named ``v0``, ``v1``, ...) or a mapping name -> frame.
+    ``versions``: frames in order (named ``v0``, ``v1``, ...), paths in order (files, folders or
+    globs of Parquet, CSV, ...; named after the file: ``gen-003.parquet`` is ``gen-003``), or a
+    mapping name -> frame or path. ``real`` and ``holdout`` may be paths too.
     ``holdout``: real rows kept out of ``real`` for the healthy levels (default: a seeded share
     of ``real``, as the daemon holds out). ``categorical``: columns to one-hot (strings and
     booleans are categorical anyway). ``thresholds``: the ``[generators.checks]`` settings.
+    As the daemon's generator settings: ``text_column`` measures the versions as texts in that
+    column; ``target``/``task`` name the utility probe's target column (the utility checks);
+    ``training`` holds the generator's training rows (the membership attack's members; default
+    the reference). ``cache``: a folder for the healthy levels, reused while the reference,
+    holdout, training rows, settings and code are unchanged (default ``$TAILWATCH_CACHE_DIR``,
+    else ``~/.cache/tailwatch/healthy``; False: none).
     A change check "collapse suspected" needs ``thresholds.persistence`` versions in a row (2).
 
     >>> import numpy as np, pandas as pd
@@ -92,18 +134,24 @@ def compare(
     """
     t = thresholds or CheckThresholds()
     if isinstance(versions, Mapping):
-        named = {str(name): frame for name, frame in versions.items()}
+        named = {str(name): _load(frame, str(name)) for name, frame in versions.items()}
     else:
-        named = {f"v{i}": frame for i, frame in enumerate(versions)}
+        listed = list(versions)
+        named = {n: _load(v, n) for n, v in zip(_names(listed), listed, strict=True)}
     measured = measure_versions(
-        real,
+        _load(real, "reference"),
         named,
-        holdout=holdout,
+        holdout=None if holdout is None else _load(holdout, "holdout"),
         columns=columns,
         categorical=categorical,
         k=k,
         regions=regions,
         seed=seed,
+        text_column=text_column,
+        target=target,
+        task=task,
+        training=None if training is None else _load(training, "training"),
+        cache=cache,
     )
     evaluations = _evaluations(measured, t)
     checks = evaluations[-1].checks
@@ -123,6 +171,11 @@ def evaluate(
     seed: int = 0,
     thresholds: CheckThresholds | None = None,
     name: str = "synthetic",
+    text_column: str | None = None,
+    target: str | None = None,
+    task: Literal["classification", "regression"] | None = None,
+    training: Table | None = None,
+    cache: str | os.PathLike[str] | bool | None = None,
 ) -> Evaluation:
     """Judge one synthetic version against ``real``; returns an :class:`Evaluation`.
 
@@ -158,5 +211,10 @@ def evaluate(
         regions=regions,
         seed=seed,
         thresholds=thresholds,
+        text_column=text_column,
+        target=target,
+        task=task,
+        training=training,
+        cache=cache,
     )
     return result[-1]

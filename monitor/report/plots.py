@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -25,6 +26,7 @@ __all__ = [
     "drift_plot",
     "gates_plot",
     "histogram_plot",
+    "metrics_figure",
     "metrics_plot",
     "regions_plot",
     "tails_plot",
@@ -70,6 +72,13 @@ def _panel(ax: Axes, series: MetricSeries, breached: Sequence[bool | None],
 @styled
 def metrics_plot(section: GeneratorSection) -> str | None:
     """The fidelity and diversity metrics across versions, healthy band behind, limits in red."""
+    fig = metrics_figure(section)
+    return None if fig is None else svg(fig)
+
+
+@styled
+def metrics_figure(section: GeneratorSection) -> Figure | None:
+    """:func:`metrics_plot`'s small multiples as a matplotlib Figure (the notebook's plot)."""
     panels = [p for p in PANEL_METRICS if p[0] in section.metrics]
     if not panels or not section.versions:
         return None
@@ -109,7 +118,7 @@ def metrics_plot(section: GeneratorSection) -> str | None:
          "alert limit (collapse check)", "version breaching its check"],
         loc="outside upper center", ncols=4,
     )  # fmt: skip
-    return svg(fig)
+    return fig
 
 
 def _dcr(ax: Axes, section: GeneratorSection, breached: Sequence[bool | None]) -> None:
