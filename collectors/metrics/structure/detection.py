@@ -44,7 +44,7 @@ DETECTION_MODEL: dict[str, object] = {
     "early_stopping": False,
 }
 MAX_ROWS = 2000  # rows per side
-FOLDS = 5
+FOLDS = 3  # 5 folds cost 1.7x the time for a slightly less noisy AUC
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from collectors.metrics.structure.conditional import (
     audit_column,
     screen_targets,
 )
+from collectors.metrics.structure.detection import FOLDS as DETECTION_FOLDS
 from collectors.metrics.structure.detection import DetectionResult, detection_auc
 from collectors.metrics.structure.pairs import (
     MAX_COLUMNS,
@@ -167,7 +168,7 @@ class StructureReference:
         )
         figures = pairs.figures()
         result = None
-        if self.detection and min(len(version), len(self.reference)) >= 5:
+        if self.detection and min(len(version), len(self.reference)) >= DETECTION_FOLDS:
             result = detection_auc(
                 self.reference,
                 version,
