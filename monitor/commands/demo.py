@@ -11,32 +11,76 @@ from pathlib import Path
 from monitor.commands.service import stop_on_signals
 from monitor.daemon import Daemon, apply_umask, open_store
 from monitor.demo import (
+    CORPUS_BUDGET,
     TEXT_GENERATOR,
     TEXT_SHOWN,
     DemoScenario,
     TextDemoScenario,
 )
+from monitor.demo.progress import DemoProgress, print_tables
 from monitor.logs import LOG_FORMATS, configure_logging, structured_logs
-from monitor.settings import Settings, load_settings
+from monitor.settings import load_settings
 from monitor.status import KEY_METRICS
-from monitor.store import figures_by_version, latest_level, open_history
 
 __all__ = ["add_arguments", "command_demo"]
 
 EXIT_OK = 0
+FIRST_WAIT_SECONDS = 300.0  # the longest the second version waits for the first's measurement
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``tailwatch demo``'s arguments."""
-    parser.add_argument("--workdir", type=Path, default=Path("tailwatch-demo"))
-    parser.add_argument("--scenario", choices=("collapse", "healthy", "text"), default="collapse")
-    parser.add_argument("--generations", type=int, default=10)
-    parser.add_argument("--every", type=float, default=4.0, help="seconds between versions")
-    parser.add_argument("--interval", type=float, default=2.0, help="scan interval, seconds")
-    parser.add_argument("--sample-size", type=int, default=2000)
-    parser.add_argument("--port", type=int, default=9108)
-    parser.add_argument("--exit-when-done", action="store_true")
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("tailwatch-demo"),
+        help="folder for the scenario's data, config and store (default: ./tailwatch-demo; "
+        "a second run reuses what is there)",
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=("collapse", "healthy", "text"),
+        default="collapse",
+        help="collapse: a self-consuming tabular generator loses its tails and its corpus leaks; "
+        "healthy: fresh real draws, a clean corpus (no alert should fire); text: a language "
+        "model loses its rare words (default: collapse)",
+    )
+    parser.add_argument(
+        "--generations", type=int, default=10, help="versions the generator publishes (default: 10)"
+    )
+    parser.add_argument(
+        "--every",
+        type=float,
+        default=4.0,
+        help="seconds between versions, counted from the first version's measurement (default: 4)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=2.0,
+        help="the daemon's scan interval, seconds (default: 2)",
+    )
+    parser.add_argument(
+        "--sample-size",
+        type=int,
+        default=2000,
+        help="rows per version, and rows the daemon samples from each (default: 2000)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=9108, help="port of /metrics on 127.0.0.1 (default: 9108)"
+    )
+    parser.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="stop once every version and snapshot is measured and print the tables (default: "
+        "serve /metrics until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="the daemon's log level: DEBUG, INFO, WARNING, ERROR (default: WARNING; the "
+        "progress lines are printed whatever the level)",
+    )
     parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
@@ -56,24 +100,6 @@ def _demo_config(
         scenario.config(workdir, args.port, args.interval, args.sample_size), encoding="utf-8"
     )
     return config
-
-
-def _print_table(
-    settings: Settings, generator: str = "demo-gan", shown: tuple[str, ...] = KEY_METRICS
-) -> None:
-    store, _ = open_history(settings.storage.path)
-    with store:
-        history = store.history("generator", generator)
-    if history.empty:
-        print("No version measured yet.")
-        return
-    names = history.drop_duplicates("version_index").set_index("version_index")["version"]
-    levels = latest_level(history, "healthy")
-    print(f"{'version':<10}" + "".join(f"{n.removeprefix('text_')[:12]:>13}" for n in shown))
-    print(f"{'healthy':<10}" + "".join(f"{levels.get(n, float('nan')):>13.3f}" for n in shown))
-    for index, figures in figures_by_version(history, "reference").items():
-        row = "".join(f"{figures.get(n, float('nan')):>13.3f}" for n in shown)
-        print(f"{names[index]:<10}" + row)
 
 
 def command_demo(args: argparse.Namespace) -> int:
@@ -102,21 +128,41 @@ def command_demo(args: argparse.Namespace) -> int:
         "that breach a collapse check.\nCtrl-C stops the demo.",
         flush=True,
     )
+    generator = TEXT_GENERATOR if isinstance(scenario, TextDemoScenario) else "demo-gan"
+    compiling = _compiling()
+    if compiling:
+        say("Compiling the measuring kernels (first run only, cached afterwards): the first "
+            "version takes longer; a line follows every measurement.")  # fmt: skip
     with open_store(settings) as store:
         daemon = Daemon(settings, store)
         stop_on_signals(daemon.stop)
+        progress = DemoProgress(
+            store,
+            [(w.kind, w.name) for w in daemon.watches],
+            thresholds=settings.thresholds_for,
+            out=say,
+            compiling=compiling,
+        )
 
         def publish() -> None:
             generations = scenario.generations()
             published: list = []
             for index in range(args.generations):
                 published.append(next(generations))
-                if (scenario.versions_dir / f"gen-{index:03d}.parquet").exists():
+                name = f"gen-{index:03d}"
+                if (scenario.versions_dir / f"{name}.parquet").exists():
                     continue
+                if index == 1:  # versions paced from the first one's measurement (compiling)
+                    deadline = time.monotonic() + FIRST_WAIT_SECONDS
+                    while progress.measured("generator", generator) < 1:
+                        if daemon.stop.wait(0.5) or time.monotonic() > deadline:
+                            break
                 if daemon.stop.wait(args.every if index else 0):
                     return
                 scenario.write_version(index, published[-1])
                 scenario.write_snapshot(published)
+                progress.published.append(name)
+                say(f"published {name} ({index + 1}/{args.generations})")
             if args.exit_when_done:
                 while not daemon.stop.is_set():
                     done = all(
@@ -129,14 +175,41 @@ def command_demo(args: argparse.Namespace) -> int:
                     time.sleep(0.5)
 
         publisher = threading.Thread(target=publish, name="demo-publisher", daemon=True)
+        progress.start()
         publisher.start()
-        daemon.run()
+        try:
+            daemon.run()
+        finally:
+            progress.stop()
+    corpora = [c.name for c in settings.corpora]
+    shown = TEXT_SHOWN if isinstance(scenario, TextDemoScenario) else KEY_METRICS
+    say()
+    print_tables(settings.storage.path, generator, shown, corpora)
     if isinstance(scenario, TextDemoScenario):
-        _print_table(settings, TEXT_GENERATOR, TEXT_SHOWN)
+        say(
+            "\nCollapse signature: the vocabulary and the rare words' mass fall version by version."
+        )
     else:
-        _print_table(settings)
-    print(
-        "\nCollapse signature: recall and coverage fall while precision holds and density climbs."
-        f"\nHistory: {settings.storage.path}"
-    )
+        say("\nCollapse signature: recall and coverage fall while precision holds and density "
+            "climbs.")  # fmt: skip
+    if corpora and args.scenario == "collapse":
+        say("Leakage: from the second snapshot on, rows of the previous generation enter "
+            "demo-corpus labelled human (unlabelled synthetic rows), and its synthetic share "
+            f"outgrows the {CORPUS_BUDGET:.0%} budget; demo-eval stays human-only.")  # fmt: skip
+    say(f"History: {settings.storage.path}")
     return EXIT_OK
+
+
+def say(text: str = "") -> None:
+    """One progress line on stdout, at once (the daemon's threads print too)."""
+    print(text, flush=True)
+
+
+def _compiling() -> bool:
+    """True when the k-NN kernels are not in Numba's cache yet (their first run compiles)."""
+    try:
+        from monitor.kernel_cache import kernels_cached
+
+        return not kernels_cached()
+    except Exception:  # Numba internals moved: say nothing rather than fail the demo
+        return False
