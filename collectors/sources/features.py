@@ -32,21 +32,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from collectors.sources import cells
+from collectors.sources.cells import MISSING, FeatureError, Kind
 from collectors.sources.kinds import (
     clip_scaled,
     epoch_seconds,
     excluded_reason,
-    is_datetime,
     scale,
     time_zone,
 )
@@ -54,16 +52,9 @@ from collectors.sources.kinds import (
 __all__ = ["MISSING", "RARE", "FeatureColumn", "FeatureError", "FeatureMap"]
 
 RARE = "__rare__"
-MISSING = "__missing__"
 FORMAT = "tailwatch.feature_map/1"
-Kind = Literal["numeric", "categorical", "vector", "datetime"]
 _KINDS = ("numeric", "categorical", "vector", "datetime")
 _SCALED = ("numeric", "datetime")
-_MAX_LISTED = 5
-
-
-class FeatureError(ValueError):
-    """A frame does not fit the feature map; the message names the source and the column."""
 
 
 @dataclass(frozen=True)
@@ -98,61 +89,6 @@ class FeatureColumn:
         return len(self.categories) + 1 if self.kind == "categorical" else self.length
 
 
-def _rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask)
-    more = f" and {rows.size - _MAX_LISTED} more" if rows.size > _MAX_LISTED else ""
-    return f"{rows.size} of {mask.size} rows (first rows {', '.join(map(str, rows[:5]))}{more})"
-
-
-def _infer_kind(series: pd.Series, source: str) -> Kind:
-    """Vector for array cells, datetime for dates and times, categorical for text/category/bool,
-    numeric for numbers."""
-    dtype = series.dtype
-    if is_datetime(series):
-        return "datetime"
-    if isinstance(dtype, pd.ArrowDtype) and "list" in str(dtype.pyarrow_dtype):
-        return "vector"
-    if ptypes.is_object_dtype(dtype):
-        present = series.dropna()
-        if len(present) and isinstance(present.iloc[0], (list, tuple, np.ndarray)):
-            return "vector"
-        return "categorical"
-    if ptypes.is_bool_dtype(dtype) or ptypes.is_string_dtype(dtype):
-        return "categorical"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if ptypes.is_numeric_dtype(dtype):
-        return "numeric"
-    raise FeatureError(f"{source}: column {series.name!r} has unsupported dtype {dtype}")
-
-
-def _numeric(series: pd.Series, source: str) -> np.ndarray:
-    """Raw float64 values of a numeric column, NaN where missing or infinite; a type change is
-    an error."""
-    name, dtype = series.name, series.dtype
-    where = f"{source}: column {name!r}"
-    if ptypes.is_object_dtype(dtype):
-        wrong = series.notna().to_numpy() & ~np.array(
-            [isinstance(v, numbers.Real) and not isinstance(v, bool) for v in series], dtype=bool
-        )
-        if wrong.any():
-            first = series.iloc[int(np.flatnonzero(wrong)[0])]
-            raise FeatureError(
-                f"{where} was numeric in the reference but holds non-numeric values now "
-                f"in {_rows(wrong)}, e.g. {first!r}"
-            )
-        series = pd.to_numeric(series, errors="coerce")
-    elif ptypes.is_bool_dtype(dtype) or not ptypes.is_numeric_dtype(dtype):
-        present = series.dropna()
-        example = f", e.g. {present.iloc[0]!r}" if len(present) else ""
-        raise FeatureError(
-            f"{where} was numeric in the reference but has dtype {dtype} now{example}"
-        )
-    values = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-    values[~np.isfinite(values)] = np.nan
-    return values
-
-
 def _raw(column: FeatureColumn, series: pd.Series, source: str) -> np.ndarray:
     """Raw values of a numeric or datetime column (epoch seconds), NaN where missing."""
     if column.kind == "datetime":
@@ -160,59 +96,7 @@ def _raw(column: FeatureColumn, series: pd.Series, source: str) -> np.ndarray:
             return epoch_seconds(series, f"{source}: column {series.name!r}", column.zone)
         except ValueError as error:
             raise FeatureError(str(error)) from error
-    return _numeric(series, source)
-
-
-def _label(value: object) -> str:
-    """One category as text; a whole number reads the same as an int, float or numpy scalar
-    (``3``, ``3.0``, ``np.int64(3)`` are all ``"3"``), so a categorical column whose integer
-    codes arrive as floats in a version still matches the reference's categories."""
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _labels(series: pd.Series, source: str) -> np.ndarray:
-    """Labels of a categorical column as an object array of str; missing cells are
-    ``__missing__``."""
-    missing = series.isna().to_numpy()
-    cells = series.to_numpy(dtype=object)
-    return np.array(
-        [MISSING if gone else _label(v) for v, gone in zip(cells, missing, strict=True)],
-        dtype=object,
-    )
-
-
-def _vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
-    """Stack a vector column into a float64 matrix; every cell must hold ``length`` numbers."""
-    where = f"{source}: column {series.name!r}"
-    cells = series.to_numpy(dtype=object)
-    not_array = np.array([not isinstance(c, (list, tuple, np.ndarray)) for c in cells], dtype=bool)
-    if not_array.any():
-        raise FeatureError(f"{where} holds missing or non-array cells in {_rows(not_array)}")
-    lengths = np.array([len(c) for c in cells], dtype=np.int64)
-    expected = int(lengths[0]) if length is None and len(cells) else length
-    wrong = lengths != expected
-    if wrong.any():
-        first = int(np.flatnonzero(wrong)[0])
-        raise FeatureError(
-            f"{where}: vectors must have length {expected}, but {_rows(wrong)} differ "
-            f"(row {first} has length {lengths[first]})"
-        )
-    if expected == 0:
-        raise FeatureError(f"{where} holds empty vectors")
-    try:
-        matrix = np.array([np.asarray(c, dtype=np.float64) for c in cells]).reshape(-1, expected)
-    except (TypeError, ValueError) as error:
-        raise FeatureError(f"{where} holds non-numeric vectors ({error})") from error
-    bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any():
-        raise FeatureError(f"{where} has vectors with NaN or infinite entries in {_rows(bad)}")
-    return matrix
+    return cells.numeric(series, source)
 
 
 @dataclass(frozen=True)
@@ -269,7 +153,7 @@ class FeatureMap:
                     f"{where} left out of the tabular figures: {reason} (or list it in columns)"
                 )
                 continue
-            kind = "categorical" if name in forced else _infer_kind(series, source)
+            kind = "categorical" if name in forced else cells.infer_kind(series, source)
             if kind in _SCALED:
                 zone = time_zone(series) if kind == "datetime" else ""
                 values = _raw(FeatureColumn(name, kind, zone=zone), series, source)
@@ -282,7 +166,7 @@ class FeatureMap:
                 if not complete:
                     infinite = int((~observed).sum() - series.isna().sum())
                     notes.append(
-                        f"{where} is missing in {_rows(~observed)}"
+                        f"{where} is missing in {cells.rows_listed(~observed)}"
                         + (f" ({infinite} infinite, counted as missing)" if infinite else "")
                         + ": measured with a missing indicator, imputed at the reference's centre"
                     )
@@ -296,16 +180,18 @@ class FeatureMap:
                 )
                 specs.append(column)
             elif kind == "categorical":
-                labels, counts = np.unique(_labels(series, source).astype(str), return_counts=True)
+                found, counts = np.unique(
+                    cells.labels(series, source).astype(str), return_counts=True
+                )
                 share = counts / len(reference)
                 kept = tuple(
                     str(label)
-                    for label, s in zip(labels, share, strict=True)
+                    for label, s in zip(found, share, strict=True)
                     if s >= rare_threshold and label != RARE
                 )
                 specs.append(FeatureColumn(name, "categorical", categories=kept))
             else:
-                length = _vectors(series, source, None).shape[1]
+                length = cells.vectors(series, source, None).shape[1]
                 specs.append(FeatureColumn(name, "vector", length=length))
         if not specs:
             raise FeatureError(f"{source}: no column can be measured ({'; '.join(notes)})")
@@ -345,12 +231,14 @@ class FeatureMap:
                     out[:, offset + 1] = missing
             elif column.kind == "categorical":
                 codes = pd.Index(list(column.categories), dtype=object).get_indexer(
-                    _labels(series, source)
+                    cells.labels(series, source)
                 )
                 codes[codes < 0] = len(column.categories)  # unseen and rare labels
                 out[rows, offset + codes] = 1.0
             else:
-                out[:, offset : offset + column.length] = _vectors(series, source, column.length)
+                out[:, offset : offset + column.length] = cells.vectors(
+                    series, source, column.length
+                )
             offset += column.width
         return out
 
@@ -394,7 +282,7 @@ class FeatureMap:
         """Raw labels of each categorical column, as object arrays of str."""
         names = [c.name for c in self.columns if c.kind == "categorical"]
         _check_present(frame, names, source)
-        return {name: _labels(frame[name], source) for name in names}
+        return {name: cells.labels(frame[name], source) for name in names}
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, exact floats): what the store keeps and fingerprints."""

@@ -277,6 +277,10 @@ class GeneratorWatch(Watch):
             "text reference fitted" if s.text_column is not None else "reference fitted",
             extra={"generator": s.name, "rows": fitted.rows, "holdout_rows": len(fitted.holdout)},
         )
+        # What the feature map left out or noticed (identifiers, free text, missing cells in
+        # the reference, robust scaling): one line each (collectors.sources.features).
+        for note in getattr(getattr(fitted.model, "feature_map", None), "notes", ()):
+            log.warning("reference note", extra={"generator": s.name, "note": note})
         rows = pd.concat([fitted.reference, fitted.holdout])
         return _Fitted(fitted.model, fingerprint, fitted.rows), rows
 
