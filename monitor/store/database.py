@@ -29,12 +29,11 @@ import pyarrow as pa
 
 from collectors.result import RunResult
 from monitor.store import schema as sql
+from monitor.store.integrity import IntegrityError, check_integrity
 from monitor.store.reads import LatestRun, figures_by_version, latest_run
 from monitor.store.schema import (
     LATEST_VERSION,
-    IntegrityError,
     StoreError,
-    check_integrity,
     check_not_newer,
     current_version,
     migrate,

@@ -37,7 +37,7 @@ import duckdb
 from monitor.checks import CheckThresholds
 from monitor.settings import Settings
 from monitor.store.database import Store, StoreError
-from monitor.store.schema import IntegrityError, check_integrity
+from monitor.store.integrity import IntegrityError, check_integrity
 
 __all__ = [
     "PruneResult",

@@ -8,7 +8,6 @@ Every statement takes its values as parameters (``?`` or ``$name``), never forma
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,10 +16,6 @@ import duckdb
 
 class StoreError(RuntimeError):
     """The store cannot be opened or used (locked, closed, or a schema this code cannot handle)."""
-
-
-class IntegrityError(StoreError):
-    """The file fails the integrity check: a table cannot be read or blocks are missing."""
 
 
 @dataclass(frozen=True)
@@ -217,50 +212,6 @@ def migrate(
             ) from exc
         found = migration.version
     return found
-
-
-# DuckDB's file: a 4 KiB main header and two 4 KiB database headers, then fixed-size blocks.
-_FILE_HEADER_BYTES = 3 * 4096
-
-
-def check_integrity(con: duckdb.DuckDBPyConnection, path: str, *, had_wal: bool) -> None:
-    """A cheap check that the file is whole: every table readable and no block cut off.
-
-    Raises :class:`IntegrityError` naming the first problem. The file-size check is skipped when a
-    WAL was replayed at open (its blocks may not be on disk yet).
-    """
-    tables = [
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
-            "ORDER BY table_name"
-        ).fetchall()
-    ]
-    expected = {"schema_migrations", "subjects", "versions", "runs", "metrics", "regions"}
-    missing = sorted(expected - set(tables))
-    if missing:
-        raise IntegrityError(f"tables {', '.join(missing)} are missing")
-    if not had_wal and os.path.isfile(path):
-        row = con.execute("PRAGMA database_size").fetchone()
-        if row is not None:
-            # Used blocks only: a CHECKPOINT after deletes (retention) gives back free blocks
-            # at the end of the file, which the block count still lists.
-            block_size, used_blocks = int(row[2]), int(row[4])
-            needed = _FILE_HEADER_BYTES + block_size * used_blocks
-            size = os.path.getsize(path)
-            if size < needed:
-                raise IntegrityError(
-                    f"truncated: {size} bytes, its header lists {used_blocks} used blocks "
-                    f"({needed} bytes)"
-                )
-    for table in tables:
-        try:
-            con.execute(f'SELECT * FROM "{table}" LIMIT 1').fetchall()
-            con.execute(f'SELECT count(*) FROM "{table}"').fetchall()
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise IntegrityError(f"table {table} cannot be read: {first}") from exc
 
 
 # -- statements of monitor.store.database

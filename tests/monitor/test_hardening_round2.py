@@ -1,0 +1,108 @@
+"""Issue 25, hardening round 2 (items 6 and 7): a real DuckDB file damaged on disk, real CLI
+subprocesses, a real daemon holding the store's lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from collectors.result import MetricValue, RunResult
+from monitor.store.database import Store, StoreDamaged, snapshot_path
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+FILE_HEADER_BYTES = 3 * 4096  # DuckDB: a main header and two database headers, then blocks
+
+
+def _run(index: int) -> RunResult:
+    start = T0 + timedelta(minutes=index)
+    return RunResult(
+        subject_kind="generator",
+        subject="gan",
+        version=f"v{index}",
+        fingerprint=f"fp{index}",
+        version_index=index,
+        started_at=start,
+        finished_at=start + timedelta(seconds=1),
+        status="ok",
+        reference_rows=100,
+        sample_rows=100,
+        metrics=[MetricValue("coverage", "reference", 0.9)],
+    )
+
+
+def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+    )  # fmt: skip
+
+
+def _store_with_row_groups(path: Path) -> None:
+    """A store whose metrics table spans several row groups (DuckDB: 122,880 rows each), with
+    its read copy published."""
+    with Store(path) as opened:
+        run_id = opened.record_run(_run(0))
+        opened.write(
+            lambda cursor: cursor.execute(
+                "INSERT INTO metrics SELECT ?, 'm' || range, 'feature:x', random() "
+                "FROM range(300000)",
+                [run_id],
+            )
+        )
+        opened.checkpoint()
+        opened.publish_snapshot(snapshot_path(path))
+
+
+def _damage_a_later_row_group(path: Path, table: str) -> None:
+    """Overwrite bytes inside a data block of the table's third row group (not its first)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        block_size = int(con.execute("PRAGMA database_size").fetchone()[2])  # type: ignore[index]
+        rows = con.execute(
+            "SELECT block_id, block_offset FROM pragma_storage_info(?) "
+            "WHERE row_group_id = 2 AND block_id >= 0 AND segment_type <> 'VALIDITY' "
+            "ORDER BY block_id DESC LIMIT 1",
+            [table],
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows, "the table has no third row group on disk"
+    block_id, block_offset = rows[0]
+    position = FILE_HEADER_BYTES + block_id * block_size + 8 + block_offset + 64
+    with open(path, "r+b") as handle:
+        handle.seek(position)
+        handle.write(b"\xde\xad\xbe\xef" * 64)
+
+
+def test_damage_in_a_later_row_group_is_found_at_start_up(tmp_path: Path) -> None:
+    """Issue 25, item 6: the start-up check reads every block, so damage beyond the first row
+    group is named at open (with the read copy and 'tailwatch restore'), not at the first scan;
+    ``status`` prints the store and the hint, never DuckDB's raw "Corrupt database file"."""
+    path = tmp_path / "tw.duckdb"
+    _store_with_row_groups(path)
+    _damage_a_later_row_group(path, "metrics")
+    with pytest.raises(StoreDamaged) as caught:
+        Store(path)
+    message = str(caught.value)
+    assert str(path) in message and "tailwatch restore" in message
+    assert str(snapshot_path(path)) in message and "metrics" in message
+    with pytest.raises(StoreDamaged):
+        Store(path, read_only=True)
+    config = tmp_path / "tailwatch.toml"
+    config.write_text(f'[storage]\npath = "{path}"\n', encoding="utf-8")
+    for command in ("status", "report"):
+        done = _cli(command, "--config", str(config))
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        (line,) = done.stderr.strip().splitlines()
+        assert str(path) in line and "tailwatch restore" in line, line
+        assert "Corrupt database file" not in line, line
+    restored = _cli("restore", "--config", str(config))
+    assert restored.returncode == 0, restored.stderr
+    with Store(path, read_only=True) as good:
+        assert good.runs()["version"].tolist() == ["v0"]
