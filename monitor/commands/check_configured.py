@@ -46,6 +46,8 @@ def configured_gates(args: argparse.Namespace) -> list[GateResult]:
 
     if args.generator and args.corpus:
         raise GateError("give --generator or --corpus, not both (neither: every subject)")
+    if getattr(args, "name", None):
+        raise GateError("--name names a VERSION's subject; a configured subject has its own name")
     settings = load_settings(args.config)
     configured = subjects_of(settings)
     if args.generator or args.corpus:

@@ -202,6 +202,8 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "needs --reference" in capsys.readouterr().err
     assert main(["check", str(tmp_path / "v.parquet"), "--reference", str(tmp_path)]) == 2
     assert "matches no data files" in capsys.readouterr().err
+    assert main(["check", "--config", str(tmp_path / "t.toml"), "--name", "x"]) == 2
+    assert "--name names a VERSION's subject" in capsys.readouterr().err
     missing = tmp_path / "nowhere.toml"
     assert main(["check", "--config", str(missing), "--generator", "g"]) == 2
     assert f"config file {missing} does not exist" in capsys.readouterr().err
