@@ -82,11 +82,14 @@ class DemoProgress:
 
     def _run(self) -> None:
         started = last_line = time.monotonic()
+        last_error = ""
         while not self._stop.wait(1.0):
             try:
                 lines = self.poll()
             except Exception as error:  # a busy or closing store: try again next second
-                lines = [] if self._stop.is_set() else [f"  (progress unavailable: {error})"]
+                text = f"  (progress unavailable: {error})"
+                lines = [] if self._stop.is_set() or text == last_error else [text]
+                last_error = text
             now = time.monotonic()
             if lines:
                 for line in lines:
