@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -39,7 +40,7 @@ from pydantic_settings import (
 )
 
 from collectors.constraints import check_sample_size
-from monitor.checks import CheckThresholds
+from monitor.checks import CheckThresholds, on_change, threshold_table
 
 DEFAULT_CONFIG_NAME = "tailwatch.toml"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -204,42 +205,39 @@ class SchedulerSettings(_Model):
         return self
 
 
-class CheckSettings(_Model):
+class _CheckSettingsBase(_Model):
     """How far a version must move before a check breaches; see :mod:`monitor.checks`.
 
     Change checks compare a version with the baseline (first) version: it breaches when it moved
     by the share or factor *and* by ``noise_sigmas`` standard deviations of the healthy
     version-to-version noise. Gap findings compare it with the healthy real-vs-real level.
     ``persistence``: versions in a row a change check must hold for "collapse suspected" (the
-    alert rules use 2).
+    alert rules use 2). One field per threshold the check records declare
+    (:func:`monitor.checks.threshold_table`), with its constraints and default.
     """
-
-    coverage_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.coverage_share
-    recall_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.recall_share
-    precision_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.precision_share
-    precision_hold_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.precision_hold_share
-    density_factor: Annotated[float, Field(gt=1)] = CheckThresholds.density_factor
-    tail_low: Annotated[float, Field(gt=0, lt=1)] = CheckThresholds.tail_low
-    tail_high: Annotated[float, Field(gt=1)] = CheckThresholds.tail_high
-    region_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.region_share
-    rare_factor: Annotated[float, Field(gt=1)] = CheckThresholds.rare_factor
-    authenticity_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.authenticity_share
-    dcr_close_share_factor: Annotated[float, Field(gt=1)] = CheckThresholds.dcr_close_share_factor
-    noise_sigmas: Annotated[float, Field(ge=0)] = CheckThresholds.noise_sigmas
-    persistence: Annotated[int, Field(ge=1)] = CheckThresholds.persistence
-    baseline_versions: Annotated[int, Field(ge=1, le=20)] = CheckThresholds.baseline_versions
-    utility_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.utility_share
-    membership_auc_margin: Annotated[float, Field(gt=0, lt=0.5)] = (
-        CheckThresholds.membership_auc_margin
-    )
-    membership_tpr_factor: Annotated[float, Field(gt=1)] = CheckThresholds.membership_tpr_factor
-    vocabulary_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.vocabulary_share
-    rare_mass_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.rare_mass_share
-    diversity_share: Annotated[float, Field(gt=0, le=1)] = CheckThresholds.diversity_share
 
     def thresholds(self) -> CheckThresholds:
         """The plain thresholds :func:`monitor.checks.evaluate_checks` takes."""
         return CheckThresholds(**self.model_dump())
+
+
+def check_settings_model() -> type[_CheckSettingsBase]:
+    """The ``[generators.checks]`` section built from the declared thresholds (one field each,
+    its constraints and documentation as declared; the TOML key is the threshold's name)."""
+    fields: dict[str, Any] = {
+        t.name: (Annotated[t.type, Field(description=t.doc, **t.constraints())], t.default)
+        for t in threshold_table().values()
+    }
+    return create_model("CheckSettings", __base__=_CheckSettingsBase, **fields)
+
+
+if TYPE_CHECKING:
+
+    class CheckSettings(_CheckSettingsBase):
+        """The generated section (:func:`check_settings_model`)."""
+
+else:
+    CheckSettings = check_settings_model()
 
 
 class GeneratorSettings(_Model):
@@ -542,3 +540,17 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(f"invalid TOML in {config_file}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
+
+
+def _rebuild_check_settings() -> None:
+    """A check record registered or removed: the ``[generators.checks]`` section follows it."""
+    global CheckSettings
+    CheckSettings = check_settings_model()
+    field = GeneratorSettings.model_fields["checks"]
+    field.annotation = CheckSettings
+    field.default_factory = CheckSettings
+    GeneratorSettings.model_rebuild(force=True)
+    Settings.model_rebuild(force=True)
+
+
+on_change(_rebuild_check_settings)

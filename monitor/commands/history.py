@@ -21,8 +21,8 @@ EXIT_OK, EXIT_FAILED_RUNS, EXIT_USAGE = 0, 1, 2
 def command_status(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     store, note = open_history(settings.storage.path)
-    with store:
-        document = status_document(store)
+    with store:  # [generators.checks] decide the levels, as in the exporter, check and report
+        document = status_document(store, thresholds=settings.thresholds_for)
     if note:
         document["note"] = note
     if args.json:

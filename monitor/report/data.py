@@ -18,9 +18,9 @@ import pandas as pd
 from collectors.metrics import BY_NAME
 from monitor.checks import (
     CHECK_KINDS,
-    CHECKS,
     DECLINE_METRICS,
-    GAPS,
+    DESCRIPTIONS,
+    WATCHES,
     CheckResult,
     CheckThresholds,
     HealthyLevels,
@@ -64,22 +64,7 @@ WATCHED_BY: dict[str, str] = {
     "classes_lost": "class_lost",
     "membership_auc": "membership_exposure",
 }
-# What each check's value is (the tail and rare-category checks report a ratio to the baseline).
-WATCHES: dict[str, str] = {
-    **{check: metric for metric, check in WATCHED_BY.items()},
-    "tail_thinning": "worst tail share / baseline's",
-    "tail_excess": "highest tail share / baseline's",
-    "rare_category_shift": "rare-category mass / baseline's",
-    "precision_gap": "precision",
-    "recall_gap": "recall",
-    "coverage_gap": "coverage",
-    "density_gap": "density",
-    "tail_gap": "tail share / real share",
-    "category_gap": "categories_lost",
-    "diversity_decline": "lowest diversity figure",
-    "length_tail_loss": "length tail share / baseline's",
-}
-DESCRIPTIONS: dict[str, str] = {**CHECKS, **GAPS}
+# What each check's value is and its description: the check records' (monitor.checks.registry).
 
 
 def _iso(moment: object) -> str:

@@ -3,9 +3,13 @@ checks and fidelity gaps (listed as such), from a real DuckDB store written by r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from monitor.checks import CheckThresholds
+from monitor.cli import main
 from monitor.status import format_status, status_document
 from monitor.store.database import Store
 from tests.support.report_runs import _run
@@ -60,3 +64,25 @@ def test_configured_thresholds_decide_the_level(tmp_path: Path) -> None:
     by_name = {s["name"]: s for s in document["subjects"]}
     assert by_name["steady"]["level"] == "watch", "two versions do not reach persistence = 3"
     assert by_name["blurry"]["level"] == "healthy"
+
+
+def test_status_command_honours_the_configured_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``tailwatch status`` reads ``[generators.checks]`` (issue 25 item 7): with persistence 3
+    the two-version category loss is "watch", as the exporter, ``check`` and the report say."""
+    _store(tmp_path / "tw.duckdb")
+    config = tmp_path / "tailwatch.toml"
+    config.write_text(
+        '[storage]\npath = "tw.duckdb"\n[[generators]]\nname = "steady"\n'
+        'reference = "real/*.parquet"\nversions = "v/*"\n[generators.checks]\npersistence = 3\n',
+        encoding="utf-8",
+    )
+    assert main(["status", "--config", str(config), "--json"]) == 0
+    by_name = {s["name"]: s for s in json.loads(capsys.readouterr().out)["subjects"]}
+    assert by_name["steady"]["level"] == "watch"
+    assert by_name["blurry"]["level"] == "healthy"  # not configured: the defaults
+    config.write_text(config.read_text(encoding="utf-8").replace("persistence = 3", ""))
+    assert main(["status", "--config", str(config), "--json"]) == 0
+    by_name = {s["name"]: s for s in json.loads(capsys.readouterr().out)["subjects"]}
+    assert by_name["steady"]["level"] == "collapse suspected"

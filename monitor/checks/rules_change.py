@@ -1,0 +1,315 @@
+"""Change rules: a version against the generator's own baseline (collapse checks).
+
+Each public function is one check's rule, ``(current, baseline, healthy, thresholds) ->
+outcome``, named by its check (:mod:`monitor.checks.records`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from monitor.checks.healthy import HealthyLevels
+from monitor.checks.noise import (
+    MIN_EXPECTED_COUNT,
+    VersionFigures,
+    _bonferroni,
+    _change_sd,
+    two_proportion_z,
+)
+from monitor.checks.outcome import NONE, Outcome
+from monitor.checks.thresholds import CheckThresholds
+
+
+def _share_decline(
+    metric: str, share: float, current: VersionFigures, baseline: VersionFigures, sigmas: float
+) -> Outcome:
+    """``metric`` below ``share`` of the baseline's *and* below it by ``sigmas`` change noises."""
+    value, anchor = current.figures.get(metric), baseline.figures.get(metric)
+    if value is None or anchor is None:
+        return None, None, value, ""
+    limit = min(share * anchor, anchor - sigmas * _change_sd(current, baseline, metric))
+    return value < limit, limit, value, ""
+
+
+def _density_rise(
+    current: VersionFigures,
+    baseline: VersionFigures,
+    healthy: HealthyLevels,
+    t: CheckThresholds,
+) -> Outcome:
+    value, anchor = current.figures.get("density"), baseline.figures.get("density")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    level = healthy.get("density") if healthy.reliable else None
+    anchor = max(anchor, level) if level is not None else anchor
+    limit = max(
+        t.density_factor * anchor,
+        anchor + t.noise_sigmas * _change_sd(current, baseline, "density"),
+    )
+    return value > limit, limit, value, ""
+
+
+def _tail_sides(v: VersionFigures) -> dict[tuple[str, str], tuple[float, float]]:
+    """(feature, side) -> (share beyond the reference threshold, reference share beyond it)."""
+    out = {}
+    for feature, values in v.per_feature.items():
+        for side in ("lower", "upper"):
+            share, expected = values.get(f"tail_share_{side}"), values.get(f"tail_expected_{side}")
+            if share is not None and expected is not None:
+                out[(feature, side)] = (share, expected)
+    return out
+
+
+def _tails(
+    check: str, current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """Per feature and side: the tail share against the baseline's (thinning or excess).
+
+    A side is tested when the baseline expected at least ``MIN_EXPECTED_COUNT`` samples in it
+    (thinning) or the real data holds that many at the version's size (excess), and in both
+    cases only when the reference itself holds ``MIN_EXPECTED_COUNT`` rows beyond the threshold:
+    the refit term of the test (a generator fitted on N rows carries the counting noise of its
+    N q tail rows) is a normal approximation that needs N q >= 10, and a generator that saw 3
+    tail rows (320 reference rows at q = 1 %) extrapolates its tail, which its refits then put
+    anywhere (0 to 52 of 320 rows between healthy copula refits in the detection suite).
+    Reported: the worst side's ratio to its anchor, against the factor.
+    """
+    now, then = _tail_sides(current), _tail_sides(baseline)
+    if not now or not then:
+        return _scalar_tails(check, current, baseline, t)
+    m, m0, n = current.sample_rows, baseline.sample_rows, current.reference_rows
+    tested: list[tuple[float, str, float]] = []  # (ratio to anchor, name, z)
+    for key, (share, expected) in now.items():
+        if key not in then or expected * n < MIN_EXPECTED_COUNT:
+            continue
+        before = then[key][0]
+        name = f"{key[0]} ({key[1]} tail)"
+        if check == "tail_thinning":
+            if before * m0 < MIN_EXPECTED_COUNT:
+                continue
+            z = two_proportion_z(before, m0, share, m, 2.0 / n if n > 0 else 0.0)
+            tested.append((share / before, name, z))
+        else:
+            # Against the baseline's share, or the reference's where that is higher (a
+            # generator that always invented extremes is a gap, not a change).
+            anchor, rows, refits = (before, m0, 2.0) if before >= expected else (expected, n, 1.0)
+            if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
+                continue
+            z = two_proportion_z(share, m, anchor, rows, refits / n if n > 0 else 0.0)
+            tested.append((share / anchor if anchor > 0 else math.inf, name, z))
+    if not tested:
+        return None, None, None, ""
+    z_limit = _bonferroni(t.noise_sigmas, len(tested))
+    if check == "tail_thinning":
+        limit = t.tail_low
+        breaches = sorted(x for x in tested if x[0] < limit and x[2] > z_limit)
+        shown = breaches[0] if breaches else min(tested)  # the lowest ratio
+    else:
+        limit = t.tail_high
+        breaches = sorted((x for x in tested if x[0] > limit and x[2] > z_limit), reverse=True)
+        shown = breaches[0] if breaches else max(tested)  # the highest ratio
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
+    value = shown[0] if math.isfinite(shown[0]) else None
+    return bool(breaches), limit, value, detail
+
+
+def _scalar_tails(
+    check: str, current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """Without per-feature figures: the summary ratios against the baseline's."""
+    if check == "tail_thinning":
+        value, anchor = (
+            current.figures.get("tail_frequency_ratio_min"),
+            baseline.figures.get("tail_frequency_ratio_min"),
+        )
+        if value is None or anchor is None:
+            return None, None, value, ""
+        limit = t.tail_low * anchor
+        return value < limit, limit, value, ""
+    value = current.figures.get("tail_frequency_ratio_max")
+    anchor = baseline.figures.get("tail_frequency_ratio_max")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    limit = t.tail_high * max(1.0, anchor)
+    return value > limit, limit, value, ""
+
+
+def _category_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
+    value, anchor = current.figures.get("categories_lost"), baseline.figures.get("categories_lost")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    returned = current.observed.categories_returned if current.observed is not None else {}
+    lost = []
+    for feature, values in current.per_feature.items():
+        before = baseline.per_feature.get(feature, {}).get("categories_lost")
+        now = values.get("categories_lost")
+        if before is None or now is None:
+            continue
+        # Losses the generator already reversed are its refit noise (observed_noise).
+        before = max(before, returned.get(feature, 0.0))
+        if now > before:
+            lost.append(f"{feature} ({int(now - before)} more)")
+    breached = bool(lost) if current.per_feature else value > anchor
+    return breached, anchor, value, ", ".join(lost)
+
+
+def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThresholds) -> Outcome:
+    """Per categorical feature: rare-category mass moved by ``rare_factor`` either way.
+
+    A feature is judged only where the baseline or the version holds ``MIN_EXPECTED_COUNT`` rare
+    rows (the two-proportion test's normal approximation); where per-feature masses exist but
+    none has that support, the check says so and does not fall back to the pooled ratio, which
+    would judge 1 row against 6 as a sixfold shift.
+    """
+    m, m0 = current.sample_rows, baseline.sample_rows
+    tested: list[tuple[float, str, float]] = []
+    measured = False  # per-feature masses exist (then an unsupported one is not judged at all)
+    for feature, values in current.per_feature.items():
+        now = values.get("rare_category_mass")
+        before = baseline.per_feature.get(feature, {}).get("rare_category_mass")
+        if now is None or before is None:
+            continue
+        measured = True
+        if max(now * m, before * m0) < MIN_EXPECTED_COUNT:
+            continue
+        ratio = now / before if before > 0 else math.inf
+        refits = 2.0 / current.reference_rows if current.reference_rows > 0 else 0.0
+        tested.append((ratio, feature, abs(two_proportion_z(now, m, before, m0, refits))))
+    if not tested and measured:
+        # Fewer than MIN_EXPECTED_COUNT rare rows expected on either side: a 0.6 % category at
+        # 1,500 rows is 9 rows, and 1 against 6 of them is chance, not a shift.
+        return None, None, None, "rare categories too rare to judge at this size"
+    if not tested:
+        value = current.figures.get("rare_category_mass_ratio")
+        anchor = baseline.figures.get("rare_category_mass_ratio")
+        if value is None or anchor is None or anchor <= 0:
+            return None, None, value, ""
+        ratio = value / anchor
+        return ratio < 1 / t.rare_factor or ratio > t.rare_factor, t.rare_factor, ratio, ""
+    z_limit = _bonferroni(t.noise_sigmas, 2 * len(tested))  # two-sided
+    breaches = [
+        x for x in tested if (x[0] < 1 / t.rare_factor or x[0] > t.rare_factor) and x[2] > z_limit
+    ]
+    shown = max(
+        breaches or tested, key=lambda x: abs(math.log(x[0])) if 0 < x[0] < math.inf else 99
+    )
+    limit = t.rare_factor if shown[0] >= 1 else 1 / t.rare_factor
+    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
+    value = shown[0] if math.isfinite(shown[0]) else None
+    return bool(breaches), limit, value, detail
+
+
+def _utility_decline(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    """TSTR/TRTR below ``utility_share`` of the baseline's *and* beyond the change noise (the
+    spread of real-vs-real draws at the version's size; Esteban et al. 2017, TSTR)."""
+    breached, limit, value, _ = _share_decline(
+        "utility_ratio", t.utility_share, current, baseline, t.noise_sigmas
+    )
+    if breached is None:
+        return breached, limit, value, ""
+    tstr = current.figures.get("tstr_balanced_accuracy", current.figures.get("tstr_r2"))
+    detail = f"TSTR {tstr:.3f}" if breached and tstr is not None else ""
+    return breached, limit, value, detail
+
+
+def _class_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
+    """More target classes lost than the baseline lost (a class of >= 1 % with >= 10 rows
+    expected; chance absences are not counted, :func:`collectors.gates.class_mix`)."""
+    value, anchor = current.figures.get("classes_lost"), baseline.figures.get("classes_lost")
+    if value is None or anchor is None:
+        return None, None, value, ""
+    detail = f"{int(value - anchor)} more class(es) lost" if value > anchor else ""
+    return value > anchor, anchor, value, detail
+
+
+def _recall_decline(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> Outcome:
+    breached, limit, value, _ = _share_decline(
+        "recall", t.recall_share, current, baseline, t.noise_sigmas
+    )
+    if breached is None:
+        return breached, limit, value, ""
+    precision, anchor = current.figures.get("precision"), baseline.figures.get("precision")
+    if precision is None or anchor is None:
+        return None, limit, value, ""
+    holds = precision >= min(
+        t.precision_hold_share * anchor,
+        anchor - t.noise_sigmas * _change_sd(current, baseline, "precision"),
+    )
+    return breached and holds, limit, value, ""
+
+
+# -- the rules, one per check -------------------------------------------------------------------
+
+
+def coverage_decline(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _share_decline("coverage", t.coverage_share, current, baseline, t.noise_sigmas)
+
+
+def recall_decline(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _recall_decline(current, baseline, t)
+
+
+def precision_decline(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _share_decline("precision", t.precision_share, current, baseline, t.noise_sigmas)
+
+
+def density_rise(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _density_rise(current, baseline, healthy, t)
+
+
+def tail_thinning(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _tails("tail_thinning", current, baseline, t)
+
+
+def tail_excess(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _tails("tail_excess", current, baseline, t)
+
+
+def region_uncovered(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    if "worst_region_coverage" not in current.figures:
+        return NONE
+    return _share_decline(
+        "worst_region_coverage", t.region_share, current, baseline, t.noise_sigmas
+    )
+
+
+def category_lost(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _category_lost(current, baseline)
+
+
+def rare_category_shift(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _rare_shift(current, baseline, t)
+
+
+def utility_decline(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _utility_decline(current, baseline, t)
+
+
+def class_lost(
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
+) -> Outcome:
+    return _class_lost(current, baseline)
