@@ -75,3 +75,13 @@ def test_bad_input_is_named() -> None:
         StructureReference(mixed(100, 0), mixed(100, 1), target="w")
     with pytest.raises(ValueError, match="holdout: no column 'c'"):
         StructureReference(mixed(100, 0), mixed(100, 1).drop(columns="c"))
+
+
+def test_every_figure_has_a_catalog_record(reference: StructureReference) -> None:
+    from collectors.metrics.catalog import BY_NAME
+    from collectors.metrics.structure.specs import STRUCTURE_METRICS
+
+    names = {spec.name for spec in STRUCTURE_METRICS}
+    assert set(reference.measure(mixed(300, 9)).figures) <= names
+    assert not names & set(BY_NAME)  # no clash with today's names
+    assert all(spec.paper for spec in STRUCTURE_METRICS)
