@@ -1,7 +1,8 @@
 """The figures of a corpus scan: aggregates of the fingerprint table, and their metrics.
 
 Every figure is an aggregate of one temporary table of (fingerprint, label code, raw label,
-generator, version) per row; the definitions are in :mod:`collectors.corpus.scan`.
+generator, version) per row; the definitions are in :mod:`collectors.corpus.scan`, their SQL in
+:mod:`collectors.corpus.queries` (shared with the sampled scan and the Ray merge).
 """
 
 from __future__ import annotations
@@ -10,21 +11,25 @@ import json
 import math
 import os
 import uuid
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from collectors.corpus.near_duplicates import NearDuplicateResult
-from collectors.corpus.settings import CODES, GAUGE_FIELDS, LABELS, CorpusFigures, CorpusSettings
-from collectors.corpus.sql import first_line, literal, scalar
+from collectors.corpus.queries import Counted, Counts, count
+from collectors.corpus.settings import GAUGE_FIELDS, LABELS, CorpusFigures, CorpusSettings
+from collectors.corpus.sql import first_line, literal
 from collectors.result import MetricValue
 from collectors.sources import SourceError
 
-__all__ = ["aggregate", "combine", "corpus_metrics", "write_fingerprints"]
-
-MAX_LISTED = 10  # unrecognised labels listed
+__all__ = [
+    "aggregate",
+    "combine",
+    "corpus_metrics",
+    "full_figures",
+    "snapshot_figures",
+    "write_fingerprints",
+]
 
 
 DEFAULT_CALIBRATION = "near_duplicate_default_calibration"  # 1: default threshold
@@ -43,88 +48,55 @@ def aggregate(
     previous: Path | str | None,
 ) -> dict[str, object]:
     """The snapshot-wide figures, all aggregates of the fingerprint ``table``."""
-    by_label = dict(
-        connection.execute(f"SELECT _tw_label, count(*) FROM {table} GROUP BY 1").fetchall()
-    )
-    counts = {name: int(by_label.get(code, 0)) for name, code in CODES.items()}
-    rows = sum(counts.values())
-    unrecognised = connection.execute(
-        f"SELECT _tw_raw, count(*) FROM {table} WHERE _tw_raw IS NOT NULL "
-        f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_LISTED}"
-    ).fetchall()
-    unrecognised_rows = scalar(connection, f"SELECT count(_tw_raw) FROM {table}")
-    generators = connection.execute(
-        f"SELECT _tw_generator, _tw_version, count(*) FROM {table} "
-        f"WHERE _tw_generator IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
-        f"LIMIT {int(settings.max_generators)}"
-    ).fetchall()
-    leaks = (
-        f"(SELECT fingerprint FROM {registry} GROUP BY fingerprint "
-        "HAVING NOT bool_or(coalesce(known_human, false)))"
-    )
-    leaked = scalar(
-        connection,
-        f"SELECT count(*) FROM {table} SEMI JOIN {leaks} l USING (fingerprint) "
-        "WHERE _tw_label <> 1",
-    )
-    leaked_by_generator = connection.execute(
-        f"SELECT r.generator, count(*) FROM {table} t SEMI JOIN {leaks} l USING (fingerprint) "
-        f"JOIN (SELECT DISTINCT fingerprint, CAST(generator AS VARCHAR) AS generator "
-        f"FROM {registry}) r ON r.fingerprint = t.fingerprint "
-        f"WHERE t._tw_label <> 1 GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
+    counts = count(connection, Counted(table), registry, settings)
+    return full_figures(connection, counts, settings, previous, fingerprint_multiset(table))
+
+
+def full_figures(
+    connection: duckdb.DuckDBPyConnection,
+    counts: Counts,
+    settings: CorpusSettings,
+    previous: Path | str | None,
+    multiset: str,
+) -> dict[str, object]:
+    """A full scan's figures from its counts (DuckDB or Ray), with rows added and removed: the
+    difference of its fingerprint ``multiset`` (SQL) against the ``previous`` snapshot's file."""
     if previous is None:
-        added, removed = rows, 0
+        added, removed = counts.rows, 0
     else:
-        added, removed = difference(connection, fingerprint_multiset(table), Path(previous))
-    return snapshot_figures(
-        settings,
-        counts,
-        leaked=leaked,
-        added=added,
-        removed=removed,
-        unrecognised_rows=unrecognised_rows,
-        unrecognised=unrecognised,
-        generators=generators,
-        leaked_by_generator=leaked_by_generator,
-    )
+        added, removed = difference(connection, multiset, Path(previous))
+    return snapshot_figures(settings, counts, added=added, removed=removed)
 
 
 def snapshot_figures(
-    settings: CorpusSettings,
-    counts: Mapping[str, int],
-    *,
-    leaked: int,
-    added: int,
-    removed: int,
-    unrecognised_rows: int,
-    unrecognised: Sequence[tuple[Any, Any]],
-    generators: Sequence[tuple[Any, Any, Any]],
-    leaked_by_generator: Sequence[tuple[Any, Any]],
+    settings: CorpusSettings, counts: Counts, *, added: int, removed: int
 ) -> dict[str, object]:
-    """The snapshot-wide figures from its counts, however they were counted (DuckDB or Ray):
-    rows by label, unlabelled leaks, rows added and removed, the lists behind the gauges."""
-    rows = sum(counts.values())
-    not_synthetic = rows - counts["synthetic"]
-    known_synthetic = ratio(counts["synthetic"] + leaked, rows)
+    """The snapshot-wide figures from its counts, however they were counted (DuckDB, Ray or a
+    sample scaled up): rows by label, unlabelled leaks, rows added and removed, the lists behind
+    the gauges."""
+    rows, labels, leaked = counts.rows, counts.labels, counts.leaked
+    not_synthetic = rows - labels["synthetic"]
+    known_synthetic = ratio(labels["synthetic"] + leaked, rows)
     budget = settings.max_synthetic_fraction
     return {
         "rows": rows,
-        "human_rows": counts["human"],
-        "synthetic_rows": counts["synthetic"],
-        "unknown_rows": counts["unknown"],
-        "unrecognised_label_rows": unrecognised_rows,
-        "synthetic_fraction": ratio(counts["synthetic"], rows),
+        "human_rows": labels["human"],
+        "synthetic_rows": labels["synthetic"],
+        "unknown_rows": labels["unknown"],
+        "unrecognised_label_rows": counts.unrecognised_rows,
+        "synthetic_fraction": ratio(labels["synthetic"], rows),
         "known_synthetic_fraction": known_synthetic,
         "unlabeled_synthetic_rows": leaked,
         "unlabeled_synthetic_ratio": ratio(leaked, not_synthetic),
         "budget_exceeded": int(budget is not None and known_synthetic > budget),
-        "human_only_violation_rows": counts["synthetic"] + leaked if settings.human_only else 0,
+        "human_only_violation_rows": labels["synthetic"] + leaked if settings.human_only else 0,
         "rows_added": added,
         "rows_removed": removed,
-        "rows_by_generator": tuple((str(g), v, int(n)) for g, v, n in generators),
-        "unlabeled_synthetic_by_generator": tuple((str(g), int(n)) for g, n in leaked_by_generator),
-        "unrecognised_labels": tuple((str(v), int(n)) for v, n in unrecognised),
+        "rows_by_generator": tuple((str(g), v, int(n)) for g, v, n in counts.generators),
+        "unlabeled_synthetic_by_generator": tuple(
+            (str(g), int(n)) for g, n in counts.leaked_by_generator
+        ),
+        "unrecognised_labels": tuple((str(v), int(n)) for v, n in counts.unrecognised),
     }
 
 

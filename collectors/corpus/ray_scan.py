@@ -49,8 +49,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collectors.corpus.figures import MAX_LISTED, difference, snapshot_figures, write_fingerprints
-from collectors.corpus.settings import CODES, CorpusSettings
+from collectors.corpus.figures import full_figures, write_fingerprints
+from collectors.corpus.queries import (
+    NOT_SYNTHETIC,
+    Counted,
+    count,
+    leak_fingerprints,
+    registry_generators,
+)
+from collectors.corpus.settings import CorpusSettings
 from collectors.corpus.sql import first_line, null_content_error, scalar
 from collectors.provenance import FINGERPRINT_VERSION, fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
@@ -78,10 +85,6 @@ PARTIAL_SCHEMA = pa.schema(
         ("version", pa.string()),  # GENERATORS
         ("rows", pa.int64()),
     ]
-)
-LEAKS = (  # the DuckDB path's definition of a leak fingerprint (collectors.corpus.figures)
-    "(SELECT fingerprint FROM {registry} GROUP BY fingerprint "
-    "HAVING NOT bool_or(coalesce(known_human, false)))"
 )
 
 
@@ -210,7 +213,7 @@ def scan_batch(batch: pa.Table, plan: BatchPlan) -> pa.Table:
     connection.register(name, rows)
     try:
         grouped = connection.sql(
-            f"SELECT {FINGERPRINTS}::UTINYINT AS part, fingerprint, _tw_label <> 1 AS flag, "
+            f"SELECT {FINGERPRINTS}::UTINYINT AS part, fingerprint, {NOT_SYNTHETIC} AS flag, "
             f"NULL::VARCHAR AS key, NULL::VARCHAR AS version, count(*)::BIGINT AS rows "
             f"FROM {name} WHERE fingerprint IS NOT NULL GROUP BY 2, 3 "
             f"UNION ALL SELECT {LABEL_ROWS}, NULL, NULL, CAST(_tw_label AS VARCHAR), NULL, "
@@ -237,9 +240,8 @@ def scan_batch(batch: pa.Table, plan: BatchPlan) -> pa.Table:
 def broadcast_registry(connection: duckdb.DuckDBPyConnection, registry: str) -> Broadcast:
     """The registry's leak fingerprints with each of their generators, sorted, for the workers."""
     table = connection.sql(
-        f"SELECT r.fingerprint, r.generator FROM (SELECT DISTINCT fingerprint, "
-        f"CAST(generator AS VARCHAR) AS generator FROM {registry}) r "
-        f"SEMI JOIN {LEAKS.format(registry=registry)} l USING (fingerprint) ORDER BY 1, 2"
+        f"SELECT r.fingerprint, r.generator FROM {registry_generators(registry)} r SEMI JOIN "
+        f" {leak_fingerprints(registry)} l USING (fingerprint) ORDER BY 1, 2"
     ).to_arrow_table()
     encoded = table.column("generator").combine_chunks().dictionary_encode()
     names = (*encoded.dictionary.to_pylist(), None)  # the last code: a NULL generator
@@ -403,59 +405,32 @@ def merge(
     previous: Path | str | None,
     broadcast: Any,
 ) -> dict[str, object]:
-    """The figures from the partials (the DuckDB path's SQL, so the same ordering and ties)."""
+    """The figures from the partials: the DuckDB path's SQL (:mod:`collectors.corpus.queries`)
+    over views of the parts, so the same ordering and ties."""
 
-    def part(n: int) -> str:
-        return f"(SELECT * FROM {table} WHERE part = {n})"
+    def part(n: int, columns: str) -> Counted:
+        return Counted(f"(SELECT {columns}, rows FROM {table} WHERE part = {n})", "sum(rows)")
 
-    by_label = dict(
-        connection.execute(
-            f"SELECT CAST(key AS INTEGER), sum(rows) FROM {part(LABEL_ROWS)} GROUP BY 1"
-        ).fetchall()
-    )
-    counts = {name: int(by_label.get(code, 0)) for name, code in CODES.items()}
-    rows = sum(counts.values())
-    unrecognised = connection.execute(
-        f"SELECT key, sum(rows) FROM {part(RAW)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_LISTED}"
-    ).fetchall()
-    unrecognised_rows = scalar(connection, f"SELECT sum(rows) FROM {part(RAW)}")
-    generators = connection.execute(
-        f"SELECT key, version, sum(rows) FROM {part(GENERATORS)} GROUP BY 1, 2 "
-        f"ORDER BY 3 DESC, 1, 2 LIMIT {int(settings.max_generators)}"
-    ).fetchall()
+    leaks = None
     if broadcast is not None:  # counted by the workers
-        leaked = scalar(connection, f"SELECT sum(rows) FROM {part(LEAKED)}")
-        leaked_by_generator = connection.execute(
-            f"SELECT key, sum(rows) FROM {part(LEAKED_BY_GENERATOR)} GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).fetchall()
-    else:  # the registry stayed here: join the merged multiset with it
-        leaks = LEAKS.format(registry=registry)
-        flagged = f"(SELECT fingerprint, rows FROM {part(FINGERPRINTS)} WHERE flag)"
-        leaked = scalar(
-            connection,
-            f"SELECT sum(rows) FROM {flagged} t SEMI JOIN {leaks} l USING (fingerprint)",
+        leaks = (
+            scalar(connection, f"SELECT sum(rows) FROM {table} WHERE part = {LEAKED}"),
+            connection.execute(
+                f"SELECT key, sum(rows) FROM {table} WHERE part = {LEAKED_BY_GENERATOR} "
+                "GROUP BY 1 ORDER BY 2 DESC, 1"
+            ).fetchall(),
         )
-        leaked_by_generator = connection.execute(
-            f"SELECT r.generator, sum(t.rows) FROM {flagged} t SEMI JOIN {leaks} l "
-            f"USING (fingerprint) JOIN (SELECT DISTINCT fingerprint, CAST(generator AS VARCHAR) "
-            f"AS generator FROM {registry}) r ON r.fingerprint = t.fingerprint "
-            f"GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).fetchall()
-    if previous is None:
-        added, removed = rows, 0
-    else:
-        added, removed = difference(connection, multiset(table), Path(previous))
-    return snapshot_figures(
+    counts = count(
+        connection,
+        part(LABEL_ROWS, "CAST(key AS UTINYINT) AS _tw_label"),
+        registry,
         settings,
-        counts,
-        leaked=leaked,
-        added=added,
-        removed=removed,
-        unrecognised_rows=unrecognised_rows,
-        unrecognised=unrecognised,
-        generators=generators,
-        leaked_by_generator=leaked_by_generator,
+        raw=part(RAW, "key AS _tw_raw"),
+        by_generator=part(GENERATORS, "key AS _tw_generator, version AS _tw_version"),
+        candidates=part(FINGERPRINTS, "fingerprint, flag").where("flag"),
+        leaks=leaks,
     )
+    return full_figures(connection, counts, settings, previous, multiset(table))
 
 
 def multiset(table: str) -> str:

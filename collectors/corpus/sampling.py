@@ -44,14 +44,15 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from collectors.corpus.detectors import NearDuplicateDetector
-from collectors.corpus.figures import combine
+from collectors.corpus.figures import combine, snapshot_figures
 from collectors.corpus.near_duplicates import (
     NearDuplicateResult,
     TextNearDuplicates,
     VectorNearDuplicates,
 )
+from collectors.corpus.queries import NOT_SYNTHETIC, Counted, Counts, count, leak_fingerprints
 from collectors.corpus.samples import content_texts, content_vectors
-from collectors.corpus.settings import LABELS, CorpusFigures, CorpusSettings
+from collectors.corpus.settings import CODES, LABELS, CorpusFigures, CorpusSettings
 from collectors.corpus.sql import label_sql, literal, quote, scalar
 from collectors.provenance import fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
@@ -236,18 +237,15 @@ def group_totals(
     connection: duckdb.DuckDBPyConnection, table: str, registry: str
 ) -> dict[str, np.ndarray]:
     """Per sampled group: rows, labelled human/synthetic/unknown, unlabelled synthetic rows."""
-    leaks = (
-        f"(SELECT fingerprint FROM {registry} GROUP BY fingerprint "
-        "HAVING NOT bool_or(coalesce(known_human, false)))"
-    )
+    by_label = ", ".join(f"count(*) FILTER (t._tw_label = {CODES[name]})" for name in LABELS)
     rows = connection.execute(
-        f"SELECT t._tw_group, count(*), count(*) FILTER (t._tw_label = 0), "
-        f"count(*) FILTER (t._tw_label = 1), count(*) FILTER (t._tw_label = 2), "
-        f"count(*) FILTER (t._tw_label <> 1 AND l.fingerprint IS NOT NULL) "
-        f"FROM {table} t LEFT JOIN {leaks} l USING (fingerprint) GROUP BY 1 ORDER BY 1"
+        f"SELECT t._tw_group, count(*), {by_label}, "
+        f"count(*) FILTER (t.{NOT_SYNTHETIC} AND l.fingerprint IS NOT NULL) "
+        f"FROM {table} t LEFT JOIN {leak_fingerprints(registry)} l USING (fingerprint) "
+        "GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    array = np.asarray(rows, dtype=float).reshape(-1, 6)
-    names = ("group", "rows", "human", "synthetic", "unknown", "leaked")
+    names = ("group", "rows", *LABELS, "leaked")
+    array = np.asarray(rows, dtype=float).reshape(-1, len(names))
     return {name: array[:, i] for i, name in enumerate(names)}
 
 
@@ -324,6 +322,9 @@ def _figures(
     plan: SamplePlan,
     settings: CorpusSettings,
 ) -> dict[str, object]:
+    """The full scan's figures (:func:`collectors.corpus.figures.snapshot_figures`) from the
+    sample's counts scaled to the snapshot's rows, its ratios replaced by the cluster-robust
+    estimates and their intervals."""
     population = len(plan.clusters)
     level = settings.sampling.confidence
 
@@ -333,62 +334,33 @@ def _figures(
     rows, synthetic, leaked = totals["rows"], totals["synthetic"], totals["leaked"]
     n = plan.total_rows
     scale = n / rows.sum()
-    mix = estimate(synthetic, rows)
-    known = estimate(synthetic + leaked, rows)
-    unlabeled = estimate(leaked, rows - synthetic)
-    counts = {name: round(float(totals[name].sum()) * scale) for name in LABELS}
-    leaked_rows = round(float(leaked.sum()) * scale)
+    sample = count(connection, Counted(table), registry, settings)
+    scaled = Counts(
+        labels={name: round(k * scale) for name, k in sample.labels.items()},
+        leaked=round(sample.leaked * scale),
+        leaked_by_generator=[(g, round(int(k) * scale)) for g, k in sample.leaked_by_generator],
+        unrecognised_rows=round(sample.unrecognised_rows * scale),
+        unrecognised=[(v, round(int(k) * scale)) for v, k in sample.unrecognised],
+        generators=[(g, v, round(int(k) * scale)) for g, v, k in sample.generators],
+    )
+    figures = snapshot_figures(settings, scaled, added=0, removed=0)
+    figures["rows"] = n  # exact (the footers), not the sum of the rounded scaled counts
+    estimates = {
+        "synthetic_fraction": estimate(synthetic, rows),
+        "known_synthetic_fraction": estimate(synthetic + leaked, rows),
+        "unlabeled_synthetic_ratio": estimate(leaked, rows - synthetic),
+    }
+    for name, value in estimates.items():
+        figures |= {name: value.value, f"{name}_lower": value.lower, f"{name}_upper": value.upper}
     budget = settings.max_synthetic_fraction
-    unrecognised = connection.execute(
-        f"SELECT _tw_raw, count(*) FROM {table} WHERE _tw_raw IS NOT NULL "
-        f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
-    ).fetchall()
-    generators = connection.execute(
-        f"SELECT _tw_generator, _tw_version, count(*) FROM {table} "
-        f"WHERE _tw_generator IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
-        f"LIMIT {int(settings.max_generators)}"
-    ).fetchall()
-    by_generator = connection.execute(
-        f"SELECT r.generator, count(*) FROM {table} t "
-        f"JOIN (SELECT fingerprint FROM {registry} GROUP BY fingerprint "
-        f"HAVING NOT bool_or(coalesce(known_human, false))) l USING (fingerprint) "
-        f"JOIN (SELECT DISTINCT fingerprint, CAST(generator AS VARCHAR) AS generator "
-        f"FROM {registry}) r ON r.fingerprint = t.fingerprint "
-        f"WHERE t._tw_label <> 1 GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
-    unrecognised_rows = scalar(connection, f"SELECT count(_tw_raw) FROM {table}")
-    return {
-        "rows": n,
-        "human_rows": counts["human"],
-        "synthetic_rows": counts["synthetic"],
-        "unknown_rows": counts["unknown"],
-        "unrecognised_label_rows": round(unrecognised_rows * scale),
-        "synthetic_fraction": mix.value,
-        "synthetic_fraction_lower": mix.lower,
-        "synthetic_fraction_upper": mix.upper,
-        "known_synthetic_fraction": known.value,
-        "known_synthetic_fraction_lower": known.lower,
-        "known_synthetic_fraction_upper": known.upper,
-        "unlabeled_synthetic_rows": leaked_rows,
-        "unlabeled_synthetic_ratio": unlabeled.value,
-        "unlabeled_synthetic_ratio_lower": unlabeled.lower,
-        "unlabeled_synthetic_ratio_upper": unlabeled.upper,
-        "budget_exceeded": int(budget is not None and known.lower > budget),
-        "human_only_violation_rows": (
-            counts["synthetic"] + leaked_rows if settings.human_only else 0
-        ),
-        "rows_added": 0,
-        "rows_removed": 0,
+    known_lower = estimates["known_synthetic_fraction"].lower
+    return figures | {
+        "budget_exceeded": int(budget is not None and known_lower > budget),
         "sampled": 1,
         "sample_row_groups": len(plan.chosen),
         "sample_rows": plan.sample_rows,
         "bytes_read": plan.bytes_read,
         "bytes_total": plan.total_bytes,
-        "rows_by_generator": tuple((str(g), v, round(int(k) * scale)) for g, v, k in generators),
-        "unlabeled_synthetic_by_generator": tuple(
-            (str(g), round(int(k) * scale)) for g, k in by_generator
-        ),
-        "unrecognised_labels": tuple((str(v), round(int(k) * scale)) for v, k in unrecognised),
     }
 
 

@@ -24,6 +24,7 @@ snapshot's files are read once (twice more only for the tail and near-duplicate 
 
 Modules: :mod:`collectors.corpus.settings` (settings, figures), :mod:`collectors.corpus.sql`
 (readers, schemas, named errors), :mod:`collectors.corpus.figures` (aggregates, metrics),
+:mod:`collectors.corpus.queries` (the figures' SQL, shared by every path),
 :mod:`collectors.corpus.samples` (tails, near-duplicates), :mod:`collectors.corpus.ray_scan` (the
 same full scan's counts on a Ray cluster: ``engine=RayEngine(...)``); this one is the interface.
 

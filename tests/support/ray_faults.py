@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -31,12 +31,17 @@ class KillingEngine(RayEngine):
 
     marker: str = ""
 
-    def read(self, paths: Sequence[Any], columns: Sequence[str]) -> Any:
+    def read(
+        self,
+        paths: Sequence[Any],
+        columns: Sequence[str],
+        schema: Mapping[str, str] | None = None,
+    ) -> Any:
         with warnings.catch_warnings():  # max_retries: Ray 2.60's only way to bound retries
             warnings.simplefilter("ignore", DeprecationWarning)
             return (
                 super()
-                .read(paths, columns)
+                .read(paths, columns, schema)
                 .map_batches(
                     die,
                     batch_format="pyarrow",
