@@ -243,6 +243,16 @@ GENERATOR_METRICS: tuple[MetricSpec, ...] = (
         "Kolmogorov-Smirnov two-sample test",
     ),
     MetricSpec(
+        "missing_share_max",
+        "Largest share of missing cells (NaN, None, NaT, inf) in one column; present only where "
+        "the version or the reference has missing cells (per column: missing_share).",
+        0,
+        1,
+        "target",
+        "near the reference's share of the same column",
+        "SDMetrics MissingValueSimilarity (1 - |p_real - p_synthetic|)",
+    ),
+    MetricSpec(
         "total_variation_max",
         "Largest per-categorical total variation distance.",
         0,

@@ -217,3 +217,6 @@ for _check in (
 ):  # fmt: skip
     register(_check)
 
+
+# Missing values (issue 24): missingness_shift and missingness_gap, registered by their module.
+from monitor.checks import records_missing as _records_missing  # noqa: E402, F401
