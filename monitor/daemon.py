@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.exporter import DaemonHealth, feature_gauges, serve
 from monitor.settings import Settings
 from monitor.store import Store, StoreError, StoreLocked, configured_sources, snapshot_path
+from monitor.verdict_log import VerdictLog
 from monitor.watch import (
     CorpusWatch,
     GeneratorWatch,
@@ -96,6 +97,7 @@ class Daemon:
             )
             for corpus in settings.corpora
         ]
+        self.verdicts = VerdictLog(store, settings.thresholds_for)  # "verdict changed" lines
         self._publish_lock = threading.Lock()
         self._publish_wanted = False
         self._last_publish: float | None = None  # time.monotonic() of the last attempt
@@ -200,6 +202,7 @@ class Daemon:
         counted = watch.scan_errors
         try:
             watch.check_storage()
+            self.verdicts.prime(watch.kind, watch.name)
             outcome = watch.scan(progress)
         except (InfrastructureError, StoreError, duckdb.Error) as error:
             wait = watch.storage_failed(error, now, counted=watch.scan_errors != counted)
@@ -221,6 +224,8 @@ class Daemon:
             )
             return None
         watch.storage_ok()
+        if outcome.measured:
+            self.verdicts.observe(watch.kind, watch.name)
         if publish and (outcome.measured or outcome.failed):
             self.publish(force=False)
         return outcome

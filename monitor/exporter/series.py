@@ -27,7 +27,7 @@ __all__ = [
     "relative_series",
 ]
 
-SeriesType = Literal["gauge", "counter", "info"]
+SeriesType = Literal["gauge", "counter", "info", "histogram"]
 VERDICTS: tuple[str, ...] = ("healthy", "watch", "collapse_suspected")
 # Per-feature gauges: the drift statistic of a column (KS for numeric, total variation for
 # categorical columns) and the tail sides. Their feature label is bounded by the generator's
@@ -280,6 +280,13 @@ _HEALTH: tuple[Series, ...] = (
         ("kind", "subject"),
         "Figures the latest run could not compute (not finite); their gauges read NaN and the "
         "reason is in the run's failed_figures detail.",
+    ),
+    Series(
+        "tailwatch_run_seconds",
+        "histogram",
+        ("kind", "status"),
+        "Durations of the recorded runs (seconds) by subject kind and status, from the store "
+        "(tailwatch_run_duration_seconds is each subject's latest).",
     ),
     Series(
         "tailwatch_read_copy_publishes_total",

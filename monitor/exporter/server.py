@@ -38,7 +38,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from prometheus_client import make_wsgi_app
+from prometheus_client import GCCollector, PlatformCollector, ProcessCollector, make_wsgi_app
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -55,6 +55,7 @@ from monitor.checks import (
     evaluate_checks,
     generator_verdict,
 )
+from monitor.exporter.durations import run_duration_histogram
 from monitor.exporter.http import ExporterServer
 from monitor.exporter.series import (
     BY_NAME,
@@ -267,7 +268,7 @@ class StoreCollector:
                 self._corpus(families, s.subject, s.last_ok_version)
         for kind, rows in SyntheticRegistry(self.store).counts().items():
             families.add("tailwatch_registry_fingerprints", (kind,), rows)
-        return families.all()
+        return [*families.all(), run_duration_histogram(self.store)]
 
     def _failed_figures(
         self, families: _Families, kind: str, name: str, run_id: int
@@ -570,6 +571,11 @@ def serve(
     registry.register(
         StoreCollector(store, scans=scans, thresholds=thresholds, health=health, features=features)
     )
+    # prometheus-client's default collectors: process_* (CPU, memory, open files), python_info
+    # and python_gc_*, as on its default registry.
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
     auth = bool(settings.basic_auth_username and settings.basic_auth_password_sha256)
     status = PublishedStatus(store, scans, health, thresholds, settings.status_details or auth)
     app = _application(registry, store, status, health)
