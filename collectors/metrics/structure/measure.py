@@ -76,6 +76,34 @@ class StructureMeasurement:
     audits: tuple[ColumnAudit, ...]
     classes: dict[str, list[ClassCoverage]] = field(default_factory=dict)
 
+    def per_feature(self) -> dict[str, dict[str, float]]:
+        """Per-column figures (bounded by the columns): a column's largest pair dependence
+        difference, its worst category share ratio and smallest adjusted p (categorical), its
+        interaction loss (audited columns) and its lowest class coverage (label columns)."""
+        out: dict[str, dict[str, float]] = {}
+        for shift in self.pairs.shifts:
+            for name in (shift.first, shift.second):
+                entry = out.setdefault(name, {})
+                previous = entry.get("dependence_difference_max", 0.0)
+                entry["dependence_difference_max"] = max(previous, shift.difference)
+        for share in self.categories.tested:
+            entry = out.setdefault(share.column, {})
+            entry["category_share_ratio_min"] = min(
+                entry.get("category_share_ratio_min", np.inf), share.ratio
+            )
+            entry["category_share_p_min"] = min(
+                entry.get("category_share_p_min", 1.0), share.adjusted_p_value
+            )
+        for audit in self.audits:
+            entry = out.setdefault(audit.column, {})
+            entry["interaction_loss"] = audit.loss
+            entry["interaction_loss_ratio"] = audit.loss_ratio
+        for column, classes in self.classes.items():
+            if classes:
+                entry = out.setdefault(column, {})
+                entry["class_coverage_min"] = min(c.coverage for c in classes)
+        return out
+
 
 @dataclass(frozen=True)
 class StructureHealthy:

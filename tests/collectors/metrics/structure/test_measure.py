@@ -85,3 +85,17 @@ def test_every_figure_has_a_catalog_record(reference: StructureReference) -> Non
     assert set(reference.measure(mixed(300, 9)).figures) <= names
     assert not names & set(BY_NAME)  # no clash with today's names
     assert all(spec.paper for spec in STRUCTURE_METRICS)
+
+
+def test_per_feature_figures_name_the_broken_columns(reference: StructureReference) -> None:
+    measured = reference.measure(mixed(300, 8, broken=True))
+    per_feature = measured.per_feature()
+    worst = measured.pairs.worst(1)[0]
+    for name in (worst.first, worst.second):
+        assert per_feature[name]["dependence_difference_max"] == worst.difference
+    assert per_feature["z"]["dependence_difference_max"] < worst.difference
+    shares = [s for s in measured.categories.tested if s.column == "c"]
+    assert per_feature["c"]["category_share_ratio_min"] == min(s.ratio for s in shares)
+    for audit in measured.audits:
+        assert per_feature[audit.column]["interaction_loss"] == audit.loss
+    assert "class_coverage_min" in per_feature["c"]
