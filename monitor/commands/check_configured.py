@@ -1,7 +1,7 @@
 """``tailwatch check --config F [--generator NAME | --corpus NAME]``: configured subjects.
 
 Each subject's pending versions or snapshots are measured into the configured store (as ``scan
---once`` does), then its latest is judged by :mod:`monitor.commands.check`. Without a subject
+--once`` does), then its latest is judged by :mod:`monitor.commands.gate`. Without a subject
 every configured generator and corpus is checked, one after the other: a subject that cannot be
 judged (its configuration, its data) becomes an error result and the others are still checked.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from monitor.commands.check import GateError, GateResult, corpus_gate, generator_gate
+from monitor.commands.gate import GateError, GateResult, corpus_gate, generator_gate
 from monitor.store import StoreError
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def configured_gates(args: argparse.Namespace) -> list[GateResult]:
     if getattr(args, "name", None):
         raise GateError("--name names a VERSION's subject; a configured subject has its own name")
     settings = load_settings(args.config)
+    settings.configure_storage()
     configured = subjects_of(settings)
     if args.generator or args.corpus:
         kind, name = ("generator", args.generator) if args.generator else ("corpus", args.corpus)

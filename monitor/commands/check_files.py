@@ -6,10 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from monitor.commands.check import GateResult
+from monitor.commands.gate import DESCRIPTIONS, GateResult
 
 __all__ = ["write_json", "write_junit"]
 
@@ -35,8 +33,6 @@ def write_junit(results: Sequence[GateResult], fail_on: Sequence[str], path: Pat
     (measuring and judging); its checks share that one measurement, so each case carries an equal
     share of it and the cases add up to the suite.
     """
-    from monitor.commands.check import DESCRIPTIONS
-
     suites = ET.Element("testsuites", name="tailwatch")
     total = 0.0
     for r in results:
@@ -54,7 +50,13 @@ def write_junit(results: Sequence[GateResult], fail_on: Sequence[str], path: Pat
         )
         total += r.seconds
         props = ET.SubElement(suite, "properties")
-        for key, value in (("kind", r.kind), ("version", r.version), ("level", r.level)):
+        verdict = r.details.get("verdict", r.level)  # "healthy; privacy risk"
+        for key, value in (
+            ("kind", r.kind),
+            ("version", r.version),
+            ("level", r.level),
+            ("verdict", verdict),
+        ):
             ET.SubElement(props, "property", name=key, value=str(value))
         if r.error:
             case = ET.SubElement(
