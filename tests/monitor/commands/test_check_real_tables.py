@@ -3,11 +3,14 @@
 Real data shipped inside an installed package, with real missing values and real timestamps:
 statsmodels' Mauna Loa CO2 series (``statsmodels.datasets.co2``: 2284 weekly readings from
 1958-03-29 to 2001-12-29, 59 of them missing). Fresh real rows pass; a version whose missing
-share in a column jumps, and one whose timestamps collapse into one month, fail.
+share in a column jumps, and one whose timestamps collapse into one month, fail. And the World
+Bank fertility table (``statsmodels.datasets.fertility``: 219 countries, identifiers, 7-12 %
+missing per year, two years missing everywhere) is measured as it comes.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ import pandas as pd
 import pytest
 
 import tailwatch
+from collectors.generator import GeneratorReference
+from collectors.sources import FeatureMap
 from monitor.cli import main
 
 pytest.importorskip("statsmodels")
@@ -76,6 +81,15 @@ def test_fresh_real_rows_pass(
     assert code == 0, out
 
 
+def test_a_jump_in_a_columns_missing_share_fails(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(folder)
+    code, out = _check(folder, "dropped", capsys)
+    assert code == 1, out
+    assert re.search(r"FAIL missingness_shift .*co2 missing \d+\.\d% -> \d+\.\d%", out), out
+
+
 def test_timestamps_collapsed_into_one_month_fail(
     folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,3 +112,24 @@ def test_evaluate_measures_missing_shares_and_calendar(folder: Path) -> None:
     assert figures["week"]["calendar_tv_month"] > 0.8
     assert figures["week"]["range_ratio"] < 0.01
     assert figures["co2"]["missing_expected"] == pytest.approx(real["co2"].isna().mean())
+
+
+def test_a_real_table_with_identifiers_and_missing_years_is_measured() -> None:
+    from statsmodels.datasets import fertility
+
+    table = fertility.load_pandas().data
+    feature_map = FeatureMap.fit(table)
+    notes = "\n".join(feature_map.notes)
+    for column in ("Country Name", "Country Code"):
+        assert f"column {column!r} left out of the tabular figures: identifier" in notes
+    for year in ("2012", "2013"):
+        assert f"column {year!r} left out: missing in every row" in notes
+    missing = int(table["1960"].isna().sum())
+    assert missing > 20 and f"reference: column '1960' is missing in {missing} of 219 rows" in notes
+    order = np.random.default_rng(0).permutation(len(table))
+    reference = table.iloc[np.sort(order[:150])].reset_index(drop=True)
+    version = table.iloc[np.sort(order[150:])].reset_index(drop=True)
+    measured = GeneratorReference(reference, k=5, n_regions=5).measure(version)
+    assert measured.figures["precision"] > 0.5 and measured.figures["coverage"] > 0.5
+    share = measured.per_feature["1960"]["missing_share"]
+    assert share == pytest.approx(version["1960"].isna().mean())
