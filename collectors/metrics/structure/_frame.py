@@ -2,7 +2,9 @@
 
 Pure: frames in, arrays out, no I/O. Missing values are measured, never refused: a missing
 numeric value stays NaN (pair measures drop it pairwise, the models route it natively), a missing
-category is its own label :data:`MISSING`.
+category is its own label :data:`MISSING`. Timestamps are numeric (seconds since the epoch).
+Identifier-like columns (text with more distinct values than :data:`MAX_IDENTIFIER_SHARE` of the
+reference rows and more than 50) carry no structure to keep: they are left out (``skipped``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = ["MISSING", "OTHER", "Columns", "encode", "labels", "numeric_values", 
 
 MISSING = "(missing)"
 OTHER = "(other)"
+MAX_IDENTIFIER_SHARE = 0.5
 MAX_CODES = 60  # categories kept as their own code for the models (< the models' 63 bins)
 
 
@@ -27,6 +30,7 @@ class Columns:
 
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    skipped: tuple[str, ...] = ()  # identifier-like columns, not measured
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -38,6 +42,8 @@ class Columns:
 
 def _is_categorical(series: pd.Series) -> bool:
     dtype = series.dtype
+    if ptypes.is_datetime64_any_dtype(dtype):
+        return False
     return bool(
         ptypes.is_bool_dtype(dtype)
         or ptypes.is_object_dtype(dtype)
@@ -64,9 +70,12 @@ def split_columns(
     if unknown:
         raise ValueError(f"categorical column {sorted(unknown)[0]!r} is not among {names}")
     kinds = {name: name in forced or _is_categorical(reference[name]) for name in names}
+    limit = max(50, MAX_IDENTIFIER_SHARE * len(reference))
+    skipped = {n for n in names if kinds[n] and reference[n].nunique(dropna=True) > limit}
     return Columns(
         numeric=tuple(name for name in names if not kinds[name]),
-        categorical=tuple(name for name in names if kinds[name]),
+        categorical=tuple(name for name in names if kinds[name] and name not in skipped),
+        skipped=tuple(name for name in names if name in skipped),
     )
 
 
@@ -81,6 +90,10 @@ def numeric_values(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:
     """A numeric column as float64, missing values as NaN; text that is not a number is an error
     naming the source, the column and the first row."""
     series = frame[name]
+    if ptypes.is_datetime64_any_dtype(series.dtype):
+        stamps = pd.to_datetime(series, errors="coerce")
+        seconds = (stamps - pd.Timestamp(0, tz=stamps.dt.tz)) / pd.Timedelta(seconds=1)
+        return seconds.to_numpy(dtype=np.float64, na_value=np.nan)
     values = np.array(
         pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     )
