@@ -13,7 +13,9 @@ A column is flagged when
 - a tail share is beyond the tail checks' factors (``tail_low`` / ``tail_high`` of the reference
   share) with at least ``MIN_EXPECTED_COUNT`` rows expected beyond the threshold and a
   two-proportion z beyond ``noise_sigmas``;
-- it lost real categories (``categories_lost`` > 0).
+- it lost real categories (``categories_lost`` > 0);
+- its missing share moved from the reference's by ``missing_change`` beyond counting noise
+  (``missing 9.0% (reference) -> 41.0%``).
 
 Flags describe, they never change the verdict: the checks (:mod:`monitor.checks`) decide that.
 """
@@ -77,6 +79,19 @@ def _tail_flag(
     return f"{side} tail x{ratio:.2f}"
 
 
+def _missing_flag(values: Mapping[str, float], v: VersionFigures, t: CheckThresholds) -> str | None:
+    """A flag when the column's missing share moved from the reference's by ``missing_change``
+    and beyond counting noise (monitor.checks.rules_missing judges it against the baseline)."""
+    share, expected = _finite(values.get("missing_share")), _finite(values.get("missing_expected"))
+    if share is None or expected is None or v.sample_rows <= 0 or v.reference_rows <= 0:
+        return None
+    if abs(share - expected) < t.missing_change:
+        return None
+    if abs(two_proportion_z(share, v.sample_rows, expected, v.reference_rows)) <= t.noise_sigmas:
+        return None
+    return f"missing {expected:.1%} (reference) -> {share:.1%}"
+
+
 def _row(
     column: str,
     values: Mapping[str, float],
@@ -107,6 +122,9 @@ def _row(
     lost = _finite(values.get("categories_lost"))
     if lost:
         flags.append(f"{int(lost)} categories lost")
+    flag = _missing_flag(values, v, t)
+    if flag:
+        flags.append(flag)
     return ColumnDrift(
         column=column,
         kind="numeric" if numeric else "categorical",

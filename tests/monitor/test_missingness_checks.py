@@ -88,3 +88,19 @@ def test_evaluate_checks_judges_a_history() -> None:
     complete = [VersionFigures(f"v{i}", {"coverage": 0.9}, N, M, {}) for i in range(3)]
     results = {r.check: r for r in evaluate_checks(complete, {})}
     assert results["missingness_shift"].breached == (None, None, None)
+
+
+def test_the_reports_column_table_flags_a_moved_missing_share() -> None:
+    from monitor.report.columns import column_table
+
+    def version(name: str, share: float) -> VersionFigures:
+        per_feature = {"income": {"ks_statistic": 0.02, "missing_share": share,
+                                  "missing_expected": 0.09}}  # fmt: skip
+        return VersionFigures(name, {}, N, M, per_feature)
+
+    moved = column_table([version("v0", 0.09), version("v1", 0.41)], CheckThresholds())
+    steady = column_table([version("v0", 0.09), version("v1", 0.10)], CheckThresholds())
+    assert moved is not None and steady is not None
+    assert abs(_z(0.41, M, 0.09, N, 0.0)) > CheckThresholds().noise_sigmas
+    assert "missing 9.0% (reference) -> 41.0%" in moved.rows[0].flags
+    assert not any("missing" in flag for flag in steady.rows[0].flags)
