@@ -24,8 +24,9 @@ more than sampling noise). ``categories_off_share`` (the binomial test against t
 printed, not flagged: a healthy GMM's argmax decoding keeps some category shares off the
 reference in every version, a constant gap rather than a change; ``categories_off_baseline`` is
 the same test against the pooled shares of the versions before the onset (change, not
-distance). A draft: no persistence rule, no check wiring; the verdicts Tailwatch would page on
-belong to H1's check registry.
+distance), and ``category_ratio_vs_baseline_min`` the lowest version share / baseline share.
+A draft: no persistence rule, no check wiring; the verdicts Tailwatch would page on belong to
+H1's check registry.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ WATCHED = {
     "interaction_loss_max": 1,
     "class_coverage_min": -1,
     "category_share_ratio_min": -1,
+    "category_ratio_vs_baseline_min": -1,
 }
 
 
@@ -134,6 +136,7 @@ def run(seed: int, versions: int, onset: int, rows: int) -> None:
             # distance (a generator's constant category gaps cancel).
             shares = category_shares(pooled, frame, columns=structure.columns)
             figures["categories_off_baseline"] = shares.figures()["categories_off_share"]
+            figures["category_ratio_vs_baseline_min"] = shares.figures()["category_share_ratio_min"]
         before = measured[:onset]
         baseline = {n: float(np.mean([m[n] for m in before if n in m])) for n in columns}
         refit = {n: float(np.std([m[n] for m in before if n in m], ddof=1)) for n in columns}
