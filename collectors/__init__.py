@@ -13,6 +13,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from collectors._cache import configure_once
+
+configure_once()  # Numba's kernel cache folder, before any kernel is declared (collectors._cache)
+
 _HOMES = {
     "GeneratorReference": "collectors.generator",
     "Measurement": "collectors.generator",

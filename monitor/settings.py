@@ -443,6 +443,11 @@ class Settings(BaseSettings):
         ctx = _context()
         self._config_file = ctx.config_file
         self._config_dir = ctx.config_dir
+
+    def configure_storage(self) -> None:
+        """Give ``[storage_options]`` to this process's object-storage file systems
+        (:func:`collectors.sources.storage.configure`, process-wide): called once at start-up by
+        the daemon and the commands that read data, never as a side effect of loading."""
         from collectors.sources import storage
 
         storage.configure(self.storage_options)

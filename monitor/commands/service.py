@@ -46,6 +46,7 @@ def _progress(enabled: bool) -> Callable[[str], Callable[[Iterable], Iterable]] 
 
 def command_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    settings.configure_storage()
     configure_logging(args.log_level, structured=structured_logs(args.log_format, default=True))
     apply_umask(settings)
     with open_store(settings) as store:
@@ -61,6 +62,7 @@ def command_scan(args: argparse.Namespace) -> int:
         print("tailwatch scan: only --once is supported (use 'tailwatch run' for the daemon)")
         return EXIT_USAGE
     settings = load_settings(args.config)
+    settings.configure_storage()
     structured = structured_logs(args.log_format, default=not sys.stderr.isatty())
     configure_logging(args.log_level, structured=structured)
     apply_umask(settings)

@@ -273,6 +273,7 @@ def config_note(path: Path | None) -> str | None:
 def command_validate(args: argparse.Namespace) -> int:
     """``tailwatch validate``: 0 when nothing is wrong, else every problem and exit 2."""
     settings = load_settings(args.config)  # a bad key or a missing file: ConfigError (exit 2)
+    settings.configure_storage()
     problems = validate_settings(settings, exporter=not args.no_port)
     where = settings.config_file or "defaults and environment"
     if not problems:

@@ -182,9 +182,12 @@ def test_urls_are_kept_and_credentials_in_them_refused(tmp_path: Path) -> None:
         'secret_key = "hidden-value"\n',
         encoding="utf-8",
     )
+    storage.configure({})
     settings = load_settings(config)
     assert settings.corpora[0].snapshots == "s3://bucket/corpus/*"
     assert "hidden-value" not in repr(settings)
+    assert storage.options_for("s3://bucket/corpus/x") == {}  # loading configures nothing
+    settings.configure_storage()  # the explicit start-up call
     assert storage.options_for("s3://bucket/corpus/x")["endpoint_url"] == "http://127.0.0.1:9"
     config.write_text(
         '[[corpora]]\nname = "c"\nsnapshots = "s3://key:secret@bucket/corpus/*"\n',
