@@ -41,6 +41,7 @@ from pydantic_settings import (
 
 from collectors.constraints import check_sample_size
 from monitor.checks import CheckThresholds, on_change, threshold_table
+from monitor.config_errors import format_errors
 
 DEFAULT_CONFIG_NAME = "tailwatch.toml"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -507,13 +508,17 @@ class Settings(BaseSettings):
         return CheckThresholds()
 
 
-def _format_errors(exc: ValidationError) -> str:
-    lines = []
-    for error in exc.errors(include_url=False, include_input=False):
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"  {key}: {message}")
-    return "\n".join(lines)
+def _format_errors(exc: ValidationError, config_file: Path | None = None) -> str:
+    """One line per error: the TOML line, the key as ``tailwatch validate`` writes it, the
+    message ("did you mean" for an unknown key); see :mod:`monitor.config_errors`."""
+    text = data = None
+    if config_file is not None:
+        try:
+            text = config_file.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except (OSError, ValueError):
+            text = data = None
+    return format_errors(exc, Settings, text, data)
 
 
 @contextmanager
@@ -540,7 +545,8 @@ def load_settings(path: Path | None = None) -> Settings:
         with _loading(_LoadContext(config_file, config_dir)):
             return Settings()
     except ValidationError as exc:
-        raise ConfigError(f"invalid configuration ({where}):\n{_format_errors(exc)}") from None
+        message = _format_errors(exc, config_file)
+        raise ConfigError(f"invalid configuration ({where}):\n{message}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {config_file}: {exc}") from None
     except OSError as exc:
