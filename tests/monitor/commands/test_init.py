@@ -133,6 +133,11 @@ def test_init_on_real_tables_writes_what_validate_accepts(tmp_path: Path) -> Non
             assert line in done.stdout, done.stdout
         checked = _cli("validate", "--config", str(out), "--no-port", cwd=tmp_path)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The daemon's path measures what init wrote: NaN, timestamps, dates, booleans; fresh rows pass.
+    gate = _cli("check", "--config", str(tmp_path / "shop.toml"), cwd=tmp_path)
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "generator shop v1: healthy -> PASS" in gate.stdout
+    assert "reference: column 'amount' is missing in" in gate.stderr  # the note, as the reference
 
 
 def test_validate_names_a_time_zone_mismatch(tmp_path: Path) -> None:
