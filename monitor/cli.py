@@ -59,7 +59,7 @@ def _status(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(parser: argparse.ArgumentParser) -> None:
-    from monitor.commands.check import FINDINGS, fail_on_argument
+    from monitor.commands.fail_on import FINDINGS, fail_on_argument  # standard library only
 
     parser.add_argument("--since", help="ISO date or time (UTC): versions from then on")
     parser.add_argument("--generator", help="one generator only (corpora left out)")

@@ -41,7 +41,8 @@ def test_help_and_version_import_no_measuring_stack() -> None:
     probe = (
         "import json, sys\n"
         "import monitor.cli\n"
-        "for argv in (['--help'], ['--version'], ['run', '--help'], ['status', '--help']):\n"
+        "for argv in (['--help'], ['--version'], ['run', '--help'], ['status', '--help'],\n"
+        "             ['report', '--help']):\n"
         "    try:\n"
         "        monitor.cli.main(argv)\n"
         "    except SystemExit as stop:\n"
