@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -40,6 +41,7 @@ __all__ = [
 
 HOLDOUT_SHARE = 0.2  # of the reference, held out for the healthy levels when none is configured
 HOLDOUT_MAX_SHARE = 0.5  # ... or up to half of it, so that the holdout holds a version's rows
+MEMO_SIZE = 1  # fitted references kept per process by ReferenceRecipe.fit(memo=True)
 
 
 def holdout_rows(rows: int, sample_size: int) -> int:
@@ -80,6 +82,9 @@ class FittedReference:
         if isinstance(self.model, TextReference):
             return self.model.input_columns
         return list(self.model.feature_map.input_columns)
+
+
+_MEMO: OrderedDict[str, FittedReference] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -147,14 +152,24 @@ class ReferenceRecipe:
         training: pd.DataFrame | None = None,
         label: str | None = None,
         cache: HealthyCache | None = None,
+        memo: bool = False,
     ) -> FittedReference:
         """Split, check and fit ``reference`` (``label`` names it in errors).
 
         ``cache``: where healthy levels are loaded from and saved to (none: measured each time).
+        ``memo``: keep the fitted reference in this process (the last ``MEMO_SIZE`` ones, by
+        :meth:`key`) and return it again for the same inputs: a notebook or a CI job evaluating
+        version after version against one reference fits it once. The key covers the content,
+        settings and code, so a memoized reference is the one this call would fit.
         """
         reference, held = self.split(reference, holdout)
         check_reference_rows(len(reference), len(held), self.k, label)
-        key = self.key(reference, held, training) if cache is not None else None
+        key = self.key(reference, held, training) if cache is not None or memo else None
+        if memo and key is not None and key in _MEMO:
+            _MEMO.move_to_end(key)
+            fitted = _MEMO[key]
+            fitted.model.healthy_cache = cache
+            return fitted
         n_regions = min(self.regions, len(reference))
         model: GeneratorReference | TextReference
         if self.text_column is not None:
@@ -190,4 +205,9 @@ class ReferenceRecipe:
                 healthy_cache=cache,
                 healthy_key=key,
             )
-        return FittedReference(model, reference, held)
+        fitted = FittedReference(model, reference, held)
+        if memo and key is not None:
+            _MEMO[key] = fitted
+            while len(_MEMO) > MEMO_SIZE:
+                _MEMO.popitem(last=False)
+        return fitted

@@ -52,7 +52,8 @@ class Measured:
 
     ``timings``: seconds per figure family over the whole call (``fit`` the reference,
     ``healthy_levels``, and the families of :attr:`collectors.generator.Measurement.timings`);
-    ``healthy_cached``: True when every healthy level came from the cache (none measured).
+    ``healthy_cached``: True when no healthy level was measured by the call (all from the
+    cache, or from the reference fitted by an earlier call in this process).
     """
 
     reference: GeneratorReference | TextReference
@@ -64,7 +65,7 @@ class Measured:
 
 
 def healthy_levels(reference: GeneratorReference | TextReference, rows: int) -> HealthyLevels:
-    """The healthy levels at ``rows`` rows, shaped as the checks take them (spread, meta)."""
+    """The healthy levels at ``rows`` rows (a copy: the reference keeps its own)."""
     levels = reference.healthy_at(rows)
     if levels is None:
         return HealthyLevels()
@@ -126,8 +127,10 @@ def measure_versions(
         holdout=None if holdout is None else as_frame(holdout, "holdout"),
         training=None if training is None else as_frame(training, "training"),
         cache=local,
+        memo=local is not None,  # the same reference again: fitted once per process
     )
     fitted = recipe_fit.model
+    measured_before = fitted.healthy_measured
     timings["fit"] = time.perf_counter() - start
     figures: list[VersionFigures] = []
     measurements: list[Measurement] = []
@@ -153,5 +156,5 @@ def measure_versions(
             )
         )
     latest = healthy_levels(fitted, figures[-1].sample_rows)
-    cached = isinstance(local, DiskHealthyCache) and fitted.healthy_measured == 0
+    cached = isinstance(local, DiskHealthyCache) and fitted.healthy_measured == measured_before
     return Measured(fitted, figures, measurements, latest, timings, cached)

@@ -15,6 +15,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 import tailwatch
+from collectors.recipe import _MEMO
 from monitor.cli import main
 from monitor.measure import Measured, measure_versions
 from monitor.settings import GeneratorSettings
@@ -25,6 +26,12 @@ from tests.support.text import lose_rare_words
 
 UTILITY = {"utility_decline", "class_lost"}
 TEXT = {"vocabulary_loss", "rare_mass_loss", "diversity_decline", "length_tail_loss"}
+
+
+@pytest.fixture(autouse=True)
+def no_memo() -> None:
+    """Each test starts as a new process: no reference fitted in memory."""
+    _MEMO.clear()
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +67,14 @@ def test_a_second_measurement_reuses_the_healthy_levels(
     second = measure_versions(cancer["real"], versions, regions=4, cache=tmp_path)
     assert not fresh.healthy_cached and not first.healthy_cached
     assert first.reference.healthy_measured == 2  # one size per version (130 and 139 rows)
-    assert second.healthy_cached
-    assert second.reference.healthy_measured == 0 and second.reference.healthy_loaded == 2
+    assert second.healthy_cached and second.reference is first.reference  # fitted once
+    assert second.reference.healthy_measured == 2  # not measured again
     assert len(list(tmp_path.glob("*.json"))) == 2
-    assert _everything(second) == _everything(first) == _everything(fresh)
+    _MEMO.clear()  # as a new process: the levels come from the files
+    third = measure_versions(cancer["real"], versions, regions=4, cache=tmp_path)
+    assert third.healthy_cached and third.reference is not first.reference
+    assert third.reference.healthy_measured == 0 and third.reference.healthy_loaded == 2
+    assert _everything(third) == _everything(second) == _everything(first) == _everything(fresh)
     assert {"fit", "fidelity", "mmd", "drift_tails", "healthy_levels"} <= set(second.timings)
 
 
