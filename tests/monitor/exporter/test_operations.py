@@ -17,12 +17,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.checks import CheckThresholds
+from monitor.daemon import Daemon
 from monitor.exporter.durations import RUN_SECONDS_BUCKETS
 from monitor.exporter.server import serve
 from monitor.logs import JsonFormatter, PlainFormatter
-from monitor.settings import ExporterSettings
+from monitor.settings import ExporterSettings, load_settings
 from monitor.store.database import Store
 from monitor.verdict_log import VerdictLog
+from tests.support.generators import collapsed, generator, real, version_path, write
 from tests.support.net import free_port
 from tests.support.report_runs import _run
 
@@ -142,3 +144,40 @@ def test_log_format_option(tmp_path: Path, log_format: str) -> None:
     else:
         assert any(line.startswith("ERROR tailwatch.") for line in lines), lines
         assert not any(line.startswith("{") for line in lines)
+
+
+def test_daemon_logs_the_verdict_change_of_a_collapsing_generator(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through the daemon's scan: healthy versions, then a collapsed one per scan; one WARNING
+    line when the verdict leaves healthy, with the breached checks as reasons."""
+    settings = generator(tmp_path, "gan")
+    config = tmp_path / "tailwatch.toml"
+    config.write_text(
+        f'[storage]\npath = "{tmp_path / "tw.duckdb"}"\n[[generators]]\nname = "gan"\n'
+        f'reference = "{settings.reference}"\nversions = "{settings.versions}"\n'
+        'categorical = ["segment"]\nsample_size = 200\nregions = 4\n',
+        encoding="utf-8",
+    )
+    loaded = load_settings(config)
+    caplog.set_level(logging.WARNING, logger="tailwatch.verdict")
+    with Store(loaded.storage.path) as store:
+        daemon = Daemon(loaded, store)
+        watch = daemon.watches[0]
+        for name, frame in [
+            ("v1", real(300, 1)),
+            ("v2", real(300, 2)),
+            ("v3", collapsed(300, 3, 0.1)),
+            ("v4", collapsed(300, 4, 0.1)),
+        ]:
+            write(version_path(settings, name), frame)
+            outcome = daemon.scan_subject(watch, publish=False)
+            assert outcome is not None and outcome.measured == 1
+    lines = [r for r in caplog.records if r.getMessage() == "verdict changed"]
+    assert lines, "no verdict change logged"
+    assert [(vars(r)["previous_level"], vars(r)["level"]) for r in lines][-1][1] == (
+        daemon.verdicts.levels[("generator", "gan")]
+    )
+    assert vars(lines[0])["previous_level"] == "healthy"
+    assert all(r.levelno == logging.WARNING and vars(r)["reasons"] for r in lines)
+    assert any("coverage_decline" in " ".join(vars(r)["reasons"]) for r in lines)
