@@ -24,7 +24,9 @@ more than sampling noise). ``categories_off_share`` (the binomial test against t
 printed, not flagged: a healthy GMM's argmax decoding keeps some category shares off the
 reference in every version, a constant gap rather than a change; ``categories_off_baseline`` is
 the same test against the pooled shares of the versions before the onset (change, not
-distance), and ``category_ratio_vs_baseline_min`` the lowest version share / baseline share.
+distance), and ``category_shift_z_min`` the most negative per-category z of
+:func:`collectors.metrics.structure.categories.category_share_shift` (the baseline versions'
+shares with their own refit noise), flagged below -``Z``.
 A draft: no persistence rule, no check wiring; the verdicts Tailwatch would page on belong to
 H1's check registry.
 """
@@ -41,6 +43,7 @@ import pandas as pd
 from benchmarks.detection.data import fair
 from benchmarks.detection.generators import synthesize
 from collectors.metrics.structure import StructureReference, category_shares
+from collectors.metrics.structure.categories import category_share_shift
 
 Z = 4.0
 # figure -> +1 when a rise is bad, -1 when a fall is bad
@@ -50,7 +53,6 @@ WATCHED = {
     "interaction_loss_max": 1,
     "class_coverage_min": -1,
     "category_share_ratio_min": -1,
-    "category_ratio_vs_baseline_min": -1,
 }
 
 
@@ -86,6 +88,8 @@ def flags(
             z = sign * (figures[name] - baseline[name]) / noise
             if z > Z:
                 out.append(f"{name}(z={z:.0f})")
+    if figures.get("category_shift_z_min", 0.0) < -Z:  # already in noise units
+        out.append(f"category_shift_z_min(z={figures['category_shift_z_min']:.0f})")
     return ", ".join(out) or "-"
 
 
@@ -119,7 +123,7 @@ def run(seed: int, versions: int, onset: int, rows: int) -> None:
         "minority": [c if v < onset else thin_minority(c, rng) for v, c in enumerate(controls)],
     }
     cache: dict[int, dict[str, float]] = {}
-    columns = [*WATCHED, "categories_off_share", "categories_off_baseline"]
+    columns = [*WATCHED, "category_shift_z_min", "categories_off_share", "categories_off_baseline"]
     for name, frames in scenarios.items():
         print(f"\n{name} (break from version {onset + 1})\n")
         print("| version | " + " | ".join(columns) + " | flags |")
@@ -136,7 +140,8 @@ def run(seed: int, versions: int, onset: int, rows: int) -> None:
             # distance (a generator's constant category gaps cancel).
             shares = category_shares(pooled, frame, columns=structure.columns)
             figures["categories_off_baseline"] = shares.figures()["categories_off_share"]
-            figures["category_ratio_vs_baseline_min"] = shares.figures()["category_share_ratio_min"]
+            shifts = category_share_shift(frames[:onset], frame, columns=structure.columns)
+            figures["category_shift_z_min"] = shifts[0].z if shifts else 0.0
         before = measured[:onset]
         baseline = {n: float(np.mean([m[n] for m in before if n in m])) for n in columns}
         refit = {n: float(np.std([m[n] for m in before if n in m], ddof=1)) for n in columns}

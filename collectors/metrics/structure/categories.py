@@ -27,7 +27,9 @@ __all__ = [
     "MIN_EXPECTED",
     "CategoryShare",
     "CategoryShares",
+    "CategoryShift",
     "binomial_two_sided",
+    "category_share_shift",
     "category_shares",
 ]
 
@@ -134,3 +136,60 @@ def category_shares(
         )
     out.sort(key=lambda s: (s.adjusted_p_value, -abs(np.log(max(s.ratio, 1e-9))), s.column))
     return CategoryShares(tuple(out), untested)
+
+
+@dataclass(frozen=True)
+class CategoryShift:
+    """One category's share in a version against its share over earlier (baseline) versions."""
+
+    column: str
+    category: str
+    baseline_share: float  # mean over the baseline versions
+    version_share: float
+    between_sd: float  # tau: the baseline versions' share spread beyond binomial noise
+    z: float  # (version share - baseline share) / its noise
+
+
+def category_share_shift(
+    baseline: Sequence[pd.DataFrame],
+    version: pd.DataFrame,
+    *,
+    columns: Columns,
+    min_expected: float = MIN_EXPECTED,
+    max_tested: int = MAX_TESTED,
+) -> list[CategoryShift]:
+    """Each category's share in ``version`` against the baseline versions' shares: change, not
+    distance, with the generator's own refit noise.
+
+    For a category with shares p_1..p_B in B >= 2 baseline versions of n_1..n_B rows (mean p):
+    the between-version variance beyond binomial noise, by the method of moments (DerSimonian and
+    Laird 1986, eq. 3 in its unweighted form): tau^2 = max(0, var(p_i) - mean(p_i (1 - p_i) /
+    n_i)); a version of n rows with share q: z = (q - p) / sqrt(p (1 - p) / n + tau^2 +
+    (var(p_i) if B > 1) / B). A generator whose category shares wander from version to version
+    widens its own band; a steady generator keeps the binomial one. Categories with fewer than
+    ``min_expected`` rows expected (n p) are left out; most negative z first.
+    """
+    if len(baseline) < 2:
+        raise ValueError(f"category shift needs at least 2 baseline versions, got {len(baseline)}")
+    for i, frame in enumerate(baseline):
+        check_columns(frame, columns, f"baseline version {i}")
+    check_columns(version, columns, "version")
+    n = len(version)
+    out = []
+    for name in columns.categorical:
+        counts = [pd.Series(labels(frame, name)).value_counts() for frame in baseline]
+        sizes = np.array([len(frame) for frame in baseline], dtype=np.float64)
+        seen = pd.Series(labels(version, name)).value_counts()
+        pooled = sum(counts[1:], counts[0].copy()).sort_values(ascending=False)
+        for category in list(pooled.index[:max_tested]):
+            shares = np.array([c.get(category, 0) for c in counts]) / sizes
+            p = float(shares.mean())
+            if p * n < min_expected:
+                continue
+            variance = float(shares.var(ddof=1))
+            tau2 = max(0.0, variance - float(np.mean(shares * (1 - shares) / sizes)))
+            q = float(seen.get(category, 0)) / n
+            noise = np.sqrt(p * (1 - p) / n + tau2 + variance / len(baseline))
+            z = (q - p) / noise if noise > 0 else 0.0
+            out.append(CategoryShift(name, str(category), p, q, float(np.sqrt(tau2)), float(z)))
+    return sorted(out, key=lambda s: (s.z, s.column, s.category))

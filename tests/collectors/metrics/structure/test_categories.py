@@ -61,3 +61,44 @@ def test_numeric_columns_are_not_tested() -> None:
     result = category_shares(frame, frame)
     assert {s.column for s in result.tested} == {"cls"}
     assert result.figures()["category_share_p_min"] == 1.0
+
+
+def _counts_frame(counts: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame({"cls": np.concatenate([[k] * v for k, v in counts.items()])})
+
+
+def test_shift_z_equals_the_moment_formula() -> None:
+    from collectors.metrics.structure._frame import split_columns
+    from collectors.metrics.structure.categories import category_share_shift
+
+    baseline = [
+        _counts_frame({"a": 300, "b": 700}),
+        _counts_frame({"a": 500, "b": 500}),
+        _counts_frame({"a": 400, "b": 600}),
+    ]
+    version = _counts_frame({"a": 150, "b": 850})
+    shifts = category_share_shift(baseline, version, columns=split_columns(version))
+    a = next(s for s in shifts if s.category == "a")
+    shares = np.array([0.3, 0.5, 0.4])
+    tau2 = max(0.0, shares.var(ddof=1) - np.mean(shares * (1 - shares) / 1000))
+    noise = np.sqrt(0.4 * 0.6 / 1000 + tau2 + shares.var(ddof=1) / 3)
+    assert a.z == pytest.approx((0.15 - 0.4) / noise)
+    assert a.between_sd == pytest.approx(np.sqrt(tau2))
+    assert shifts[0].category == "a"  # most negative first
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_shift_finds_a_thinned_class_and_not_a_fresh_version(seed: int) -> None:
+    from collectors.metrics.structure._frame import split_columns
+    from collectors.metrics.structure.categories import category_share_shift
+
+    rng = np.random.default_rng(seed)
+    names, shares = ["a", "b", "c", "d"], [0.6, 0.3, 0.086, 0.014]
+    baseline = [pd.DataFrame({"cls": rng.choice(names, p=shares, size=2000)}) for _ in range(4)]
+    columns = split_columns(baseline[0])
+    fresh = pd.DataFrame({"cls": rng.choice(names, p=shares, size=2000)})
+    assert all(abs(s.z) < 3 for s in category_share_shift(baseline, fresh, columns=columns))
+    thinned = [0.6, 0.3, 0.0986, 0.0014]
+    broken = pd.DataFrame({"cls": rng.choice(names, p=thinned, size=2000)})
+    worst = category_share_shift(baseline, broken, columns=columns)[0]
+    assert worst.category == "d" and worst.z < -3  # -3.6 to -4.8: tau is estimated from 4
