@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from collectors.result import RunResult
 from monitor.store import schema as sql
+from monitor.store.copy import copy_database
 from monitor.store.integrity import IntegrityError, check_integrity
 from monitor.store.reads import LatestRun, figures_by_version, latest_run
 from monitor.store.schema import (
@@ -404,32 +405,8 @@ class Store:
         no other process can open it, not even read-only; ``tailwatch status`` and ``report``
         read this copy instead (see :func:`open_history`).
         """
-        target = Path(target)
-        temporary = target.with_name(f".{target.name}.tmp")
-        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        cursor = self._cursor()
         with self._write_lock:
-            database = cursor.execute("SELECT current_database()").fetchone()
-            assert database is not None
-            cursor.execute("ATTACH ? AS tailwatch_snapshot", [str(temporary)])
-            try:
-                cursor.execute(f'COPY FROM DATABASE "{database[0]}" TO tailwatch_snapshot')
-            finally:
-                cursor.execute("DETACH tailwatch_snapshot")
-        try:
-            check = duckdb.connect(str(temporary), read_only=True)
-            try:
-                check_integrity(check, str(temporary), had_wal=False)
-            finally:
-                check.close()
-        except (IntegrityError, duckdb.Error) as error:
-            temporary.unlink(missing_ok=True)
-            message = f"the new read copy failed its check; kept {target}: {error}"
-            raise StoreError(message) from None
-        written = temporary.stat().st_size
-        temporary.replace(target)
-        return written
+            return copy_database(self._cursor(), target, what="the new read copy")
 
     def put_artifact(
         self, kind: str, subject: str, name: str, content: str, fingerprint: str

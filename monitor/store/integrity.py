@@ -67,30 +67,22 @@ def check_integrity(con: duckdb.DuckDBPyConnection, path: str, *, had_wal: bool)
     file-size check is skipped when a WAL was replayed at open (its blocks may not be on disk
     yet).
     """
-    tables = [
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
-            "ORDER BY table_name"
-        ).fetchall()
-    ]
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+        "WHERE c.table_schema = current_schema() AND c.table_catalog = current_database() "
+        "AND t.table_type = 'BASE TABLE' ORDER BY c.table_name, c.ordinal_position"
+    ).fetchall():
+        columns.setdefault(table, []).append(column)
+    tables = sorted(columns)
     missing = sorted(_EXPECTED - set(tables))
     if missing:
         raise IntegrityError(f"tables {', '.join(missing)} are missing")
     if not had_wal and os.path.isfile(path):
         _check_size(con, path)
     for table in tables:
-        columns = [
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = ? "
-                "ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-        ]
-        every = ", ".join(f'"{c}"' for c in columns)
+        every = ", ".join(f'"{c}"' for c in columns[table])
         try:  # every block of every column: a hash of each row, folded into one number
             con.execute(f'SELECT count(*), bit_xor(hash({every})) FROM "{table}"').fetchall()
         except duckdb.Error as exc:

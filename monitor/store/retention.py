@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,8 +35,8 @@ import duckdb
 
 from monitor.checks import CheckThresholds
 from monitor.settings import Settings
-from monitor.store.database import Store, StoreError
-from monitor.store.integrity import IntegrityError, check_integrity
+from monitor.store.copy import copy_database
+from monitor.store.database import Store
 
 __all__ = [
     "PruneResult",
@@ -62,24 +61,19 @@ WITH per_version AS (
         PARTITION BY subject_id ORDER BY version_index DESC, last_finished DESC, version DESC
     ) AS newest
     FROM per_version
-), latest_ok AS (
-    SELECT subject_id, version FROM (
-        SELECT subject_id, version, max(version_index) AS version_index,
-               max(finished_at) AS last_finished
-        FROM runs WHERE status = 'ok' GROUP BY subject_id, version
-    )
-    QUALIFY row_number() OVER (
-        PARTITION BY subject_id ORDER BY version_index DESC, last_finished DESC, version DESC
-    ) <= $keep_latest
-), baseline AS (
-    SELECT subject_id, version FROM (
-        SELECT subject_id, version, min(version_index) AS first_index,
-               min(finished_at) AS first_finished
-        FROM runs WHERE status = 'ok' GROUP BY subject_id, version
-    )
+), ok_versions AS (
+    SELECT subject_id, version, min(version_index) AS first_index,
+           min(finished_at) AS first_finished, max(version_index) AS last_index,
+           max(finished_at) AS last_finished
+    FROM runs WHERE status = 'ok' GROUP BY subject_id, version
+), protected AS (  -- the baseline's first versions and the newest the latest verdict reads
+    SELECT subject_id, version FROM ok_versions
     QUALIFY row_number() OVER (
         PARTITION BY subject_id ORDER BY first_index, first_finished, version
     ) <= $keep_first
+    OR row_number() OVER (
+        PARTITION BY subject_id ORDER BY last_index DESC, last_finished DESC, version DESC
+    ) <= $keep_latest
 )
 SELECT r.id, s.kind, s.name, r.version, r.fingerprint
 FROM runs r
@@ -89,10 +83,7 @@ WHERE NOT ($keep_versions IS NOT NULL AND k.newest <= $keep_versions)
   AND NOT ($cutoff IS NOT NULL AND k.last_finished >= $cutoff)
   AND k.newest > 1
   AND NOT EXISTS (
-      SELECT 1 FROM latest_ok l WHERE l.subject_id = r.subject_id AND l.version = r.version
-  )
-  AND NOT EXISTS (
-      SELECT 1 FROM baseline b WHERE b.subject_id = r.subject_id AND b.version = r.version
+      SELECT 1 FROM protected p WHERE p.subject_id = r.subject_id AND p.version = r.version
   )
   AND (EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id)
        OR EXISTS (SELECT 1 FROM regions g WHERE g.run_id = r.id)
@@ -239,47 +230,14 @@ def _delete_fingerprint_files(store_path: str, beyond: list[tuple], kept: set[tu
 def compact_file(path: str | Path) -> tuple[int, int]:
     """Copy the store into a fresh file and atomically replace it; returns (bytes before, after).
 
-    The copy passes :func:`check_integrity` before it replaces the file; a store held by a
+    The copy passes :func:`monitor.store.integrity.check_integrity` before it replaces the file
+    (:func:`monitor.store.copy.copy_database`); a store held by a
     running daemon is refused (:class:`monitor.store.database.StoreLocked`).
     """
     path = Path(path)
     before = store_bytes(path)
-    temporary = path.with_name(f".{path.name}.compact.tmp")
-    for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
-        leftover.unlink(missing_ok=True)
     with Store(path) as store:  # checks the file, migrates it, refuses a locked one
         store.checkpoint()
-    con = duckdb.connect(str(path))
-    try:
-        database = con.execute("SELECT current_database()").fetchone()
-        assert database is not None
-        con.execute("ATTACH ? AS tailwatch_compact", [str(temporary)])
-        try:
-            con.execute(f'COPY FROM DATABASE "{database[0]}" TO tailwatch_compact')
-        finally:
-            con.execute("DETACH tailwatch_compact")
-    except duckdb.Error as error:
-        temporary.unlink(missing_ok=True)
-        raise StoreError(f"cannot compact {path}: {error}") from error
-    finally:
-        con.close()
-    try:
-        check = duckdb.connect(str(temporary))
-        try:
-            check_integrity(check, str(temporary), had_wal=False)
-            # COPY FROM DATABASE leaves indexes out: the runs lookup index is made again.
-            check.execute(
-                "CREATE INDEX IF NOT EXISTS runs_subject_version_idx "
-                "ON runs (subject_id, version, fingerprint)"
-            )
-            check.execute("CHECKPOINT")
-        finally:
-            check.close()
-    except (IntegrityError, duckdb.Error) as error:
-        temporary.unlink(missing_ok=True)
-        raise StoreError(f"the compacted copy of {path} failed its check: {error}") from None
-    with open(temporary, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.chmod(temporary, path.stat().st_mode & 0o777)
-    temporary.replace(path)
+    mode = path.stat().st_mode & 0o777
+    copy_database(path, path, what=f"the compacted copy of {path}", mode=mode, durable=True)
     return before, store_bytes(path)
