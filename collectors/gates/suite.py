@@ -137,8 +137,8 @@ class Gates:
         assert self.target is not None
         parts = []
         for column in self.features:
-            if column.kind == "numeric":
-                parts.append(frame[column.name].to_numpy(dtype=np.float64)[:, None])
+            if column.kind in ("numeric", "datetime"):  # NaN where missing (trees take NaN)
+                parts.append(self.feature_map.values(frame, column.name)[:, None])
             elif column.kind == "categorical":
                 labels = frame[column.name].astype(str).to_numpy(dtype=object)
                 codes = pd.Index(list(column.categories), dtype=object).get_indexer(labels)

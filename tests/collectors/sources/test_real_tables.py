@@ -182,3 +182,25 @@ def test_fingerprints_of_rows_as_they_come() -> None:
     micros = table.assign(at=table["at"].dt.tz_localize(None).astype("datetime64[us]").astype(int))
     expected = fingerprint_frame(micros.drop(index=[2, 9]), ["amount", "region", "at"])
     assert np.array_equal(prints, expected)
+
+
+def test_the_utility_probe_takes_datetimes_and_missing_cells() -> None:
+    """The gates' tree features: datetimes as epoch seconds, missing and infinite cells as NaN."""
+
+    def table(rows: int, seed: int) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        hours = pd.to_timedelta(rng.integers(0, 8760, rows), unit="h")
+        frame = pd.DataFrame(
+            {"x": rng.normal(size=rows), "when": pd.Timestamp("2022-01-01") + hours}
+        )
+        frame["y"] = (frame["x"] + rng.normal(size=rows) > 0).astype(int)
+        frame.loc[rng.random(rows) < 0.1, "x"] = np.nan
+        frame.loc[3, "x"] = np.inf
+        return frame
+
+    fitted = GeneratorReference(
+        table(1000, 0), holdout=table(500, 2), gates=True, target="y", categorical=["y"]
+    )
+    figures = fitted.measure(table(400, 1)).figures
+    assert 0.5 < figures["tstr_balanced_accuracy"] <= 1.0
+    assert figures["missing_share_max"] == pytest.approx(table(400, 1)["x"].isna().mean() + 1 / 400)
