@@ -54,15 +54,19 @@ def apply_umask(settings: Settings) -> int:
 
 
 def open_store(settings: Settings, *, wait_seconds: float = LOCK_WAIT_SECONDS) -> Store:
-    """Open the store for writing, waiting a little while a reader holds the file."""
+    """Open the store for writing, waiting a little while a reader holds the file.
+
+    A running daemon does not let go: when it holds the file the error (who holds it, what to
+    do) comes at once instead of after the wait.
+    """
     path = Path(settings.storage.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
             return Store(path, memory_limit=settings.storage.duckdb_memory_limit)
-        except StoreLocked:
-            if time.monotonic() > deadline:
+        except StoreLocked as error:
+            if error.daemon or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
 

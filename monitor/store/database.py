@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import threading
 import time
@@ -48,6 +49,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "SubjectStatus",
+    "locked_error",
     "open_history",
     "restore_snapshot",
     "snapshot_path",
@@ -119,7 +121,51 @@ class StoreDamaged(StoreError):
 
 
 class StoreLocked(StoreError):
-    """Another process (a running daemon) holds the file."""
+    """Another process (a running daemon) holds the file.
+
+    ``holder_pid`` is the process DuckDB names in its lock error; ``daemon`` is True when that
+    process is a running Tailwatch daemon (``tailwatch run`` or ``demo``): waiting for it to let
+    go is pointless.
+    """
+
+    def __init__(self, message: str, *, holder_pid: int | None = None, daemon: bool = False):
+        super().__init__(message)
+        self.holder_pid = holder_pid
+        self.daemon = daemon
+
+
+# DuckDB's lock error names the holder: '... Conflicting lock is held in <program> (PID 123) ...'
+_HOLDER_PID = re.compile(r"\(PID (\d+)\)")
+_DAEMON_COMMANDS = {"run", "demo"}
+
+
+def _holder(pid: int) -> tuple[str, bool]:
+    """(a description of process ``pid``, whether it is a running Tailwatch daemon)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:  # not Linux, or the process is gone
+        return f"process {pid}", False
+    args = [a for a in args if a]
+    tailwatch = any(Path(a).name == "tailwatch" or a == "monitor.cli" for a in args)
+    if not tailwatch:
+        return f"process {pid} ({' '.join(args)[:80]})", False
+    daemon = bool(_DAEMON_COMMANDS & set(args))
+    kind = "a running Tailwatch daemon" if daemon else "another Tailwatch command"
+    return f"{kind} (PID {pid}: {' '.join(Path(a).name for a in args[:4])})", daemon
+
+
+def locked_error(path: str | Path, error: BaseException) -> StoreLocked:
+    """The lock error in an operator's words: who holds the store and what to do."""
+    found = _HOLDER_PID.search(str(error))
+    pid = int(found.group(1)) if found else None
+    holder, daemon = _holder(pid) if pid is not None else ("another process", False)
+    message = f"the store {path} is locked by {holder}: one process at a time may open it. " + (
+        "Stop the daemon first (or run this inside it: it scans and prunes on its own); "
+        "'tailwatch status' and 'report' read its published copy meanwhile"
+        if daemon
+        else "Wait for it to finish, or stop it"
+    )
+    return StoreLocked(message, holder_pid=pid, daemon=daemon)
 
 
 def _first_line(error: BaseException) -> str:
@@ -146,7 +192,7 @@ def _connect(path: str, read_only: bool, config: dict[str, str]) -> duckdb.DuckD
         return duckdb.connect(path, read_only=read_only, config=config)
     except duckdb.Error as exc:
         if _LOCKED in str(exc).lower():
-            raise StoreLocked(f"cannot open {path}: {_first_line(exc)}") from exc
+            raise locked_error(path, exc) from exc
         if any(marker in str(exc).lower() for marker in _NOT_DAMAGE):
             raise StoreError(f"cannot open {path}: {_first_line(exc)}") from exc
         raise StoreDamaged(damaged_message(path, _first_line(exc))) from exc
@@ -177,6 +223,11 @@ class Store:
         """
         self._path = str(path)
         self._read_only = read_only
+        if os.path.isdir(self._path):
+            raise StoreError(
+                f"the store path {self._path} is a folder, not a DuckDB file: set [storage] path "
+                f"to a file (for example {os.path.join(self._path, 'tailwatch.duckdb')})"
+            )
         config = {"memory_limit": memory_limit} if memory_limit else {}
         had_wal = os.path.exists(self._path + ".wal")
         if not read_only and os.path.exists(self._path):

@@ -3,8 +3,10 @@ subprocesses, a real daemon holding the store's lock."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +14,10 @@ import duckdb
 import pytest
 
 from collectors.result import MetricValue, RunResult
-from monitor.store.database import Store, StoreDamaged, snapshot_path
+from monitor.daemon import open_store
+from monitor.settings import load_settings
+from monitor.store.database import Store, StoreDamaged, StoreError, StoreLocked, snapshot_path
+from tests.support.net import free_port, wait_http
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +111,56 @@ def test_damage_in_a_later_row_group_is_found_at_start_up(tmp_path: Path) -> Non
     assert restored.returncode == 0, restored.stderr
     with Store(path, read_only=True) as good:
         assert good.runs()["version"].tolist() == ["v0"]
+
+
+# --------------------------------------------------------------------------- 7. clarity
+
+
+@pytest.fixture
+def running_daemon(tmp_path: Path) -> Iterator[Path]:
+    """A real ``tailwatch run`` holding the store; yields its config (stopped afterwards)."""
+    port = free_port()
+    config = tmp_path / "tailwatch.toml"
+    config.write_text(
+        f'[storage]\npath = "{tmp_path / "tw.duckdb"}"\n[exporter]\nport = {port}\n',
+        encoding="utf-8",
+    )
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_http(f"http://127.0.0.1:{port}/-/ready", timeout=120)
+        yield config
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+
+
+def test_beside_a_running_daemon_the_lock_is_named_at_once(running_daemon: Path) -> None:
+    """Item 7: not DuckDB's raw lock error after a 15 s wait, but who holds the store (the
+    daemon, its PID) and what to do, without waiting for a daemon that will not let go."""
+    settings = load_settings(running_daemon)
+    with pytest.raises(StoreLocked) as caught:
+        open_store(settings, wait_seconds=600)  # a daemon: no wait at all
+    error = caught.value
+    assert error.daemon and error.holder_pid is not None
+    text = str(error)
+    assert settings.storage.path in text and "running Tailwatch daemon" in text
+    assert "Stop the daemon" in text and "tailwatch status" in text
+    assert "Conflicting lock" not in text
+    done = _cli("prune", "--config", str(running_daemon), "--keep-versions", "3")
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "running Tailwatch daemon" in line and "Stop the daemon" in line, line
+
+
+def test_a_store_path_that_is_a_folder_is_called_a_folder(tmp_path: Path) -> None:
+    """Item 7: a folder is not a damaged store to be moved aside."""
+    for read_only in (False, True):
+        with pytest.raises(StoreError) as caught:
+            Store(tmp_path, read_only=read_only)
+        text = str(caught.value)
+        assert "is a folder" in text and "damaged" not in text and "move the file" not in text
+        assert str(tmp_path / "tailwatch.duckdb") in text
+    assert not isinstance(caught.value, StoreDamaged)
