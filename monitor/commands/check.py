@@ -12,6 +12,7 @@ Exit status: 0 nothing that fails, 1 a failing finding, 2 usage or data error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ from monitor.commands.gate import (
     generator_gate,
     report_findings,
 )
+from monitor.settings import StorageSettings
 from monitor.store import StoreError
 from monitor.version_names import version_name
 
@@ -188,7 +190,11 @@ def _summary(result: GateResult, fail_on: Sequence[str]) -> str:
 
 def command_check(args: argparse.Namespace) -> int:
     """``tailwatch check``: 0 passes, 1 a finding in ``--fail-on``, 2 usage or data error (the
-    worst over the subjects when every configured one is checked)."""
+    worst over the subjects when every configured one is checked).
+
+    Files are written under the default ``[storage] umask`` (0077), the configured one with
+    ``--config`` (set when the config is read), never the shell's 0022."""
+    os.umask(StorageSettings().umask_bits)
     fail_on = tuple(args.fail_on)
     try:
         if args.version:

@@ -29,7 +29,7 @@ import duckdb
 from collectors.sources import data_kind, quote
 from collectors.sources.kinds import ID_UNIQUE_SHARE, TEXT_MIN_CHARS, TEXT_MIN_WORDS, id_name
 from monitor.commands.validate import usable_type
-from monitor.settings import NAME_PATTERN
+from monitor.settings import NAME_PATTERN, StorageSettings
 
 __all__ = ["Layout", "add_arguments", "command_init", "detect", "render_config"]
 
@@ -260,7 +260,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command_init(args: argparse.Namespace) -> int:
-    """Write the config; 2 when the folder is missing or the file exists (without --force)."""
+    """Write the config; 2 when the folder is missing or the file exists (without --force).
+
+    Written under the default ``[storage] umask`` (0600), as every file Tailwatch writes.
+    """
+    os.umask(StorageSettings().umask_bits)
     data = args.data.expanduser().resolve()
     out = args.out.expanduser().resolve()
     if not data.is_dir():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pandas as pd
 
 from collectors.generator import GeneratorReference
 from collectors.sources import read_table, resolve_files
+from monitor.settings import StorageSettings
 from monitor.watch import split_holdout
 
 __all__ = ["add_arguments", "command_verify", "verify_frames"]
@@ -105,7 +107,12 @@ def verify_frames(
 
 
 def command_verify(args: argparse.Namespace) -> int:
-    """``tailwatch verify``: write rows.parquet, kept.parquet and verify.json under ``--out``."""
+    """``tailwatch verify``: write rows.parquet, kept.parquet and verify.json under ``--out``.
+
+    The files hold the version's rows: they are written under the default ``[storage] umask``
+    (0077: 0600 files, 0700 folders), as every file Tailwatch writes, never the shell's 0022.
+    """
+    os.umask(StorageSettings().umask_bits)
     try:
         columns = args.columns
         rows, summary = verify_frames(

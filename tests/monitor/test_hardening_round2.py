@@ -3,7 +3,9 @@ subprocesses, a real daemon holding the store's lock."""
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sklearn.datasets import load_wine
 
 from collectors.result import MetricValue, RunResult
 from monitor.daemon import open_store
@@ -164,3 +167,33 @@ def test_a_store_path_that_is_a_folder_is_called_a_folder(tmp_path: Path) -> Non
         assert "is a folder" in text and "damaged" not in text and "move the file" not in text
         assert str(tmp_path / "tailwatch.duckdb") in text
     assert not isinstance(caught.value, StoreDamaged)
+
+
+def _shell_umask() -> None:
+    os.umask(0o022)  # a shell's usual umask: files 0644 unless Tailwatch sets its own
+
+
+def test_verify_and_init_write_under_the_umask_not_the_shells(tmp_path: Path) -> None:
+    """Item 7: the version's rows (verify --out) and the config (init) are 0600, as the store
+    and reports are, whatever umask the shell had (before: 0644, readable by every user)."""
+    data = load_wine(as_frame=True).frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data.iloc[:120].to_parquet(folder / "reference.parquet", index=False)
+    data.iloc[120:].to_parquet(tmp_path / "v1.parquet", index=False)
+    out = tmp_path / "out"
+    commands = [
+        ["verify", str(tmp_path / "v1.parquet"), "--reference", str(folder / "reference.parquet"),
+         "--out", str(out)],
+        ["init", str(folder), "--out", str(tmp_path / "tailwatch.toml")],
+    ]  # fmt: skip
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor.cli", *command],
+            capture_output=True, text=True, timeout=180, cwd=ROOT, preexec_fn=_shell_umask,
+        )  # fmt: skip
+        assert done.returncode == 0, (command[0], done.stderr)
+    written = [out / "rows.parquet", out / "kept.parquet", out / "verify.json"]
+    for path in [*written, tmp_path / "tailwatch.toml"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path, oct(path.stat().st_mode))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
