@@ -6,11 +6,19 @@ marginal holds (issue 23). Pure functions: frames/arrays in, numbers out, no I/O
 - :mod:`.categories`: a binomial test of every category's share;
 - :mod:`.conditional`: per-column predictive audits (interaction loss, permutation importance);
 - :mod:`.classes`: label-conditional coverage and recall;
+- :mod:`.boundary`: coverage of the real rows near the target's decision boundary;
 - :mod:`.measure`: all of them for one version against a prepared reference, and their healthy
   (real-vs-real) levels at the version's size.
 """
 
-from collectors.metrics.structure.categories import CategoryShare, CategoryShares, category_shares
+from collectors.metrics.structure.boundary import boundary_coverage, probe_margin, uncertain_rows
+from collectors.metrics.structure.categories import (
+    CategoryShare,
+    CategoryShares,
+    CategoryShift,
+    category_share_shift,
+    category_shares,
+)
 from collectors.metrics.structure.classes import ClassCoverage, class_coverage, class_figures
 from collectors.metrics.structure.conditional import (
     ColumnAudit,
@@ -37,6 +45,7 @@ from collectors.metrics.structure.pairs import (
 __all__ = [
     "CategoryShare",
     "CategoryShares",
+    "CategoryShift",
     "ClassCoverage",
     "ColumnAudit",
     "DetectionResult",
@@ -47,6 +56,8 @@ __all__ = [
     "StructureReference",
     "TargetScreen",
     "audit_column",
+    "boundary_coverage",
+    "category_share_shift",
     "category_shares",
     "class_coverage",
     "class_figures",
@@ -54,7 +65,9 @@ __all__ = [
     "cramers_v",
     "detection_auc",
     "pair_dependence",
+    "probe_margin",
     "screen_targets",
     "spearman",
     "structure_healthy",
+    "uncertain_rows",
 ]

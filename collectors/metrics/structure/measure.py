@@ -28,11 +28,16 @@ import numpy as np
 import pandas as pd
 
 from collectors.metrics.structure._frame import (
+    categorical_mask,
     check_columns,
+    codes,
+    encode,
     labels,
+    reference_categories,
     split_columns,
     standard_embedding,
 )
+from collectors.metrics.structure.boundary import boundary_coverage, probe_margin, uncertain_rows
 from collectors.metrics.structure.categories import CategoryShares, category_shares
 from collectors.metrics.structure.classes import ClassCoverage, class_coverage, class_figures
 from collectors.metrics.structure.conditional import (
@@ -178,6 +183,15 @@ class StructureReference:
             self.label_columns = list(self.columns.categorical[:MAX_LABEL_COLUMNS])
         self.embed = embed or standard_embedding(self.reference, self.columns)
         self.real_matrix = self.embed(self.reference, "reference")
+        # Boundary rows: where a real-trained probe of the target is least sure (out of fold).
+        self.uncertain: np.ndarray | None = None
+        if target is not None and target in self.columns.categorical:
+            categories = reference_categories(self.reference, self.columns)
+            x = encode(self.reference, self.columns, categories, "reference", exclude=target)
+            y = codes(labels(self.reference, target), categories[target])
+            if np.unique(y, return_counts=True)[1].min(initial=2) >= 2 and x.shape[1]:
+                mask = categorical_mask(self.columns, exclude=target)
+                self.uncertain = uncertain_rows(probe_margin(x, y, mask, seed=seed))
         self._healthy: dict[tuple[int, int], StructureHealthy] = {}
         self._memo: AuditMemo = {}
 
@@ -239,8 +253,12 @@ class StructureReference:
             figures["interaction_loss_max"] = max(a.loss for a in audits)
             figures["interaction_loss_ratio_max"] = max(a.loss_ratio for a in audits)
         classes: dict[str, list[ClassCoverage]] = {}
+        matrix = self.embed(version, source)
+        if self.uncertain is not None and len(version) > 5:
+            figures["boundary_coverage"] = boundary_coverage(
+                self.real_matrix, matrix, self.uncertain
+            )
         if self.label_columns:
-            matrix = self.embed(version, source)
             for name in self.label_columns:
                 classes[name] = class_coverage(
                     self.real_matrix, labels(self.reference, name), matrix, labels(version, name)

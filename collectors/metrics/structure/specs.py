@@ -119,6 +119,16 @@ STRUCTURE_METRICS: tuple[MetricSpec, ...] = (
         _NAEEM,
     ),
     MetricSpec(
+        "boundary_coverage",
+        "Coverage of the real rows a real-trained probe of the target is least sure about "
+        "(the fifth with the smallest out-of-fold margin): the decision boundary region.",
+        0,
+        1,
+        "maximize",
+        "the real-vs-real level at the version's size",
+        "Naeem et al. 2020, ICML, eq. 4, restricted to the probe's uncertain rows",
+    ),
+    MetricSpec(
         "class_recall_min",
         "Lowest per-class recall of the real rows by the version's rows of the same class.",
         0,
