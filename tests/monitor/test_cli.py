@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import COMMANDS, main
-from monitor.store import Store
 
 MEASURING_STACK = ("numpy", "pandas", "scipy", "duckdb", "pyarrow", "sklearn", "numba")
 
@@ -79,8 +78,7 @@ def _report_config(tmp_path: Path, extra: str = "") -> Path:
         f'[storage]\npath = "tailwatch.duckdb"\n[reports]\nout_dir = "www/reports"\n{extra}',
         encoding="utf-8",
     )
-    with Store(tmp_path / "tailwatch.duckdb"):
-        pass
+    assert main(["scan", "--once", "--config", str(config)]) == 0  # creates the store
     return config
 
 
@@ -96,6 +94,7 @@ def test_report_files_readable_by_the_group(tmp_path: Path) -> None:
     assert [p.name for p in files] == ["report.html", "report.json", "report.md"]
     assert {_mode(p) for p in files} == {0o640}
     assert {_mode(p) for p in (folder, folder.parent, folder.parent.parent)} == {0o750}
+    assert _mode(tmp_path / "tailwatch.duckdb") == 0o600  # the store stays private
 
 
 def test_report_file_mode_setting(tmp_path: Path) -> None:
@@ -104,5 +103,6 @@ def test_report_file_mode_setting(tmp_path: Path) -> None:
     (folder,) = (tmp_path / "www" / "reports").iterdir()
     assert {_mode(p) for p in folder.iterdir()} == {0o600}
     assert _mode(folder) == 0o700
-    bad = _report_config(tmp_path, 'file_mode = "rw-r-----"\n')
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[reports]\nfile_mode = "rw-r-----"\n', encoding="utf-8")
     assert main(["report", "--config", str(bad)]) == 2  # a config error
