@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ from monitor.status import KEY_METRICS
 
 __all__ = ["add_arguments", "command_demo"]
 
-EXIT_OK = 0
+EXIT_OK, EXIT_USAGE = 0, 2
 FIRST_WAIT_SECONDS = 300.0  # the longest the second version waits for the first's measurement
 
 
@@ -110,6 +111,12 @@ def command_demo(args: argparse.Namespace) -> int:
         if args.scenario == "text"
         else DemoScenario(workdir, rows=args.sample_size, healthy=args.scenario == "healthy")
     )
+    if isinstance(scenario, TextDemoScenario) and importlib.util.find_spec("markovify") is None:
+        print("tailwatch demo: the text scenario needs markovify: pip install 'tailwatch[text]'",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if not scenario.reference_path.exists():
+        say(f"Writing the {args.scenario} scenario's real reference and holdout into {workdir} ...")
     scenario.write_reference()
     scenario.versions_dir.mkdir(parents=True, exist_ok=True)
     scenario.corpus_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +151,18 @@ def command_demo(args: argparse.Namespace) -> int:
             compiling=compiling,
         )
 
+        failures: list[str] = []
+
         def publish() -> None:
+            """Publish the versions; a failure is printed and stops the demo (never silent)."""
+            try:
+                publish_versions()
+            except BaseException as error:  # SystemExit too: a thread would drop it silently
+                failures.append(str(error) or type(error).__name__)
+                print(f"tailwatch demo: publishing failed: {failures[-1]}", file=sys.stderr)
+                daemon.stop.set()
+
+        def publish_versions() -> None:
             generations = scenario.generations()
             published: list = []
             for index in range(args.generations):
@@ -181,6 +199,8 @@ def command_demo(args: argparse.Namespace) -> int:
             daemon.run()
         finally:
             progress.stop()
+    if failures:
+        return EXIT_USAGE
     corpora = [c.name for c in settings.corpora]
     shown = TEXT_SHOWN if isinstance(scenario, TextDemoScenario) else KEY_METRICS
     say()

@@ -3,11 +3,14 @@ and the closing tables with the corpus and leakage half."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from monitor.cli import _parser
 from monitor.demo.progress import DemoProgress
@@ -85,3 +88,17 @@ def test_quiet_measurement_says_it_is_still_measuring(tmp_path: Path) -> None:
     assert lines and re.fullmatch(
         r"  \.\.\. measuring gen-000 \(\d+ s; the first run compiles the kernels\)", lines[0]
     )
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("markovify") is not None, reason="markovify is installed here"
+)
+def test_text_demo_without_markovify_says_so(tmp_path: Path) -> None:
+    """Without the [text] extra the text demo stops at once with the fix, not silently."""
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "demo", "--scenario", "text", "--workdir",
+         str(tmp_path / "demo"), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "pip install 'tailwatch[text]'" in done.stderr
