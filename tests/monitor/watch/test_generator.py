@@ -255,8 +255,6 @@ BAD_VERSIONS = {
         _bad_frame(lambda f: f.assign(f2=f["f2"].map("{:.3f}".format))),
         ["f2", "numeric in the reference"],
     ),
-    "nan": (_bad_frame(_nan), ["column 'f1'", "NaN", f"of {SAMPLE_SIZE} rows"]),
-    "inf": (_bad_frame(_inf), ["column 'f2'", "infinite", f"of {SAMPLE_SIZE} rows"]),
     "corrupt parquet": (_corrupt, ["cannot read"]),
 }
 
@@ -300,6 +298,20 @@ def test_a_bad_version_is_a_failed_run_and_touches_nothing(
     other_after = store.history(KIND, "other")
     pd.testing.assert_frame_equal(other_after[other_after["version"] == "a1"], other_before)
     assert set(runs(store, "other")["status"]) == {"ok"}
+
+
+def test_missing_and_infinite_cells_are_measured_not_refused(tmp_path: Path, store: Store) -> None:
+    """Issue 24: NaN and infinite cells are data (a missing share per column), not a failed run."""
+    gan = GeneratorWatch(generator(tmp_path, "gan"), store)
+    write(version_path(gan.settings, "v1"), real(VERSION_ROWS, 1))
+    write(version_path(gan.settings, "v2"), _inf(_nan(real(VERSION_ROWS, 2))))
+    assert gan.scan().measured == 2
+    assert set(runs(store, "gan")["status"]) == {"ok"}
+    f1, f2 = (scope_values(store, "gan", "v2", f"feature:{c}") for c in ("f1", "f2"))
+    assert f1["missing_share"] == pytest.approx(0.1, abs=0.05) and f1["missing_expected"] == 0
+    assert f2["missing_share"] == pytest.approx(0.1, abs=0.05)
+    assert "missing_share" not in scope_values(store, "gan", "v1", "feature:f1")
+    assert 0.5 < reference_figures(store, "gan")["v2"]["precision"] <= 1.0
 
 
 def test_a_file_deleted_after_discovery_is_a_failed_run(tmp_path: Path, store: Store) -> None:
