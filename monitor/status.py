@@ -1,10 +1,15 @@
 """Where every subject stands: the document behind ``tailwatch status`` and ``/api/status``.
 
-Generators get a ``level`` (the verdict of :func:`monitor.checks.generator_verdict`, as the
-exporter's ``tailwatch_generator_verdict``: collapse suspected / watch / healthy), the change
-checks breached by the latest version (``change_checks``: they page) and the fidelity gaps
-(``fidelity_gaps``: far from the healthy level, tickets, never pages; ``constant`` when every
-version since the first breached).
+Generators get a ``level`` (the collapse level of :func:`monitor.checks.generator_verdict`, as
+the exporter's ``tailwatch_generator_verdict``: collapse suspected / watch / healthy), the
+``verdict`` with every kind's label beside it ("healthy; privacy risk; fidelity gap"), the
+collapse checks breached by the latest version (``change_checks``: they page), the privacy checks
+(``privacy_checks``: memorization, membership exposure; their own finding, never a collapse),
+the fidelity gaps (``fidelity_gaps``: far from the healthy level, tickets, never pages) and the
+checks that paged and recovered (``resolved``, with the version that cleared them). Each finding
+names the figure its value and limit are (``figure``: the sub-test that breached), the version
+its streak began at (``since``) and whether it has held since the first version (``constant``:
+a constant finding, not a change).
 
 Corpora also get a ``level`` (leakage / watch / healthy, the report's rule:
 :func:`monitor.report.corpus.corpus_level`; near-duplicates within the null's expected false
@@ -68,23 +73,34 @@ def _finding(result: CheckResult) -> dict[str, Any]:
     return {
         "check": result.check,
         "kind": result.kind,
+        "finding": result.finding,
         "versions_in_a_row": result.streak,
+        "since": result.since,
+        "constant": result.constant,  # every version since the first: not a change
+        "figure": result.reading,  # the figure value and limit are (the sub-test that breached)
         "value": value if value is None or math.isfinite(value) else None,
         "limit": limit if limit is None or math.isfinite(limit) else None,
         "detail": result.detail,
-        **({"constant": result.streak == len(result.breached)} if result.kind == "gap" else {}),
     }
 
 
 def generator_findings(store: Store, name: str, thresholds: CheckThresholds) -> dict[str, Any]:
-    """A generator's verdict level, breached change checks and fidelity gaps (as the exporter's
-    gauges: the same history, checks and thresholds)."""
+    """A generator's verdict: the collapse level, the labels of every kind of finding, the
+    breached collapse checks, privacy checks and fidelity gaps, and the checks that paged and
+    recovered (as the exporter's gauges: the same history, checks and thresholds)."""
     figures, healthy = version_figures(store.history("generator", name))
     verdict = generator_verdict(evaluate_checks(figures, healthy, thresholds), thresholds)
     return {
         "level": verdict.level,
+        "verdict": verdict.label,
+        "findings": list(verdict.labels),
+        "privacy_level": verdict.privacy_level,
         "change_checks": [_finding(r) for r in (*verdict.collapse, *verdict.watch)],
+        "privacy_checks": [_finding(r) for r in verdict.privacy],
         "fidelity_gaps": [_finding(r) for r in verdict.gaps],
+        "resolved": [
+            {"check": r.check, "kind": r.kind, "resolved_at": at} for r, at in verdict.resolved
+        ],
     }
 
 
@@ -173,7 +189,8 @@ def _table(subjects: Sequence[dict[str, Any]], kind: str) -> list[str]:
             "-" if not finished else finished.replace("T", " ")[:19],
         ]
         for metric, _ in _SHOWN[kind]:
-            value = s.get("level") if metric == "level" else metrics.get(metric)
+            level = s.get("verdict", s.get("level"))
+            value = level if metric == "level" else metrics.get(metric)
             integer = metric in {"rows", "unlabeled_synthetic_rows", "budget_exceeded"}
             cells.append(_cell(int(value) if integer and value is not None else value))
         rows.append(cells)
@@ -186,11 +203,13 @@ def _table(subjects: Sequence[dict[str, Any]], kind: str) -> list[str]:
 
 def _finding_text(f: dict[str, Any]) -> str:
     n = f["versions_in_a_row"]
-    text = f"{f['check']} ({n} version{'s' if n != 1 else ''} in a row"
-    if f.get("constant"):
-        text += ", since the first version"
+    if f.get("constant") and f.get("since"):
+        text = f"{f['check']} (constant since {f['since']}, {n} version{'s' if n != 1 else ''}"
+    else:
+        text = f"{f['check']} ({n} version{'s' if n != 1 else ''} in a row"
     if f.get("value") is not None and f.get("limit") is not None:
-        text += f"; {f['value']:.3f}, limit {f['limit']:.3f}"
+        figure = f"{f['figure']} " if f.get("figure") else ""
+        text += f"; {figure}{f['value']:.3f}, limit {f['limit']:.3f}"
     if f.get("detail"):
         text += f"; {f['detail']}"
     return text + ")"
@@ -202,9 +221,16 @@ def _generator_lines(s: dict[str, Any]) -> list[str]:
     if s.get("change_checks"):
         lines.append(f"  {s['name']}: {s['level']}: change checks breached: "
                      + "; ".join(_finding_text(f) for f in s["change_checks"]))  # fmt: skip
+    if s.get("privacy_checks"):
+        found = "; ".join(_finding_text(f) for f in s["privacy_checks"])
+        lines.append(f"  {s['name']}: {s['privacy_level']}: privacy checks breached (not a "
+                     f"collapse): {found}")  # fmt: skip
     if s.get("fidelity_gaps"):
         lines.append(f"  {s['name']}: fidelity gaps (tickets, not a collapse): "
                      + "; ".join(_finding_text(f) for f in s["fidelity_gaps"]))  # fmt: skip
+    if s.get("resolved"):
+        lines.append(f"  {s['name']}: paged and recovered: " + "; ".join(
+            f"{r['check']} resolved at {r['resolved_at']}" for r in s["resolved"]))  # fmt: skip
     return lines
 
 

@@ -68,6 +68,7 @@ from monitor.checks.registry import (
 )
 from monitor.checks.thresholds import CheckThresholds, Threshold, threshold_table
 from monitor.checks.verdict import (
+    FINDING_OF_KIND,
     CheckResult,
     GeneratorVerdict,
     baseline_members,
@@ -85,6 +86,7 @@ __all__ = [
     "CHECK_KINDS",
     "DECLINE_METRICS",
     "DESCRIPTIONS",
+    "FINDING_OF_KIND",
     "GAPS",
     "MAD_TO_SD",
     "MIN_EXPECTED_COUNT",

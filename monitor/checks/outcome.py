@@ -1,4 +1,5 @@
-"""The outcome a rule returns: (breached, limit, value, detail) of one check at one version."""
+"""The outcome a rule returns: (breached, limit, value, detail[, figure]) of one check at one
+version."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ if TYPE_CHECKING:
 
 __all__ = ["NONE", "Outcome", "Rule"]
 
-Outcome = tuple[bool | None, float | None, float | None, str]
+# (breached, limit, value, detail), or with a fifth element naming the figure that value and
+# limit are when a check has several sub-tests (the one that breached).
+Outcome = (
+    tuple[bool | None, float | None, float | None, str]
+    | tuple[bool | None, float | None, float | None, str, str]
+)
 NONE: Outcome = (None, None, None, "")
 
 # How a check judges one version: (current, baseline, healthy, thresholds) -> outcome.

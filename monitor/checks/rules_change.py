@@ -110,7 +110,8 @@ def _tails(
         shown = breaches[0] if breaches else max(tested)  # the highest ratio
     detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
     value = shown[0] if math.isfinite(shown[0]) else None
-    return bool(breaches), limit, value, detail
+    figure = f"{shown[1]} share / baseline's"
+    return bool(breaches), limit, value, detail, figure
 
 
 def _scalar_tails(
@@ -196,7 +197,7 @@ def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThres
     limit = t.rare_factor if shown[0] >= 1 else 1 / t.rare_factor
     detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
     value = shown[0] if math.isfinite(shown[0]) else None
-    return bool(breaches), limit, value, detail
+    return bool(breaches), limit, value, detail, f"{shown[1]} rare-category mass / baseline's"
 
 
 def _utility_decline(

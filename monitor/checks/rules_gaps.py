@@ -60,7 +60,7 @@ def _tail_gap(current: VersionFigures, t: CheckThresholds) -> Outcome:
     worst = max(breaches or tested, key=lambda x: abs(math.log(max(x[0], 1e-9))))
     detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
     limit = t.tail_low if worst[0] < 1 else t.tail_high
-    return bool(breaches), limit, worst[0], detail
+    return bool(breaches), limit, worst[0], detail, f"{worst[1]} share / real share"
 
 
 def _category_gap(current: VersionFigures) -> Outcome:

@@ -45,7 +45,7 @@ def _diversity_decline(
     breaches = sorted(x for x in tested if x[2])
     shown = breaches[0] if breaches else min(tested)
     detail = ", ".join(f"{metric} x{ratio:.2f}" for ratio, metric, *_ in breaches)
-    return bool(breaches), shown[3], shown[4], detail
+    return bool(breaches), shown[3], shown[4], detail, shown[1]
 
 
 def _length_tail_loss(
@@ -69,7 +69,7 @@ def _length_tail_loss(
     breaches = sorted(x for x in tested if x[0] < t.tail_low and x[2] > z_limit)
     shown = breaches[0] if breaches else min(tested)
     detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches)
-    return bool(breaches), t.tail_low, shown[0], detail
+    return bool(breaches), t.tail_low, shown[0], detail, f"{shown[1]} share / baseline's"
 
 
 def vocabulary_loss(

@@ -1,11 +1,11 @@
 """What the rules file and the runbooks must hold for the registered checks, and stubs for both.
 
 :func:`rule_problems` is the rules-file check (tests/rules runs it): every registered check's
-alert exists, selects it, pages (``critical``/``warning``) for change and privacy checks and
-opens a ticket (``info``) for gaps, never the other way, and has a ``## <alert>`` runbook
-section. For a check that lacks them, :func:`alert_stub` and :func:`runbook_stub` print a
-starting point (``python -m monitor.checks.stubs`` prints the stubs of every check the files
-lack).
+alert exists, selects it, carries the ``finding`` label of its kind (collapse, privacy,
+fidelity-gap), pages (``critical``/``warning``) for change and privacy checks and opens a ticket
+(``info``) for gaps, never the other way, and has a ``## <alert>`` runbook section. For a check
+that lacks them, :func:`alert_stub` and :func:`runbook_stub` print a starting point
+(``python -m monitor.checks.stubs`` prints the stubs of every check the files lack).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.checks.registry import Check, records
+from monitor.checks.verdict import FINDING_OF_KIND
 
 __all__ = ["alert_stub", "checks_selected", "rule_problems", "runbook_stub"]
 
@@ -50,6 +51,11 @@ def rule_problems(alerts: Sequence[Mapping[str, Any]], runbooks: str) -> list[st
             problems.append(f"{check.name}: no alert {check.alert} in the rules file")
         elif check.name not in checks_selected(by_name[check.alert]["expr"]):
             problems.append(f"{check.name}: alert {check.alert} does not select it")
+        elif by_name[check.alert].get("labels", {}).get("finding") != FINDING_OF_KIND[check.kind]:
+            problems.append(
+                f"{check.name}: alert {check.alert} lacks the label finding: "
+                f"{FINDING_OF_KIND[check.kind]} (Alertmanager routes findings by kind)"
+            )
         if paging and not severities & PAGING:
             problems.append(f"{check.name}: no paging alert (critical or warning) selects it")
         if paging and "info" in severities:
@@ -72,6 +78,7 @@ def alert_stub(check: Check) -> str:
         for: {"1h" if check.kind == "gap" else "1m"}
         labels:
           severity: {severity}
+          finding: {FINDING_OF_KIND[check.kind]}
         annotations:
           summary: "Generator {{{{ $labels.generator }}}}: {check.description}, {{{{ $value }}}} versions in a row"
           description: >-

@@ -20,7 +20,7 @@ from monitor.checks.noise import (
     observed_noise,
 )
 from monitor.checks.outcome import Outcome
-from monitor.checks.registry import CHECK_KINDS, RULES, Kind
+from monitor.checks.registry import CHECK_KINDS, RULES, WATCHES, Kind
 from monitor.checks.thresholds import CheckThresholds
 
 __all__ = [
@@ -34,19 +34,41 @@ __all__ = [
 ]
 
 
+# What a breach of each kind of check is, as a finding (``tailwatch check --fail-on``, the
+# alerts' ``finding`` label): corpora add "leakage" and "budget".
+FINDING_OF_KIND: dict[str, str] = {
+    "collapse": "collapse",
+    "privacy": "privacy",
+    "gap": "fidelity-gap",
+}
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """One check over the history: the breach of every version and the latest streak."""
+    """One check over the history: the breach of every version and the latest streak.
+
+    ``value`` and ``limit`` are the figure that decided the latest version (``figure`` names it:
+    for a check of several sub-tests, the one that breached, e.g. memorization's
+    ``dcr_close_share`` rather than its ``authenticity``); ``versions`` the versions' names,
+    aligned with ``breached``.
+    """
 
     check: str
     breached: tuple[bool | None, ...]  # per version; None when its figures are missing
     limit: float | None  # the latest version's limit, for dashboards and reports
     value: float | None  # the latest version's value
     detail: str = ""  # what breached at the latest version (feature, category), for people
+    versions: tuple[str, ...] = ()
+    figure: str = ""  # which figure value and limit are; "" for the check's own (its watches)
 
     @property
     def kind(self) -> Kind:
         return CHECK_KINDS[self.check]
+
+    @property
+    def finding(self) -> str:
+        """collapse, privacy or fidelity-gap."""
+        return FINDING_OF_KIND[self.kind]
 
     @property
     def streak(self) -> int:
@@ -62,6 +84,40 @@ class CheckResult:
     def ever(self) -> bool:
         """True when the first version already breached (a constant gap, for gap findings)."""
         return bool(self.breached) and bool(self.breached[0])
+
+    @property
+    def constant(self) -> bool:
+        """True when every version since the first breaches: a finding, not a change."""
+        return bool(self.breached) and self.streak == len(self.breached)
+
+    def _name(self, index: int) -> str:
+        return self.versions[index] if index < len(self.versions) else f"version {index + 1}"
+
+    @property
+    def since(self) -> str | None:
+        """The version the latest streak began at (None without one)."""
+        streak = self.streak
+        return self._name(len(self.breached) - streak) if streak else None
+
+    def resolved_at(self, persistence: int) -> str | None:
+        """The version that ended the latest run of ``persistence`` or more breaching versions
+        (the alert that fired on it resolved there), when the latest version does not breach."""
+        if not self.breached or self.breached[-1] or persistence < 1:
+            return None
+        run = 0
+        for index, flag in enumerate(self.breached):
+            if flag:
+                run += 1
+                continue
+            if run >= persistence and not any(self.breached[index:]):
+                return self._name(index)
+            run = 0
+        return None
+
+    @property
+    def reading(self) -> str:
+        """What the value is: the sub-test's figure or the check's own (its record's watches)."""
+        return self.figure or WATCHES.get(self.check, self.check)
 
 
 def _outcome(
@@ -90,18 +146,23 @@ def evaluate_checks(
     levels = healthy if isinstance(healthy, HealthyLevels) else HealthyLevels(healthy)
     baselines = [baseline_of(history, i, t.baseline_versions) for i in range(len(history))]
     history = [replace(v, observed=observed_noise(history[:i])) for i, v in enumerate(history)]
+    names = tuple(v.version for v in history)
     results = []
     for check in CHECK_KINDS:
         if not history:
             results.append(CheckResult(check, (), None, None))
             continue
         flags: list[bool | None] = []
-        limit = value = None
-        detail = ""
+        outcome: tuple = ()
         for current, baseline in zip(history, baselines, strict=True):
-            flag, limit, value, detail = _outcome(check, current, baseline, levels, t)
-            flags.append(flag)
-        results.append(CheckResult(check, tuple(flags), limit, value, detail))
+            outcome = _outcome(check, current, baseline, levels, t)
+            flags.append(outcome[0])
+        _, limit, value, detail, *figure = outcome
+        results.append(
+            CheckResult(
+                check, tuple(flags), limit, value, detail, names, figure[0] if figure else ""
+            )
+        )
     return results
 
 
@@ -157,34 +218,81 @@ def _median_figures(figures: Sequence[Mapping[str, float]]) -> dict[str, float]:
 # -- verdicts -----------------------------------------------------------------------------------
 
 
+Level = Literal["collapse suspected", "watch", "healthy", "no data"]
+
+
 @dataclass(frozen=True)
 class GeneratorVerdict:
-    """A generator's verdict from its check results.
+    """A generator's verdict from its check results, one finding per kind.
 
-    ``level``: "collapse suspected" when a change check (or memorization) has breached for at
-    least ``persistence`` versions in a row; "watch" when one breached the latest version only;
-    "healthy" otherwise, fidelity gaps listed in ``gaps`` (they never raise the level).
+    ``level`` (collapse): "collapse suspected" when a collapse check has breached for at least
+    ``persistence`` versions in a row; "watch" when one breached fewer; "healthy" otherwise.
+    Privacy checks (memorization, membership exposure) and fidelity gaps never raise it: they
+    are findings of their own (``privacy``, ``gaps``), labelled "privacy risk" and "fidelity gap"
+    beside the level (:attr:`labels`). ``resolved``: checks whose breach paged (``persistence``
+    versions in a row) and has since cleared, with the version that cleared it.
     """
 
-    level: Literal["collapse suspected", "watch", "healthy", "no data"]
+    level: Level
     collapse: tuple[CheckResult, ...]
     watch: tuple[CheckResult, ...]
     gaps: tuple[CheckResult, ...]
+    privacy: tuple[CheckResult, ...] = ()
+    resolved: tuple[tuple[CheckResult, str], ...] = ()
+    persistence: int = 2
+
+    @property
+    def privacy_level(self) -> str:
+        """ "privacy risk" (a privacy check held ``persistence`` versions, or since the first
+        version), "privacy watch" (breached by the latest version only) or "none"."""
+        if any(r.streak >= self.persistence or r.constant for r in self.privacy):
+            return "privacy risk"
+        return "privacy watch" if self.privacy else "none"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The level and each other kind's finding: ("collapse suspected", "privacy risk",
+        "fidelity gap"), ("healthy", "privacy risk"), ("healthy",)."""
+        out = [self.level]
+        if self.privacy_level != "none":
+            out.append(self.privacy_level)
+        if self.gaps:
+            out.append("fidelity gap")
+        return tuple(out)
+
+    @property
+    def label(self) -> str:
+        """:attr:`labels` as one text: "healthy; privacy risk"."""
+        return "; ".join(self.labels)
+
+    @property
+    def findings(self) -> frozenset[str]:
+        """The findings the latest version carries (``--fail-on`` names): collapse (a collapse
+        check breached), privacy, fidelity-gap."""
+        found = {r.finding for r in (*self.collapse, *self.watch, *self.privacy, *self.gaps)}
+        return frozenset(found)
 
 
 def generator_verdict(
     results: Sequence[CheckResult], thresholds: CheckThresholds | None = None
 ) -> GeneratorVerdict:
-    """The verdict the rules would reach: change checks held ``persistence`` versions page."""
+    """The verdict the rules would reach: collapse checks held ``persistence`` versions page;
+    privacy and gap findings are reported beside the level, never in it."""
     t = thresholds or CheckThresholds()
     if not results or not any(r.breached for r in results):
-        return GeneratorVerdict("no data", (), (), ())
-    paging = [r for r in results if r.kind != "gap" and r.streak > 0]
-    collapse = tuple(r for r in paging if r.streak >= t.persistence)
-    watch = tuple(r for r in paging if r.streak < t.persistence)
+        return GeneratorVerdict("no data", (), (), (), persistence=t.persistence)
+    changes = [r for r in results if r.kind == "collapse" and r.streak > 0]
+    collapse = tuple(r for r in changes if r.streak >= t.persistence)
+    watch = tuple(r for r in changes if r.streak < t.persistence)
+    privacy = tuple(r for r in results if r.kind == "privacy" and r.streak > 0)
     gaps = tuple(r for r in results if r.kind == "gap" and r.streak > 0)
-    level = "collapse suspected" if collapse else "watch" if watch else "healthy"
-    return GeneratorVerdict(level, collapse, watch, gaps)
+    resolved = tuple(
+        (r, at)
+        for r in results
+        if r.kind != "gap" and (at := r.resolved_at(t.persistence)) is not None
+    )
+    level: Level = "collapse suspected" if collapse else "watch" if watch else "healthy"
+    return GeneratorVerdict(level, collapse, watch, gaps, privacy, resolved, t.persistence)
 
 
 def declining_versions(

@@ -12,53 +12,61 @@ Exit status: 0 nothing that fails, 1 a failing finding, 2 usage or data error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import pandas as pd
-
-from collectors.sources import read_table, resolve_files
-from monitor.checks import CheckThresholds
-from monitor.commands.check_files import write_json, write_junit
-from monitor.commands.fail_on import DEFAULT_FAIL_ON, FINDINGS, fail_on_argument, parse_fail_on
-from monitor.commands.gate import (
-    DESCRIPTIONS,
-    GateCase,
+from monitor.commands.fail_on import (
+    DEFAULT_FAIL_ON,
+    FINDINGS,
     GateError,
-    GateResult,
-    applicable_checks,
-    corpus_gate,
-    generator_gate,
-    report_findings,
+    fail_on_argument,
+    parse_fail_on,
 )
-from monitor.settings import StorageSettings
-from monitor.store import StoreError
 from monitor.version_names import version_name
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from monitor.commands.gate import GateResult
+
+# Names this module re-exports from the modules it imports only when needed (PEP 562): the
+# command reads its first file before it imports the checks, the report or the store.
+_LAZY = {
+    **dict.fromkeys(
+        ("DESCRIPTIONS", "GateCase", "GateResult", "applicable_checks", "corpus_gate",
+         "generator_gate", "report_findings"),
+        "monitor.commands.gate",
+    ),
+    **dict.fromkeys(("write_json", "write_junit"), "monitor.commands.check_files"),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
 
 __all__ = [
     "DEFAULT_FAIL_ON",
-    "DESCRIPTIONS",
     "EXIT_DATA",
     "EXIT_FAIL",
     "EXIT_OK",
     "FINDINGS",
-    "GateCase",
     "GateError",
-    "GateResult",
-    "applicable_checks",
+    "add_arguments",
     "command_check",
-    "corpus_gate",
     "fail_on_argument",
-    "generator_gate",
     "parse_fail_on",
-    "report_findings",
-    "write_json",
-    "write_junit",
+    *_LAZY,
 ]
 
 EXIT_OK, EXIT_FAIL, EXIT_DATA = 0, 1, 2
@@ -115,14 +123,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(pattern: str, what: str, sample_size: int | None, seed: int) -> pd.DataFrame:
+    from collectors.sources import read_table, resolve_files
+
     files = resolve_files(pattern)
     return read_table(files, sample_size=sample_size, seed=seed, source=f"{what} ({pattern})")
 
 
 def _path_gate(args: argparse.Namespace) -> GateResult:
-    """A VERSION given on the command line, against ``--reference`` (and ``--baseline``)."""
-    from monitor.measure import measure_versions
+    """A VERSION given on the command line, against ``--reference`` (and ``--baseline``).
 
+    The files are read first; the measuring stack, the checks and the settings (for the default
+    umask, which the files written from here on get) are imported after."""
     if args.config is not None or args.generator or args.corpus:
         raise GateError(
             "give either VERSION with --reference, or --config (with --generator/--corpus, or "
@@ -142,6 +153,12 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         )
     versions[name] = _read(args.version, "version", size, seed)
     training = _read(args.training, "training", None, seed) if args.training else None
+    from monitor.checks import CheckThresholds
+    from monitor.commands.gate import generator_gate
+    from monitor.measure import measure_versions
+    from monitor.settings import StorageSettings
+
+    os.umask(StorageSettings().umask_bits)
     cache = args.cache_dir
     if cache is not None and cache.strip().lower() in ("off", "none", "false", "0"):
         cache = False
@@ -178,8 +195,10 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
 def _summary(result: GateResult, fail_on: Sequence[str]) -> str:
     failing = result.failing(fail_on)
     gate = "FAIL" if failing else "PASS"
-    verdict = result.details.get("verdict", result.level)  # the level, other findings beside it
-    lines = [f"{result.kind} {result.subject} {result.version}: {verdict} -> {gate}"]
+    # The level, then the other kinds' findings beside it ("privacy risk", "fidelity gap").
+    beside = str(result.details.get("verdict", result.level)).split("; ")[1:]
+    also = f" (also: {', '.join(beside)})" if beside else ""
+    lines = [f"{result.kind} {result.subject} {result.version}: {result.level} -> {gate}{also}"]
     for case in result.cases:
         if case.state == "breached":
             mark = "FAIL" if case in failing else "note"
@@ -192,9 +211,9 @@ def command_check(args: argparse.Namespace) -> int:
     """``tailwatch check``: 0 passes, 1 a finding in ``--fail-on``, 2 usage or data error (the
     worst over the subjects when every configured one is checked).
 
-    Files are written under the default ``[storage] umask`` (0077), the configured one with
-    ``--config`` (set when the config is read), never the shell's 0022."""
-    os.umask(StorageSettings().umask_bits)
+    Files are written under the default ``[storage] umask`` (0077, set once VERSION's files are
+    read), the configured one with ``--config`` (set when the config is read), never the shell's
+    0022."""
     fail_on = tuple(args.fail_on)
     try:
         if args.version:
@@ -205,12 +224,16 @@ def command_check(args: argparse.Namespace) -> int:
             from monitor.commands.check_configured import configured_gates
 
             results = configured_gates(args)
-    except (ValueError, OSError, StoreError, duckdb.Error) as error:  # exit 2, never 1
+    except Exception as error:
+        if not isinstance(error, _data_errors()):
+            raise
         text = str(error).strip()
         if not isinstance(error, GateError):  # DuckDB's multi-line messages as one line
             text = " ".join(line.strip() for line in text.splitlines() if line.strip())
         print(f"tailwatch check: {text or type(error).__name__}", file=sys.stderr)
         return EXIT_DATA
+    from monitor.commands.check_files import write_json, write_junit
+
     for result in results:
         if result.error:
             print(f"tailwatch check: {result.kind} {result.subject}: {result.error}",
@@ -224,3 +247,12 @@ def command_check(args: argparse.Namespace) -> int:
     if any(r.error for r in results):
         return EXIT_DATA
     return EXIT_FAIL if any(r.failing(fail_on) for r in results) else EXIT_OK
+
+
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """The errors that exit 2 (never 1): bad usage or data, the store, DuckDB."""
+    import duckdb
+
+    from monitor.store import StoreError
+
+    return (ValueError, OSError, StoreError, duckdb.Error)

@@ -143,6 +143,14 @@ def _build() -> tuple[Series, ...]:
             "The latest version's limit for the check's watched figure.",
         ),
         Series(
+            "tailwatch_generator_check_value",
+            "gauge",
+            ("generator", "check"),
+            "The latest version's value of the figure tailwatch_generator_check_limit is the limit "
+            "of: for a check of several sub-tests, the one that breached (memorization: "
+            "authenticity or dcr_close_share; membership_exposure: AUC or TPR at 1 % FPR).",
+        ),
+        Series(
             "tailwatch_generator_verdict",
             "gauge",
             ("generator", "verdict"),

@@ -318,6 +318,8 @@ class StoreCollector:
             )
             if check.limit is not None:
                 families.add("tailwatch_generator_check_limit", (name, check.check), check.limit)
+            if check.value is not None:
+                families.add("tailwatch_generator_check_value", (name, check.check), check.value)
         level = generator_verdict(results, thresholds).level.replace(" ", "_")
         for state in VERDICTS:
             families.add("tailwatch_generator_verdict", (name, state), int(state == level))

@@ -167,6 +167,7 @@ def _check_rows(
                 streak=final.streak,
                 kind=final.kind,
                 detail=final.detail,
+                figure=final.reading,
             )
         )
     return tuple(rows)
@@ -174,7 +175,8 @@ def _check_rows(
 
 def _describe(name: str, row: CheckRow, latest: str) -> str:
     value, limit = row.values[-1], row.limits[-1]
-    figures = "" if value is None else f" ({WATCHES.get(row.check, row.check)} {value:.3f}"
+    reading = row.figure or WATCHES.get(row.check, row.check)
+    figures = "" if value is None else f" ({reading} {value:.3f}"
     figures += "" if not figures or limit is None else f", limit {limit:.3f}"
     figures += ")" if figures else ""
     where = f"; {row.detail}" if row.detail else ""
@@ -205,6 +207,8 @@ def _generator_verdict(
             r.limits[-1] if r.limits else None,
             r.values[-1] if r.values else None,
             r.detail,
+            tuple(versions),
+            r.figure,
         )
         for r in checks
     ]
@@ -214,15 +218,21 @@ def _generator_verdict(
     watch = [_describe(name, by_check[r.check], latest) for r in verdict.watch]
     gaps = []
     for r in verdict.gaps:
-        row = by_check[r.check]
-        since_first = " (since the first version: a constant gap)" if row.breached[0] else ""
-        gaps.append(f"fidelity gap{since_first}: " + _describe(name, row, latest))
+        constant = f" (constant since {r.since})" if r.constant else ""
+        gaps.append(f"fidelity gap{constant}: " + _describe(name, by_check[r.check], latest))
+    for r in verdict.privacy:
+        constant = f" (constant since {r.since})" if r.constant else ""
+        gaps.append(f"{verdict.privacy_level}{constant}, not a collapse: "
+                    + _describe(name, by_check[r.check], latest))  # fmt: skip
+    for r, at in verdict.resolved:
+        gaps.append(f"{name}: {r.check} paged earlier and resolved at {at}")
+    labels = verdict.labels[1:]
     long_streaks = [f"{r.check} ({r.streak} versions in a row)" for r in verdict.collapse]
     first_breach = [r.check for r in verdict.watch]
     also = f"; {', '.join(first_breach)} breached by {latest}" if first_breach else ""
     if verdict.level == "collapse suspected":
         summary = f"{name}: {', '.join(long_streaks)}{also}"
-        return Verdict("collapse suspected", tuple(serious + watch + gaps), summary)
+        return Verdict("collapse suspected", tuple(serious + watch + gaps), summary, labels)
     declines = []
     for metric in DECLINE_METRICS:
         steps = declining_versions(history, metric) if len(history) > 1 else 0
@@ -233,13 +243,19 @@ def _generator_verdict(
         summary = f"{name}: " + "; ".join(
             ([f"{', '.join(first_breach)} breached by {latest}"] if first_breach else []) + declines
         )
-        return Verdict("watch", tuple(watch + gaps), summary)
+        return Verdict("watch", tuple(watch + gaps), summary, labels)
     if gaps:
-        summary = f"{name}: no collapse check breached; fidelity gaps: " + ", ".join(
-            r.check for r in verdict.gaps
-        )
+        found = [f"{verdict.privacy_level}: " + ", ".join(r.check for r in verdict.privacy)]
+        found = found if verdict.privacy else []
+        if verdict.gaps:
+            found.append("fidelity gaps: " + ", ".join(r.check for r in verdict.gaps))
+        if verdict.resolved:
+            found.append(
+                "resolved: " + ", ".join(f"{r.check} at {at}" for r, at in verdict.resolved)
+            )
+        summary = f"{name}: no collapse check breached; " + "; ".join(found)
         return Verdict("healthy", (f"{name}: no collapse check breached by {latest}", *gaps),
-                       summary)  # fmt: skip
+                       summary, labels)  # fmt: skip
     return Verdict("healthy", (f"{name}: no collapse check breached by {latest}",))
 
 
@@ -414,11 +430,12 @@ def _overall(sections: Sequence[GeneratorSection], corpora: Sequence) -> Verdict
     if not verdicts:
         return Verdict("no data", ("The store holds no generator and no corpus yet.",))
     level = max((v.level for v in verdicts), key=SEVERITY.__getitem__)
+    labels = tuple(dict.fromkeys(label for v in verdicts for label in v.labels))
     if level in ("healthy", "no data"):
         reasons = tuple(v.headline for v in verdicts)
     else:
-        reasons = tuple(v.headline for v in verdicts if SEVERITY[v.level] > 1)
-    return Verdict(level, reasons)
+        reasons = tuple(v.headline for v in verdicts if SEVERITY[v.level] > 1 or v.labels)
+    return Verdict(level, reasons, "", labels)
 
 
 def build_report(

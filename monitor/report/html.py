@@ -40,6 +40,8 @@ h3{font-size:16px;margin:22px 0 6px}
 .meta{color:#555;font-size:13px}
 .verdict{border-radius:10px;color:#fff;padding:16px 22px;margin:16px 0 10px}
 .verdict .level{font-size:30px;font-weight:800;letter-spacing:.02em;text-transform:uppercase}
+.verdict .finding{display:inline-block;font-size:16px;font-weight:700;margin:4px 8px 0 0;
+  padding:1px 10px;border:2px solid #fff;border-radius:999px}
 .verdict ul{margin:6px 0 0;padding-left:20px}
 .badge{display:inline-block;border-radius:999px;color:#fff;padding:1px 10px;font-size:13px;
  font-weight:700;vertical-align:middle;margin-left:8px}
@@ -83,7 +85,7 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 def _badge(verdict: Verdict) -> str:
     colour = LEVEL_COLOURS[verdict.level]
-    return f'<span class="badge" style="background:{colour}">{_e(verdict.level)}</span>'
+    return f'<span class="badge" style="background:{colour}">{_e(verdict.label)}</span>'
 
 
 def _vanished(text: dict) -> str:
@@ -388,7 +390,9 @@ def render_html(report: Report) -> str:
         f'<p class="meta">Generated {_e(report.generated_at)} from {_e(report.store_path)}'
         f"{since}</p>",
         f'<div class="verdict" id="verdict" style="background:{LEVEL_COLOURS[v.level]}">'
-        f'<div class="level">{_e(v.level)}</div><ul>'
+        f'<div class="level">{_e(v.level)}</div>'
+        + "".join(f'<div class="finding">{_e(label)}</div>' for label in v.labels)
+        + "<ul>"
         + "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
         + "</ul></div>",
         f'<nav>{nav}<span class="chip"><a href="#alerts">alerts ({len(report.alerts)})</a>'

@@ -39,7 +39,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def _generator(section: GeneratorSection) -> list[str]:
-    lines = [f"## Generator `{section.name}`: {section.verdict.level}", ""]
+    lines = [f"## Generator `{section.name}`: {section.verdict.label}", ""]
     lines += [f"- {r}" for r in section.verdict.reasons]
     lines += [f"- Note: {n}" for n in section.notes]
     if section.last_error:
@@ -95,7 +95,7 @@ def _corpus(section: CorpusSection) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     """The whole Markdown text."""
-    lines = [f"# {report.title}: **{report.verdict.level}**", ""]
+    lines = [f"# {report.title}: **{report.verdict.label}**", ""]
     lines.append(f"Generated {report.generated_at} from `{report.store_path}`"
                  + (f", versions since {report.since}" if report.since else "") + ".")  # fmt: skip
     lines += ["", *(f"- {r}" for r in report.verdict.reasons), ""]

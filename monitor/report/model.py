@@ -34,11 +34,21 @@ LEVEL_COLOURS = {
 
 @dataclass(frozen=True)
 class Verdict:
-    """A level, the reasons for it (one sentence each) and a one-line summary for the top."""
+    """A level, the reasons for it (one sentence each) and a one-line summary for the top.
+
+    ``labels``: the other kinds' findings beside the collapse level ("privacy risk", "privacy
+    watch", "fidelity gap"); the level stays the collapse (or leakage) level.
+    """
 
     level: Level
     reasons: tuple[str, ...]
     summary: str = ""
+    labels: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The level with the other findings beside it: "healthy; privacy risk"."""
+        return "; ".join((self.level, *self.labels))
 
     @property
     def headline(self) -> str:
@@ -85,6 +95,7 @@ class CheckRow:
     streak: int  # latest versions in a row that breach
     kind: str = "collapse"  # collapse, privacy (page) or gap (a fidelity finding: a ticket)
     detail: str = ""  # what breached at the latest version (features, categories)
+    figure: str = ""  # the figure the latest value and limit are (the sub-test that breached)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def test_a_registered_record_is_judged_in_status_report_and_junit(
     found = {f["check"]: f for f in subject["change_checks"]}
     assert found["toy_precision_floor"]["versions_in_a_row"] == 3
     assert found["toy_precision_floor"]["limit"] == 0.6
-    assert "toy_precision_floor (3 versions in a row" in format_status(document)
+    assert "toy_precision_floor (constant since v0, 3 versions" in format_status(document)
 
     (section,) = report.generators
     row = next(r for r in section.checks if r.check == "toy_precision_floor")

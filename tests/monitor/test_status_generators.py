@@ -49,9 +49,10 @@ def test_generators_carry_verdict_change_checks_and_gaps(tmp_path: Path) -> None
     header = next(line for line in text.splitlines() if line.startswith("name"))
     assert header.split()[-1] == "verdict"
     assert "steady: collapse suspected: change checks breached: category_lost (2 versions in a " \
-           "row; 1.000, limit 0.000; segment (1 more))" in text  # fmt: skip
-    assert "blurry: fidelity gaps (tickets, not a collapse): precision_gap (4 versions in a row, " \
-           "since the first version; 0.500, limit" in text  # fmt: skip
+           "row; categories_lost 1.000, limit 0.000; segment (1 more))" in text  # fmt: skip
+    assert "blurry: fidelity gaps (tickets, not a collapse): precision_gap (constant since v0, " \
+           "4 versions; precision 0.500, limit" in text  # fmt: skip
+    assert blurry["verdict"] == "healthy; fidelity gap" and gap["since"] == "v0"
     assert "blurry: healthy: change checks" not in text
     assert not any(line.startswith("  fine:") for line in text.splitlines())
 
