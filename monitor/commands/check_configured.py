@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from monitor.commands.gate import GateError, GateResult, corpus_gate, generator_gate
+from monitor.commands.fail_on import GateError
+from monitor.commands.gate import GateResult, corpus_gate, generator_gate
 from monitor.store import StoreError
 
 if TYPE_CHECKING:

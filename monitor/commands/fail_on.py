@@ -1,4 +1,5 @@
-"""``--fail-on``: the findings that fail ``tailwatch check`` and ``tailwatch report``.
+"""``--fail-on``: the findings that fail ``tailwatch check`` and ``tailwatch report``, and the
+error that exits 2 (the gate could not judge).
 
 Standard library only, so that a command's parser can name them without importing the checks.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["DEFAULT_FAIL_ON", "FINDINGS", "fail_on_argument", "parse_fail_on"]
+__all__ = ["DEFAULT_FAIL_ON", "FINDINGS", "GateError", "fail_on_argument", "parse_fail_on"]
 
 FINDINGS = ("collapse", "privacy", "leakage", "fidelity-gap", "budget")
 # Privacy fails by default as it did when it counted as collapse; ``--fail-on collapse`` gates
@@ -35,3 +36,7 @@ def fail_on_argument(text: str) -> tuple[str, ...]:
         return parse_fail_on(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class GateError(ValueError):
+    """The check could not judge: bad usage or data (exit 2)."""

@@ -43,7 +43,6 @@ __all__ = [
     "CORPUS_RULE_FIGURES",
     "DESCRIPTIONS",
     "GateCase",
-    "GateError",
     "GateResult",
     "applicable_checks",
     "corpus_gate",
@@ -56,10 +55,6 @@ BUDGET_NEAR = "synthetic_budget_near"
 DESCRIPTIONS: ChainMap[str, str] = ChainMap(
     CHECK_DESCRIPTIONS, LEAKAGE_RULES, {BUDGET_NEAR: "known synthetic share near its budget"}
 )
-
-
-class GateError(ValueError):
-    """The check could not judge: bad usage or data (exit 2)."""
 
 
 @dataclass(frozen=True)
