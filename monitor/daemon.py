@@ -136,7 +136,7 @@ class Daemon:
         failing = [w for w in self.watches if w.storage_error is not None]
         reason = None
         if failing:
-            reason = f"Tailwatch's own storage is failing for {len(failing)} subject(s)"
+            reason = f"storage (own or object storage) is failing for {len(failing)} subject(s)"
         elif self.read_copy_error is not None:
             reason = "the read copy cannot be published"
         return DaemonHealth(

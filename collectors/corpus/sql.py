@@ -15,7 +15,9 @@ from collectors.corpus.settings import CODES, CorpusSettings
 from collectors.provenance import fingerprint_select
 from collectors.sources import SourceError, resolve_files
 from collectors.sources.formats import FORMATS, format_of, single_format
+from collectors.sources.readers import ragged_row
 from collectors.sources.sql import literal, quote
+from collectors.sources.storage_errors import classify, error_line, noted
 
 __all__ = [
     "check_registry",
@@ -48,9 +50,9 @@ def snapshot_files(location: Path | str) -> list[Path]:
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an error's message (its type name when empty)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The first line of an error's message (its type name when empty); for a Python traceback
+    DuckDB passes on (a read through an object-storage file system), the line naming the cause."""
+    return error_line(error)
 
 
 def reader(files: Sequence[Path], label: str, *, extra: str = "") -> str:
@@ -67,8 +69,14 @@ def reader(files: Sequence[Path], label: str, *, extra: str = "") -> str:
     return f"{function}([{listed}], union_by_name = true{extra})"
 
 
-def failure(error: duckdb.Error, files: Sequence[Path], label: str) -> SourceError:
-    """The :class:`SourceError` for a failed read: a vanished file, else the file named."""
+def failure(error: duckdb.Error, files: Sequence[Path], label: str) -> OSError | SourceError:
+    """The error for a failed read: an object-storage outage or access problem
+    (:class:`~collectors.sources.storage_errors.ObjectStorageError`, never the data's fault), a
+    vanished file, else a :class:`SourceError` naming the file."""
+    remote = [p for p in files if not isinstance(p, Path)]
+    storage = (noted(remote) or classify(error, f"{label}: file {remote[0]}")) if remote else None
+    if storage is not None:
+        return storage
     gone = [p for p in files if not p.is_file()]
     if gone:
         return SourceError(f"{label}: file {gone[0]} no longer exists (removed during the scan)")
@@ -90,6 +98,9 @@ def schemas(
             rows = connection.execute(f"DESCRIBE SELECT * FROM {reader([path], label)}").fetchall()
         except duckdb.Error as error:
             raise failure(error, [path], label) from error
+        problem = ragged_row(path, [row[0] for row in rows])
+        if problem is not None:
+            raise SourceError(f"{label}: {problem}")
         per_file[path] = {row[0] for row in rows}
         for row in rows:
             union.setdefault(row[0], row[1])

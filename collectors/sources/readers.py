@@ -11,6 +11,7 @@ column or sampler, because the daemon reports it as the reason a run failed.
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 import json
@@ -20,6 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import duckdb
 import numpy as np
@@ -27,6 +29,7 @@ import pandas as pd
 
 from collectors.sources.formats import FORMATS, format_of, is_skipped, single_format
 from collectors.sources.sql import quote
+from collectors.sources.storage_errors import classify, error_line, noted, retrying
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -37,10 +40,12 @@ __all__ = [
     "check_columns",
     "check_sampling",
     "data_kind",
+    "describe_file",
     "discover_versions",
     "fingerprint_files",
     "listed_names",
     "matching_versions",
+    "ragged_row",
     "read_table",
     "read_version",
     "resolve_files",
@@ -303,12 +308,14 @@ def resolve_files(pattern: str) -> list[Path]:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return error_line(error)
 
 
 def _cause(error: BaseException) -> str:
     """DuckDB's first line and the lines that say why (its CSV errors put the cause on line 3),
     without the echoed input, the suggestions and the sniffer's settings."""
+    if "Traceback (most recent call last):" in str(error):  # raised in a Python file system
+        return error_line(error)
     lines = [line.strip() for line in str(error).strip().splitlines()]
     if not lines:
         return type(error).__name__
@@ -404,7 +411,10 @@ def read_table(
     if kind == "npy":
         frame = _read_npy(files, columns, sample_size, seed, label)
     else:
-        frame = _read_duckdb(kind, files, columns, sample_size, seed, label, memory_limit)
+        frame = retrying(  # object storage: outages retried, access problems named
+            lambda: _read_duckdb(kind, files, columns, sample_size, seed, label, memory_limit),
+            label,
+        )
     if len(frame) == 0:
         raise SourceError(f"{label} has no rows")
     return frame
@@ -462,6 +472,7 @@ def _read_duckdb(
         try:
             return connection.execute(sql, [[str(p) for p in files]]).df()
         except duckdb.Error as error:
+            _raise_storage(error, files, label)
             gone = [p for p in files if not p.is_file()]
             if gone:
                 raise SourceError(
@@ -476,6 +487,79 @@ def _read_duckdb(
         connection.close()
 
 
+def describe_file(path: Path | str) -> dict[str, str]:
+    """Column -> DuckDB type of one data file (Parquet footer, CSV/JSON sniff; a ``.npy`` is one
+    ``vector`` column), local or in object storage (read as a scan reads it: the file system
+    registered on the connection, outages retried, access problems named)."""
+    from collectors.sources import storage
+
+    file = storage.as_path(path)
+    fmt = format_of(file)
+    if fmt is None:
+        raise SourceError(f"{file} is not a data file ({', '.join(DATA_SUFFIXES)})")
+    if fmt.duckdb is None:
+        array = retrying(lambda: _load_npy(file), file)
+        return {VECTOR_COLUMN: f"DOUBLE[{array.shape[1] if array.ndim == 2 else ''}]"}
+
+    def describe() -> list[tuple[str, str]]:
+        with duckdb.connect() as connection:
+            storage.attach(connection, [file])
+            try:
+                sql = f"DESCRIBE SELECT * FROM {fmt.duckdb}(?)"
+                return connection.execute(sql, [str(file)]).fetchall()
+            except duckdb.Error as error:
+                _raise_storage(error, [file], str(file))
+                raise
+
+    rows = retrying(describe, file)
+    problem = ragged_row(file, [str(r[0]) for r in rows])
+    if problem is not None:
+        raise SourceError(problem)
+    return {str(r[0]): str(r[1]) for r in rows if not _PANDAS_INDEX.fullmatch(str(r[0]))}
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _open_text(path: object) -> IO[str]:
+    """A data file opened as text, from disk or object storage."""
+    from collectors.sources import storage
+
+    if isinstance(path, storage.ObjectPath):
+        return storage.filesystem(path.url).open(path.key, "rt", encoding="utf-8", newline="")
+    return open(str(path), encoding="utf-8", newline="")
+
+
+def ragged_row(path: object, columns: Sequence[str]) -> str | None:
+    """For a CSV file DuckDB sniffed as one column whose name holds a delimiter (what a row
+    with more or fewer fields than the header does to the sniffer): which line is ragged."""
+    fmt = format_of(path)
+    if len(columns) != 1 or fmt is None or fmt.kind != "csv":
+        return None
+    delimiter = next((d for d in _DELIMITERS if d in columns[0]), None)
+    if delimiter is None:
+        return None
+    with _open_text(path) as handle:
+        rows = csv.reader(handle, delimiter=delimiter)
+        header = next(rows, [])
+        for number, row in enumerate(rows, start=1):
+            if row and len(row) != len(header):
+                return (
+                    f"file {path} row {number} (line {rows.line_num}) has {len(row)} fields, "
+                    f"the header has {len(header)}"
+                )
+    return None
+
+
+def _raise_storage(error: BaseException, files: Sequence[object], label: str) -> None:
+    """Raise the object-storage failure a read error means (never the data's fault)."""
+    remote = [p for p in files if not isinstance(p, Path)]
+    if remote:
+        found = noted(remote) or classify(error, f"{label}: file {remote[0]}")
+        if found is not None:
+            raise found from error
+
+
 def _describe(
     connection: duckdb.DuckDBPyConnection, reader: str, path: Path, label: str
 ) -> list[str]:
@@ -484,20 +568,25 @@ def _describe(
     try:
         rows = connection.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [[str(path)]]).fetchall()
     except duckdb.Error as error:
+        _raise_storage(error, [path], label)
         if not path.is_file():
             raise SourceError(f"{label}: file {path} no longer exists") from error
         raise SourceError(f"{label}: cannot read file {path}: {_cause(error)}") from error
-    return [row[0] for row in rows if not _PANDAS_INDEX.fullmatch(row[0])]
+    names = [row[0] for row in rows if not _PANDAS_INDEX.fullmatch(row[0])]
+    problem = ragged_row(path, names)
+    if problem is not None:
+        raise SourceError(f"{label}: {problem}")
+    return names
 
 
-def _load_npy(path: Path) -> np.ndarray:
+def _load_npy(path: object) -> np.ndarray:
     """A ``.npy`` file: memory-mapped from disk, read whole from object storage."""
     from collectors.sources import storage
 
     if isinstance(path, storage.ObjectPath):
         with storage.filesystem(path.url).open(path.key, "rb") as handle:
             return np.load(handle, allow_pickle=False)
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    return np.load(str(path), mmap_mode="r", allow_pickle=False)
 
 
 def _read_npy(

@@ -41,6 +41,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from collectors.sources.formats import is_data_name, is_skipped
+from collectors.sources.storage_errors import ObjectStorageError, forget, note, retrying
 
 __all__ = [
     "AnyPath",
@@ -121,9 +122,10 @@ class ObjectPath:
         return ObjectPath(f"{self.scheme}://{self.key}/{other}")
 
     def info(self) -> dict[str, Any] | None:
-        """fsspec ``info`` of the object, or None when it does not exist."""
+        """fsspec ``info`` of the object, or None when it does not exist (outages retried,
+        access problems raised: :mod:`collectors.sources.storage_errors`)."""
         try:
-            return filesystem(self.url).info(self.key)
+            return retrying(lambda: filesystem(self.url).info(self.key), self.url)
         except FileNotFoundError:
             return None
 
@@ -201,8 +203,29 @@ def _s3(options: Mapping[str, Any]) -> Any:
 def _wrapper(arrow_fs: Any, scheme: str) -> Any:
     from fsspec.implementations.arrow import ArrowFSWrapper
 
-    class _Wrapped(ArrowFSWrapper):  # type: ignore[misc]
+    class _Wrapped(ArrowFSWrapper):  # type: ignore[misc]  # fsspec ships no type hints
+        """pyarrow's S3 for fsspec and DuckDB; its primitives retry outages, and a failure is
+        noted, since fsspec's ``glob``/``exists`` and DuckDB hide them ("no match", "too
+        small to be a Parquet file")."""
+
         protocol = (scheme,)  # DuckDB routes ``<scheme>://`` paths to it by this attribute
+
+        def _guard(self, call: Any, path: object) -> Any:
+            try:
+                return retrying(call, f"{scheme}://{str(path).split('://', 1)[-1]}")
+            except ObjectStorageError as error:
+                note(path, error)
+                raise
+
+        def ls(self, path: str, detail: bool = False, **kwargs: Any) -> Any:
+            return self._guard(lambda: super(_Wrapped, self).ls(path, detail, **kwargs), path)
+
+        def info(self, path: str, **kwargs: Any) -> Any:
+            return self._guard(lambda: super(_Wrapped, self).info(path, **kwargs), path)
+
+        def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+            call = lambda: super(_Wrapped, self)._open(path, mode, *args, **kwargs)  # noqa: E731
+            return self._guard(call, path)
 
     return _Wrapped(arrow_fs, skip_instance_cache=True)
 
@@ -242,6 +265,8 @@ def attach(connection: Any, paths: Iterable[object]) -> None:
     DuckDB then reads ``<scheme>://`` URLs in ``read_parquet``/``read_csv`` through it (one file
     system per scheme and connection; registering the same one again is a no-op).
     """
+    paths = list(paths)
+    forget([p for p in paths if is_remote(p)])  # what an earlier read noted is not this one's
     seen: set[int] = set()
     for path in paths:
         if not is_remote(path):
@@ -260,45 +285,69 @@ def attach(connection: Any, paths: Iterable[object]) -> None:
 # --------------------------------------------------------------------------- discovery
 
 
+def _listing(fs: Any, key: str, url: str) -> list[dict[str, Any]]:
+    """``fs.ls(key, detail=True)`` with names as ``bucket/key``; empty when nothing is there.
+    Outages are retried and access problems raised (fsspec's ``glob`` would hide both as "no
+    match")."""
+    try:
+        entries = retrying(lambda: fs.ls(key, detail=True), url)
+    except FileNotFoundError:
+        return []
+    # fsspec's memory file system lists "/bucket/key"
+    return [{**e, "name": str(e["name"]).strip("/")} for e in entries]
+
+
 def remote_files(folder: ObjectPath) -> tuple[ObjectPath, ...]:
     """The data files directly inside a remote folder (prefix), sorted by name."""
-    fs = filesystem(folder.url)
-    entries = fs.ls(folder.key, detail=True)
+    entries = _listing(filesystem(folder.url), folder.key, folder.url)
     names = [
-        e["name"].lstrip("/")  # fsspec's memory file system lists "/bucket/key"
+        e["name"]
         for e in entries
         if e.get("type") == "file" and is_data_name(PurePosixPath(e["name"]).name)
     ]
     return tuple(ObjectPath(f"{folder.scheme}://{n}") for n in sorted(names))
 
 
+def _matches(fs: Any, key: str, url: str) -> list[dict[str, Any]]:
+    """The entries (name, type) a remote glob ``key`` matches."""
+    parts = key.split("/")
+    magic = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
+    base = "/".join(parts[:magic])
+    if magic == len(parts) - 1:  # the usual "prefix/*": one listing
+        return [e for e in _listing(fs, base, url) if fnmatch.fnmatch(e["name"], key)]
+    _listing(fs, base, url)  # raises what glob would hide
+    names = sorted(str(n).strip("/") for n in fs.glob(key))
+    return [{"name": n, "type": None} for n in names]
+
+
 def remote_matches(pattern: str) -> list[tuple[ObjectPath, tuple[ObjectPath, ...] | None]]:
     """Every match of a remote glob: (entry, its data files) for a folder, (file, None) for a
-    data file; hidden and temporary names are skipped."""
+    data file; hidden and temporary names are skipped. Object-storage outages and access
+    problems raise :class:`~collectors.sources.storage_errors.ObjectStorageError`."""
     scheme = scheme_of(pattern)
     assert scheme is not None
     fs = filesystem(pattern)
-    key = pattern.split("://", 1)[1].lstrip("/")
-    if not any(ch in key for ch in "*?["):
-        found = [key.strip("/")]
+    key = pattern.split("://", 1)[1].strip("/")
+    if any(ch in key for ch in "*?["):
+        found = _matches(fs, key, pattern)
     else:
-        found = sorted(fs.glob(key.rstrip("/")))
+        found = [{"name": key, "type": None}]
     out: list[tuple[ObjectPath, tuple[ObjectPath, ...] | None]] = []
-    for name in found:
-        name = name.strip("/")  # fsspec's memory file system lists "/bucket/key"
+    for item in sorted(found, key=lambda e: e["name"]):
+        name = item["name"]
         base = PurePosixPath(name).name
-        if (
-            is_skipped(base)
-            or base == "manifest.json"
-            or not fnmatch.fnmatch(name, key.rstrip("/"))
-        ):
+        if is_skipped(base) or base == "manifest.json":
             continue
         entry = ObjectPath(f"{scheme}://{name}")
-        try:
-            info = fs.info(name)
-        except FileNotFoundError:
-            continue
-        if info.get("type") == "directory":
+        kind = item.get("type")
+        if kind not in ("file", "directory"):
+            try:
+                kind = retrying(lambda name=name: fs.info(name), entry.url).get("type")
+            except FileNotFoundError:
+                if found == [item]:  # one named object: is its bucket there at all?
+                    _listing(fs, str(PurePosixPath(name).parent), pattern)
+                continue
+        if kind == "directory":
             out.append((entry, remote_files(entry)))
         elif is_data_name(base):
             out.append((entry, None))
@@ -323,16 +372,19 @@ def _stamp(path: ObjectPath) -> str:
 
     fs = filesystem(path.url)
     if isinstance(fs, ArrowFSWrapper):
-        try:
-            with fs.fs.open_input_file(path.key) as handle:
-                meta = {k.lower(): v for k, v in handle.metadata().items()}
-                size = handle.size()
-        except OSError as error:
-            if "not exist" in str(error).lower() or "not found" in str(error).lower():
-                raise FileNotFoundError(path.url) from error
-            raise
+
+        def head() -> tuple[dict[str, Any], int]:
+            try:
+                with fs.fs.open_input_file(path.key) as handle:
+                    return {k.lower(): v for k, v in handle.metadata().items()}, handle.size()
+            except OSError as error:
+                if "not exist" in str(error).lower() or "not found" in str(error).lower():
+                    raise FileNotFoundError(path.url) from error
+                raise
+
+        meta, size = retrying(head, path.url)
         etag = meta.get("etag") or meta.get("last-modified") or b""
         return f"{size}:{etag.decode('utf-8', 'replace') if isinstance(etag, bytes) else etag}"
-    info = fs.info(path.key)
+    info = retrying(lambda: fs.info(path.key), path.url)
     etag = info.get("ETag") or info.get("etag") or info.get("mtime") or info.get("created") or ""
     return f"{info.get('size')}:{etag}"

@@ -44,6 +44,11 @@ def _progress(enabled: bool) -> Callable[[str], Callable[[Iterable], Iterable]] 
     return for_subject
 
 
+def _refused(error: str | None) -> bool:
+    """A subject's storage error is object storage refusing access (not an outage)."""
+    return error is not None and "object storage refused" in error
+
+
 def command_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     settings.configure_storage()
@@ -73,6 +78,11 @@ def command_scan(args: argparse.Namespace) -> int:
         # Log lines go through tqdm.write while a bar is drawn: the bar is not garbled.
         with logging_redirect_tqdm():
             measured, failed, broken = daemon.scan_once(_progress(sys.stderr.isatty()))
+        refused = [w.storage_error for w in daemon.watches if _refused(w.storage_error)]
+    for error in refused:  # credentials, bucket or endpoint: fix the configuration
+        print(f"tailwatch scan: {error}", file=sys.stderr)
+    if refused:
+        return EXIT_USAGE
     print(
         f"measured {measured} version(s) or snapshot(s); {failed} failed run(s); "
         f"{broken} subject(s) unreadable"

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
-from collectors.sources import data_kind, discover_versions, load_sampler, resolve_files
+from collectors.sources import discover_versions, load_sampler, resolve_files
+from collectors.sources.readers import describe_file
 from monitor.settings import CorpusSettings, GeneratorSettings, Settings, load_settings
 from monitor.watch import probe_writable
 
@@ -65,15 +65,9 @@ def usable_type(duck_type: str) -> bool:
 
 
 def _schema(path: Path) -> dict[str, str]:
-    """Column -> DuckDB type of one data file, from its footer or header."""
-    kind = data_kind(path)
-    if kind == "npy":
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-        return {"vector": f"DOUBLE[{array.shape[1] if array.ndim == 2 else ''}]"}
-    reader = "read_parquet" if kind == "parquet" else "read_csv"
-    with duckdb.connect() as connection:
-        rows = connection.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]).fetchall()
-    return {str(row[0]): str(row[1]) for row in rows if not str(row[0]).startswith("__index")}
+    """Column -> DuckDB type of one data file, from its footer or header; local or object
+    storage, read as a scan reads it (:func:`collectors.sources.readers.describe_file`)."""
+    return describe_file(path)
 
 
 class _Checker:

@@ -30,6 +30,7 @@ import duckdb
 
 from collectors.result import RunResult
 from collectors.sources import VersionRef
+from collectors.sources.storage_errors import ObjectStorageError, storage_failure
 from monitor.settings import SchedulerSettings
 from monitor.store import Store, StoreError, SyntheticRegistry
 
@@ -198,6 +199,9 @@ class Watch:
         outcome = ScanOutcome()
         try:
             plan = self.plan()
+        except ObjectStorageError as error:  # discovery could not list: retried, not "no data"
+            self.scan_errors += 1
+            raise InfrastructureError(f"{self.kind} {self.name}: {error}") from error
         except Exception:
             self.scan_errors += 1  # the daemon logs it
             raise
@@ -244,10 +248,14 @@ class Watch:
     def storage_cause(self, text: str | None) -> str | None:
         """Why a failed run is Tailwatch's fault rather than the data's, or None.
 
-        It is when its error names a full or read-only disk, or names a file of the store or of
-        the state folders, or when one of those folders is not writable now.
+        It is when its error is an object-storage outage or access problem
+        (:mod:`collectors.sources.storage_errors`), names a full or read-only disk, or names a
+        file of the store or of the state folders, or when one of those folders is not writable
+        now.
         """
         text = text or ""
+        if storage_failure(text) is not None:  # object storage down or refusing: not the data
+            return text
         if any(marker in text for marker in _STORAGE_TEXTS):
             return text
         own = [self.store.path, *(str(folder) for folder in self.storage_folders()[1:])]

@@ -42,6 +42,7 @@ from collectors.corpus import CorpusSettings as ScanSettings
 from collectors.corpus.scan import FullScanEngine
 from collectors.result import MetricValue, RunResult
 from collectors.sources import SourceError, VersionRef, discover_versions, read_table, resolve_files
+from collectors.sources.formats import suffixes
 from monitor.settings import CorpusSettings, SchedulerSettings
 from monitor.store import RegistryFiles, Store
 from monitor.watch.base import Measured, ScanPlan, Watch, error_text, pending_versions
@@ -236,7 +237,7 @@ class CorpusWatch(Watch):
         try:
             snapshot.check_readable()
             if not snapshot.paths:
-                raise SourceError(f"{label}: no Parquet or CSV files")
+                raise SourceError(f"{label}: no data files ({', '.join(suffixes(columns=True))})")
             previous = self._previous(snapshots, index)
             previous_file = None if previous is None else self.fingerprint_file(previous)
             lost = previous_file is not None and not previous_file.is_file()

@@ -1,0 +1,191 @@
+"""Object storage that fails (issue 25, items 2 and 3): a real S3 server (moto) on 127.0.0.1, with
+a real HTTP proxy in front of it answering ``503 SlowDown`` while an outage lasts.
+
+- A short outage is retried inside the scan: nothing fails.
+- A long one is a storage failure: no failed run is recorded (no attempts used, no cool-down),
+  the subject backs off, ``/-/ready`` is not ready and the scan errors are counted; once the
+  store answers again the snapshots are measured.
+- Wrong or unknown credentials, a missing bucket, nothing listening: ``scan --once``,
+  ``validate`` and ``check`` name the cause and exit 2 (they said "measured 0" and "pattern
+  matches no snapshot"); ``validate`` and ``check`` read ``s3://`` as ``scan`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from collectors.sources import storage, storage_errors
+from monitor.cli import main
+from monitor.daemon import Daemon, open_store
+from monitor.settings import load_settings
+from tests.support.corpora import labelled, texts
+from tests.support.generators import write
+from tests.support.net import free_port
+
+pytest.importorskip("moto.server", reason="moto[server] (extra 's3') not installed")
+boto3 = pytest.importorskip("boto3")
+pytest.importorskip("fsspec")
+from tests.support.s3_faults import fault_proxy, is_data_read, moto_server  # noqa: E402
+
+BUCKET = "corpora"
+KEY_ID, SECRET = "tailwatch-faults-key", "tailwatch-faults-secret"
+FAST = storage_errors.RetryPolicy(attempts=3, initial_seconds=0.01, max_seconds=0.05)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def bucket(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Two labelled text snapshots in a fresh bucket; credentials from the environment."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(storage_errors, "RETRY", FAST)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    human, synthetic = texts(80, 1), texts(20, 2)
+    for name, rows in (("s1", 60), ("s2", 100)):
+        frame = labelled(
+            [
+                (pd.DataFrame({"text": human[: rows - 10]}), "human"),
+                (pd.DataFrame({"text": synthetic[:10]}), "synthetic"),
+            ]
+        )
+        path = write(tmp_path / "data" / f"{name}.parquet", frame)
+        client.put_object(Bucket=BUCKET, Key=f"snapshots/{name}.parquet", Body=path.read_bytes())
+    try:
+        yield endpoint
+    finally:
+        for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=item["Key"])
+        client.delete_bucket(Bucket=BUCKET)
+        storage.configure({})
+
+
+def config(tmp_path: Path, endpoint: str, bucket: str = BUCKET) -> Path:
+    path = tmp_path / "tailwatch.toml"
+    path.write_text(
+        f'[storage]\npath = "{tmp_path / "tw.duckdb"}"\n'
+        f'[[corpora]]\nname = "texts"\nsnapshots = "s3://{bucket}/snapshots/*"\n'
+        'content_columns = ["text"]\n'
+        f'[storage_options."s3://{bucket}"]\nendpoint_url = "{endpoint}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_short_outage_is_retried_inside_the_scan(tmp_path: Path, bucket: str) -> None:
+    with fault_proxy(bucket) as proxy:
+        settings = load_settings(config(tmp_path, proxy.url))
+        settings.configure_storage()
+        proxy.fail(requests=8)  # more than the S3 client's own 3 attempts
+        with open_store(settings) as store:
+            outcome = Daemon(settings, store).watches[0].scan()
+        assert (outcome.measured, outcome.failed) == (2, 0)
+        assert proxy.refused == 8
+
+
+def test_a_long_outage_is_a_storage_failure_never_bad_data(tmp_path: Path, bucket: str) -> None:
+    with fault_proxy(bucket) as proxy:
+        settings = load_settings(config(tmp_path, proxy.url))
+        settings.configure_storage()
+        with open_store(settings) as store:
+            daemon = Daemon(settings, store)
+            watch = daemon.watches[0]
+            start = watch.clock()
+            proxy.fail(only=is_data_read)  # discovery answers, reading the snapshots does not
+            assert daemon.scan_subject(watch, publish=False) is None
+            assert "object storage unavailable" in str(watch.storage_error)
+            assert "SLOW_DOWN" in str(watch.storage_error) or "503" in str(watch.storage_error)
+            assert len(store.runs("corpus", "texts")) == 0  # no failed run: no attempt used
+            assert not daemon.health().ready
+            assert [s.scan_errors for s in daemon.scan_states()] == [1]
+            proxy.fail()  # now listing fails too: still the store's outage, not "no snapshots"
+            watch.clock = lambda: start + timedelta(hours=1)
+            assert daemon.scan_subject(watch, publish=False) is None
+            assert [s.scan_errors for s in daemon.scan_states()] == [2]
+            assert len(store.runs("corpus", "texts")) == 0
+            proxy.heal()
+            watch.clock = lambda: start + timedelta(hours=2)
+            outcome = daemon.scan_subject(watch, publish=False)
+            assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
+            assert daemon.health().ready and watch.storage_error is None
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.mark.parametrize(
+    ("case", "meaning"),
+    [
+        ("missing bucket", "the bucket does not exist"),
+        ("nothing listening", "nothing answers at the endpoint"),
+        ("unknown key", "the access key is unknown to the server"),
+    ],
+)
+def test_access_problems_are_named_and_exit_2(
+    tmp_path: Path,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    meaning: str,
+) -> None:
+    from moto.core.authorization import enable_iam_authentication
+
+    endpoint, name = bucket, BUCKET
+    if case == "missing bucket":
+        name = "no-such-bucket"
+    elif case == "nothing listening":
+        endpoint = f"http://127.0.0.1:{free_port()}"
+    elif case == "unknown key":
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000")
+    path = str(config(tmp_path, endpoint, name))
+    commands = [
+        ["scan", "--once", "--config", path],
+        ["validate", "--config", path, "--no-port"],
+        ["check", "--config", path, "--corpus", "texts"],
+    ]
+    with enable_iam_authentication() if case == "unknown key" else _nothing():
+        for argv in commands:
+            code, output = run_cli(argv, capsys)
+            assert code == 2, (argv, output)
+            assert meaning in output, (argv, output)
+            assert "measured 0" not in output and "matches no snapshot" not in output
+            assert SECRET not in output
+
+
+def test_validate_and_check_read_s3_as_scan_does(
+    tmp_path: Path, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(config(tmp_path, bucket))
+    code, output = run_cli(["validate", "--config", path, "--no-port"], capsys)
+    assert code == 0, output
+    code, output = run_cli(["check", "--config", path, "--corpus", "texts"], capsys)
+    assert code in (0, 1), output  # a verdict, not a failure to read
+    assert "httpfs" not in output
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
