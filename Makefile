@@ -1,4 +1,4 @@
-.PHONY: test lint bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text
+.PHONY: test lint bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate
 
 test:
 	python -m pytest -q
@@ -58,3 +58,10 @@ bench-text:
 # before the first version is read, without a kernel cache, first run, cached (about 2 minutes).
 bench-cold-start:
 	python -m benchmarks.bench_cold_start
+
+# One version evaluated (issue 26): tailwatch.evaluate cold, warm (same process) and warm in a new
+# process (healthy levels from the disk cache) at 2k, 10k and 20k rows x 64 beside SDMetrics'
+# QualityReport on the same data, medians of 3 (pip install -e '.[bench]'; several minutes on 2
+# cores). Smoke run: python -m benchmarks.bench_evaluate --sizes 2000 --repeats 1.
+bench-evaluate:
+	python -m benchmarks.bench_evaluate

@@ -7,7 +7,9 @@ kept as one JSON file per key (no pickle) under:
 
 1. the ``path`` given (``tailwatch.evaluate(..., cache=PATH)``, ``tailwatch check --cache-dir``);
 2. else ``$TAILWATCH_CACHE_DIR``;
-3. else ``$XDG_CACHE_HOME/tailwatch/healthy`` (``~/.cache/tailwatch/healthy`` by default).
+3. else ``$CACHE_DIRECTORY/healthy`` (systemd's ``CacheDirectory=``), else
+   ``$XDG_CACHE_HOME/tailwatch/healthy`` (``~/.cache/tailwatch/healthy`` by default), beside the
+   compiled kernels' cache (``collectors._cache``).
 
 ``TAILWATCH_CACHE_DIR=off`` (or ``cache=False``) turns the cache off. The key is a SHA-256 of the
 content fingerprints (:func:`frame_fingerprint`), the settings, the size and
@@ -49,6 +51,9 @@ def default_cache_dir() -> Path | None:
         if configured.strip().lower() in OFF:
             return None
         return Path(configured).expanduser()
+    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]  # systemd's CacheDirectory=
+    if systemd:
+        return Path(systemd) / "healthy"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base).expanduser() / "tailwatch" / "healthy"
 

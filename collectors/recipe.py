@@ -35,6 +35,7 @@ __all__ = [
     "HOLDOUT_SHARE",
     "FittedReference",
     "ReferenceRecipe",
+    "forget_fitted",
     "holdout_rows",
     "split_holdout",
 ]
@@ -85,6 +86,11 @@ class FittedReference:
 
 
 _MEMO: OrderedDict[str, FittedReference] = OrderedDict()
+
+
+def forget_fitted() -> None:
+    """Drop the fitted references kept by :meth:`ReferenceRecipe.fit` (``memo=True``)."""
+    _MEMO.clear()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numba as nb
 import numpy as np
 
 from collectors.metrics.tails import as_labels, feature_names
@@ -156,8 +157,9 @@ def squared_distances(x: np.ndarray, y: np.ndarray, *, same: bool = False) -> np
         block *= -2.0
         block += x_norms[start:stop, None]
         block += y_norms[None, :]
-        scale = x_norms[start:stop, None] + y_norms[None, :]
-        rows, columns = np.nonzero(block <= _EXACT_BELOW * scale)
+        # Conservative (the largest ||y||^2): a few more entries recomputed, no temporary matrix.
+        limit = _EXACT_BELOW * (x_norms[start:stop, None] + y_norms.max(initial=0.0))
+        rows, columns = np.nonzero(block <= limit)
         if rows.size:
             difference = x[start + rows] - y[columns]
             block[rows, columns] = np.einsum("ij,ij->i", difference, difference)
@@ -175,9 +177,35 @@ def _subsample(data: np.ndarray, max_samples: int, rng: np.random.Generator) -> 
 def _median_heuristic(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray) -> float:
     """Median of the non-zero Euclidean distances over the distinct pairs of the pooled sample.
 
-    Takes the squared-distance blocks; partitions one flat copy in place instead of sorting
-    (sqrt is monotone, so the middle squared distances give the middle distances).
+    Takes the squared-distance blocks (sqrt is monotone, so the middle squared distances give the
+    middle distances). Exact selection in two passes instead of partitioning all the pairs: the
+    quantiles of a strided sample bracket the middle, one parallel pass counts the pairs below
+    the bracket and gathers those inside it, and only the gathered ones are partitioned; when the
+    bracket misses the middle, every pair is partitioned (:func:`_median_all`).
     """
+    m, n = xx.shape[0], yy.shape[0]
+    zeros, _ = _count_gather(xx, yy, xy, 0.0, 0.0, False)  # pairs at distance 0 (ties)
+    total = m * (m - 1) // 2 + n * (n - 1) // 2 + xy.size
+    positive = total - zeros
+    if positive == 0:
+        return 1.0
+    middle = sorted({zeros + (positive - 1) // 2, zeros + positive // 2})
+    # A strided sample of the pooled pairs (each xx, yy pair appears twice in its full block).
+    step = max(1, xy.size // 10_000)
+    sample = np.concatenate([xx.ravel()[:: 2 * step], yy.ravel()[:: 2 * step], xy.ravel()[::step]])
+    sample = sample[sample > 0]
+    if sample.size > 100:
+        low, high = np.quantile(sample, [0.46, 0.54])
+        below, inside = _count_gather(xx, yy, xy, low, high, True)
+        ranks = [r - below for r in middle]
+        if ranks[0] >= 0 and ranks[-1] < inside.size:
+            inside.partition(ranks)
+            return float(np.mean(np.sqrt(inside[ranks])))
+    return _median_all(xx, yy, xy, zeros, positive)
+
+
+def _median_all(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, zeros: int, positive: int) -> float:
+    """The middle of every pair, partitioned in one flat copy (the fallback)."""
     squared = np.concatenate(
         [
             xx[np.triu(np.ones(xx.shape, dtype=bool), k=1)],
@@ -185,13 +213,60 @@ def _median_heuristic(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray) -> float:
             xy.ravel(),
         ]
     )
-    zeros = int(np.count_nonzero(squared == 0))
-    positive = squared.size - zeros
-    if positive == 0:
-        return 1.0
     middle = sorted({zeros + (positive - 1) // 2, zeros + positive // 2})
     squared.partition(middle)
     return float(np.mean(np.sqrt(squared[middle])))
+
+
+@nb.njit(cache=True, inline="always")
+def _pair_row(
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, r: int
+) -> tuple[np.ndarray, int, int]:
+    """Row ``r`` of the stacked blocks: (block, row, first column of its distinct pairs)."""
+    m = np.int64(xx.shape[0])
+    n = np.int64(yy.shape[0])
+    if r < m:
+        return xx, r, r + 1
+    if r < m + n:
+        return yy, r - m, r - m + 1
+    return xy, r - m - n, np.int64(0)
+
+
+@nb.njit(parallel=True, cache=True)
+def _count_gather(
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, low: float, high: float, gather: bool
+) -> tuple[int, np.ndarray]:
+    """Over the distinct pairs (xx and yy above the diagonal, every xy): how many are < ``low``
+    (``gather``) or == 0 (not ``gather``), and the values in [low, high] (``gather``)."""
+    rows = xx.shape[0] + yy.shape[0] + xy.shape[0]
+    below = np.zeros(rows, dtype=np.int64)
+    within = np.zeros(rows, dtype=np.int64)
+    for r in nb.prange(rows):
+        block, row, start = _pair_row(xx, yy, xy, np.int64(r))
+        count = 0
+        kept = 0
+        for j in range(start, block.shape[1]):
+            v = block[row, j]
+            if gather:  # branch-free counts
+                count += v < low
+                kept += (v >= low) & (v <= high)
+            else:
+                count += v == 0.0
+        below[r] = count
+        within[r] = kept
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(within)
+    out = np.empty(offsets[-1])
+    if gather:
+        for r in nb.prange(rows):
+            block, row, start = _pair_row(xx, yy, xy, np.int64(r))
+            k = offsets[r]
+            for j in range(start, block.shape[1]):
+                v = block[row, j]
+                if low <= v <= high:
+                    out[k] = v
+                    k += 1
+    return below.sum(), out
 
 
 def mmd_rbf(real: object, synthetic: object, *, max_samples: int = 2000, seed: int = 0) -> float:
@@ -230,12 +305,25 @@ def mmd_rbf(real: object, synthetic: object, *, max_samples: int = 2000, seed: i
     sigma = _median_heuristic(xx, yy, xy)
 
     scale = -1.0 / (2.0 * sigma * sigma)
-    for block in (xx, yy, xy):
-        np.multiply(block, scale, out=block)
-        np.exp(block, out=block)
-    np.fill_diagonal(xx, 0.0)
-    np.fill_diagonal(yy, 0.0)
-    return float(xx.sum() / (m * (m - 1)) + yy.sum() / (n * (n - 1)) - 2.0 * xy.sum() / (m * n))
+    # sum_{i != j} k(x_i, x_j) = 2 sum_{i < j}: the symmetric blocks' upper triangles only.
+    k_xx = 2.0 * _kernel_sum(xx, scale, True)
+    k_yy = 2.0 * _kernel_sum(yy, scale, True)
+    k_xy = _kernel_sum(xy, scale, False)
+    return float(k_xx / (m * (m - 1)) + k_yy / (n * (n - 1)) - 2.0 * k_xy / (m * n))
+
+
+@nb.njit(parallel=True, cache=True)
+def _kernel_sum(squared: np.ndarray, scale: float, upper: bool) -> float:
+    """sum_{i, j} exp(scale * squared[i, j]) over every entry, or over i < j when ``upper``:
+    one pass in parallel over rows, no temporary matrix."""
+    rows, columns = squared.shape
+    totals = np.zeros(rows)
+    for i in nb.prange(rows):
+        total = 0.0
+        for j in range(i + 1 if upper else 0, columns):
+            total += np.exp(scale * squared[i, j])
+        totals[i] = total
+    return totals.sum()
 
 
 def rank_drift(

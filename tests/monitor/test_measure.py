@@ -15,7 +15,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 import tailwatch
-from collectors.recipe import _MEMO
+from collectors.recipe import forget_fitted
 from monitor.cli import main
 from monitor.measure import Measured, measure_versions
 from monitor.settings import GeneratorSettings
@@ -31,7 +31,7 @@ TEXT = {"vocabulary_loss", "rare_mass_loss", "diversity_decline", "length_tail_l
 @pytest.fixture(autouse=True)
 def no_memo() -> None:
     """Each test starts as a new process: no reference fitted in memory."""
-    _MEMO.clear()
+    forget_fitted()
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_a_second_measurement_reuses_the_healthy_levels(
     assert second.healthy_cached and second.reference is first.reference  # fitted once
     assert second.reference.healthy_measured == 2  # not measured again
     assert len(list(tmp_path.glob("*.json"))) == 2
-    _MEMO.clear()  # as a new process: the levels come from the files
+    forget_fitted()  # as a new process: the levels come from the files
     third = measure_versions(cancer["real"], versions, regions=4, cache=tmp_path)
     assert third.healthy_cached and third.reference is not first.reference
     assert third.reference.healthy_measured == 0 and third.reference.healthy_loaded == 2

@@ -67,3 +67,19 @@ def test_mmd_with_duplicated_rows_equals_the_cdist_computation() -> None:
     synthetic = np.repeat(real[:40], 5, axis=0)  # mode collapse: exact copies
     assert abs(mmd_rbf(real, synthetic) - mmd_cdist(real, synthetic)) <= MMD_TOLERANCE
     assert abs(mmd_rbf(synthetic, synthetic) - mmd_cdist(synthetic, synthetic)) <= MMD_TOLERANCE
+
+
+@pytest.mark.parametrize("offset", [0.0, 30.0])
+def test_the_bracketed_median_is_the_exact_median(offset: float) -> None:
+    """The two-pass selection picks the same middle pairs as partitioning them all, whether the
+    sampled bracket holds the middle (offset 0) or misses it and falls back (far apart sets)."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 5))
+    y = rng.normal(size=(250, 5)) + offset
+    y[:5] = y[5:10]  # ties at distance 0 are left out of the median
+    xx, yy, xy = (squared_distances(a, b, same=a is b) for a, b in ((x, x), (y, y), (x, y)))
+    pairs = np.concatenate([xx[np.triu_indices(300, 1)], yy[np.triu_indices(250, 1)], xy.ravel()])
+    positive = np.sort(pairs[pairs > 0])
+    half = positive.size // 2
+    middle = positive[[half - 1, half]] if positive.size % 2 == 0 else positive[[half]]
+    assert _median_heuristic(xx, yy, xy) == float(np.mean(np.sqrt(middle)))

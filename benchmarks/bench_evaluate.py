@@ -1,0 +1,148 @@
+"""``tailwatch.evaluate`` cold and warm beside SDMetrics' QualityReport on the same data (issue 26).
+
+Data: scikit-learn's handwritten digits (1,797 x 64, shipped with the package), resampled to N
+rows with a little Gaussian jitter (sd 0.5 on the 0..16 pixel scale) so that every size is real
+digit structure: a reference of N rows, a holdout of N / 2 rows and one version of N rows drawn the
+same way (a healthy generator). One run measures, per size, with medians over ``--repeats``:
+
+- ``cold``: ``evaluate`` with an empty healthy-level cache (the reference fitted, the 8 healthy
+  draws measured, the version measured);
+- ``warm``: ``evaluate`` again on the same reference in the same process (a notebook, a CI job
+  checking several versions): the fitted reference kept in memory, the healthy levels reused
+  (``Evaluation.healthy_cached`` is checked, and every figure checked equal to the cold run's);
+- ``warm, new process``: as a new process would: nothing in memory, the reference fitted again,
+  the healthy levels read from the on-disk cache (every figure checked equal too);
+- ``sdmetrics``: ``sdmetrics.reports.single_table.QualityReport.generate`` (column shapes and
+  column pair trends, all columns numerical), the single-number tool the issue compares with.
+
+It prints the seconds, the ratios to SDMetrics and the cold and warm runs' seconds per figure
+family (``Evaluation.timings``), and the machine's load average: the targets (issue 26) are for 2
+idle cores: 10k x 64 cold <= 2.5 s and warm <= 1 s, 20k x 64 cold <= 8 s.
+
+    make bench-evaluate            # 2k, 10k, 20k rows, 3 repeats
+    python -m benchmarks.bench_evaluate --sizes 2000 --repeats 1      # smoke run
+    python -m benchmarks.bench_evaluate --sizes 2000 10000 20000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_digits
+
+import tailwatch
+from collectors.recipe import forget_fitted
+
+JITTER = 0.5
+
+
+def digit_rows(rows: int, seed: int) -> pd.DataFrame:
+    """``rows`` digits drawn with replacement, each pixel jittered (sd ``JITTER``)."""
+    digits = load_digits().data.astype(np.float64)
+    rng = np.random.default_rng(seed)
+    picked = digits[rng.integers(0, len(digits), size=rows)]
+    picked += rng.normal(scale=JITTER, size=picked.shape)
+    return pd.DataFrame(picked, columns=[f"pixel_{i}" for i in range(picked.shape[1])])
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def sdmetrics_quality(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
+    from sdmetrics.reports.single_table import QualityReport
+
+    metadata = {"columns": {name: {"sdtype": "numerical"} for name in real.columns}}
+    report = QualityReport()
+    report.generate(real, synthetic, metadata, verbose=False)
+    return float(report.get_score())
+
+
+def families(timings: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.2f}" for name, seconds in timings.items())
+
+
+def run_size(rows: int, repeats: int, with_sdmetrics: bool) -> dict[str, float]:
+    real = digit_rows(rows, seed=1)
+    holdout = digit_rows(rows // 2, seed=2)
+    version = digit_rows(rows, seed=3)
+    cold, warm, disk, other = [], [], [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            forget_fitted()
+            seconds, first = timed(
+                lambda c=cache: tailwatch.evaluate(real, version, holdout=holdout, cache=c)
+            )
+            assert isinstance(first, tailwatch.Evaluation) and not first.healthy_cached
+            cold.append(seconds)
+            seconds, second = timed(
+                lambda c=cache: tailwatch.evaluate(real, version, holdout=holdout, cache=c)
+            )
+            assert isinstance(second, tailwatch.Evaluation) and second.healthy_cached
+            assert second.figures == first.figures and dict(second.healthy) == dict(first.healthy)
+            warm.append(seconds)
+            forget_fitted()
+            seconds, third = timed(
+                lambda c=cache: tailwatch.evaluate(real, version, holdout=holdout, cache=c)
+            )
+            assert isinstance(third, tailwatch.Evaluation) and third.healthy_cached
+            assert third.figures == first.figures and dict(third.healthy) == dict(first.healthy)
+            disk.append(seconds)
+            forget_fitted()
+        if with_sdmetrics:
+            seconds, _ = timed(lambda: sdmetrics_quality(real, version))
+            other.append(seconds)
+    print(f"  cold families: {families(first.timings)}")
+    print(f"  warm families: {families(second.timings)}")
+    print(f"  warm, new process, families: {families(third.timings)}")
+    out = {
+        "cold": statistics.median(cold),
+        "warm": statistics.median(warm),
+        "disk": statistics.median(disk),
+    }
+    if other:
+        out["sdmetrics"] = statistics.median(other)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 20000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-sdmetrics", action="store_true", help="time Tailwatch alone")
+    args = parser.parse_args(argv)
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (1 min) at start")
+    # Warm-up (excluded): imports, compiled kernels loaded from numba's cache.
+    tailwatch.evaluate(digit_rows(300, 4), digit_rows(200, 5), cache=False)
+    rows_out = []
+    for rows in args.sizes:
+        print(f"{rows} x 64 (reference {rows}, holdout {rows // 2}, version {rows})")
+        result = run_size(rows, args.repeats, not args.no_sdmetrics)
+        rows_out.append((rows, result))
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the end")
+    print()
+    print("| rows x 64 | evaluate cold (s) | warm (s) | warm, new process (s) "
+          "| SDMetrics QualityReport (s) | cold / SDMetrics | warm / SDMetrics |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for rows, r in rows_out:
+        other = r.get("sdmetrics")
+        cells = [f"{rows:,}", *(f"{r[key]:.2f}" for key in ("cold", "warm", "disk"))]
+        if other:
+            cells += [f"{other:.2f}", f"{r['cold'] / other:.2f}", f"{r['warm'] / other:.2f}"]
+        else:
+            cells += ["–", "–", "–"]
+        print("| " + " | ".join(cells) + " |")
+    print(f"medians of {args.repeats} run(s)")
+
+
+if __name__ == "__main__":
+    main()
