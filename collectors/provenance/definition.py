@@ -232,7 +232,7 @@ def fingerprint_rows(frame: pd.DataFrame, content_columns: Sequence[str]) -> np.
     if missing:
         raise ValueError(f"content columns {missing} are not in the frame {list(frame.columns)}")
     data = frame[columns]
-    complete = ~data.map(_is_missing).any(axis=1).to_numpy()
+    complete = ~data.isna().any(axis=1).to_numpy()
     data = data[complete]
     for name in columns:
         series = data[name]
