@@ -12,6 +12,7 @@ a real HTTP proxy in front of it answering ``503 SlowDown`` while an outage last
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -138,6 +139,7 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         ("missing bucket", "the bucket does not exist"),
         ("nothing listening", "nothing answers at the endpoint"),
         ("unknown key", "the access key is unknown to the server"),
+        ("wrong secret", "the secret key is wrong"),
     ],
 )
 def test_access_problems_are_named_and_exit_2(
@@ -157,19 +159,27 @@ def test_access_problems_are_named_and_exit_2(
         endpoint = f"http://127.0.0.1:{free_port()}"
     elif case == "unknown key":
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000")
+    elif case == "wrong secret":  # a real key of a real user, with another secret
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+        user = f"tailwatch-{tmp_path.name[-12:]}"
+        iam.create_user(UserName=user)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-" + key["SecretAccessKey"])
     path = str(config(tmp_path, endpoint, name))
     commands = [
         ["scan", "--once", "--config", path],
         ["validate", "--config", path, "--no-port"],
         ["check", "--config", path, "--corpus", "texts"],
     ]
-    with enable_iam_authentication() if case == "unknown key" else _nothing():
+    checked = case in ("unknown key", "wrong secret")
+    with enable_iam_authentication() if checked else _nothing():
         for argv in commands:
             code, output = run_cli(argv, capsys)
             assert code == 2, (argv, output)
             assert meaning in output, (argv, output)
             assert "measured 0" not in output and "matches no snapshot" not in output
-            assert SECRET not in output
+            assert os.environ["AWS_SECRET_ACCESS_KEY"] not in output  # never shown
 
 
 def test_validate_and_check_read_s3_as_scan_does(
