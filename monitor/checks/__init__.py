@@ -4,12 +4,15 @@ Pure functions (figures in, verdicts out) shared by the exporter, which exports 
 latest versions in a row breach each check (Prometheus time is not version time, so a rule that
 must hold "for two consecutive versions" needs this count), by ``status`` and by the reports.
 
-Two kinds of findings, kept apart because they call for different responses:
+Three kinds of findings, kept apart because they call for different responses:
 
-* **Change** (``collapse`` checks, and ``memorization``): a version got worse than the generator's
-  own baseline (its first measured version) by more than an effect size (a share or factor) *and*
-  more than the version-to-version noise of a healthy generator. Collapse is a generator drifting
-  away from what it was (Shumailov et al. 2024, Nature; Alemohammad et al. 2023): these page.
+* **Change** (``collapse`` checks): a version got worse than the generator's own baseline (its
+  first measured version) by more than an effect size (a share or factor) *and* more than the
+  version-to-version noise of a healthy generator. Collapse is a generator drifting away from
+  what it was (Shumailov et al. 2024, Nature; Alemohammad et al. 2023): these page.
+* **Privacy** (``memorization``, ``membership_exposure``): copied or exposed training rows,
+  judged against the healthy level from the first version on. They page, as privacy, and never
+  make the verdict "collapse suspected" ("privacy risk" beside it).
 * **Gap** (``gap`` findings): a version far from the healthy real-vs-real level. A gap that was
   there from the first version is a fidelity defect of the generator (it always blurred, always
   invented out-of-range values), not a collapse: a ticket, never a page.
