@@ -4,14 +4,18 @@ checks and fidelity gaps (listed as such), from a real DuckDB store written by r
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from monitor.checks import CheckThresholds
 from monitor.cli import main
+from monitor.exporter.server import serve
+from monitor.settings import ExporterSettings
 from monitor.status import format_status, status_document
 from monitor.store.database import Store
+from tests.support.net import free_port
 from tests.support.report_runs import _run
 
 
@@ -87,3 +91,29 @@ def test_status_command_honours_the_configured_checks(
     assert main(["status", "--config", str(config), "--json"]) == 0
     by_name = {s["name"]: s for s in json.loads(capsys.readouterr().out)["subjects"]}
     assert by_name["steady"]["level"] == "collapse suspected"
+
+
+def test_api_status_honours_the_configured_checks(tmp_path: Path) -> None:
+    """``/api/status`` over real HTTP judges with the daemon's thresholds (issue 25 item 7), as
+    its ``/metrics`` verdict gauge does."""
+    port = free_port()
+    with Store(_store(tmp_path / "tw.duckdb"), read_only=True) as store:
+        server, _ = serve(
+            ExporterSettings(port=port),
+            store,
+            thresholds=lambda name: CheckThresholds(persistence=3 if name == "steady" else 2),
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            with urllib.request.urlopen(f"{url}/api/status", timeout=10) as response:
+                document = json.loads(response.read())
+            with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+                metrics = response.read().decode()
+        finally:
+            server.shutdown()
+            server.server_close()
+    by_name = {s["name"]: s for s in document["subjects"]}
+    assert by_name["steady"]["level"] == "watch"
+    assert 'tailwatch_generator_verdict{generator="steady",verdict="watch"} 1.0' in metrics
+    value = 'tailwatch_generator_check_value{check="category_lost",generator="steady"} 1.0'
+    assert value in metrics
