@@ -9,9 +9,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["FaultProxy", "fault_proxy", "is_data_read", "moto_server"]
+__all__ = ["FaultProxy", "fault_proxy", "is_data_read", "moto_server", "use_credentials"]
 
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -109,6 +110,18 @@ class FaultProxy:
 def is_data_read(method: str, path: str) -> bool:
     """A GET of an object's bytes (not a listing): what a scan does after discovery."""
     return method == "GET" and "?" not in path  # listings and bucket queries carry a query
+
+
+def use_credentials(monkeypatch: Any, key_id: str, secret: str) -> None:
+    """Credentials through the AWS environment chain, no metadata service, no endpoint."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
 @contextmanager

@@ -38,7 +38,8 @@ IDS = [suffix.lstrip(".") for _, suffix in SUFFIXES]
 
 
 def write_numbers(path: Path, frame: pd.DataFrame, fmt: FileFormat) -> bytes:
-    """``frame`` (numeric columns) in ``fmt``, written to ``path``; returns the bytes."""
+    """``frame`` in ``fmt``, written to ``path``; returns the bytes. A ``.npy`` holds the frame
+    as a matrix when it is numeric, else nothing (refused by name before anything is read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt.kind == "parquet":
         frame.to_parquet(path, index=False)
@@ -46,10 +47,11 @@ def write_numbers(path: Path, frame: pd.DataFrame, fmt: FileFormat) -> bytes:
         frame.to_csv(path, index=False)
     elif fmt.kind == "json":
         frame.to_json(path, orient="records", lines=True)
+    elif fmt.kind == "npy" and all(kind in "fiu" for kind in frame.dtypes.map(lambda t: t.kind)):
+        with open(path, "wb") as handle:
+            np.save(handle, frame.to_numpy())
     elif fmt.kind == "npy":
-        np.save(path.with_suffix(""), frame.to_numpy())  # np.save appends ".npy"
-        if path.suffix != ".npy":
-            path.with_suffix("").with_suffix(".npy").rename(path)
+        path.write_bytes(b"")
     else:  # a new format must get a writer here, or the matrix fails
         raise AssertionError(f"no test writer for format {fmt.kind!r}")
     return path.read_bytes()
@@ -147,21 +149,6 @@ def registry() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def write_corpus(path: Path, frame: pd.DataFrame, fmt: FileFormat) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt.kind == "parquet":
-        frame.to_parquet(path, index=False)
-    elif fmt.kind == "csv":
-        frame.to_csv(path, index=False)
-    elif fmt.kind == "json":
-        frame.to_json(path, orient="records", lines=True)
-    elif fmt.kind == "npy":
-        path.write_bytes(b"")  # no named columns: refused by name before anything is read
-    else:
-        raise AssertionError(f"no test writer for format {fmt.kind!r}")
-    return path.read_bytes()
-
-
 def differences(a: CorpusFigures, b: CorpusFigures) -> list[tuple[str, object, object]]:
     out = []
     for field in dataclasses.fields(CorpusFigures):
@@ -179,7 +166,7 @@ def corpus_snapshot(
     """The rows as a snapshot folder of two files, on disk and on ``memory://``."""
     rows = corpus_rows()
     for part, chunk in enumerate((rows.iloc[:25], rows.iloc[25:])):
-        data = write_corpus(tmp_path / "snap" / f"part-{part}{suffix}", chunk, fmt)
+        data = write_numbers(tmp_path / "snap" / f"part-{part}{suffix}", chunk, fmt)
         put(memory_root, f"snap/part-{part}{suffix}", data)
     return tmp_path / "snap", f"{memory_root}/snap"
 

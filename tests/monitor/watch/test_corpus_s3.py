@@ -20,6 +20,7 @@ from monitor.watch.corpus import CorpusWatch
 from tests.support.corpora import edited, figures, labelled, texts
 from tests.support.generators import write
 from tests.support.net import free_port
+from tests.support.s3_faults import use_credentials
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] (extra 's3') not installed")
 boto3 = pytest.importorskip("boto3")
@@ -45,14 +46,7 @@ def endpoint() -> Iterator[str]:
 @pytest.fixture
 def s3(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Credentials from the environment chain, the endpoint from the options; a fresh bucket."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_credentials(monkeypatch, KEY_ID, SECRET)
     storage.configure({f"s3://{BUCKET}": {"endpoint_url": endpoint}})
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)

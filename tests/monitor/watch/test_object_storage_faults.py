@@ -31,7 +31,12 @@ from tests.support.net import free_port
 pytest.importorskip("moto.server", reason="moto[server] (extra 's3') not installed")
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("fsspec")
-from tests.support.s3_faults import fault_proxy, is_data_read, moto_server  # noqa: E402
+from tests.support.s3_faults import (  # noqa: E402
+    fault_proxy,
+    is_data_read,
+    moto_server,
+    use_credentials,
+)
 
 BUCKET = "corpora"
 KEY_ID, SECRET = "tailwatch-faults-key", "tailwatch-faults-secret"
@@ -47,14 +52,7 @@ def endpoint() -> Iterator[str]:
 @pytest.fixture
 def bucket(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Two labelled text snapshots in a fresh bucket; credentials from the environment."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_credentials(monkeypatch, KEY_ID, SECRET)
     monkeypatch.setattr(storage_errors, "RETRY", FAST)
     client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
