@@ -159,6 +159,17 @@ def _with_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def config_note(path: Path | None) -> str | None:
+    """A line saying the config file is missing (``--config`` absent, no ./tailwatch.toml); here,
+    not in ``validate``, so that printing it imports nothing before a command reads its data."""
+    if path is not None or Path("tailwatch.toml").is_file():
+        return None
+    return (
+        f"no config file: {Path.cwd() / 'tailwatch.toml'} does not exist and --config was not "
+        "given; using defaults and TAILWATCH_ environment variables"
+    )
+
+
 def _chosen(argv: Sequence[str]) -> str | None:
     """The subcommand in ``argv`` (the top level's options take no values)."""
     for token in argv:
@@ -195,8 +206,6 @@ def main(argv: list[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         if command.config:
-            from monitor.commands.validate import config_note
-
             note = config_note(args.config)
             if note:
                 print(f"tailwatch {args.command}: {note}", file=sys.stderr)
