@@ -145,7 +145,7 @@ class ExporterSettings(_Model):
     # address holds at most max_connections_per_client connections (slow clients from one
     # address cannot take every worker from Prometheus and the probes).
     max_connections: Annotated[int, Field(ge=1, le=1024)] = 32
-    max_connections_per_client: Annotated[int, Field(ge=1, le=1024)] = 8
+    max_connections_per_client: Annotated[int, Field(ge=1, le=1024)] = 16
     handshake_timeout_seconds: Seconds = 5
     read_timeout_seconds: Seconds = 10
     request_timeout_seconds: Seconds = 15
@@ -226,7 +226,10 @@ def check_settings_model() -> type[_CheckSettingsBase]:
     """The ``[generators.checks]`` section built from the declared thresholds (one field each,
     its constraints and documentation as declared; the TOML key is the threshold's name)."""
     fields: dict[str, Any] = {
-        t.name: (Annotated[t.type, Field(description=t.doc, **t.constraints())], t.default)
+        t.name: (
+            Annotated[t.type, Field(description=t.doc, gt=t.gt, ge=t.ge, lt=t.lt, le=t.le)],
+            t.default,
+        )
         for t in threshold_table().values()
     }
     return create_model("CheckSettings", __base__=_CheckSettingsBase, **fields)
@@ -555,11 +558,11 @@ def load_settings(path: Path | None = None) -> Settings:
 
 def _rebuild_check_settings() -> None:
     """A check record registered or removed: the ``[generators.checks]`` section follows it."""
-    global CheckSettings
-    CheckSettings = check_settings_model()
+    model = check_settings_model()
+    globals()["CheckSettings"] = model
     field = GeneratorSettings.model_fields["checks"]
-    field.annotation = CheckSettings
-    field.default_factory = CheckSettings
+    field.annotation = model
+    field.default_factory = model
     GeneratorSettings.model_rebuild(force=True)
     Settings.model_rebuild(force=True)
 

@@ -205,9 +205,9 @@ def _utility_decline(
 ) -> Outcome:
     """TSTR/TRTR below ``utility_share`` of the baseline's *and* beyond the change noise (the
     spread of real-vs-real draws at the version's size; Esteban et al. 2017, TSTR)."""
-    breached, limit, value, _ = _share_decline(
+    breached, limit, value = _share_decline(
         "utility_ratio", t.utility_share, current, baseline, t.noise_sigmas
-    )
+    )[:3]
     if breached is None:
         return breached, limit, value, ""
     tstr = current.figures.get("tstr_balanced_accuracy", current.figures.get("tstr_r2"))
@@ -228,9 +228,9 @@ def _class_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
 def _recall_decline(
     current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
 ) -> Outcome:
-    breached, limit, value, _ = _share_decline(
+    breached, limit, value = _share_decline(
         "recall", t.recall_share, current, baseline, t.noise_sigmas
-    )
+    )[:3]
     if breached is None:
         return breached, limit, value, ""
     precision, anchor = current.figures.get("precision"), baseline.figures.get("precision")

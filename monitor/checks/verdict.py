@@ -253,7 +253,7 @@ class GeneratorVerdict:
     def labels(self) -> tuple[str, ...]:
         """The level and each other kind's finding: ("collapse suspected", "privacy risk",
         "fidelity gap"), ("healthy", "privacy risk"), ("healthy",)."""
-        out = [self.level]
+        out: list[str] = [self.level]
         if self.privacy_level != "none":
             out.append(self.privacy_level)
         if self.gaps:

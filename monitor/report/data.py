@@ -35,6 +35,7 @@ from monitor.report.model import (
     SEVERITY,
     Alert,
     CheckRow,
+    CorpusSection,
     FeatureDrift,
     GeneratorSection,
     Histogram,
@@ -344,7 +345,7 @@ def generator_section(
     if not figures:
         notes.append("No version of this generator has been measured successfully yet.")
     elif window.empty:
-        notes.append(f"No version was measured since {since:%Y-%m-%d %H:%M} UTC.")  # type: ignore[union-attr]
+        notes.append(f"No version was measured since {since:%Y-%m-%d %H:%M} UTC.")
     elif len(figures) == 1:
         notes.append(
             "Only one version has been measured: it is the baseline, compared with the healthy "
@@ -455,8 +456,10 @@ def build_report(
     if thresholds is None or isinstance(thresholds, CheckThresholds):
         fixed = thresholds or CheckThresholds()
 
-        def per_generator(_name: str) -> CheckThresholds:
+        def fixed_thresholds(_name: str) -> CheckThresholds:
             return fixed
+
+        per_generator: Callable[[str], CheckThresholds] = fixed_thresholds
     else:
         per_generator = thresholds
     if since is not None and since.tzinfo is None:
@@ -467,7 +470,7 @@ def build_report(
         raise ValueError(f"no generator {generator!r} in {store.path}; known: {names}")
     chosen = [generator] if generator is not None else names
     sections = tuple(generator_section(store, name, since, per_generator(name)) for name in chosen)
-    corpora = ()
+    corpora: tuple[CorpusSection, ...] = ()
     if generator is None:
         corpora = tuple(
             corpus_section(store, name, since) for kind, name in subjects if kind == "corpus"

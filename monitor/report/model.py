@@ -233,9 +233,8 @@ class Report:
     @property
     def alerts(self) -> tuple[Alert, ...]:
         """Every alert of every section, in section order."""
-        out: list[Alert] = []
-        for section in (*self.generators, *self.corpora):
-            out.extend(section.alerts)
+        out: list[Alert] = [alert for g in self.generators for alert in g.alerts]
+        out += [alert for c in self.corpora for alert in c.alerts]
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
