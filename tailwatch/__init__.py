@@ -25,6 +25,7 @@ from typing import Literal
 
 from monitor import __version__
 from monitor.checks import CheckThresholds, evaluate_checks, generator_verdict
+from monitor.version_names import version_name
 from tailwatch._measure import Measured, Table, healthy_levels, measure_versions
 from tailwatch._result import Comparison, Evaluation
 
@@ -50,9 +51,33 @@ def _evaluations(measured: Measured, thresholds: CheckThresholds) -> list[Evalua
                 version_figures=current,
                 timings=dict(measured.timings),
                 healthy_cached=measured.healthy_cached,
+                history=tuple(history[:i]),
+                thresholds=thresholds,
             )
         )
     return out
+
+
+def _is_path(data: object) -> bool:
+    return isinstance(data, (str, os.PathLike))
+
+
+def _load(data: Table, what: str) -> Table:
+    """A file, folder or glob (Parquet, CSV, ...) read as a frame; anything else as given."""
+    if not _is_path(data):
+        return data
+    from collectors.sources import read_table, resolve_files
+
+    pattern = os.fspath(data)
+    return read_table(resolve_files(pattern), source=f"{what} ({pattern})")
+
+
+def _names(versions: Sequence[Table]) -> list[str]:
+    """``v0``, ``v1``, ... for frames; a path's name for a path (made unique if repeated)."""
+    names = [version_name(v) if _is_path(v) else f"v{i}" for i, v in enumerate(versions)]
+    if len(set(names)) < len(names):
+        names = [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+    return names
 
 
 def compare(
@@ -74,7 +99,9 @@ def compare(
 ) -> Comparison:
     """Judge a sequence of versions against ``real``; the first version is the baseline.
 
-    ``versions``: frames in order (named ``v0``, ``v1``, ...) or a mapping name -> frame.
+    ``versions``: frames in order (named ``v0``, ``v1``, ...), paths in order (files, folders or
+    globs of Parquet, CSV, ...; named after the file: ``gen-003.parquet`` is ``gen-003``), or a
+    mapping name -> frame or path. ``real`` and ``holdout`` may be paths too.
     ``holdout``: real rows kept out of ``real`` for the healthy levels (default: a seeded share
     of ``real``, as the daemon holds out). ``categorical``: columns to one-hot (strings and
     booleans are categorical anyway). ``thresholds``: the ``[generators.checks]`` settings.
@@ -107,13 +134,14 @@ def compare(
     """
     t = thresholds or CheckThresholds()
     if isinstance(versions, Mapping):
-        named = {str(name): frame for name, frame in versions.items()}
+        named = {str(name): _load(frame, str(name)) for name, frame in versions.items()}
     else:
-        named = {f"v{i}": frame for i, frame in enumerate(versions)}
+        listed = list(versions)
+        named = {n: _load(v, n) for n, v in zip(_names(listed), listed, strict=True)}
     measured = measure_versions(
-        real,
+        _load(real, "reference"),
         named,
-        holdout=holdout,
+        holdout=None if holdout is None else _load(holdout, "holdout"),
         columns=columns,
         categorical=categorical,
         k=k,
@@ -122,7 +150,7 @@ def compare(
         text_column=text_column,
         target=target,
         task=task,
-        training=training,
+        training=None if training is None else _load(training, "training"),
         cache=cache,
     )
     evaluations = _evaluations(measured, t)

@@ -1,8 +1,10 @@
 """Result objects of :func:`tailwatch.evaluate` and :func:`tailwatch.compare`.
 
 Each holds what :mod:`monitor.checks` returned (``CheckResult`` and ``GeneratorVerdict``, the
-objects the exporter and the reports use) and shows it as pandas frames or as a small
-self-contained HTML page (``_repr_html_`` renders it inline in Jupyter).
+objects the exporter and the reports use) and shows it as pandas frames, as a small
+self-contained HTML page (``_repr_html_`` renders it inline in Jupyter: figures, checks and the
+report's per-column drift table) or as the report's small multiples (``plot()``, a matplotlib
+Figure). The text repr is one line: the version(s), the level and the checks breached.
 """
 
 from __future__ import annotations
@@ -11,23 +13,28 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from collectors.metrics import BY_NAME
 from monitor.checks import (
-    CHECKS,
-    GAPS,
+    DESCRIPTIONS,
     CheckResult,
+    CheckThresholds,
     GeneratorVerdict,
     HealthyLevels,
     VersionFigures,
 )
 from monitor.report import LEVEL_COLOURS
+from monitor.report.columns import column_table
+from monitor.report.html import COLUMN_HEAD, column_caption, column_rows
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Comparison", "Evaluation"]
 
-DESCRIPTIONS = {**CHECKS, **GAPS}
 SHOWN = (
     "precision",
     "recall",
@@ -84,6 +91,26 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _drift_table(history: Sequence[VersionFigures], thresholds: CheckThresholds) -> str:
+    """The report's per-column drift table of the latest of ``history`` (HTML), or ""."""
+    table = column_table(history, thresholds)
+    if table is None:
+        return ""
+    rows, more, flagged = column_rows(table)
+    flags = [bool(r.flags) for r in table.rows[: table.shown]]
+    out = f"<p style='margin:8px 0 2px;color:#555'>{_e(column_caption(table))}</p>"
+    cells = [([_e(c) for c in row], flag) for row, flag in zip(rows, flags, strict=True)]
+    out += _table(COLUMN_HEAD, cells)
+    if more:
+        out += f"<p style='color:#555'>{more} more columns ({flagged} of them flagged).</p>"
+    return out
+
+
+def _short(names: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", +{len(names) - limit} more" if len(names) > limit else "")
+
+
 def _state(result: CheckResult, index: int, has_baseline: bool) -> str:
     """'breached', 'ok' or 'n/a' of one check at one version."""
     if result.kind != "gap" and not has_baseline:
@@ -92,13 +119,14 @@ def _state(result: CheckResult, index: int, has_baseline: bool) -> str:
     return "n/a" if flag is None else "breached" if flag else "ok"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Evaluation:
     """One version judged as the daemon judges it: figures, check results and the verdict.
 
     ``checks`` are :func:`monitor.checks.evaluate_checks` over the versions up to this one (the
     first is the baseline); ``verdict`` is :func:`monitor.checks.generator_verdict` of them.
     Without a baseline only the fidelity gaps (versus the healthy real-vs-real level) can breach.
+    ``history``: the versions before this one (oldest first), for the drift table and the plot.
     """
 
     version: str
@@ -113,11 +141,29 @@ class Evaluation:
     # whether its healthy levels came from the cache instead of being measured.
     timings: dict[str, float] = field(default_factory=dict)
     healthy_cached: bool = False
+    history: tuple[VersionFigures, ...] = ()
+    thresholds: CheckThresholds = field(default_factory=CheckThresholds)
 
     @property
     def level(self) -> str:
         """The verdict's level: "healthy", "watch", "collapse suspected" or "no data"."""
         return self.verdict.level
+
+    def __repr__(self) -> str:
+        against = f" against {self.baseline}" if self.baseline else ""
+        breached = f", breached: {_short(self.breached)}" if self.breached else ""
+        return f"<Evaluation {self.version}{against}: {self.level}{breached}>"
+
+    def plot(self) -> Figure:
+        """The report's small multiples (matplotlib Figure): each figure over the versions up
+        to this one, the healthy level and band behind, this version's check limits dashed and
+        its breaches in red."""
+        from tailwatch._plot import plot_versions
+
+        history = [*self.history, self.version_figures]
+        judged = [None] * len(self.history) + [self.checks]
+        return plot_versions(f"Version {self.version}", history, judged, self.healthy,
+                             self.level, self.thresholds)  # fmt: skip
 
     @property
     def breached(self) -> list[str]:
@@ -186,6 +232,7 @@ class Evaluation:
             head
             + _table(("metric", "value", "healthy", "goal"), figures)
             + _table(("check", "kind", "state", "value", "limit", "detail"), checks)
+            + _drift_table([*self.history, self.version_figures], self.thresholds)
         )
 
     def _repr_html_(self) -> str:
@@ -196,7 +243,7 @@ class Evaluation:
         return _page(f"Tailwatch: {self.version}", self._repr_html_())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """A sequence of versions (the first is the baseline), each judged over those before it.
 
@@ -215,6 +262,32 @@ class Comparison:
     @property
     def level(self) -> str:
         return self.verdict.level
+
+    @property
+    def breached(self) -> list[str]:
+        """Names of the checks the latest version breaches (as ``self[-1].breached``)."""
+        return self.evaluations[-1].breached if self.evaluations else []
+
+    def __repr__(self) -> str:
+        versions = self.versions
+        span = f"{versions[0]} .. {versions[-1]}" if len(versions) > 1 else "".join(versions)
+        breached = f", latest breaches: {_short(self.breached)}" if self.breached else ""
+        return f"<Comparison of {len(self)} versions ({span}): {self.level}{breached}>"
+
+    def plot(self) -> Figure:
+        """The report's small multiples (matplotlib Figure): each figure across the versions,
+        the healthy level and band behind, the check limits dashed, breaching versions in red."""
+        from tailwatch._plot import plot_versions
+
+        latest = self.evaluations[-1]
+        return plot_versions(
+            f"{len(self)} versions",
+            [e.version_figures for e in self.evaluations],
+            [e.checks for e in self.evaluations],
+            latest.healthy,
+            self.level,
+            latest.thresholds,
+        )
 
     @property
     def figures(self) -> dict[str, dict[str, float]]:
@@ -252,8 +325,13 @@ class Comparison:
             ((_e(check), *(_e(s) for s in row)), "breached" in tuple(row))
             for check, row in states.iterrows()
         ]
+        latest = self.evaluations[-1]
+        drift = _drift_table([*latest.history, latest.version_figures], latest.thresholds)
         body = (
-            head + _table(("version", *SHOWN), figures) + _table(("check", *self.versions), checks)
+            head
+            + _table(("version", *SHOWN), figures)
+            + _table(("check", *self.versions), checks)
+            + drift
         )
         return f'<div style="{_CSS}">{body}</div>'
 
