@@ -142,8 +142,9 @@ class ExporterSettings(_Model):
     # Each connection gets a worker thread (at most max_connections; more are refused at once);
     # the TLS handshake and each read must complete within these timeouts, and the whole request
     # (handshake, request, answer) within request_timeout_seconds of the accept. One client
-    # address holds at most max_connections_per_client connections (slow clients from one
-    # address cannot take every worker from Prometheus and the probes).
+    # address holds at most max_connections_per_client connections still sending their request
+    # (slow clients from one address cannot take every worker from Prometheus and the probes;
+    # fast clients leave that stage within milliseconds).
     max_connections: Annotated[int, Field(ge=1, le=1024)] = 32
     max_connections_per_client: Annotated[int, Field(ge=1, le=1024)] = 16
     handshake_timeout_seconds: Seconds = 5

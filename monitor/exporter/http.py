@@ -10,8 +10,10 @@ liveness probe down without credentials (issue 25). Here:
 - the whole request (handshake, request line, headers, the answer written back) must finish
   within ``request_timeout`` from accept: a reaper thread shuts the socket down at the deadline,
   which ends whatever read or write the worker is blocked in;
-- one client address holds at most ``per_client`` connections at once; more are closed at once,
-  as are connections beyond the pool (never queued behind busy workers);
+- one client address holds at most ``per_client`` connections that have not yet sent their whole
+  request (the handshake and request stage, where a slow client stays); more are closed at once,
+  as are connections beyond the pool (never queued behind busy workers). Fast clients leave that
+  stage within milliseconds, so one address may still scrape at 100 requests a second;
 - errors of a client (disconnects, resets, timeouts, bad TLS) are one log line each, never a
   traceback on stderr.
 """
@@ -70,6 +72,7 @@ class _QuietHandler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
+        self.server.request_read()  # type: ignore[attr-defined]  # no longer a pending client
         handler = _OneLineHandler(
             self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False
         )
@@ -138,7 +141,8 @@ class ExporterServer(WSGIServer):
     ``handshake_timeout``) and reads the request (each read under ``read_timeout``, the whole
     request under ``request_timeout``), so a silent or slow client only ever holds its own worker
     for a bounded time. When every worker is busy, or the client's address already holds
-    ``per_client`` connections, a new connection is closed at once rather than queued.
+    ``per_client`` connections still sending their request, a new connection is closed at once
+    rather than queued.
     """
 
     allow_reuse_address = True
@@ -161,8 +165,10 @@ class ExporterServer(WSGIServer):
         self.per_client = per_client or workers
         self._slots = threading.BoundedSemaphore(workers)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="tailwatch-http")
-        self._clients: dict[str, int] = {}
+        self._pending: dict[str, int] = {}  # per address: connections still sending a request
+        self._pending_keys: dict[int, str] = {}
         self._clients_lock = threading.Lock()
+        self._local = threading.local()
         self._deadlines = _Deadlines()
         self._warned: dict[str, float] = {}
         self._next_key = 0
@@ -181,15 +187,16 @@ class ExporterServer(WSGIServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         client = str(client_address[0]) if isinstance(client_address, tuple) else ""
         with self._clients_lock:
-            if self._clients.get(client, 0) >= self.per_client:
-                refused = "this client address holds its most connections"
+            if self._pending.get(client, 0) >= self.per_client:
+                refused = "this client address holds its most connections still sending a request"
             elif not self._slots.acquire(blocking=False):
                 refused = "every exporter worker is busy"
             else:
                 refused = ""
-                self._clients[client] = self._clients.get(client, 0) + 1
+                self._pending[client] = self._pending.get(client, 0) + 1
                 self._next_key += 1
                 key = self._next_key
+                self._pending_keys[key] = client
         if refused:
             self._warn(refused, client)
             self.shutdown_request(request)
@@ -197,10 +204,28 @@ class ExporterServer(WSGIServer):
         self._deadlines.add(key, request, time.monotonic() + self.request_timeout)
         self._pool.submit(self._serve_one, request, client_address, client, key)
 
+    def request_read(self) -> None:
+        """The worker's connection sent its whole request: it no longer counts as pending."""
+        key = getattr(self._local, "key", None)
+        if key is not None:
+            self._settle(key)
+
+    def _settle(self, key: int) -> None:
+        with self._clients_lock:
+            client = self._pending_keys.pop(key, None)
+            if client is None:
+                return
+            left = self._pending.get(client, 1) - 1
+            if left > 0:
+                self._pending[client] = left
+            else:
+                self._pending.pop(client, None)
+
     def _serve_one(
         self, request: socket.socket, client_address: Any, client: str, key: int
     ) -> None:
         connection: socket.socket = request
+        self._local.key = key
         try:
             connection.settimeout(self.handshake_timeout)
             if self.tls is not None:
@@ -213,20 +238,16 @@ class ExporterServer(WSGIServer):
         except Exception as error:  # one line, never a traceback on stderr
             log.error("request failed", extra={"client": client, "error": _cause(error)})
         finally:
+            self._local.key = None
             self._deadlines.remove(key)
             self.shutdown_request(connection)
-            with self._clients_lock:
-                left = self._clients.get(client, 1) - 1
-                if left > 0:
-                    self._clients[client] = left
-                else:
-                    self._clients.pop(client, None)
+            self._settle(key)
             self._slots.release()
 
-    def connections(self) -> dict[str, int]:
-        """Open connections per client address (for tests and status)."""
+    def pending(self) -> dict[str, int]:
+        """Connections per client address still sending their request (tests read it)."""
         with self._clients_lock:
-            return dict(self._clients)
+            return dict(self._pending)
 
     def server_close(self) -> None:
         super().server_close()
