@@ -33,6 +33,7 @@ from collectors.metrics import (
     total_variation,
 )
 from collectors.metrics.missing import calendar_figures, missing_figures, observed_numeric
+from collectors.metrics.tails import TailFrequency
 from collectors.sources import FeatureMap
 
 __all__ = [
@@ -227,7 +228,7 @@ class GeneratorReference:
         matrix, its categorical labels and the per-feature figures."""
         per_feature: dict[str, dict[str, float]] = {}
         numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
-        numeric_tails = []
+        numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
             # On observed values per column where cells are missing; exact on complete data.
             ks, numeric_tails, correlation = observed_numeric(

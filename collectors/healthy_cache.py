@@ -92,7 +92,7 @@ class DiskHealthyCache:
     ``hits`` and ``misses`` count the loads that found (or did not find) levels.
     """
 
-    def __init__(self, folder: Path | str) -> None:
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder).expanduser()
         self.hits = 0
         self.misses = 0
@@ -131,7 +131,7 @@ class DiskHealthyCache:
             Path(temporary).unlink(missing_ok=True)
 
 
-def healthy_cache(cache: Path | str | bool | None = None) -> DiskHealthyCache | None:
+def healthy_cache(cache: str | os.PathLike[str] | bool | None = None) -> DiskHealthyCache | None:
     """The local cache to use: ``cache`` a folder, True/None the default one
     (:func:`default_cache_dir`), False none."""
     if cache is False:

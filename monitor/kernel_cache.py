@@ -24,12 +24,13 @@ def kernels_cached() -> bool:
 
     from collectors.knn import kernels as _kernels
 
-    dispatchers = [
-        value
+    # numba declares no type for a dispatcher's private _cache: read it with getattr
+    caches = [
+        getattr(value, "_cache", None)
         for value in vars(_kernels).values()
-        if isinstance(value, numba.core.registry.CPUDispatcher) and value._cache is not None
+        if isinstance(value, numba.core.registry.CPUDispatcher)
     ]
-    paths = [getattr(d._cache, "_cache_file", None) for d in dispatchers]
+    paths = [getattr(c, "_cache_file", None) for c in caches if c is not None]
     return any(p is not None and os.path.exists(p._index_path) for p in paths)
 
 

@@ -14,10 +14,10 @@ Healthy levels are kept in a local cache between calls (:mod:`collectors.healthy
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -89,7 +89,7 @@ def measure_versions(
     target: str | None = None,
     task: Task | None = None,
     training: Table | None = None,
-    cache: Path | str | bool | None = None,
+    cache: str | os.PathLike[str] | bool | None = None,
 ) -> Measured:
     """Measure ``versions`` (name -> rows, oldest first) against ``real``, as the daemon does.
 

@@ -367,9 +367,12 @@ class CorpusSettings(_Model):
     provenance_column: Annotated[str, StringConstraints(min_length=1)] = "provenance"
     generator_column: Annotated[str, StringConstraints(min_length=1)] | None = None
     version_column: Annotated[str, StringConstraints(min_length=1)] | None = None
-    provenance_labels: dict[str, Literal["human", "synthetic", "unknown"]] = Field(
-        default_factory=lambda: {"human": "human", "synthetic": "synthetic", "unknown": "unknown"}
-    )
+    # a plain default: pydantic gives each instance its own copy (and mypy checks the labels)
+    provenance_labels: dict[str, Literal["human", "synthetic", "unknown"]] = {
+        "human": "human",
+        "synthetic": "synthetic",
+        "unknown": "unknown",
+    }
     max_synthetic_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
     human_only: bool = False
     tail_columns: list[Annotated[str, StringConstraints(min_length=1)]] | None = None

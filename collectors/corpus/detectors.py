@@ -10,7 +10,7 @@ al. 2022; a distance threshold from the registry's own spacing).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,7 +28,7 @@ __all__ = ["NearDuplicateDetector", "ScaledVectorNearDuplicates", "build_detecto
 class NearDuplicateDetector(Protocol):
     """Estimates the share of corpus rows that are near-duplicates of registered synthetic rows."""
 
-    def measure(self, values: object, *, confidence: float = 0.95) -> NearDuplicateResult:
+    def measure(self, values: Any, /, *, confidence: float = 0.95) -> NearDuplicateResult:
         """The near-duplicate share of ``values`` (texts or rows) with its confidence interval."""
         ...
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -18,12 +19,14 @@ import numpy as np
 from collectors.corpus.near_duplicates import (
     NearDuplicateResult,
     TextNearDuplicates,
-    VectorNearDuplicates,
 )
 from collectors.corpus.settings import CorpusSettings
 from collectors.corpus.sql import failure, first_line, literal, quote, reader, schemas
 from collectors.metrics import categorical_tails, numeric_tail_frequency, summarize_tails
-from collectors.sources import SourceError, as_path
+from collectors.sources import AnyPath, SourceError, as_path
+
+if TYPE_CHECKING:  # detectors imports this module
+    from collectors.corpus.detectors import NearDuplicateDetector
 
 __all__ = ["content_texts", "content_vectors", "near_duplicates_sample", "tails"]
 
@@ -93,7 +96,7 @@ def draw_sample(
 
 def tails(
     connection: duckdb.DuckDBPyConnection,
-    paths: Sequence[Path],
+    paths: Sequence[AnyPath],
     baseline: Sequence[Path | str] | None,
     schema: dict[str, str],
     settings: CorpusSettings,
@@ -143,7 +146,7 @@ def near_duplicates_sample(
     relation: str,
     schema: dict[str, str],
     settings: CorpusSettings,
-    detector: TextNearDuplicates | VectorNearDuplicates,
+    detector: NearDuplicateDetector,
     label: str,
 ) -> NearDuplicateResult:
     """Near-duplicate leakage on a seeded sample of the rows not labelled synthetic."""

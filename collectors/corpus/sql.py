@@ -13,7 +13,7 @@ import duckdb
 
 from collectors.corpus.settings import CODES, CorpusSettings
 from collectors.provenance import fingerprint_select
-from collectors.sources import SourceError, resolve_files
+from collectors.sources import AnyPath, SourceError, resolve_files
 from collectors.sources.formats import FORMATS, format_of, single_format
 from collectors.sources.readers import ragged_row
 from collectors.sources.sql import literal, quote
@@ -55,7 +55,7 @@ def first_line(error: BaseException) -> str:
     return error_line(error)
 
 
-def reader(files: Sequence[Path], label: str, *, extra: str = "") -> str:
+def reader(files: Sequence[AnyPath], label: str, *, extra: str = "") -> str:
     """The format's DuckDB table function (``read_parquet``...) over the files (one format),
     columns united by name."""
     try:
@@ -69,7 +69,7 @@ def reader(files: Sequence[Path], label: str, *, extra: str = "") -> str:
     return f"{function}([{listed}], union_by_name = true{extra})"
 
 
-def failure(error: duckdb.Error, files: Sequence[Path], label: str) -> OSError | SourceError:
+def failure(error: duckdb.Error, files: Sequence[AnyPath], label: str) -> OSError | SourceError:
     """The error for a failed read: an object-storage outage or access problem
     (:class:`~collectors.sources.storage_errors.ObjectStorageError`, never the data's fault), a
     vanished file, else a :class:`SourceError` naming the file."""
@@ -86,11 +86,11 @@ def failure(error: duckdb.Error, files: Sequence[Path], label: str) -> OSError |
 
 
 def schemas(
-    connection: duckdb.DuckDBPyConnection, files: Sequence[Path], label: str
-) -> tuple[dict[str, str], dict[Path, set[str]]]:
+    connection: duckdb.DuckDBPyConnection, files: Sequence[AnyPath], label: str
+) -> tuple[dict[str, str], dict[AnyPath, set[str]]]:
     """Column types of the union of the files, and each file's columns (every footer is read)."""
     union: dict[str, str] = {}
-    per_file: dict[Path, set[str]] = {}
+    per_file: dict[AnyPath, set[str]] = {}
     for path in files:
         if not path.is_file():
             raise SourceError(f"{label}: file {path} no longer exists (removed after listing?)")
@@ -107,7 +107,7 @@ def schemas(
     return union, per_file
 
 
-def require(per_file: dict[Path, set[str]], columns: Sequence[str], label: str) -> None:
+def require(per_file: dict[AnyPath, set[str]], columns: Sequence[str], label: str) -> None:
     """Raise naming the first file that lacks any of ``columns``."""
     for path, present in per_file.items():
         missing = [c for c in columns if c not in present]
@@ -146,7 +146,7 @@ def check_registry(connection: duckdb.DuckDBPyConnection, registry: str) -> None
 
 def null_content_error(
     connection: duckdb.DuckDBPyConnection,
-    files: Sequence[Path],
+    files: Sequence[AnyPath],
     schema: dict[str, str],
     settings: CorpusSettings,
     label: str,

@@ -52,7 +52,7 @@ Task = Literal["classification", "regression"]
 
 # The pinned model (scikit-learn HistGradientBoosting*): small, fixed, no early stopping, one
 # thread (OpenMP threads on a busy 2-core machine cost 10x more than they save at this size).
-PINNED: dict[str, object] = {
+PINNED: dict[str, int | float | bool] = {
     "max_iter": 30,
     "learning_rate": 0.15,
     "max_leaf_nodes": 15,

@@ -115,7 +115,7 @@ class KnnEngine:
         scale = max(float(np.mean(np.einsum("ij,ij->i", a, a))) for a in arrays)
         return self.tie_tolerance * max(scale, np.finfo(np.float64).tiny)
 
-    def _dtype(self) -> type:
+    def _dtype(self) -> type[np.floating]:
         return np.float32 if self.precision == "float32" else np.float64
 
     # -- public operations --------------------------------------------------------------------

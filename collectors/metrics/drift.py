@@ -220,8 +220,8 @@ def _median_all(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, zeros: int, posi
 
 @nb.njit(cache=True, inline="always")
 def _pair_row(
-    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, r: int
-) -> tuple[np.ndarray, int, int]:
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, r: np.int64
+) -> tuple[np.ndarray, np.int64, np.int64]:
     """Row ``r`` of the stacked blocks: (block, row, first column of its distinct pairs)."""
     m = np.int64(xx.shape[0])
     n = np.int64(yy.shape[0])

@@ -46,8 +46,8 @@ def observed_numeric(
     pairs = len(names) > 1
     if np.isfinite(real).all() and np.isfinite(synthetic).all():
         ks = ks_statistics(real, synthetic)
-        tails = numeric_tail_frequency(real, synthetic, features=names)
-        return ks, tails, correlation_difference(real, synthetic) if pairs else None
+        complete = numeric_tail_frequency(real, synthetic, features=names)
+        return ks, complete, correlation_difference(real, synthetic) if pairs else None
     ks = np.full(len(names), np.nan)
     tails: list[TailFrequency] = []
     for j, name in enumerate(names):

@@ -66,8 +66,8 @@ def _round(
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _swap(x: np.uint32) -> np.uint64:
-    x = np.uint64(x)
+def _swap(word: np.uint32) -> np.uint64:
+    x = np.uint64(word)
     return (
         ((x & np.uint64(0xFF)) << np.uint64(24))
         | ((x & np.uint64(0xFF00)) << np.uint64(8))

@@ -8,10 +8,12 @@ the UDFs (the fast path of :mod:`collectors.provenance.vectorized`, and the Pyth
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
+from duckdb.sqltypes import DuckDBPyType
 
 from collectors.provenance.definition import (
     EXACT_INTEGER,
@@ -169,18 +171,18 @@ def _normalize_arrow(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _register(
     connection: duckdb.DuckDBPyConnection,
     name: str,
-    function: object,
-    parameters: list,
-    returns: object,
-    null_handling: str,
+    function: Callable[..., pa.Array],
+    parameters: Sequence[DuckDBPyType],
+    returns: DuckDBPyType,
+    null_handling: FunctionNullHandling,
 ) -> None:
     try:
         connection.create_function(
             name,
             function,
-            parameters,
+            [*parameters],
             returns,
-            type="arrow",
+            type=PythonUDFType.ARROW,
             null_handling=null_handling,
             side_effects=False,
         )
@@ -199,12 +201,16 @@ def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
         ).fetchall()
     }
     varchar, ubigint = duckdb.sqltypes.VARCHAR, duckdb.sqltypes.UBIGINT
-    functions = {  # the fingerprints are NULL for a record with a NULL cell: "special"
+    udf = tuple[Callable[..., pa.Array], list[DuckDBPyType], DuckDBPyType]
+    # the fingerprints are NULL for a record with a NULL cell: "special" null handling
+    functions: dict[str, udf] = {
         FINGERPRINT_UDF: (fingerprint_arrow, [varchar, duckdb.list_type(varchar)], ubigint),
         FINGERPRINT_TEXT_UDF: (fingerprint_text_arrow, [varchar], ubigint),
         UDF_NAME: (_normalize_arrow, [varchar], varchar),
     }
     for name, (function, parameters, returns) in functions.items():
         if name not in present:
-            nulls = "default" if name == UDF_NAME else "special"
+            nulls = (
+                FunctionNullHandling.DEFAULT if name == UDF_NAME else FunctionNullHandling.SPECIAL
+            )
             _register(connection, name, function, parameters, returns, nulls)

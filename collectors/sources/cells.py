@@ -101,7 +101,7 @@ def _label(value: object) -> str:
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return str(int(value))
+        return str(math.trunc(value))
     return str(value)
 
 
@@ -125,6 +125,8 @@ def vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
         raise FeatureError(f"{where} holds missing or non-array cells in {rows_listed(not_array)}")
     lengths = np.array([len(c) for c in cells], dtype=np.int64)
     expected = int(lengths[0]) if length is None and len(cells) else length
+    if expected is None:  # no cell to take the length from
+        raise FeatureError(f"{where} holds no vectors")
     wrong = lengths != expected
     if wrong.any():
         first = int(np.flatnonzero(wrong)[0])

@@ -34,6 +34,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -337,9 +338,20 @@ def _column_json(column: FeatureColumn) -> dict[str, object]:
     return {"name": column.name, "kind": "vector", "length": column.length}
 
 
+def _is_kind(value: object) -> TypeGuard[Kind]:
+    return value in _KINDS
+
+
+def _number(item: dict[str, object], key: str) -> float:
+    value = item[key]
+    if not isinstance(value, int | float | str):
+        raise ValueError(f"column {item.get('name')!r}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
 def _column_from_json(item: dict[str, object]) -> FeatureColumn:
     name, kind = item["name"], item["kind"]
-    if not isinstance(name, str) or kind not in _KINDS:
+    if not isinstance(name, str) or not _is_kind(kind):
         raise ValueError(f"bad column entry {item!r}")
     if kind in _SCALED:
         zone = item.get("zone", "")
@@ -348,8 +360,8 @@ def _column_from_json(item: dict[str, object]) -> FeatureColumn:
         return FeatureColumn(
             name,
             kind,
-            mean=float(item["mean"]),
-            std=float(item["std"]),
+            mean=_number(item, "mean"),
+            std=_number(item, "std"),
             missing=bool(item.get("missing", False)),
             robust=bool(item.get("robust", False)),
             zone=zone,

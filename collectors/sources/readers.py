@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -30,6 +30,9 @@ import pandas as pd
 from collectors.sources.formats import FORMATS, format_of, is_skipped, single_format
 from collectors.sources.sql import quote
 from collectors.sources.storage_errors import classify, error_line, noted, retrying
+
+if TYPE_CHECKING:
+    from collectors.sources.storage import AnyPath
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -360,7 +363,7 @@ def _check_names(
         )
 
 
-def _file_kind(files: Sequence[Path], label: str) -> str:
+def _file_kind(files: Sequence[AnyPath], label: str) -> str:
     try:
         return single_format(files, label).kind
     except ValueError as error:
@@ -446,7 +449,7 @@ def read_version(
 
 def _read_duckdb(
     kind: str,
-    files: list[Path],
+    files: list[AnyPath],
     columns: list[str] | None,
     sample_size: int | None,
     seed: int,
@@ -561,7 +564,7 @@ def _raise_storage(error: BaseException, files: Sequence[object], label: str) ->
 
 
 def _describe(
-    connection: duckdb.DuckDBPyConnection, reader: str, path: Path, label: str
+    connection: duckdb.DuckDBPyConnection, reader: str, path: AnyPath, label: str
 ) -> list[str]:
     """Column names of one file (Parquet footer, CSV or JSON sniff), skipping pandas index
     columns."""
@@ -590,7 +593,7 @@ def _load_npy(path: object) -> np.ndarray:
 
 
 def _read_npy(
-    files: list[Path],
+    files: list[AnyPath],
     columns: list[str] | None,
     sample_size: int | None,
     seed: int,

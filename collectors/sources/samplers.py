@@ -136,7 +136,9 @@ def _sampler_frame(result: object, label: str) -> pd.DataFrame:
         )
     else:
         shape = (
-            f" of shape {result.shape} and dtype {result.dtype}" if hasattr(result, "shape") else ""
+            f" of shape {result.shape} and dtype {result.dtype}"
+            if hasattr(result, "shape") and hasattr(result, "dtype")
+            else ""
         )
         raise SourceError(
             f"{label} returned {type(result).__name__}{shape}; "

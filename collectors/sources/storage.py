@@ -31,6 +31,7 @@ fingerprint, and is scanned again.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -203,7 +204,7 @@ def _s3(options: Mapping[str, Any]) -> Any:
 def _wrapper(arrow_fs: Any, scheme: str) -> Any:
     from fsspec.implementations.arrow import ArrowFSWrapper
 
-    class _Wrapped(ArrowFSWrapper):  # type: ignore[misc]  # fsspec ships no type hints
+    class _Wrapped(ArrowFSWrapper):
         """pyarrow's S3 for fsspec and DuckDB; its primitives retry outages, and a failure is
         noted, since fsspec's ``glob``/``exists`` and DuckDB hide them ("no match", "too
         small to be a Parquet file")."""
@@ -342,7 +343,7 @@ def remote_matches(pattern: str) -> list[tuple[ObjectPath, tuple[ObjectPath, ...
         kind = item.get("type")
         if kind not in ("file", "directory"):
             try:
-                kind = retrying(lambda name=name: fs.info(name), entry.url).get("type")
+                kind = retrying(functools.partial(fs.info, name), entry.url).get("type")
             except FileNotFoundError:
                 if found == [item]:  # one named object: is its bucket there at all?
                     _listing(fs, str(PurePosixPath(name).parent), pattern)

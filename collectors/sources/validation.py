@@ -33,7 +33,7 @@ def as_matrix(
     Raises ``ValueError`` naming ``name``, the number of bad rows and the offending columns.
     """
     try:
-        array = np.asarray(values, dtype=dtype)
+        array: np.ndarray = np.asarray(values, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name}: cannot be read as a numeric array ({error})") from error
     if array.ndim == 1:

@@ -244,7 +244,7 @@ class LexicalReference:
         lengths = reference.lengths
         short, long = np.quantile(lengths, [LENGTH_TAIL_Q, 1.0 - LENGTH_TAIL_Q])
         short_share, long_share = length_tail_shares(lengths, short, long)
-        ranks = int(min(ZIPF_RANKS, max(3, np.sum(counts >= ZIPF_MIN_COUNT))))
+        ranks = min(ZIPF_RANKS, max(3, int(np.sum(counts >= ZIPF_MIN_COUNT))))
         return cls(
             counts=counts,
             rare=rare,

@@ -31,7 +31,7 @@ from collectors.healthy import (
     cached_levels,
     measure_healthy,
 )
-from collectors.metrics import ReferenceModel
+from collectors.metrics import ReferenceModel, RegionStats
 from collectors.text.embed import (
     Embed,
     EmbedderFactory,
@@ -186,7 +186,7 @@ class TextReference:
                 f"the reference's have {self.model.dim}"
             )
         figures, regions = self._figures(encoded, embedded, source)
-        extra = {"text": self._details(encoded)} if details else {}
+        extra: dict[str, object] = {"text": self._details(encoded)} if details else {}
         return Measurement(figures, {}, regions, details=extra)
 
     def _embedded(self, texts: list[str], encoded: EncodedTexts, source: str) -> np.ndarray:
@@ -203,7 +203,7 @@ class TextReference:
 
     def _figures(
         self, encoded: EncodedTexts, embedded: np.ndarray, source: str
-    ) -> tuple[dict[str, float], object]:
+    ) -> tuple[dict[str, float], RegionStats]:
         figures = self.lexical.figures(encoded)
         fidelity = self.model.evaluate(embedded, name=source)
         figures.update(fidelity.as_dict())

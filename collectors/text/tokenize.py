@@ -27,7 +27,7 @@ import itertools
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -139,7 +139,7 @@ class Vocabulary(Mapping[str, int]):
     def __getitem__(self, token: str) -> int:
         return self._ids[token]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
 
     def __len__(self) -> int:

@@ -59,10 +59,10 @@ def write_junit(results: Sequence[GateResult], fail_on: Sequence[str], path: Pat
         ):
             ET.SubElement(props, "property", name=key, value=str(value))
         if r.error:
-            case = ET.SubElement(
+            measured = ET.SubElement(
                 suite, "testcase", name="measure", classname=classname, time=f"{r.seconds:.3f}"
             )
-            ET.SubElement(case, "error", message=r.error, type="data").text = r.error
+            ET.SubElement(measured, "error", message=r.error, type="data").text = r.error
             continue
         share = f"{r.seconds / len(r.cases):.3f}" if r.cases else "0.000"
         for case in r.cases:

@@ -154,7 +154,7 @@ class _Families:
     """Builds metric families by name, from the one list of exported series."""
 
     def __init__(self) -> None:
-        self._families: dict[str, Metric] = {}
+        self._families: dict[str, CounterMetricFamily | GaugeMetricFamily | InfoMetricFamily] = {}
 
     def add(self, name: str, labels: Iterable[str], value: float) -> None:
         series = BY_NAME[name]
@@ -170,7 +170,7 @@ class _Families:
                 family = GaugeMetricFamily(name, series.help, labels=series.labels)
             self._families[name] = family
         labels = list(labels)
-        if series.type == "info":
+        if isinstance(family, InfoMetricFamily):  # series.type == "info"
             family.add_metric([], dict(zip(series.labels, labels, strict=True)))
         else:
             family.add_metric(labels, float(value))

@@ -152,7 +152,7 @@ def corpus_section(store: Store, name: str, since: datetime | None) -> CorpusSec
     provenance = series(mix) if not mix.empty else {}
     snapshots = tuple(keep["version"])
     per_snapshot = [
-        {k: v[i] for k, v in figures.items() if v[i] is not None} for i in range(len(order))
+        {k: x for k, v in figures.items() if (x := v[i]) is not None} for i in range(len(order))
     ]
     alerts = [
         Alert("corpus", name, snap, check, value, limit, LEAKAGE_RULES[check])

@@ -15,7 +15,7 @@ def provenance_plot(section: CorpusSection) -> str | None:
     """Rows by provenance label over snapshots (stacked area; bars for a single snapshot)."""
     if not section.provenance or not section.snapshots:
         return None
-    order = [k for k in ("human", "synthetic", "unknown") if k in section.provenance]
+    order: list[str] = [k for k in ("human", "synthetic", "unknown") if k in section.provenance]
     order += sorted(k for k in section.provenance if k not in order)
     colours = [PALETTE.get(k, EXTRA[i % len(EXTRA)]) for i, k in enumerate(order)]
     values = np.nan_to_num(np.array([nums(section.provenance[k]) for k in order]))

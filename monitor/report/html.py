@@ -114,12 +114,12 @@ def _figure(name: str, svg: str | None, caption: str, missing: str) -> str:
 
 def _table(head: Sequence[str], rows: Iterable[Iterable[str]], classes: Iterable[str] = ()) -> str:
     cls = list(classes)
-    rows = [list(row) for row in rows]
-    numeric = [bool(rows) and all(_NUMBER.match(row[j]) for row in rows) for j in range(len(head))]
+    body = [list(row) for row in rows]
+    numeric = [bool(body) and all(_NUMBER.match(row[j]) for row in body) for j in range(len(head))]
     out = ["<table><thead><tr>"]
     out += [f"<th{_NUM if numeric[j] else ''}>{_e(h)}</th>" for j, h in enumerate(head)]
     out.append("</tr></thead><tbody>")
-    for i, row in enumerate(rows):
+    for i, row in enumerate(body):
         attr = f' class="{cls[i]}"' if i < len(cls) and cls[i] else ""
         cells = "".join(f"<td{_NUM if numeric[j] else ''}>{c}</td>" for j, c in enumerate(row))
         out.append(f"<tr{attr}>{cells}</tr>")

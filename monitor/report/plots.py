@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -157,7 +158,7 @@ def _tail_range(ax: Axes, section: GeneratorSection) -> None:
     ax.set_ylim(bottom=0)
 
 
-def _heatmap(ax: Axes, grid: np.ndarray, cmap: str, norm: object, fmt: str) -> object:
+def _heatmap(ax: Axes, grid: np.ndarray, cmap: str, norm: Normalize, fmt: str) -> AxesImage:
     image = ax.imshow(grid, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
     ax.grid(False)
     if grid.size <= 600:

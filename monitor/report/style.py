@@ -14,7 +14,7 @@ import functools
 import io
 import math
 from collections.abc import Callable, Sequence
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import matplotlib as mpl
 import numpy as np
@@ -22,6 +22,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from monitor.report.model import Series
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["EXTRA", "PALETTE", "STYLE", "figure", "nums", "styled", "svg", "title", "version_axis"]
 
@@ -37,7 +40,7 @@ PALETTE = {
 }
 # Features and extra provenance labels: distinct from the fixed meanings above.
 EXTRA = ["#6a3d9a", "#b15928", "#1b9e77", "#e7298a", "#66a61e", "#7570b3"]
-STYLE = {
+STYLE: dict[RcKeyType, object] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],

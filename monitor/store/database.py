@@ -189,7 +189,7 @@ def damaged_message(path: str | Path, cause: str) -> str:
 def _connect(path: str, read_only: bool, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
     """Open the file; a failure that is not about its content (lock, permissions) is no damage."""
     try:
-        return duckdb.connect(path, read_only=read_only, config=config)
+        return duckdb.connect(path, read_only=read_only, config=dict(config))
     except duckdb.Error as exc:
         if _LOCKED in str(exc).lower():
             raise locked_error(path, exc) from exc

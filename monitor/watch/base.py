@@ -20,7 +20,7 @@ import errno
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,7 +88,7 @@ class Measured:
 
     result: RunResult
     also: Callable[[Any], None] | None = None
-    logged: dict[str, object] | None = None
+    logged: Mapping[str, object] | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import pandas as pd
@@ -50,7 +51,7 @@ from monitor.watch.base import Measured, ScanPlan, Watch, error_text, pending_ve
 __all__ = ["CorpusWatch", "state_folder"]
 
 log = logging.getLogger("tailwatch.corpus")
-KIND = "corpus"
+KIND: Final = "corpus"
 NEAR_DUPLICATE_ROWS = 5_000  # registry and known-human rows sampled per source for the detector
 
 
@@ -217,7 +218,7 @@ class CorpusWatch(Watch):
         config = {"temp_directory": str(spill)}
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
-        return duckdb.connect(config=config)
+        return duckdb.connect(config=dict(config))
 
     def measure(
         self,

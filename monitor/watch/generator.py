@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,7 +61,7 @@ from monitor.watch.base import (
 __all__ = ["GeneratorWatch", "ScanOutcome", "holdout_rows", "split_holdout"]
 
 log = logging.getLogger("tailwatch.generator")
-KIND = "generator"
+KIND: Final = "generator"
 FEATURE_MAP_ARTIFACT = "feature_map"
 TEXT_ARTIFACT = "text_reference"  # a text generator's fitted reference, described (no texts)
 HEALTHY_ARTIFACT = "healthy_levels"  # + ":<rows>": the healthy levels at that sample size
