@@ -1,10 +1,14 @@
-.PHONY: test lint bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate
+.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate
 
 test:
 	python -m pytest -q
 
 lint:
 	ruff check . && ruff format --check .
+
+# Type check of the product packages (collectors, monitor, tailwatch; [tool.mypy] in pyproject.toml).
+typecheck:
+	python -m mypy
 
 # Speed and memory benchmarks (about 10 minutes on 2 cores); see benchmarks/README.md.
 bench:
