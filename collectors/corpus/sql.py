@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-def snapshot_files(location: Path | str) -> list[Path]:
+def snapshot_files(location: Path | str) -> list[AnyPath]:
     """The data files of one snapshot: a folder's data files (sorted) or one file, of formats
     with named columns (:data:`collectors.sources.formats.FORMATS`)."""
     files = resolve_files(str(location))

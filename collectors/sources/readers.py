@@ -199,6 +199,9 @@ def _remote_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | s
         name = entry.stem if files is None else entry.name
         if name in found:
             raise SourceError(f"two versions are named {name!r}: {found[name][0]} and {entry}")
+        # why: VersionRef (and so this table) types its files as Path although remote versions
+        # hold ObjectPaths (duck-typed: name, stem, suffix, is_file); widening VersionRef to
+        # AnyPath reaches every consumer of discovered versions
         found[name] = (entry, (entry,) if files is None else files)  # type: ignore[assignment]
     return {name: found[name] for name in sorted(found, key=_natural_key)}
 
@@ -222,7 +225,7 @@ def _manifest_order(folder: Path) -> dict[str, int]:
     return {name: rank for rank, name in enumerate(order)}
 
 
-def fingerprint_files(paths: Sequence[Path]) -> str:
+def fingerprint_files(paths: Sequence[AnyPath]) -> str:
     """Content hash (blake2b, 16 bytes, hex) over each file's name, size and bytes, in order.
 
     Remote objects are fingerprinted by name, size and ETag instead (no data read;
@@ -230,10 +233,14 @@ def fingerprint_files(paths: Sequence[Path]) -> str:
     """
     from collectors.sources import storage
 
-    if paths and all(isinstance(p, storage.ObjectPath) for p in paths):
-        return storage.fingerprint_objects(paths)  # type: ignore[arg-type]
+    objects = [p for p in paths if isinstance(p, storage.ObjectPath)]
+    if paths and len(objects) == len(paths):
+        return storage.fingerprint_objects(objects)
+    local = [p for p in paths if isinstance(p, Path)]
+    if len(local) != len(paths):
+        raise SourceError(f"cannot fingerprint local and remote files together: {paths[0]}, ...")
     digest = hashlib.blake2b(digest_size=16)
-    for path in paths:
+    for path in local:
         with open(path, "rb") as handle:
             digest.update(path.name.encode("utf-8") + b"\0")
             digest.update(os.fstat(handle.fileno()).st_size.to_bytes(8, "little"))
@@ -285,14 +292,14 @@ def _unreadable(name: str, location: Path, problem: str) -> VersionRef:
     return VersionRef(name, (), f"unreadable:{digest}", location, problem)
 
 
-def resolve_files(pattern: str) -> list[Path]:
+def resolve_files(pattern: str) -> list[AnyPath]:
     """The data files of a reference or holdout glob (folders expand to their data files)."""
     from collectors.sources import storage
 
-    files: list[Path] = []
+    files: list[AnyPath] = []
     if storage.is_remote(pattern):
         for entry, found in storage.remote_matches(pattern):
-            files.extend((entry,) if found is None else found)  # type: ignore[arg-type]
+            files.extend((entry,) if found is None else found)
     for match in [] if files else sorted(glob.glob(pattern), key=_natural_key):
         path = Path(match)
         if _skipped(path.name):
@@ -380,7 +387,7 @@ def check_sampling(sample_size: int | None, seed: int) -> None:
 
 
 def read_table(
-    paths: Sequence[Path | str],
+    paths: Sequence[AnyPath | str],
     *,
     columns: Sequence[str] | None = None,
     sample_size: int | None = None,
@@ -490,7 +497,7 @@ def _read_duckdb(
         connection.close()
 
 
-def describe_file(path: Path | str) -> dict[str, str]:
+def describe_file(path: AnyPath | str) -> dict[str, str]:
     """Column -> DuckDB type of one data file (Parquet footer, CSV/JSON sniff; a ``.npy`` is one
     ``vector`` column), local or in object storage (read as a scan reads it: the file system
     registered on the connection, outages retried, access problems named)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from collectors.sources import discover_versions, load_sampler, resolve_files
+from collectors.sources import AnyPath, discover_versions, load_sampler, resolve_files
 from collectors.sources.readers import describe_file
 from monitor.settings import CorpusSettings, GeneratorSettings, Settings, load_settings
 from monitor.watch import probe_writable
@@ -64,7 +64,7 @@ def usable_type(duck_type: str) -> bool:
     return bool(_NUMERIC.match(duck_type) or _LABEL.match(duck_type) or _DATETIME.match(duck_type))
 
 
-def _schema(path: Path) -> dict[str, str]:
+def _schema(path: AnyPath) -> dict[str, str]:
     """Column -> DuckDB type of one data file, from its footer or header; local or object
     storage, read as a scan reads it (:func:`collectors.sources.readers.describe_file`)."""
     return describe_file(path)
@@ -77,14 +77,14 @@ class _Checker:
     def add(self, key: str, message: str, path: object = None, column: str | None = None) -> None:
         self.problems.append(Problem(key, message, None if path is None else str(path), column))
 
-    def files(self, key: str, pattern: str) -> list[Path]:
+    def files(self, key: str, pattern: str) -> list[AnyPath]:
         try:
             return resolve_files(pattern)
         except (ValueError, OSError) as error:
             self.add(key, str(error), pattern)
             return []
 
-    def schema(self, key: str, files: Sequence[Path]) -> dict[str, str] | None:
+    def schema(self, key: str, files: Sequence[AnyPath]) -> dict[str, str] | None:
         """The first file's schema; every file must be readable (footer/header only)."""
         first: dict[str, str] | None = None
         for path in files:

@@ -22,7 +22,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -31,7 +30,7 @@ import pyarrow as pa
 
 from collectors.corpus import failure, reader
 from collectors.provenance import fingerprint_query
-from collectors.sources import SourceError, attach, fingerprint_files, resolve_files
+from collectors.sources import AnyPath, SourceError, attach, fingerprint_files, resolve_files
 from monitor.settings import Settings
 from monitor.store.database import Store
 
@@ -79,7 +78,7 @@ def configured_sources(settings: Settings) -> list[RegistryFiles]:
 
 
 def file_fingerprints(
-    files: Sequence[Path],
+    files: Sequence[AnyPath],
     content_columns: Sequence[str],
     label: str,
     memory_limit: str | None = None,

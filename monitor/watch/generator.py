@@ -34,6 +34,7 @@ from collectors.provenance import fingerprint_rows
 from collectors.recipe import ReferenceRecipe, holdout_rows, split_holdout
 from collectors.result import MetricValue, RegionValue, RunResult
 from collectors.sources import (
+    AnyPath,
     VersionRef,
     call_sampler,
     check_columns,
@@ -103,8 +104,8 @@ class _Fitted:
 
 
 class _ReferenceFiles(NamedTuple):
-    files: list[Path]
-    holdout: list[Path] | None
+    files: list[AnyPath]
+    holdout: list[AnyPath] | None
     fingerprint: str
 
 
@@ -231,7 +232,7 @@ class GeneratorWatch(Watch):
         return fitted
 
     def _fit(
-        self, files: list[Path], holdout_files: list[Path] | None, fingerprint: str
+        self, files: list[AnyPath], holdout_files: list[AnyPath] | None, fingerprint: str
     ) -> tuple[_Fitted, pd.DataFrame]:
         """Read the reference (and holdout, training rows) and fit it, without writing anything:
         the fitted reference and the real rows it was given (reference and holdout)."""
