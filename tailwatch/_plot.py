@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import get_args
 
 from matplotlib.figure import Figure
 
@@ -23,7 +24,7 @@ from monitor.checks import (
     HealthyLevels,
     VersionFigures,
 )
-from monitor.report.model import CheckRow, GeneratorSection, MetricSeries, Verdict
+from monitor.report.model import CheckRow, GeneratorSection, Level, MetricSeries, Verdict
 from monitor.report.plots import PANEL_METRICS, metrics_figure
 
 __all__ = ["plot_versions"]
@@ -58,6 +59,14 @@ def _band(
     p = min(max(level, 0.0), 1.0)
     width = sigmas * max(math.sqrt(p * (1.0 - p) / rows), healthy.spread.get(metric, 0.0) or 0.0)
     return (max(0.0, level - width), min(1.0, level + width))
+
+
+def _level(level: str) -> Level:
+    """``level`` as a report level (a verdict's level, given as text by the facade)."""
+    for known in get_args(Level):
+        if level == known:
+            return known
+    raise ValueError(f"unknown level {level!r}")
 
 
 def section_of(
@@ -118,7 +127,7 @@ def section_of(
         histograms=(),
         checks=rows,
         alerts=(),
-        verdict=Verdict(level, ()),  # type: ignore[arg-type]
+        verdict=Verdict(_level(level), ()),
         failed_runs=0,
         last_error=None,
         notes=(),

@@ -288,7 +288,7 @@ _CARLINI = "Carlini et al. 2022, Membership Inference Attacks From First Princip
 
 def _utility_specs() -> tuple[MetricSpec, ...]:
     """TSTR and TRTR figures of the pinned model (collectors.gates.utility)."""
-    figures = {
+    figures: dict[str, tuple[str, float, float, Goal]] = {
         "accuracy": ("accuracy on the real test rows", 0.0, 1.0, "maximize"),
         "balanced_accuracy": ("mean per-class recall on the real test rows", 0.0, 1.0, "maximize"),
         "roc_auc": ("ROC AUC (one-vs-rest macro for several classes)", 0.0, 1.0, "maximize"),
@@ -304,7 +304,7 @@ def _utility_specs() -> tuple[MetricSpec, ...]:
                     f"Pinned model trained on {trained}: {what}.",
                     low,
                     high,
-                    goal,  # type: ignore[arg-type]
+                    goal,
                     "the TRTR level" if side == "tstr" else "stable",
                     _ESTEBAN,
                 )

@@ -50,7 +50,7 @@ import hashlib
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Literal, SupportsFloat, SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,7 @@ def normalize_text(text: str) -> str:
     return " ".join(folded.split())
 
 
-def number_token(value: float | int) -> str:
+def number_token(value: SupportsFloat | SupportsIndex | str | bytes) -> str:
     """A number's token: integers in decimal, other floats as ``%.6e`` (module docstring)."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError("booleans are not numbers here; use 'true'/'false'")
@@ -128,7 +128,10 @@ def _cell_tokens(value: object, kind: ColumnKind) -> list[str]:
         return ["true" if bool(value) else "false"]
     if kind == "vector":
         return [number_token(v) for v in np.asarray(value).ravel().tolist()]
-    return [number_token(value)]  # type: ignore[arg-type]
+    # the common types first: the protocols are slow to check
+    if not isinstance(value, float | int | np.number | str | bytes | SupportsFloat | SupportsIndex):
+        raise TypeError(f"not a number: {value!r}")  # as float() would
+    return [number_token(value)]
 
 
 def record_string(values: Sequence[object], kinds: Sequence[ColumnKind]) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import SupportsFloat
 
 from monitor.checks import (
     MIN_EXPECTED_COUNT,
@@ -55,10 +56,10 @@ def ks_critical(reference_rows: int, sample_rows: int, tests: int = 1) -> float 
     return math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
 
 
-def _finite(value: object) -> float | None:
+def _finite(value: SupportsFloat | None) -> float | None:
     if value is None:
         return None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return number if math.isfinite(number) else None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
+from typing import SupportsFloat
 
 import pandas as pd
 
@@ -34,10 +35,10 @@ LEAKAGE_RULES: dict[str, str] = {
 WATCH_SHARE_OF_BUDGET = 0.8
 
 
-def _value(x: object) -> float | None:
+def _value(x: SupportsFloat | None) -> float | None:
     if x is None:
         return None
-    number = float(x)  # type: ignore[arg-type]
+    number = float(x)
     return number if math.isfinite(number) else None
 
 

@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import SupportsFloat
 
 import pandas as pd
 
@@ -72,10 +73,10 @@ def _iso(moment: object) -> str:
     return pd.Timestamp(moment).isoformat()
 
 
-def _value(x: object) -> float | None:
+def _value(x: SupportsFloat | None) -> float | None:
     if x is None:
         return None
-    number = float(x)  # type: ignore[arg-type]
+    number = float(x)
     return number if math.isfinite(number) else None
 
 

@@ -18,7 +18,7 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from monitor.report.model import GeneratorSection, MetricSeries
+from monitor.report.model import FeatureDrift, GeneratorSection, MetricSeries
 from monitor.report.style import EXTRA, PALETTE, figure, nums, styled, svg, title, version_axis
 
 __all__ = [
@@ -303,8 +303,9 @@ def tails_plot(section: GeneratorSection, limit: int = 20) -> str | None:
     if not features or not section.versions:
         return None
 
-    def extremity(feature: object) -> float:
-        last = [s[-1] for s in (feature.tail_lower, feature.tail_upper) if s and s[-1] is not None]  # type: ignore[attr-defined]
+    def extremity(feature: FeatureDrift) -> float:
+        ends = (feature.tail_lower, feature.tail_upper)
+        last = [x for s in ends if s and (x := s[-1]) is not None]
         return max((abs(math.log(max(v, 1e-3))) for v in last), default=0.0)
 
     features = sorted(features, key=extremity, reverse=True)[:limit]

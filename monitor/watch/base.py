@@ -157,6 +157,8 @@ class Watch:
     ) -> None:
         self.settings = settings
         self.raw_store = store
+        # why: _WatchedStore is a proxy, not a subclass, of Store (record_run goes through the
+        # watch, every other attribute is forwarded by __getattr__, which mypy cannot follow)
         self.store: Store = _WatchedStore(store, self)  # type: ignore[assignment]
         self.registry = SyntheticRegistry(store, memory_limit=memory_limit)
         self.retry = scheduler or SchedulerSettings()

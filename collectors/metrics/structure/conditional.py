@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,11 +94,13 @@ class ColumnAudit:
 
 
 def _kinds(
-    reference: pd.DataFrame, columns: Sequence[str] | Columns | None, categorical: object
+    reference: pd.DataFrame,
+    columns: Sequence[str] | Columns | None,
+    categorical: Sequence[str] | None,
 ) -> Columns:
     if isinstance(columns, Columns):
         return columns
-    return split_columns(reference, columns=columns, categorical=categorical)  # type: ignore[arg-type]
+    return split_columns(reference, columns=columns, categorical=categorical)
 
 
 def _target(
@@ -173,11 +176,12 @@ class _Problem:
         )
         return model.fit(x, y)
 
-    def predict(self, model: object, x: np.ndarray) -> np.ndarray:
+    def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """``model``: what :meth:`fit` returned (an untyped scikit-learn estimator or _Constant)."""
         if self.kind == "numeric":
-            return model.predict(x)  # type: ignore[attr-defined]
+            return model.predict(x)
         out = np.zeros((len(x), len(self.classes) + 1))
-        out[:, model.classes_] = model.predict_proba(x)  # type: ignore[attr-defined]
+        out[:, model.classes_] = model.predict_proba(x)
         return out
 
     def error(self, model: object, x: np.ndarray, y: np.ndarray) -> float:
