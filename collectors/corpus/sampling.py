@@ -57,6 +57,7 @@ from collectors.corpus.sql import label_sql, literal, quote, scalar
 from collectors.provenance import fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
 from collectors.sources.formats import format_of
+from collectors.sources.storage_errors import retrying
 
 __all__ = [
     "Cluster",
@@ -143,8 +144,11 @@ class SamplePlan:
 
 
 def _open(path: AnyPath) -> pq.ParquetFile:
+    """A Parquet file's footer; from object storage with outages retried and access problems
+    named (:func:`collectors.sources.storage_errors.retrying`)."""
     if isinstance(path, ObjectPath):
-        return pq.ParquetFile(path.key, filesystem=arrow_filesystem(path.url))
+        fs = arrow_filesystem(path.url)
+        return retrying(lambda: pq.ParquetFile(path.key, filesystem=fs), path.url)
     return pq.ParquetFile(str(path))
 
 
@@ -223,7 +227,11 @@ def read_clusters(plan: SamplePlan, columns: Sequence[str]) -> pa.Table:
         handle = _open(plan.paths[file])
         present = [c for c in columns if c in handle.schema_arrow.names]
         for i in indices:
-            table = handle.read_row_group(plan.clusters[i].row_group, columns=present)
+            group = plan.clusters[i].row_group
+            table = retrying(
+                lambda h=handle, g=group, c=present: h.read_row_group(g, columns=c),
+                plan.paths[file],
+            )
             for c in columns:
                 if c not in present:
                     table = table.append_column(c, pa.nulls(table.num_rows))
