@@ -12,6 +12,7 @@ import math
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -141,7 +142,9 @@ def combine(
     figures: dict[str, object], tails: dict[str, float], near: NearDuplicateResult | None
 ) -> CorpusFigures:
     """The :class:`CorpusFigures` from the aggregates, tail and near-duplicate figures."""
-    values = dict(figures)
+    # field name -> value, of each field's own type (SQL aggregates by column name): the
+    # dataclass checks the names when it is built
+    values: dict[str, Any] = dict(figures)
     for name in ("synthetic_fraction", "known_synthetic_fraction", "unlabeled_synthetic_ratio"):
         values.setdefault(f"{name}_lower", values[name])  # a full scan's value is exact
         values.setdefault(f"{name}_upper", values[name])
@@ -157,7 +160,7 @@ def combine(
             "near_duplicate_expected_false_positives": near.expected_false_positives,
             "near_duplicates": near,
         }
-    return CorpusFigures(**values)  # type: ignore[arg-type]
+    return CorpusFigures(**values)
 
 
 def corpus_metrics(
