@@ -26,10 +26,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from collectors.generator import GeneratorReference
+from collectors.recipe import ReferenceRecipe
 from collectors.sources import read_table, resolve_files
 from monitor.settings import StorageSettings
-from monitor.watch import split_holdout
 
 __all__ = ["add_arguments", "command_verify", "verify_frames"]
 
@@ -70,22 +69,16 @@ def verify_frames(
     seed: int = 0,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Every row of ``version`` with its verdicts, and the summary written to ``verify.json``."""
-    if holdout is None:
-        reference, holdout = split_holdout(reference, len(version), seed)
-    fitted = GeneratorReference(
-        reference,
-        holdout=holdout,
-        columns=columns,
-        categorical=categorical,
+    recipe = ReferenceRecipe(  # the daemon's recipe (collectors.recipe): split, gates, checks
         k=k,
-        n_regions=min(20, len(reference)),
         seed=seed,
-        sample_size=len(version),
-        gates=True,
+        sample_size=len(version) if len(version) > k else None,
+        columns=tuple(columns) if columns is not None else None,
+        categorical=tuple(categorical or ()),
         target=target,
         task=task,  # type: ignore[arg-type]
-        training=training,
     )
+    fitted = recipe.fit(reference, holdout=holdout, training=training).model
     version = version.reset_index(drop=True)
     raw = fitted.measure(version, source="version")
     assert raw.gates is not None and raw.gates.verdicts is not None
