@@ -63,6 +63,14 @@ class Measured:
     timings: dict[str, float] = field(default_factory=dict)
     healthy_cached: bool = False
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What fitting the reference noticed, one line each: columns left out (identifiers,
+        free text, missing in every row), missing cells imputed, robust scaling of extreme
+        values (:attr:`collectors.sources.features.FeatureMap.notes`; the daemon logs them)."""
+        feature_map = getattr(self.reference, "feature_map", None)
+        return tuple(getattr(feature_map, "notes", ()))
+
 
 def healthy_levels(reference: GeneratorReference | TextReference, rows: int) -> HealthyLevels:
     """The healthy levels at ``rows`` rows (a copy: the reference keeps its own)."""

@@ -53,6 +53,7 @@ def _evaluations(measured: Measured, thresholds: CheckThresholds) -> list[Evalua
                 healthy_cached=measured.healthy_cached,
                 history=tuple(history[:i]),
                 thresholds=thresholds,
+                notes=measured.notes,
             )
         )
     return out

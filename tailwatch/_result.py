@@ -143,6 +143,9 @@ class Evaluation:
     healthy_cached: bool = False
     history: tuple[VersionFigures, ...] = ()
     thresholds: CheckThresholds = field(default_factory=CheckThresholds)
+    # What fitting the reference noticed, one line each: columns left out (identifiers, free
+    # text, missing in every row), missing cells imputed, extreme values scaled robustly.
+    notes: tuple[str, ...] = ()
 
     @property
     def level(self) -> str:

@@ -179,6 +179,8 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         cache=cache,
     )
     result = generator_gate(subject, measured.versions, measured.healthy, thresholds)
+    for note in measured.notes:  # what the daemon logs as "reference note"
+        print(f"tailwatch check: note: {note}", file=sys.stderr)
     if not args.profile:
         return result
     timings = {family: round(seconds, 4) for family, seconds in measured.timings.items()}

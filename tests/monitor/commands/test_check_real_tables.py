@@ -133,3 +133,45 @@ def test_a_real_table_with_identifiers_and_missing_years_is_measured() -> None:
     assert measured.figures["precision"] > 0.5 and measured.figures["coverage"] > 0.5
     share = measured.per_feature["1960"]["missing_share"]
     assert share == pytest.approx(version["1960"].isna().mean())
+
+
+def test_check_and_evaluate_name_what_the_reference_leaves_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notes the daemon logs ("reference note") are printed by the single-file ``check``
+    and kept in ``Evaluation.notes``: identifiers, columns missing everywhere, missing cells,
+    a column whose spread a few extreme values dominate (issue 24, issue 25 item 4)."""
+    from statsmodels.datasets import fertility
+
+    table = fertility.load_pandas().data
+    order = np.random.default_rng(0).permutation(len(table))
+    reference = table.iloc[np.sort(order[:150])].reset_index(drop=True)
+    reference.loc[[3, 77], "1970"] = 1e200  # a few huge finite values
+    version = table.iloc[np.sort(order[150:])].reset_index(drop=True)
+    reference.to_csv(tmp_path / "reference.csv", index=False)
+    version.to_csv(tmp_path / "version.csv", index=False)
+    expected = (
+        "column 'Country Name' left out of the tabular figures: identifier",
+        "column 'Country Code' left out of the tabular figures: identifier",
+        "column '2013' left out: missing in every row",
+        "column '1960' is missing in",
+        "column '1970': a few extreme values dominate its spread: scaled robustly",
+    )
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["check", str(tmp_path / "version.csv"), "--reference", str(tmp_path / "reference.csv"),
+         "--cache-dir", "off", "--log-format", "text"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code in (0, 1), captured.err
+    printed = [
+        line for line in captured.err.splitlines() if line.startswith("tailwatch check: note")
+    ]
+    for text in expected:
+        assert sum(text in line for line in printed) == 1, (text, captured.err)
+    result = tailwatch.evaluate(reference, version, cache=False)
+    for text in expected:
+        assert sum(text in note for note in result.notes) == 1, (text, result.notes)
+    assert [f"tailwatch check: note: {note}" for note in result.notes] == printed
+    complete = tailwatch.evaluate(reference[["1980", "1990"]].dropna(), version[["1980", "1990"]])
+    assert complete.notes == ()  # nothing left out, nothing to say
