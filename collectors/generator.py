@@ -28,11 +28,11 @@ from collectors.metrics import (
     ReferenceModel,
     RegionStats,
     categorical_tails,
-    mmd_rbf,
     summarize_tails,
     total_variation,
 )
 from collectors.metrics.missing import calendar_figures, missing_figures, observed_numeric
+from collectors.metrics.mmd_reference import MmdReference
 from collectors.metrics.tails import TailFrequency
 from collectors.sources import FeatureMap
 
@@ -121,6 +121,9 @@ class GeneratorReference:
         self.sample_size = sample_size
         self.healthy_draws = max(2, int(healthy_draws))
         self._healthy: dict[int, HealthyLevels] = {}
+        # The reference's side of the MMD, prepared on first use and shared by every sample
+        # (versions and healthy draws): the same figure, its reference block computed once.
+        self._mmd: MmdReference | None = None
         # Healthy levels kept between runs (collectors.healthy_cache, the daemon's store) under
         # ``healthy_key`` (collectors.recipe.ReferenceRecipe.key); counted, loaded or measured.
         self.healthy_cache = healthy_cache
@@ -209,7 +212,9 @@ class GeneratorReference:
             figures_drift = self._drift_tails(sample, figures)
         numeric, categorical, per_feature = figures_drift
         with timed(timings, "mmd"):
-            figures["mmd"] = mmd_rbf(self.model.real, matrix - self.model.centre, seed=self.seed)
+            if self._mmd is None:
+                self._mmd = MmdReference(self.model.real, seed=self.seed)
+            figures["mmd"] = self._mmd(matrix - self.model.centre)
         clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
         histograms: dict[str, dict[str, object]] = {}
         if details:

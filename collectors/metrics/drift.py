@@ -174,17 +174,24 @@ def _subsample(data: np.ndarray, max_samples: int, rng: np.random.Generator) -> 
     return data[rng.choice(data.shape[0], size=max_samples, replace=False)]
 
 
-def _median_heuristic(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray) -> float:
+def _median_heuristic(
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, xx_sorted: np.ndarray | None = None
+) -> float:
     """Median of the non-zero Euclidean distances over the distinct pairs of the pooled sample.
 
     Takes the squared-distance blocks (sqrt is monotone, so the middle squared distances give the
     middle distances). Exact selection in two passes instead of partitioning all the pairs: the
     quantiles of a strided sample bracket the middle, one parallel pass counts the pairs below
     the bracket and gathers those inside it, and only the gathered ones are partitioned; when the
-    bracket misses the middle, every pair is partitioned (:func:`_median_all`).
+    bracket misses the middle, every pair is partitioned (:func:`_median_all`). ``xx_sorted``:
+    the sorted upper triangle of ``xx`` (a prepared reference, :class:`MmdReference`): its counts
+    and bracket come from two binary searches instead of a pass (the same pairs, the same median).
     """
     m, n = xx.shape[0], yy.shape[0]
-    zeros, _ = _count_gather(xx, yy, xy, 0.0, 0.0, False)  # pairs at distance 0 (ties)
+    scanned = xx if xx_sorted is None else np.empty((0, 0))  # the blocks the passes read
+    zeros, _ = _count_gather(scanned, yy, xy, 0.0, 0.0, False)  # pairs at distance 0 (ties)
+    if xx_sorted is not None:
+        zeros += int(np.searchsorted(xx_sorted, 0.0, side="right"))
     total = m * (m - 1) // 2 + n * (n - 1) // 2 + xy.size
     positive = total - zeros
     if positive == 0:
@@ -196,7 +203,12 @@ def _median_heuristic(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray) -> float:
     sample = sample[sample > 0]
     if sample.size > 100:
         low, high = np.quantile(sample, [0.46, 0.54])
-        below, inside = _count_gather(xx, yy, xy, low, high, True)
+        below, inside = _count_gather(scanned, yy, xy, low, high, True)
+        if xx_sorted is not None:  # xx's pairs < low, and those in [low, high]
+            first = int(np.searchsorted(xx_sorted, low, side="left"))
+            last = int(np.searchsorted(xx_sorted, high, side="right"))
+            below += first
+            inside = np.concatenate([xx_sorted[first:last], inside])
         ranks = [r - below for r in middle]
         if ranks[0] >= 0 and ranks[-1] < inside.size:
             inside.partition(ranks)
@@ -297,13 +309,19 @@ def mmd_rbf(real: object, synthetic: object, *, max_samples: int = 2000, seed: i
     rng = np.random.default_rng(seed)
     x = _subsample(real_array, int(max_samples), rng)
     y = _subsample(synthetic_array, int(max_samples), rng)
-    m, n = x.shape[0], y.shape[0]
-
     xx = squared_distances(x, x, same=True)
     yy = squared_distances(y, y, same=True)
     xy = squared_distances(x, y)
-    sigma = _median_heuristic(xx, yy, xy)
+    return mmd_from_blocks(xx, yy, xy)
 
+
+def mmd_from_blocks(
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, xx_sorted: np.ndarray | None = None
+) -> float:
+    """:func:`mmd_rbf` from its squared-distance blocks (``xx_sorted``: see
+    :func:`_median_heuristic`)."""
+    m, n = xx.shape[0], yy.shape[0]
+    sigma = _median_heuristic(xx, yy, xy, xx_sorted)
     scale = -1.0 / (2.0 * sigma * sigma)
     # sum_{i != j} k(x_i, x_j) = 2 sum_{i < j}: the symmetric blocks' upper triangles only.
     k_xx = 2.0 * _kernel_sum(xx, scale, True)
