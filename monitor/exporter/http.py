@@ -58,6 +58,8 @@ class _OneLineHandler(ServerHandler):
 class _QuietHandler(WSGIRequestHandler):
     """Access lines at debug level; the request handled by :class:`_OneLineHandler`."""
 
+    server: ExporterServer  # the only server that makes these handlers
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http %s", format % args)
 
@@ -72,12 +74,20 @@ class _QuietHandler(WSGIRequestHandler):
             return
         if not self.parse_request():
             return
-        self.server.request_read()  # type: ignore[attr-defined]  # no longer a pending client
+        self.server.request_read()  # no longer a pending client
+        # why (both ignores): typeshed types wfile as BufferedIOBase where ServerHandler wants
+        # IO[bytes] (wsgiref passes it so itself), and omits wsgiref's request_handler back-link
         handler = _OneLineHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=False,
         )
-        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's own back-link
-        app = self.server.get_app()  # type: ignore[attr-defined]
+        handler.request_handler = self  # type: ignore[attr-defined]
+        app = self.server.get_app()
+        if app is None:  # set_app runs before the server serves
+            raise RuntimeError("the exporter server has no application")
         handler.run(app)
 
 
