@@ -32,6 +32,7 @@ Bytes read: footers plus the compressed column chunks of the chosen row groups.
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Sequence
@@ -48,7 +49,6 @@ from collectors.corpus.figures import combine, snapshot_figures
 from collectors.corpus.near_duplicates import (
     NearDuplicateResult,
     TextNearDuplicates,
-    VectorNearDuplicates,
 )
 from collectors.corpus.queries import NOT_SYNTHETIC, Counted, Counts, count, leak_fingerprints
 from collectors.corpus.samples import content_texts, content_vectors
@@ -229,7 +229,7 @@ def read_clusters(plan: SamplePlan, columns: Sequence[str]) -> pa.Table:
         for i in indices:
             group = plan.clusters[i].row_group
             table = retrying(
-                lambda h=handle, g=group, c=present: h.read_row_group(g, columns=c),
+                functools.partial(handle.read_row_group, group, columns=present),
                 plan.paths[file],
             )
             for c in columns:
@@ -378,7 +378,7 @@ def _near(
     raw: str,
     schema: dict[str, str],
     settings: CorpusSettings,
-    detector: TextNearDuplicates | VectorNearDuplicates,
+    detector: NearDuplicateDetector,
     plan: SamplePlan,
 ) -> NearDuplicateResult:
     """Near-duplicates on a seeded subsample of the sampled rows not labelled synthetic; the
