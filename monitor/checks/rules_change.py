@@ -20,13 +20,45 @@ from monitor.checks.outcome import NONE, Outcome
 from monitor.checks.thresholds import CheckThresholds
 
 
+def capped_anchor(
+    metric: str, anchor: float, healthy: HealthyLevels | None, sigmas: float
+) -> float:
+    """The baseline's ``metric`` capped at the healthy real-vs-real level plus its noise.
+
+    A baseline better than real rows are (a first version fit on the reference rows themselves,
+    or a copy of them, scores coverage and recall near 1 against the reference) is taken as the
+    real-vs-real level: no honest later version can match it, and every one would read as a
+    decline (DETECTION-NOTES, "judge against holdout rows too"). The cap applies only where the
+    level is reliable (a holdout of ``MIN_HOLDOUT_ROWS``; coverage and recall not from repeated
+    holdout rows) and never raises an anchor: a baseline below the level is kept.
+    """
+    if healthy is None or not healthy.reliable:
+        return anchor
+    level = healthy.get(metric)
+    if level is None or not math.isfinite(level):
+        return anchor
+    if metric in ("coverage", "recall", "worst_region_coverage") and healthy.repeated_rows:
+        return anchor
+    spread = healthy.spread.get(metric, 0.0)
+    ceiling = level + sigmas * (spread if math.isfinite(spread) else 0.0)
+    return min(anchor, ceiling)
+
+
 def _share_decline(
-    metric: str, share: float, current: VersionFigures, baseline: VersionFigures, sigmas: float
+    metric: str,
+    share: float,
+    current: VersionFigures,
+    baseline: VersionFigures,
+    sigmas: float,
+    healthy: HealthyLevels | None = None,
 ) -> Outcome:
-    """``metric`` below ``share`` of the baseline's *and* below it by ``sigmas`` change noises."""
+    """``metric`` below ``share`` of the baseline's *and* below it by ``sigmas`` change noises;
+    the baseline's figure capped at the healthy level (:func:`capped_anchor`) when ``healthy``
+    is given."""
     value, anchor = current.figures.get(metric), baseline.figures.get(metric)
     if value is None or anchor is None:
         return None, None, value, ""
+    anchor = capped_anchor(metric, anchor, healthy, sigmas)
     limit = min(share * anchor, anchor - sigmas * _change_sd(current, baseline, metric))
     return value < limit, limit, value, ""
 
@@ -226,16 +258,17 @@ def _class_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
 
 
 def _recall_decline(
-    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+    current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
 ) -> Outcome:
     breached, limit, value = _share_decline(
-        "recall", t.recall_share, current, baseline, t.noise_sigmas
+        "recall", t.recall_share, current, baseline, t.noise_sigmas, healthy
     )[:3]
     if breached is None:
         return breached, limit, value, ""
     precision, anchor = current.figures.get("precision"), baseline.figures.get("precision")
     if precision is None or anchor is None:
         return None, limit, value, ""
+    anchor = capped_anchor("precision", anchor, healthy, t.noise_sigmas)
     holds = precision >= min(
         t.precision_hold_share * anchor,
         anchor - t.noise_sigmas * _change_sd(current, baseline, "precision"),
@@ -249,19 +282,21 @@ def _recall_decline(
 def coverage_decline(
     current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
 ) -> Outcome:
-    return _share_decline("coverage", t.coverage_share, current, baseline, t.noise_sigmas)
+    return _share_decline("coverage", t.coverage_share, current, baseline, t.noise_sigmas, healthy)
 
 
 def recall_decline(
     current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
 ) -> Outcome:
-    return _recall_decline(current, baseline, t)
+    return _recall_decline(current, baseline, healthy, t)
 
 
 def precision_decline(
     current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
 ) -> Outcome:
-    return _share_decline("precision", t.precision_share, current, baseline, t.noise_sigmas)
+    return _share_decline(
+        "precision", t.precision_share, current, baseline, t.noise_sigmas, healthy
+    )
 
 
 def density_rise(
@@ -288,7 +323,7 @@ def region_uncovered(
     if "worst_region_coverage" not in current.figures:
         return NONE
     return _share_decline(
-        "worst_region_coverage", t.region_share, current, baseline, t.noise_sigmas
+        "worst_region_coverage", t.region_share, current, baseline, t.noise_sigmas, healthy
     )
 
 
