@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from collectors.gates import Task
 from collectors.recipe import ReferenceRecipe
 from collectors.sources import read_table, resolve_files
 from monitor.settings import StorageSettings
@@ -62,7 +63,7 @@ def verify_frames(
     holdout: pd.DataFrame | None = None,
     training: pd.DataFrame | None = None,
     target: str | None = None,
-    task: str | None = None,
+    task: Task | None = None,
     categorical: list[str] | None = None,
     columns: list[str] | None = None,
     k: int = 5,
@@ -76,7 +77,7 @@ def verify_frames(
         columns=tuple(columns) if columns is not None else None,
         categorical=tuple(categorical or ()),
         target=target,
-        task=task,  # type: ignore[arg-type]
+        task=task,
     )
     fitted = recipe.fit(reference, holdout=holdout, training=training).model
     version = version.reset_index(drop=True)
