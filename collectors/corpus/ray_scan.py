@@ -25,7 +25,11 @@ So the figures, the multiset file and hence the stored run equal the DuckDB path
 Failures: a worker process that dies mid-scan fails its task, which Ray runs again (up to
 ``max_retries``); partials are only merged once the whole dataset has been computed, so a retried
 task never counts twice. Past the retries the scan raises :class:`RayScanError` before anything is
-written: the watch records a failed run, which backs off like any other.
+written: the watch records a failed run, which backs off like any other. An object-storage
+failure in the chain of Ray's error (a ``503 SlowDown`` on a worker's read, a wrong key) is raised
+as the DuckDB path raises it (:mod:`collectors.sources.storage_errors`): the whole scan is tried
+again with backoff on an outage, then :class:`~collectors.sources.storage_errors.StorageUnavailable`
+(a storage failure for the watch, never a failed run), and an access problem is named at once.
 
 Requirements: the ``ray`` extra (``pip install 'tailwatch[ray]'``) on the daemon, and the same
 Tailwatch and Python (Unicode data) on the cluster's workers (checked per batch); the snapshot's
@@ -62,6 +66,7 @@ from collectors.corpus.sql import first_line, null_content_error, scalar
 from collectors.provenance import FINGERPRINT_VERSION, fingerprint_select, register_functions
 from collectors.sources import AnyPath, ObjectPath, SourceError, arrow_filesystem
 from collectors.sources.formats import FORMATS, format_of, single_format
+from collectors.sources.storage_errors import ObjectStorageError, classify, retrying
 
 __all__ = [
     "PARTIAL_SCHEMA",
@@ -372,20 +377,38 @@ class RayEngine:
             f"CREATE TEMP TABLE {table} (part UTINYINT, fingerprint UBIGINT, flag BOOLEAN, "
             "key VARCHAR, version VARCHAR, rows BIGINT)"
         )
-        try:
-            dataset = self.partials(self.read(paths, list(dict.fromkeys(columns)), schema), plan)
+        remote = [p for p in paths if isinstance(p, ObjectPath)]
+        where = f"{label}: file {remote[0]}" if remote else label
+
+        def attempt() -> None:
+            """Read and count every batch into ``table`` (emptied first: a retry counts once)."""
+            connection.execute(f"DELETE FROM {table}")
             try:
-                for batch in dataset.iter_batches(batch_format="pyarrow", batch_size=None):
+                dataset = self.read(paths, list(dict.fromkeys(columns)), schema)
+                for batch in self.partials(dataset, plan).iter_batches(
+                    batch_format="pyarrow", batch_size=None
+                ):
                     connection.register(incoming, batch)
                     try:
                         connection.execute(f"INSERT INTO {table} SELECT * FROM {incoming}")
                     finally:
                         connection.unregister(incoming)
-            except (ray.exceptions.RayError, ray.data.exceptions.SystemException) as e:
-                raise RayScanError(
-                    f"{label}: the Ray scan failed ({type(e).__name__}: {first_line(e)}); "
-                    "nothing was recorded"
-                ) from e
+            except Exception as e:
+                found = storage_error(e, where) if remote else None
+                if found is not None:  # object storage, not the data nor the cluster
+                    raise found from e
+                if isinstance(e, (ray.exceptions.RayError, ray.data.exceptions.SystemException)):
+                    raise RayScanError(
+                        f"{label}: the Ray scan failed ({type(e).__name__}: {first_line(e)}); "
+                        "nothing was recorded"
+                    ) from e
+                raise
+
+        try:
+            if remote:  # outages retried with backoff, access problems named
+                retrying(attempt, where)
+            else:
+                attempt()
             nulls = scalar(connection, f"SELECT sum(rows) FROM {table} WHERE part = {NULLS}")
             if nulls:  # the DuckDB path's message, naming the files (read again, on the driver)
                 raise null_content_error(connection, list(paths), schema, settings, label, nulls)
@@ -395,6 +418,35 @@ class RayEngine:
         finally:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
         return figures  # the broadcast leaves the object store with its last reference, ``ref``
+
+
+def storage_error(error: BaseException, where: str) -> ObjectStorageError | None:
+    """The object-storage failure behind a failed Ray read or scan, or None.
+
+    Ray wraps a worker's exception in ``ray.exceptions.RayTaskError`` (its ``cause``, and a
+    subclass of both that re-raises as the cause's type) and Ray Data wraps that again; every
+    exception of the chain (``cause``, ``__cause__``, ``__context__``) is classified by
+    :func:`collectors.sources.storage_errors.classify`, the innermost first."""
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or any(current is seen for seen in chain):
+            continue
+        if isinstance(current, ObjectStorageError):
+            return current
+        chain.append(current)
+        cause = getattr(current, "cause", None)
+        todo += [
+            cause if isinstance(cause, BaseException) else None,
+            current.__cause__,
+            current.__context__,
+        ]
+    for current in reversed(chain):
+        found = classify(current, where)
+        if found is not None:
+            return found
+    return None
 
 
 def merge(
