@@ -31,6 +31,7 @@ from collectors.metrics import (
     summarize_tails,
     total_variation,
 )
+from collectors.metrics.drift import reference_correlation
 from collectors.metrics.missing import calendar_figures, missing_figures, observed_numeric
 from collectors.metrics.mmd_reference import MmdReference
 from collectors.metrics.tails import TailFrequency
@@ -113,6 +114,11 @@ class GeneratorReference:
         self.real_numeric, self.numeric_names = self.feature_map.numeric_matrix(
             reference, observed=True
         )
+        # The reference's side of the drift and tail figures, once for every sample.
+        self.real_sorted = np.sort(self.real_numeric, axis=0)
+        complete = self.real_numeric[np.isfinite(self.real_numeric).all(axis=1)]
+        pairs = self.real_numeric.shape[1] > 1 and len(complete) >= 3
+        self.real_correlation = reference_correlation(complete) if pairs else None
         self.real_categorical = self.feature_map.categorical_values(reference)
         self.missing_reference = self.feature_map.missing_shares(reference)
         self.missing_holdout = None if holdout is None else self.feature_map.missing_shares(holdout)
@@ -237,7 +243,11 @@ class GeneratorReference:
         if self.numeric_names:
             # On observed values per column where cells are missing; exact on complete data.
             ks, numeric_tails, correlation = observed_numeric(
-                self.real_numeric, numeric, self.numeric_names
+                self.real_numeric,
+                numeric,
+                self.numeric_names,
+                real_sorted=self.real_sorted,
+                real_correlation=self.real_correlation,
             )
             if np.isfinite(ks).any():
                 figures["ks_statistic_max"] = float(np.nanmax(ks))

@@ -18,7 +18,7 @@ import numba as nb
 import numpy as np
 
 from collectors.metrics.tails import as_labels, feature_names
-from collectors.sources import check_pair
+from collectors.sources import as_matrix, check_pair
 
 DriftKind = Literal["numeric", "categorical"]
 
@@ -114,20 +114,30 @@ def _correlation_matrix(data: np.ndarray) -> np.ndarray:
     return np.clip(scaled.T @ scaled, -1.0, 1.0)
 
 
-def correlation_difference(real: object, synthetic: object) -> float:
+def reference_correlation(real: object) -> np.ndarray:
+    """The real side of :func:`correlation_difference`, computed once for many samples."""
+    return _correlation_matrix(as_matrix(real, "real"))
+
+
+def correlation_difference(
+    real: object, synthetic: object, *, real_correlation: np.ndarray | None = None
+) -> float:
     """Mean absolute difference of the real and synthetic Pearson correlation matrices.
 
     Averaged over the upper-triangle entries (i < j), like SDMetrics CorrelationSimilarity
     (which reports 1 - this / 2); in [0, 2]. A constant column has no correlation: its entries
     count as 0 in the matrix where it is constant (so a column constant in both adds 0). With
-    fewer than 2 columns there is no pair and the result is 0.0.
+    fewer than 2 columns there is no pair and the result is 0.0. ``real_correlation``:
+    :func:`reference_correlation` of ``real``, when one reference meets many samples.
     """
     real_array, synthetic_array = check_pair(real, synthetic)
     n_features = real_array.shape[1]
     if n_features < 2:
         return 0.0
     upper = np.triu_indices(n_features, k=1)
-    difference = _correlation_matrix(real_array) - _correlation_matrix(synthetic_array)
+    if real_correlation is None:
+        real_correlation = _correlation_matrix(real_array)
+    difference = real_correlation - _correlation_matrix(synthetic_array)
     return float(np.abs(difference[upper]).mean())
 
 

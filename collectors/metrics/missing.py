@@ -32,7 +32,12 @@ _DAY = 86_400.0
 
 
 def observed_numeric(
-    real: np.ndarray, synthetic: np.ndarray, names: Sequence[str]
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    names: Sequence[str],
+    *,
+    real_sorted: np.ndarray | None = None,
+    real_correlation: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[TailFrequency], float | None]:
     """KS statistics, tail frequencies and correlation difference on observed (finite) values.
 
@@ -41,13 +46,22 @@ def observed_numeric(
     fewer than two columns). With NaN, KS and tails are computed per column on its observed rows
     (KS NaN and no tail result for a column with no observed row on either side) and the
     correlation on the rows observed in every column (None when fewer than 3 such rows).
+    One reference meeting many samples passes its side once: ``real_sorted`` (``np.sort(real,
+    axis=0)``, used on complete data) and ``real_correlation`` (the correlation matrix of its
+    complete rows, :func:`collectors.metrics.drift.reference_correlation`); the same figures.
     """
     names = [str(n) for n in names]
     pairs = len(names) > 1
     if np.isfinite(real).all() and np.isfinite(synthetic).all():
         ks = ks_statistics(real, synthetic)
-        complete = numeric_tail_frequency(real, synthetic, features=names)
-        return ks, complete, correlation_difference(real, synthetic) if pairs else None
+        complete = numeric_tail_frequency(real, synthetic, features=names, real_sorted=real_sorted)
+        if not pairs:
+            return ks, complete, None
+        return (
+            ks,
+            complete,
+            correlation_difference(real, synthetic, real_correlation=real_correlation),
+        )
     ks = np.full(len(names), np.nan)
     tails: list[TailFrequency] = []
     for j, name in enumerate(names):
@@ -62,7 +76,7 @@ def observed_numeric(
         r_rows = real[np.isfinite(real).all(axis=1)]
         s_rows = synthetic[np.isfinite(synthetic).all(axis=1)]
         if r_rows.shape[0] >= 3 and s_rows.shape[0] >= 3:
-            correlation = correlation_difference(r_rows, s_rows)
+            correlation = correlation_difference(r_rows, s_rows, real_correlation=real_correlation)
     return ks, tails, correlation
 
 

@@ -156,6 +156,7 @@ def numeric_tail_frequency(
     features: Sequence[str] | None = None,
     quantiles: Sequence[float] = (0.01, 0.001),
     min_expected_count: float = MIN_EXPECTED_COUNT,
+    real_sorted: np.ndarray | None = None,
 ) -> list[TailFrequency]:
     """Per numeric feature (column) and per q, the synthetic share beyond the real tail thresholds.
 
@@ -173,14 +174,16 @@ def numeric_tail_frequency(
     Ties: where fewer than ``TAIL_PRESENCE * q`` of the real rows lie strictly beyond a threshold,
     the side has no tail (``*_has_tail`` False, ratio NaN) instead of a ratio over a vanishing
     expected share. A side is supported when ``expected share * M >= min_expected_count``.
-    Results are ordered by feature, then by q as given.
+    Results are ordered by feature, then by q as given. ``real_sorted``: ``np.sort(real,
+    axis=0)``, when one reference meets many samples.
     """
     qs = _check_quantiles(quantiles)
     given = None if features is None else [str(name) for name in features]
     real_array, synthetic_array = check_pair(real, synthetic, columns=given)
     names = feature_names(given, real_array.shape[1])
     n_real, n_synthetic = real_array.shape[0], synthetic_array.shape[0]
-    real_sorted = np.sort(real_array, axis=0)
+    if real_sorted is None:
+        real_sorted = np.sort(real_array, axis=0)
 
     per_q = []
     for q in qs:

@@ -10,7 +10,8 @@ from sklearn.datasets import load_digits
 
 from collectors.generator import GeneratorReference
 from collectors.healthy import measure_healthy
-from collectors.metrics.drift import mmd_rbf
+from collectors.metrics.drift import mmd_rbf, reference_correlation
+from collectors.metrics.missing import observed_numeric
 from collectors.metrics.mmd_reference import MmdReference
 
 
@@ -56,17 +57,20 @@ def test_prepared_reference_rejects_what_mmd_rbf_rejects() -> None:
 
 
 def test_versions_and_healthy_levels_equal_a_fresh_computation() -> None:
-    """Sharing the reference's MMD side changes no figure: every healthy draw and the version
-    equal the figures with the MMD measured from scratch (mmd_rbf), bit for bit."""
+    """Sharing the reference's side (MMD block, sorted columns, correlation matrix) changes no
+    figure: every healthy draw and the version equal the figures measured from scratch (the MMD
+    by mmd_rbf, drift and tails without the prepared arrays), bit for bit."""
     columns = [f"p{i}" for i in range(64)]
     real = pd.DataFrame(_digits(300, 1), columns=columns)
     holdout = pd.DataFrame(_digits(150, 2), columns=columns)
     version = pd.DataFrame(_digits(200, 3), columns=columns)
     shared = GeneratorReference(real, holdout=holdout, seed=3, sample_size=200)
-    fresh_real = GeneratorReference(real, seed=3).model.real  # fitted again, nothing shared
+    unshared = GeneratorReference(real, holdout=holdout, seed=3, sample_size=200)
+    unshared.real_sorted = unshared.real_correlation = None  # drift and tails from scratch
+    fresh_real = unshared.model.real
 
     def fresh(sample: pd.DataFrame, source: str) -> dict[str, float]:
-        figures = dict(shared.measure(sample, source=source, details=False).figures)
+        figures = dict(unshared.measure(sample, source=source, details=False).figures)
         matrix = shared.feature_map.transform(sample, source=source) - shared.model.centre
         figures["mmd"] = mmd_rbf(fresh_real, matrix, seed=3)
         return figures
@@ -81,4 +85,28 @@ def test_versions_and_healthy_levels_equal_a_fresh_computation() -> None:
         assert levels is not None and "mmd" in levels
         assert dict(levels) == dict(expected)
         assert levels.spread == expected.spread and levels.meta == expected.meta
-    assert shared.measure(version).figures == fresh(version, "sample")
+    measured = shared.measure(version)
+    assert measured.figures == fresh(version, "sample")
+    assert measured.per_feature == unshared.measure(version).per_feature
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_observed_numeric_with_the_reference_side_prepared(missing: bool) -> None:
+    rng = np.random.default_rng(5)
+    real, sample = rng.normal(size=(400, 6)), rng.normal(size=(300, 6)) * 1.2
+    if missing:
+        real[rng.random(real.shape) < 0.05] = np.nan
+        sample[rng.random(sample.shape) < 0.05] = np.nan
+    names = [f"c{j}" for j in range(6)]
+    complete = real[np.isfinite(real).all(axis=1)]
+    prepared = observed_numeric(
+        real,
+        sample,
+        names,
+        real_sorted=np.sort(real, axis=0),
+        real_correlation=reference_correlation(complete),
+    )
+    ks, tails, correlation = observed_numeric(real, sample, names)
+    np.testing.assert_array_equal(prepared[0], ks)
+    assert repr(prepared[1]) == repr(tails)  # exact floats, NaN ratios included
+    assert correlation is not None and prepared[2] == correlation
