@@ -10,7 +10,6 @@ the rows not labelled synthetic.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -97,7 +96,7 @@ def draw_sample(
 def tails(
     connection: duckdb.DuckDBPyConnection,
     paths: Sequence[AnyPath],
-    baseline: Sequence[Path | str] | None,
+    baseline: Sequence[AnyPath | str] | None,
     schema: dict[str, str],
     settings: CorpusSettings,
     label: str,

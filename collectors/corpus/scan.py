@@ -123,13 +123,13 @@ class FullScanEngine(Protocol):
 
 def scan_snapshot(
     connection: duckdb.DuckDBPyConnection,
-    files: Sequence[Path | str],
+    files: Sequence[AnyPath | str],
     registry: str,
     settings: CorpusSettings,
     *,
     previous_fingerprints: Path | str | None = None,
     fingerprints_out: Path | str | None = None,
-    baseline: Sequence[Path | str] | None = None,
+    baseline: Sequence[AnyPath | str] | None = None,
     near_duplicates: NearDuplicateDetector | None = None,
     source: str | None = None,
     engine: FullScanEngine | None = None,

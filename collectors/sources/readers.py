@@ -11,6 +11,7 @@ column or sampler, because the daemon reports it as the reason a run failed.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import hashlib
@@ -81,9 +82,9 @@ class VersionRef:
     """
 
     name: str
-    paths: tuple[Path, ...]
+    paths: tuple[AnyPath, ...]
     fingerprint: str
-    location: Path | None = None
+    location: AnyPath | None = None
     problem: str | None = None
 
     def check_readable(self) -> None:
@@ -135,7 +136,7 @@ def _cannot_read(path: Path, error: OSError) -> str:
     return f"version {_entry_name(path)!r} ({path}): cannot read it: {cause}"
 
 
-def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | str]]:
+def matching_versions(pattern: str) -> dict[str, tuple[AnyPath, tuple[AnyPath, ...] | str]]:
     """Version name -> (location, data files) for every glob match, in manifest/natural order.
 
     An entry that cannot be listed or followed (permissions, a symbolic link loop or one that
@@ -156,7 +157,7 @@ def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | 
             raise SourceError(
                 f"versions folder {base} cannot be listed: {error.strerror or error}"
             ) from error
-    found: dict[str, tuple[Path, tuple[Path, ...] | str]] = {}
+    found: dict[str, tuple[AnyPath, tuple[AnyPath, ...] | str]] = {}
     for match in glob.glob(pattern):
         path = Path(match)
         if _skipped(path.name) or path.name == MANIFEST_NAME:
@@ -190,19 +191,16 @@ def matching_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | 
     return {name: found[name] for name in names}
 
 
-def _remote_versions(pattern: str) -> dict[str, tuple[Path, tuple[Path, ...] | str]]:
+def _remote_versions(pattern: str) -> dict[str, tuple[AnyPath, tuple[AnyPath, ...] | str]]:
     """:func:`matching_versions` for a remote glob (natural order of names; no manifest)."""
     from collectors.sources import storage
 
-    found: dict[str, tuple[Path, tuple[Path, ...] | str]] = {}
+    found: dict[str, tuple[AnyPath, tuple[AnyPath, ...] | str]] = {}
     for entry, files in storage.remote_matches(pattern):
         name = entry.stem if files is None else entry.name
         if name in found:
             raise SourceError(f"two versions are named {name!r}: {found[name][0]} and {entry}")
-        # why: VersionRef (and so this table) types its files as Path although remote versions
-        # hold ObjectPaths (duck-typed: name, stem, suffix, is_file); widening VersionRef to
-        # AnyPath reaches every consumer of discovered versions
-        found[name] = (entry, (entry,) if files is None else files)  # type: ignore[assignment]
+        found[name] = (entry, (entry,) if files is None else files)
     return {name: found[name] for name in sorted(found, key=_natural_key)}
 
 
@@ -281,13 +279,13 @@ def discover_versions(pattern: str) -> list[VersionRef]:
     return versions
 
 
-def _unreadable(name: str, location: Path, problem: str) -> VersionRef:
+def _unreadable(name: str, location: AnyPath, problem: str) -> VersionRef:
     """A version that cannot be read: fingerprinted by its problem and the entry's metadata."""
-    try:
-        info = os.lstat(location)
-        stamp = f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}"
-    except OSError:
-        stamp = ""
+    stamp = ""
+    if isinstance(location, Path):
+        with contextlib.suppress(OSError):
+            info = os.lstat(location)
+            stamp = f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}"
     digest = hashlib.blake2b(f"{problem}\0{stamp}".encode(), digest_size=8).hexdigest()
     return VersionRef(name, (), f"unreadable:{digest}", location, problem)
 
