@@ -3,7 +3,8 @@ a real HTTP proxy in front of it answering ``503 SlowDown`` while an outage last
 
 - A short outage is retried inside the scan: nothing fails.
 - A long one is a storage failure: no failed run is recorded (no attempts used, no cool-down),
-  the subject backs off, ``/-/ready`` is not ready and the scan errors are counted; once the
+  the subject backs off, ``/-/ready`` is not ready and the scan errors are counted (also seen
+  over real HTTP: ``/-/ready`` 503 with the reason, the counter on ``/metrics``); once the
   store answers again the snapshots are measured.
 - Wrong or unknown credentials, a missing bucket, nothing listening: ``scan --once``,
   ``validate`` and ``check`` name the cause and exit 2 (they said "measured 0" and "pattern
@@ -13,17 +14,21 @@ a real HTTP proxy in front of it answering ``503 SlowDown`` while an outage last
 from __future__ import annotations
 
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.sources import storage, storage_errors
 from monitor.cli import main
 from monitor.daemon import Daemon, open_store
-from monitor.settings import load_settings
+from monitor.exporter.server import serve
+from monitor.settings import ExporterSettings, load_settings
 from tests.support.corpora import labelled, texts
 from tests.support.generators import write
 from tests.support.net import free_port
@@ -123,6 +128,71 @@ def test_a_long_outage_is_a_storage_failure_never_bad_data(tmp_path: Path, bucke
             outcome = daemon.scan_subject(watch, publish=False)
             assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
             assert daemon.health().ready and watch.storage_error is None
+
+
+def _get(url: str) -> tuple[int, str]:
+    """(status, body) of a real HTTP GET; HTTP errors are answers too."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _samples(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a real scrape of ``/metrics``, by (name, sorted labels)."""
+    status, body = _get(f"{base}/metrics")
+    assert status == 200, body
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+
+
+def test_a_long_outage_is_seen_over_http_and_recovers(tmp_path: Path, bucket: str) -> None:
+    """Scraped as Prometheus and the kubelet do: during a long outage ``/-/ready`` answers 503
+    with the reason and ``tailwatch_scan_errors_total`` rises at each scan; no failed run is
+    recorded; once the store answers the snapshots are measured and ``/-/ready`` is 200."""
+    errors = ("tailwatch_scan_errors_total", (("kind", "corpus"), ("subject", "texts")))
+    with fault_proxy(bucket) as proxy:
+        settings = load_settings(config(tmp_path, proxy.url))
+        settings.configure_storage()
+        with open_store(settings) as store:
+            daemon = Daemon(settings, store)
+            watch = daemon.watches[0]
+            start = watch.clock()
+            port = free_port()
+            server, _ = serve(
+                ExporterSettings(port=port), store, scans=daemon.scan_states, health=daemon.health
+            )
+            base = f"http://127.0.0.1:{port}"
+            try:
+                assert _get(f"{base}/-/ready")[0] == 200
+                assert _samples(base).get(errors, 0.0) == 0.0
+                proxy.fail(only=is_data_read)  # the outage outlasts every retry of every scan
+                for scan in range(1, 4):  # three scans, an hour apart (past the backoff)
+                    watch.clock = lambda scan=scan: start + timedelta(hours=scan)
+                    assert daemon.scan_subject(watch, publish=False) is None
+                    status, reason = _get(f"{base}/-/ready")
+                    assert status == 503 and "object storage" in reason, (status, reason)
+                    samples = _samples(base)
+                    assert samples[errors] == scan
+                    assert samples[("tailwatch_ready", ())] == 0
+                assert len(store.runs("corpus", "texts")) == 0  # no failed run, no cool-down
+                proxy.heal()
+                watch.clock = lambda: start + timedelta(hours=5)
+                outcome = daemon.scan_subject(watch, publish=False)
+                assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
+                assert _get(f"{base}/-/ready") == (200, "ready\n")
+                samples = _samples(base)
+                assert samples[("tailwatch_ready", ())] == 1
+                assert samples[errors] == 3  # a counter: the outage stays counted
+                rows = ("tailwatch_corpus_rows", (("corpus", "texts"),))
+                assert samples[rows] == 90  # s2: the 80 human texts there are, 10 synthetic
+            finally:
+                server.shutdown()
+                server.server_close()
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
