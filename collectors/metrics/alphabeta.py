@@ -58,21 +58,32 @@ def _integrated(curve: np.ndarray, grid: np.ndarray) -> float:
     return float(1.0 - 2.0 * np.trapezoid(np.abs(curve - grid), grid))
 
 
+def reference_alpha_radii(real_centred: np.ndarray, grid_points: int = GRID_POINTS) -> np.ndarray:
+    """The alpha-support radii (Alaa et al. 2022, sec. 3; the module's choices): quantiles at
+    ``linspace(0, 1, grid_points)`` of the real rows' distances to the real mean, the reference's
+    side of alpha-precision."""
+    grid = np.linspace(0.0, 1.0, grid_points)
+    return np.quantile(np.linalg.norm(real_centred, axis=1), grid)
+
+
 def alpha_beta_from_counts(
     real_centred: np.ndarray,
     synthetic_centred: np.ndarray,
     real_radii: Radii,
     counts: CrossCounts,
     grid_points: int = GRID_POINTS,
+    alpha_radii: np.ndarray | None = None,
 ) -> AlphaBeta:
     """The three figures from distances the PRDC pass already found (no new distance product).
 
     ``real_centred`` and ``synthetic_centred`` are shifted by the real mean (the alpha centre).
+    ``alpha_radii``: :func:`reference_alpha_radii` of ``real_centred``, when one reference meets
+    many samples.
     """
     grid = np.linspace(0.0, 1.0, grid_points)
-    real_to_centre = np.linalg.norm(real_centred, axis=1)
     synthetic_to_centre = np.linalg.norm(synthetic_centred, axis=1)
-    alpha_radii = np.quantile(real_to_centre, grid)
+    if alpha_radii is None:
+        alpha_radii = reference_alpha_radii(real_centred, grid_points)
     precision_curve = (synthetic_to_centre[:, None] <= alpha_radii[None, :]).mean(axis=0)
 
     synthetic_centre = synthetic_centred.mean(axis=0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collectors.knn import KnnEngine, Radii
-from collectors.metrics.alphabeta import AlphaBeta, alpha_beta_from_counts
+from collectors.metrics.alphabeta import AlphaBeta, alpha_beta_from_counts, reference_alpha_radii
 from collectors.metrics.fidelity import (
     PRDC,
     TieMode,
@@ -100,6 +100,7 @@ class ReferenceModel:
         self.radii: Radii = self.engine.radii(self.real, k, tolerance_sq=self.tolerance)
         self.clipped = clipped_radius_sq(self.radii)
         self.labels = fit_regions(self.real, n_regions, seed, k=k)
+        self.alpha_radii = reference_alpha_radii(self.real)  # shared by every sample
         self._calibration: dict[int, np.ndarray] = {}
         self.holdout_distance: np.ndarray | None = None
         if holdout is not None:
@@ -140,7 +141,9 @@ class ReferenceModel:
             clipped_sq=self.clipped,
             calibration=self._curve(m),
         )
-        alpha_beta = alpha_beta_from_counts(self.real, sample, self.radii, counts)
+        alpha_beta = alpha_beta_from_counts(
+            self.real, sample, self.radii, counts, alpha_radii=self.alpha_radii
+        )
         regions = region_stats(self.labels, prdc.real_covered, prdc.real_ball_synthetic, self.k, m)
         dcr = None
         if self.holdout_distance is not None:

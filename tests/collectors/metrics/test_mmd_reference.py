@@ -10,9 +10,12 @@ from sklearn.datasets import load_digits
 
 from collectors.generator import GeneratorReference
 from collectors.healthy import measure_healthy
+from collectors.knn import KnnEngine
+from collectors.metrics.alphabeta import alpha_beta_authenticity
 from collectors.metrics.drift import mmd_rbf, reference_correlation
 from collectors.metrics.missing import observed_numeric
 from collectors.metrics.mmd_reference import MmdReference
+from collectors.metrics.reference import ReferenceModel
 
 
 def _digits(rows: int, seed: int) -> np.ndarray:
@@ -110,3 +113,14 @@ def test_observed_numeric_with_the_reference_side_prepared(missing: bool) -> Non
     np.testing.assert_array_equal(prepared[0], ks)
     assert repr(prepared[1]) == repr(tails)  # exact floats, NaN ratios included
     assert correlation is not None and prepared[2] == correlation
+
+
+def test_reference_model_alpha_radii_prepared_equal_the_direct_computation() -> None:
+    """ReferenceModel prepares the alpha radii once; its alpha figures equal
+    alpha_beta_authenticity's (which computes them per call) exactly."""
+    rng = np.random.default_rng(6)
+    real, fake = rng.normal(size=(500, 8)), rng.normal(size=(300, 8)) * 0.9
+    model = ReferenceModel(real, k=5, engine=KnnEngine(backend="blas"))
+    shared = model.evaluate(fake).alpha_beta.as_dict()
+    direct = alpha_beta_authenticity(real, fake, engine=KnnEngine(backend="blas")).as_dict()
+    assert shared == direct
