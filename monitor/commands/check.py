@@ -77,7 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("version", nargs="?", help="a version file, folder or glob to check")
     parser.add_argument("--reference", help="real data (file, folder or glob) for a VERSION")
     parser.add_argument("--holdout", help="real rows kept out of the reference (healthy levels)")
-    parser.add_argument("--baseline", help="the version to compare with (e.g. production's)")
+    parser.add_argument(
+        "--baseline",
+        help="a known-good version to judge the change against (e.g. the one in production), "
+        "not simply the previous one: a break that began earlier would pass. Without it the "
+        "change checks are skipped and a fidelity gap against the healthy real-vs-real level "
+        "counts as collapse",
+    )
     parser.add_argument("--categorical", nargs="+", default=None, metavar="COLUMN")
     parser.add_argument("--columns", nargs="+", default=None, metavar="COLUMN")
     parser.add_argument("--k", type=int, default=5)
@@ -178,7 +184,9 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         training=training,
         cache=cache,
     )
-    result = generator_gate(subject, measured.versions, measured.healthy, thresholds)
+    result = generator_gate(
+        subject, measured.versions, measured.healthy, thresholds, check_baseline=True
+    )
     for note in measured.notes:  # what the daemon logs as "reference note"
         print(f"tailwatch check: note: {note}", file=sys.stderr)
     if not args.profile:

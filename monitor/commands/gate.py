@@ -146,15 +146,28 @@ def applicable_checks(
     return found
 
 
+# Why a fidelity gap also stands for collapse (``--fail-on collapse``, the default, fails on it).
+NO_BASELINE = "no baseline: a fidelity gap counts as collapse"
+BROKEN_BASELINE = "the baseline has this gap too (not a known-good version): it counts as collapse"
+
+
 def generator_gate(
     name: str,
     history: Sequence[VersionFigures],
     healthy: HealthyLevels,
     thresholds: CheckThresholds | None = None,
+    *,
+    check_baseline: bool = False,
 ) -> GateResult:
     """The latest version of ``history`` (oldest first; [0] is the baseline) judged.
 
     Cases: the checks that apply (:func:`applicable_checks`) and any that judged a version.
+    Without a baseline (one version) the change checks are skipped, the privacy checks and the
+    fidelity gaps are judged against the healthy real-vs-real levels, and a breached gap stands
+    for ``collapse`` as well as ``fidelity-gap``: it is the only evidence of collapse there is,
+    so the default ``--fail-on`` fails on it (``--fail-on`` without ``collapse`` does not).
+    ``check_baseline`` (a ``--baseline`` file): a gap the baseline shows too also stands for
+    collapse, since a broken baseline hides the change (a persistent break still fails).
     """
     t = thresholds or CheckThresholds()
     if not history:
@@ -169,7 +182,13 @@ def generator_gate(
             continue
         flag = r.breached[-1] if r.breached else None
         finding = r.finding  # collapse, privacy or fidelity-gap
-        if r.kind != "gap" and not has_baseline:
+        also = ""
+        if r.kind == "gap" and flag:
+            if not has_baseline:
+                also = NO_BASELINE
+            elif check_baseline and r.breached[0]:
+                also = BROKEN_BASELINE
+        if r.kind == "collapse" and not has_baseline:
             state, message = "skipped", "no baseline: a single version has no change to judge"
         elif flag is None and r.kind == "gap" and not healthy.reliable:
             state, message = "skipped", r.detail or "no reliable healthy level (holdout too small)"
@@ -183,7 +202,10 @@ def generator_gate(
                 message += f"; breached by {r.streak} version(s) in a row"
             if r.detail:
                 message += f"; {r.detail}"
-        cases.append(GateCase(r.check, state, frozenset({finding}), r.value, r.limit, message))
+            if also:
+                message += f"; {also}"
+        findings = frozenset({finding, "collapse"} if also else {finding})
+        cases.append(GateCase(r.check, state, findings, r.value, r.limit, message))
     reasons = tuple(
         f"{c.check}: {DESCRIPTIONS[c.check]} ({c.message})" for c in cases if c.state == "breached"
     )
