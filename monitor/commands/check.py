@@ -209,6 +209,12 @@ def _summary(result: GateResult, fail_on: Sequence[str]) -> str:
     beside = str(result.details.get("verdict", result.level)).split("; ")[1:]
     also = f" (also: {', '.join(beside)})" if beside else ""
     lines = [f"{result.kind} {result.subject} {result.version}: {result.level} -> {gate}{also}"]
+    if result.kind == "generator" and result.details.get("baseline", "") is None:
+        # The level is the change checks', which a version alone cannot breach.
+        lines.append(
+            "  no baseline: change checks skipped; privacy and fidelity gaps judged against "
+            "the healthy real-vs-real levels, a gap counts as collapse"
+        )
     for case in result.cases:
         if case.state == "breached":
             mark = "FAIL" if case in failing else "note"

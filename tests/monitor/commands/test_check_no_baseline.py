@@ -93,6 +93,7 @@ def test_a_collapsed_version_fails_without_a_baseline(
     assert all("collapse" in c["findings"] and NO_BASELINE in c["message"] for c in gaps)
     assert "FAIL coverage_gap [collapse,fidelity-gap]: coverage" in printed, printed
     assert NO_BASELINE in printed
+    assert "no baseline: change checks skipped" in printed  # under the level line
     # --fail-on still decides: without collapse or fidelity-gap the gaps do not fail.
     code, subject = _check(folder, version, "--fail-on", "privacy")
     assert not any(c["fails"] and c["check"].endswith("_gap") for c in subject["checks"])
