@@ -64,20 +64,35 @@ def configured_gates(args: argparse.Namespace) -> list[GateResult]:
         chosen = configured
     configure_logging(args.log_level, structured=not sys.stderr.isatty())
     apply_umask(settings)
-    results = []
-    with open_store(settings) as store:
-        daemon = Daemon(settings, store)
-        for kind, name in chosen:
-            start = time.perf_counter()
-            try:
-                result = _judge(settings, store, daemon, kind, name)
-            except (GateError, ValueError, OSError, StoreError, duckdb.Error) as error:
-                if len(chosen) == 1:
-                    raise
-                result = GateResult(kind, name, "", "error", (), error=_one_line(error))
-            results.append(replace(result, seconds=time.perf_counter() - start))
-        daemon.publish()
-    return results
+    # Every subject's configuration is validated before the store is opened, so a broken
+    # configuration creates no store file and does no work.
+    results: dict[tuple[str, str], GateResult] = {}
+    for kind, name in chosen:
+        start = time.perf_counter()
+        try:
+            _validate(settings, kind, name)
+        except (GateError, ValueError, OSError) as error:
+            if len(chosen) == 1:
+                raise
+            results[(kind, name)] = GateResult(
+                kind, name, "", "error", (), error=_one_line(error),
+                seconds=time.perf_counter() - start,
+            )  # fmt: skip
+    valid = [subject for subject in chosen if subject not in results]
+    if valid:
+        with open_store(settings) as store:
+            daemon = Daemon(settings, store)
+            for kind, name in valid:
+                start = time.perf_counter()
+                try:
+                    result = _judge(settings, store, daemon, kind, name)
+                except (GateError, ValueError, OSError, StoreError, duckdb.Error) as error:
+                    if len(chosen) == 1:
+                        raise
+                    result = GateResult(kind, name, "", "error", (), error=_one_line(error))
+                results[(kind, name)] = replace(result, seconds=time.perf_counter() - start)
+            daemon.publish()
+    return [results[subject] for subject in chosen]
 
 
 def _one_line(error: BaseException) -> str:
@@ -87,10 +102,9 @@ def _one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
-def _judge(settings: Settings, store: Store, daemon: Daemon, kind: str, name: str) -> GateResult:
-    """Validate, scan and judge one subject."""
+def _validate(settings: Settings, kind: str, name: str) -> None:
+    """Raise :class:`GateError` naming every problem of one subject's configuration."""
     from monitor.commands.validate import validate_settings
-    from monitor.store import version_figures
 
     problems = validate_settings(settings, subjects=[(kind, name)], exporter=False)
     if problems:
@@ -98,6 +112,12 @@ def _judge(settings: Settings, store: Store, daemon: Daemon, kind: str, name: st
             f"{kind} {name}: the configuration cannot work:\n"
             + "\n".join(f"  {p}" for p in problems)
         )
+
+
+def _judge(settings: Settings, store: Store, daemon: Daemon, kind: str, name: str) -> GateResult:
+    """Scan and judge one subject (its configuration validated by :func:`_validate`)."""
+    from monitor.store import version_figures
+
     watch = next(w for w in daemon.watches if w.kind == kind and w.name == name)
     outcome = daemon.scan_subject(watch, publish=False)
     if outcome is None:
