@@ -1,8 +1,8 @@
 """The runbooks, shipped with the package and served by the daemon at ``/runbooks/``.
 
 ``monitor/runbooks.md`` is package data, the file itself (``docs/runbooks.md`` links to it), so
-a wheel, an sdist and the image built from them hold it. Each ``## Heading`` is a section whose anchor is the heading in
-lower case, as GitHub makes it, so an alert's ``runbook_url`` is
+a wheel, an sdist and the image built from them hold it. Each ``## Heading`` is a section whose
+anchor is the heading in lower case, as GitHub makes it, so an alert's ``runbook_url`` is
 ``<base>#tailwatchcoveragedecline``: ``/runbooks/`` serves the whole page (the browser jumps to
 the anchor) and ``/runbooks/<anchor>`` that one section. The Markdown subset the runbooks use
 (headings, paragraphs, lists, fenced code, inline code, bold, links) is rendered here, escaped,
