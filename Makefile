@@ -1,4 +1,4 @@
-.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate
+.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection
 
 test:
 	python -m pytest -q
@@ -69,3 +69,17 @@ bench-cold-start:
 # cores). Smoke run: python -m benchmarks.bench_evaluate --sizes 2000 --repeats 1.
 bench-evaluate:
 	python -m benchmarks.bench_evaluate
+
+# The exporter under load (issue 25): scrapes at 100/s over TLS with basic auth, alone, beside 32
+# slow TLS clients, and beside 32 clients flooding /api/status (about 1 minute).
+bench-exporter:
+	python -m benchmarks.bench_exporter
+
+# Structure figures (issue 23): cost per version on statsmodels' Fair table (2,000 x 10) against
+# today's per-version measure, and the figures of healthy and broken versions (about 1.5 minutes).
+bench-structure:
+	python -m benchmarks.bench_structure
+
+# Draft detection experiment of the structure figures (issue 23; about 1.5 minutes per seed).
+bench-structure-detection:
+	python -m benchmarks.bench_structure_detection
