@@ -24,20 +24,12 @@ from monitor.checks import (
     HealthyLevels,
     VersionFigures,
 )
+from monitor.report.data import WATCHED_BY  # the check whose limit each panel draws
 from monitor.report.model import CheckRow, GeneratorSection, Level, MetricSeries, Verdict
 from monitor.report.plots import PANEL_METRICS, metrics_figure
 
 __all__ = ["plot_versions"]
 
-# The check whose limit is drawn on each panel (as the report's ``WATCHED_BY``).
-WATCHED_BY: dict[str, str] = {
-    "coverage": "coverage_decline",
-    "recall": "recall_decline",
-    "precision": "precision_decline",
-    "density": "density_rise",
-    "authenticity": "memorization",
-    "worst_region_coverage": "region_uncovered",
-}
 EXTRA_SERIES = ("tail_frequency_ratio_min", "tail_frequency_ratio_max", "dcr_close_share")
 
 
