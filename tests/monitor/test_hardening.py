@@ -20,14 +20,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.result import MetricValue, RunResult
+from collectors.result import MetricValue
 from monitor.daemon import Daemon
 from monitor.exporter.server import ExporterError, serve
 from monitor.settings import ExporterSettings, load_settings
@@ -35,28 +34,11 @@ from monitor.store.database import Store, StoreDamaged, snapshot_path
 from monitor.store.schema import MIGRATIONS, Migration, migrate
 from tests.monitor.hardening_child import without_permission_override
 from tests.support.generators import generator, real, version_path, write
-from tests.support.net import free_port
+from tests.support.net import free_port, self_signed_cert
+from tests.support.report_histories import small_run as _run
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret"
-
-
-def _run(index: int, *, subject: str = "gan", metrics: list[MetricValue] | None = None):
-    start = T0 + timedelta(minutes=index)
-    return RunResult(
-        subject_kind="generator",
-        subject=subject,
-        version=f"v{index}",
-        fingerprint=f"fp{index}",
-        version_index=index,
-        started_at=start,
-        finished_at=start + timedelta(seconds=1),
-        status="ok",
-        reference_rows=100,
-        sample_rows=100,
-        metrics=metrics or [MetricValue("coverage", "reference", 0.9)],
-    )
 
 
 @pytest.fixture
@@ -64,17 +46,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "tw.duckdb") as opened:
         opened.record_run(_run(0))
         yield opened
-
-
-def _cert(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def _get(url: str, *, context: ssl.SSLContext | None = None, auth: bool = False, timeout=5.0):
@@ -110,7 +81,7 @@ def _child(*args: str) -> dict:
 
 
 def test_a_silent_tls_client_does_not_delay_scrapes(store: Store, tmp_path: Path) -> None:
-    cert, key = _cert(tmp_path)
+    cert, key = self_signed_cert(tmp_path)
     port = free_port()
     settings = ExporterSettings(
         port=port, tls_certfile=str(cert), tls_keyfile=str(key), handshake_timeout_seconds=2

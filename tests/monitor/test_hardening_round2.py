@@ -9,39 +9,20 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from sklearn.datasets import load_wine
 
-from collectors.result import MetricValue, RunResult
 from monitor.daemon import open_store
 from monitor.settings import load_settings
 from monitor.store.database import Store, StoreDamaged, StoreError, StoreLocked, snapshot_path
 from tests.support.net import free_port, wait_http
+from tests.support.report_histories import small_run as _run
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
 FILE_HEADER_BYTES = 3 * 4096  # DuckDB: a main header and two database headers, then blocks
-
-
-def _run(index: int) -> RunResult:
-    start = T0 + timedelta(minutes=index)
-    return RunResult(
-        subject_kind="generator",
-        subject="gan",
-        version=f"v{index}",
-        fingerprint=f"fp{index}",
-        version_index=index,
-        started_at=start,
-        finished_at=start + timedelta(seconds=1),
-        status="ok",
-        reference_rows=100,
-        sample_rows=100,
-        metrics=[MetricValue("coverage", "reference", 0.9)],
-    )
 
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -59,6 +59,27 @@ def generator_run(index: int, rng: np.random.Generator, *, subject: str = "gan")
     )
 
 
+def small_run(
+    index: int, *, subject: str = "gan", metrics: list[MetricValue] | None = None
+) -> RunResult:
+    """A small ok generator run (100 rows, one second long, from 2026-01-01 plus ``index``
+    minutes) holding ``metrics``, by default a reference coverage of 0.9."""
+    start = RETENTION_T0 + timedelta(minutes=index)
+    return RunResult(
+        subject_kind="generator",
+        subject=subject,
+        version=f"v{index}",
+        fingerprint=f"fp{index}",
+        version_index=index,
+        started_at=start,
+        finished_at=start + timedelta(seconds=1),
+        status="ok",
+        reference_rows=100,
+        sample_rows=100,
+        metrics=metrics or [MetricValue("coverage", "reference", 0.9)],
+    )
+
+
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 CENTRES = np.array([[0.0, 0.0, 0.0], [6.0, 0.0, 0.0], [0.0, 6.0, 0.0], [0.0, 0.0, 6.0]])
 WEIGHTS = np.array([0.4, 0.3, 0.2, 0.1])

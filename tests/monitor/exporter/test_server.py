@@ -21,7 +21,7 @@ from monitor.exporter.server import serve
 from monitor.settings import ExporterSettings
 from monitor.store.database import Store
 from tests.rules.tools import ensure_tool
-from tests.support.net import free_port
+from tests.support.net import free_port, self_signed_cert
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 COVERAGES = (0.95, 0.80, 0.60)
@@ -114,13 +114,7 @@ def test_plain_scrape_matches_the_store(store: Store) -> None:
 
 
 def test_tls_and_basic_auth(store: Store, tmp_path: Path) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    cert, key = self_signed_cert(tmp_path)
     port = free_port()
     settings = ExporterSettings(
         port=port,

@@ -18,7 +18,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,28 +28,15 @@ from monitor.exporter.http import ExporterServer
 from monitor.exporter.server import DaemonHealth, PublishedStatus, serve
 from monitor.settings import ExporterSettings
 from monitor.store.database import Store
-from tests.support.net import free_port
+from tests.support.net import free_port, self_signed_cert
+from tests.support.report_histories import small_run
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ATTACKER = "127.0.0.2"
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(index: int) -> RunResult:
-    start = T0 + timedelta(minutes=index)
-    return RunResult(
-        subject_kind="generator",
-        subject="gan",
-        version=f"v{index}",
-        fingerprint=f"fp{index}",
-        version_index=index,
-        started_at=start,
-        finished_at=start + timedelta(seconds=1),
-        status="ok",
-        reference_rows=100,
-        sample_rows=100,
-        metrics=[MetricValue("coverage", "reference", 0.9 - 0.01 * index)],
-    )
+    return small_run(index, metrics=[MetricValue("coverage", "reference", 0.9 - 0.01 * index)])
 
 
 @pytest.fixture
@@ -62,15 +48,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+    return self_signed_cert(tmp_path_factory.mktemp("tls"))
 
 
 def _get(url: str, context: ssl.SSLContext | None = None, timeout: float = 5.0):
