@@ -92,6 +92,23 @@ def test_keep_days_and_the_window_union(tmp_path: Path) -> None:
         assert prune(store, keep_versions=None, keep_days=None).runs_pruned == 0
 
 
+def _snapshot_run(i: int, details: dict[str, str] | None = None) -> RunResult:
+    """Snapshot ``s{i}`` (fingerprint ``c{i}``) of corpus ``mix``, ``i`` hours after T0."""
+    start = T0 + timedelta(hours=i)
+    return RunResult(
+        subject_kind="corpus",
+        subject="mix",
+        version=f"s{i}",
+        fingerprint=f"c{i}",
+        version_index=i,
+        started_at=start,
+        finished_at=start,
+        status="ok",
+        metrics=[MetricValue("rows", "snapshot", 100.0 + i)],
+        details=details or {},
+    )
+
+
 def test_corpus_fingerprint_files_beyond_the_window_are_deleted(tmp_path: Path) -> None:
     path = tmp_path / "tw.duckdb"
     folder = tmp_path / "tw.duckdb.corpora" / "mix"
@@ -100,21 +117,7 @@ def test_corpus_fingerprint_files_beyond_the_window_are_deleted(tmp_path: Path) 
         settings = CorpusSettings(name="mix", snapshots=str(tmp_path / "snaps" / "*"))
         watch = CorpusWatch(settings, store)
         for i in range(6):
-            start = T0 + timedelta(hours=i)
-            store.record_run(
-                RunResult(
-                    subject_kind="corpus",
-                    subject="mix",
-                    version=f"s{i}",
-                    fingerprint=f"c{i}",
-                    version_index=i,
-                    started_at=start,
-                    finished_at=start,
-                    status="ok",
-                    metrics=[MetricValue("rows", "snapshot", 100.0 + i)],
-                    details={"mix": "{}"},
-                )
-            )
+            store.record_run(_snapshot_run(i, details={"mix": "{}"}))
             name = fingerprint_file_name(f"s{i}", f"c{i}")
             assert folder / name == watch.fingerprint_file(_Ref(f"s{i}", f"c{i}"))
             (folder / name).write_bytes(b"x")
@@ -216,20 +219,7 @@ def test_age_only_retention_keeps_the_latest_snapshot_fingerprints(tmp_path: Pat
     folder.mkdir(parents=True)
     with Store(path) as store:
         for i in range(6):
-            start = T0 + timedelta(hours=i)
-            store.record_run(
-                RunResult(
-                    subject_kind="corpus",
-                    subject="mix",
-                    version=f"s{i}",
-                    fingerprint=f"c{i}",
-                    version_index=i,
-                    started_at=start,
-                    finished_at=start,
-                    status="ok",
-                    metrics=[MetricValue("rows", "snapshot", 100.0 + i)],
-                )
-            )
+            store.record_run(_snapshot_run(i))
             (folder / fingerprint_file_name(f"s{i}", f"c{i}")).write_bytes(b"x")
         # A failed newest snapshot: the latest ok one is still what the next difference needs.
         store.record_run(

@@ -17,6 +17,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from monitor.cli import main
 from monitor.daemon import Daemon, open_store
 from monitor.exporter.server import serve
 from monitor.settings import ExporterSettings, load_settings
+from monitor.store.database import Store
+from monitor.watch.base import Watch
 from tests.support.corpora import labelled, texts
 from tests.support.generators import write
 from tests.support.net import free_port
@@ -37,6 +40,7 @@ pytest.importorskip("moto.server", reason="moto[server] (extra 's3') not install
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("fsspec")
 from tests.support.s3_faults import (  # noqa: E402
+    FaultProxy,
     fault_proxy,
     is_data_read,
     moto_server,
@@ -92,6 +96,20 @@ def config(tmp_path: Path, endpoint: str, bucket: str = BUCKET) -> Path:
     return path
 
 
+@contextmanager
+def _daemon_behind(
+    bucket: str, tmp_path: Path
+) -> Iterator[tuple[FaultProxy, Store, Daemon, Watch]]:
+    """A daemon over a fresh store, reading ``bucket`` through a fault proxy: (proxy, store,
+    daemon, its corpus watch)."""
+    with fault_proxy(bucket) as proxy:
+        settings = load_settings(config(tmp_path, proxy.url))
+        settings.configure_storage()
+        with open_store(settings) as store:
+            daemon = Daemon(settings, store)
+            yield proxy, store, daemon, daemon.watches[0]
+
+
 def test_a_short_outage_is_retried_inside_the_scan(tmp_path: Path, bucket: str) -> None:
     with fault_proxy(bucket) as proxy:
         settings = load_settings(config(tmp_path, proxy.url))
@@ -104,30 +122,25 @@ def test_a_short_outage_is_retried_inside_the_scan(tmp_path: Path, bucket: str) 
 
 
 def test_a_long_outage_is_a_storage_failure_never_bad_data(tmp_path: Path, bucket: str) -> None:
-    with fault_proxy(bucket) as proxy:
-        settings = load_settings(config(tmp_path, proxy.url))
-        settings.configure_storage()
-        with open_store(settings) as store:
-            daemon = Daemon(settings, store)
-            watch = daemon.watches[0]
-            start = watch.clock()
-            proxy.fail(only=is_data_read)  # discovery answers, reading the snapshots does not
-            assert daemon.scan_subject(watch, publish=False) is None
-            assert "object storage unavailable" in str(watch.storage_error)
-            assert "SLOW_DOWN" in str(watch.storage_error) or "503" in str(watch.storage_error)
-            assert len(store.runs("corpus", "texts")) == 0  # no failed run: no attempt used
-            assert not daemon.health().ready
-            assert [s.scan_errors for s in daemon.scan_states()] == [1]
-            proxy.fail()  # now listing fails too: still the store's outage, not "no snapshots"
-            watch.clock = lambda: start + timedelta(hours=1)
-            assert daemon.scan_subject(watch, publish=False) is None
-            assert [s.scan_errors for s in daemon.scan_states()] == [2]
-            assert len(store.runs("corpus", "texts")) == 0
-            proxy.heal()
-            watch.clock = lambda: start + timedelta(hours=2)
-            outcome = daemon.scan_subject(watch, publish=False)
-            assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
-            assert daemon.health().ready and watch.storage_error is None
+    with _daemon_behind(bucket, tmp_path) as (proxy, store, daemon, watch):
+        start = watch.clock()
+        proxy.fail(only=is_data_read)  # discovery answers, reading the snapshots does not
+        assert daemon.scan_subject(watch, publish=False) is None
+        assert "object storage unavailable" in str(watch.storage_error)
+        assert "SLOW_DOWN" in str(watch.storage_error) or "503" in str(watch.storage_error)
+        assert len(store.runs("corpus", "texts")) == 0  # no failed run: no attempt used
+        assert not daemon.health().ready
+        assert [s.scan_errors for s in daemon.scan_states()] == [1]
+        proxy.fail()  # now listing fails too: still the store's outage, not "no snapshots"
+        watch.clock = lambda: start + timedelta(hours=1)
+        assert daemon.scan_subject(watch, publish=False) is None
+        assert [s.scan_errors for s in daemon.scan_states()] == [2]
+        assert len(store.runs("corpus", "texts")) == 0
+        proxy.heal()
+        watch.clock = lambda: start + timedelta(hours=2)
+        outcome = daemon.scan_subject(watch, publish=False)
+        assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
+        assert daemon.health().ready and watch.storage_error is None
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -155,44 +168,39 @@ def test_a_long_outage_is_seen_over_http_and_recovers(tmp_path: Path, bucket: st
     with the reason and ``tailwatch_scan_errors_total`` rises at each scan; no failed run is
     recorded; once the store answers the snapshots are measured and ``/-/ready`` is 200."""
     errors = ("tailwatch_scan_errors_total", (("kind", "corpus"), ("subject", "texts")))
-    with fault_proxy(bucket) as proxy:
-        settings = load_settings(config(tmp_path, proxy.url))
-        settings.configure_storage()
-        with open_store(settings) as store:
-            daemon = Daemon(settings, store)
-            watch = daemon.watches[0]
-            start = watch.clock()
-            port = free_port()
-            server, _ = serve(
-                ExporterSettings(port=port), store, scans=daemon.scan_states, health=daemon.health
-            )
-            base = f"http://127.0.0.1:{port}"
-            try:
-                assert _get(f"{base}/-/ready")[0] == 200
-                assert _samples(base).get(errors, 0.0) == 0.0
-                proxy.fail(only=is_data_read)  # the outage outlasts every retry of every scan
-                for scan in range(1, 4):  # three scans, an hour apart (past the backoff)
-                    watch.clock = lambda scan=scan: start + timedelta(hours=scan)
-                    assert daemon.scan_subject(watch, publish=False) is None
-                    status, reason = _get(f"{base}/-/ready")
-                    assert status == 503 and "object storage" in reason, (status, reason)
-                    samples = _samples(base)
-                    assert samples[errors] == scan
-                    assert samples[("tailwatch_ready", ())] == 0
-                assert len(store.runs("corpus", "texts")) == 0  # no failed run, no cool-down
-                proxy.heal()
-                watch.clock = lambda: start + timedelta(hours=5)
-                outcome = daemon.scan_subject(watch, publish=False)
-                assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
-                assert _get(f"{base}/-/ready") == (200, "ready\n")
+    with _daemon_behind(bucket, tmp_path) as (proxy, store, daemon, watch):
+        start = watch.clock()
+        port = free_port()
+        server, _ = serve(
+            ExporterSettings(port=port), store, scans=daemon.scan_states, health=daemon.health
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            assert _get(f"{base}/-/ready")[0] == 200
+            assert _samples(base).get(errors, 0.0) == 0.0
+            proxy.fail(only=is_data_read)  # the outage outlasts every retry of every scan
+            for scan in range(1, 4):  # three scans, an hour apart (past the backoff)
+                watch.clock = lambda scan=scan: start + timedelta(hours=scan)
+                assert daemon.scan_subject(watch, publish=False) is None
+                status, reason = _get(f"{base}/-/ready")
+                assert status == 503 and "object storage" in reason, (status, reason)
                 samples = _samples(base)
-                assert samples[("tailwatch_ready", ())] == 1
-                assert samples[errors] == 3  # a counter: the outage stays counted
-                rows = ("tailwatch_corpus_rows", (("corpus", "texts"),))
-                assert samples[rows] == 90  # s2: the 80 human texts there are, 10 synthetic
-            finally:
-                server.shutdown()
-                server.server_close()
+                assert samples[errors] == scan
+                assert samples[("tailwatch_ready", ())] == 0
+            assert len(store.runs("corpus", "texts")) == 0  # no failed run, no cool-down
+            proxy.heal()
+            watch.clock = lambda: start + timedelta(hours=5)
+            outcome = daemon.scan_subject(watch, publish=False)
+            assert outcome is not None and (outcome.measured, outcome.failed) == (2, 0)
+            assert _get(f"{base}/-/ready") == (200, "ready\n")
+            samples = _samples(base)
+            assert samples[("tailwatch_ready", ())] == 1
+            assert samples[errors] == 3  # a counter: the outage stays counted
+            rows = ("tailwatch_corpus_rows", (("corpus", "texts"),))
+            assert samples[rows] == 90  # s2: the 80 human texts there are, 10 synthetic
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
