@@ -10,12 +10,12 @@ al. 2022; a distance threshold from the registry's own spacing).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
 
 import numpy as np
 
 from collectors.corpus.near_defaults import DefaultTextNearDuplicates, DefaultVectorNearDuplicates
 from collectors.corpus.near_duplicates import (
+    NearDuplicateDetector,
     NearDuplicateResult,
     TextNearDuplicates,
     VectorNearDuplicates,
@@ -23,14 +23,6 @@ from collectors.corpus.near_duplicates import (
 from collectors.corpus.samples import content_texts, content_vectors
 
 __all__ = ["NearDuplicateDetector", "ScaledVectorNearDuplicates", "build_detector"]
-
-
-class NearDuplicateDetector(Protocol):
-    """Estimates the share of corpus rows that are near-duplicates of registered synthetic rows."""
-
-    def measure(self, values: Any, /, *, confidence: float = 0.95) -> NearDuplicateResult:
-        """The near-duplicate share of ``values`` (texts or rows) with its confidence interval."""
-        ...
 
 
 class ScaledVectorNearDuplicates:

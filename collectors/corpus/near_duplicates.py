@@ -37,7 +37,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -48,6 +48,7 @@ from collectors.provenance import normalize_text
 from collectors.sources import as_matrix
 
 __all__ = [
+    "NearDuplicateDetector",
     "NearDuplicateResult",
     "TextNearDuplicates",
     "VectorNearDuplicates",
@@ -93,6 +94,14 @@ class NearDuplicateResult:
     flagged: np.ndarray
     default_calibration: bool = False
     calibration: str = "known-human data"
+
+
+class NearDuplicateDetector(Protocol):
+    """Estimates the share of corpus rows that are near-duplicates of registered synthetic rows."""
+
+    def measure(self, values: Any, /, *, confidence: float = 0.95) -> NearDuplicateResult:
+        """The near-duplicate share of ``values`` (texts or rows) with its confidence interval."""
+        ...
 
 
 def wilson_interval(count: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

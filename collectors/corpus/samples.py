@@ -10,12 +10,12 @@ the rows not labelled synthetic.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 
 from collectors.corpus.near_duplicates import (
+    NearDuplicateDetector,
     NearDuplicateResult,
     TextNearDuplicates,
 )
@@ -23,9 +23,6 @@ from collectors.corpus.settings import CorpusSettings
 from collectors.corpus.sql import failure, first_line, literal, quote, reader, schemas
 from collectors.metrics import categorical_tails, numeric_tail_frequency, summarize_tails
 from collectors.sources import AnyPath, SourceError, as_path
-
-if TYPE_CHECKING:  # detectors imports this module
-    from collectors.corpus.detectors import NearDuplicateDetector
 
 __all__ = ["content_texts", "content_vectors", "near_duplicates_sample", "tails"]
 
