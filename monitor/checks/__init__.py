@@ -17,16 +17,9 @@ Three kinds of findings, kept apart because they call for different responses:
   there from the first version is a fidelity defect of the generator (it always blurred, always
   invented out-of-range values), not a collapse: a ticket, never a page.
 
-Noise is measured, not assumed: the healthy level is the mean of several real holdout draws of
-the versions' own size, its spread their standard deviation
-(:class:`collectors.generator.HealthyLevels`); the noise of a share is the larger of that spread
-and the binomial ``sqrt(p (1 - p) / n)`` at the version's value (precision is a share of the M
-synthetic points, recall and coverage of the N real points; Naeem et al. 2020, sec. 3-4), widened
-by the refit noise of a generator fitted on N rows (a variance factor 1 + M / N); a change
-compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``. Where a
-generator's own versions scatter more than that model explains (significantly, at the 1 % level),
-the change noise is widened by the dispersion its history shows (:func:`observed_noise`; read from
-the versions before the one judged, blind to a steady drift and to one step).
+Noise is measured, not assumed: the healthy level's spread over real holdout draws, the binomial
+noise of a share and the dispersion a generator's own history shows (:mod:`~monitor.checks.noise`
+describes the model).
 Per-feature tails and categories are tested with two-proportion z-tests, Bonferroni-corrected
 over the features tested, and must also move by the configured factor; a tail side is tested only
 where the reference holds ``MIN_EXPECTED_COUNT`` rows beyond its threshold, a rare-category mass

@@ -8,7 +8,8 @@ synthetic points, recall and coverage of the N real points; Naeem et al. 2020, s
 by the refit noise of a generator fitted on N rows (a variance factor 1 + M / N); a change
 compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``. Where a
 generator's own versions scatter more than that model explains (significantly, at the 1 % level),
-the change noise is widened by the dispersion its history shows (:func:`observed_noise`).
+the change noise is widened by the dispersion its history shows (:func:`observed_noise`; read from
+the versions before the one judged, blind to a steady drift and to one step).
 """
 
 from __future__ import annotations
