@@ -35,15 +35,37 @@ Table = Any  # a pandas DataFrame or a pyarrow Table (anything with ``to_pandas(
 
 
 def as_frame(data: Table, what: str) -> pd.DataFrame:
-    """A pandas DataFrame of ``data`` (a DataFrame or a pyarrow Table); ``what`` names it."""
+    """A pandas DataFrame of ``data`` (a DataFrame or a pyarrow Table); ``what`` names it.
+
+    Column names are strings from here on: a frame with integer names (``0, 1, 2, ...``, as
+    ``pd.DataFrame(array)`` makes) is measured under ``"0", "1", "2", ...`` in the reference and
+    every version alike; two names that read the same as strings (``0`` and ``"0"``) are refused.
+    """
     if isinstance(data, pd.DataFrame):
-        return data.reset_index(drop=True)
+        return _string_columns(data.reset_index(drop=True), what)
     to_pandas = getattr(data, "to_pandas", None)
     if callable(to_pandas):
         frame = to_pandas()
         if isinstance(frame, pd.DataFrame):
-            return frame.reset_index(drop=True)
+            return _string_columns(frame.reset_index(drop=True), what)
     raise TypeError(f"{what}: expected a pandas DataFrame or a pyarrow Table, got {type(data)}")
+
+
+def _string_columns(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``frame`` with its column names as strings (unchanged when they already are)."""
+    if all(isinstance(name, str) for name in frame.columns):
+        return frame
+    names = [str(name) for name in frame.columns]
+    seen: set[str] = set()
+    for original, name in zip(frame.columns, names, strict=True):
+        if name in seen:
+            raise ValueError(
+                f"{what}: column {original!r} reads as {name!r}, the name of another column"
+            )
+        seen.add(name)
+    renamed = frame.copy(deep=False)
+    renamed.columns = pd.Index(names, dtype=object)
+    return renamed
 
 
 @dataclass(frozen=True)
@@ -121,9 +143,9 @@ def measure_versions(
         seed=seed,
         sample_size=size if size > k else None,
         healthy_draws=healthy_draws,
-        columns=tuple(columns) if columns is not None else None,
-        categorical=tuple(categorical or ()),
-        target=target,
+        columns=tuple(str(name) for name in columns) if columns is not None else None,
+        categorical=tuple(str(name) for name in categorical or ()),
+        target=None if target is None else str(target),
         task=task,
         text_column=text_column,
         embedder=embedder,
