@@ -28,7 +28,7 @@ from monitor.checks import (
 )
 from monitor.report import LEVEL_COLOURS
 from monitor.report.columns import column_table
-from monitor.report.html import COLUMN_HEAD, column_caption, column_rows
+from monitor.report.html import column_caption, column_head, column_rows
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -100,7 +100,7 @@ def _drift_table(history: Sequence[VersionFigures], thresholds: CheckThresholds)
     flags = [bool(r.flags) for r in table.rows[: table.shown]]
     out = f"<p style='margin:8px 0 2px;color:#555'>{_e(column_caption(table))}</p>"
     cells = [([_e(c) for c in row], flag) for row, flag in zip(rows, flags, strict=True)]
-    out += _table(COLUMN_HEAD, cells)
+    out += _table(column_head(table), cells)
     if more:
         out += f"<p style='color:#555'>{more} more columns ({flagged} of them flagged).</p>"
     return out

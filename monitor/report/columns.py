@@ -17,6 +17,9 @@ A column is flagged when
 - its missing share moved from the reference's by ``missing_change`` beyond counting noise
   (``missing 9.0% (reference) -> 41.0%``).
 
+Where any column has missing cells (in the latest version or the reference), the pages add a
+"missing share" column: the version's share beside the reference's, for every column.
+
 Flags describe, they never change the verdict: the checks (:mod:`monitor.checks`) decide that.
 """
 
@@ -141,6 +144,8 @@ def _row(
         tail_reference_upper=shares["upper"][1],
         categories_lost=None if lost is None else int(lost),
         flags=tuple(flags),
+        missing_share=_finite(values.get("missing_share")),
+        missing_reference=_finite(values.get("missing_expected")),
     )
 
 

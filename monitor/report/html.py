@@ -183,6 +183,8 @@ def column_rows(table: ColumnTable) -> tuple[list[list[str]], int, int]:
          _signed(r.change), _share(r.tail_share_lower, r.tail_reference_lower),
          _share(r.tail_share_upper, r.tail_reference_upper),
          "–" if r.categories_lost is None else str(r.categories_lost),
+         *([_share(r.missing_share or 0.0, r.missing_reference or 0.0)] if table.has_missing
+           else []),
          "; ".join(r.flags) or "–"]
         for r in table.rows[: table.shown]
     ]  # fmt: skip
@@ -192,6 +194,14 @@ def column_rows(table: ColumnTable) -> tuple[list[list[str]], int, int]:
 
 COLUMN_HEAD = ["column", "kind", "KS", "TV", "baseline", "change", "lower tail share",
                "upper tail share", "categories lost", "flagged"]  # fmt: skip
+
+
+def column_head(table: ColumnTable) -> list[str]:
+    """The per-column table's head: ``COLUMN_HEAD``, with "missing share" before "flagged"
+    where some column has missing cells (complete-data tables are unchanged)."""
+    if not table.has_missing:
+        return list(COLUMN_HEAD)
+    return [*COLUMN_HEAD[:-1], "missing share", COLUMN_HEAD[-1]]
 
 
 def column_caption(table: ColumnTable) -> str:
@@ -214,7 +224,7 @@ def _columns_table(table: ColumnTable) -> str:
     out = [f'<p class="meta">{_e(column_caption(table))}</p>']
     out.append(
         _table(
-            COLUMN_HEAD,
+            column_head(table),
             [[_e(c) for c in row] for row in rows],
             ["gap" if r.flags else "" for r in table.rows[: table.shown]],
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from monitor.report.html import COLUMN_HEAD, KIND_LABELS, column_caption, column_rows, gap_rows
+from monitor.report.html import KIND_LABELS, column_caption, column_head, column_rows, gap_rows
 from monitor.report.model import CorpusSection, GeneratorSection, Report
 
 __all__ = ["render_markdown"]
@@ -61,7 +61,7 @@ def _generator(section: GeneratorSection) -> list[str]:
     if section.columns is not None:
         rows, more, flagged = column_rows(section.columns)
         lines += ["", "Per-column drift (latest version): " + column_caption(section.columns), ""]
-        lines += _table(COLUMN_HEAD, rows)
+        lines += _table(column_head(section.columns), rows)
         if more:
             lines.append(f"\n({more} more columns, {flagged} of them flagged, are in report.json.)")
     breached = [c for c in section.checks if c.streak and c.kind != "gap"]

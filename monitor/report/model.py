@@ -139,6 +139,10 @@ class ColumnDrift:
     tail_reference_upper: float | None
     categories_lost: int | None
     flags: tuple[str, ...]
+    # The latest version's and the reference's missing share (None where neither has a
+    # missing cell in this column: the pages show a missing column only where some column has).
+    missing_share: float | None = None
+    missing_reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,13 @@ class ColumnTable:
     def flagged(self) -> int:
         """How many columns are flagged."""
         return sum(1 for row in self.rows if row.flags)
+
+    @property
+    def has_missing(self) -> bool:
+        """Whether any column has missing cells in the latest version or the reference."""
+        return any(
+            row.missing_share is not None or row.missing_reference is not None for row in self.rows
+        )
 
 
 @dataclass(frozen=True)
