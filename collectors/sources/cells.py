@@ -116,13 +116,31 @@ def labels(series: pd.Series, source: str) -> np.ndarray:
     )
 
 
-def vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
-    """Stack a vector column into a float64 matrix; every cell must hold ``length`` numbers."""
+def vectors(
+    series: pd.Series, source: str, length: int | None, *, missing_ok: bool = False
+) -> np.ndarray:
+    """Stack a vector column into a float64 matrix; every cell must hold ``length`` numbers.
+
+    ``missing_ok``: missing cells (None, NaN) are rows of NaN instead of an error (the caller
+    imputes them); the other cells must still hold ``length`` finite numbers.
+    """
     where = f"{source}: column {series.name!r}"
-    cells = series.to_numpy(dtype=object)
-    not_array = np.array([not isinstance(c, (list, tuple, np.ndarray)) for c in cells], dtype=bool)
+    every = series.to_numpy(dtype=object)
+    is_array = np.array([isinstance(c, (list, tuple, np.ndarray)) for c in every], dtype=bool)
+    absent = np.zeros(len(every), dtype=bool)
+    if missing_ok:
+        absent = np.array(
+            [not a and _na(c) for a, c in zip(is_array, every, strict=True)], dtype=bool
+        )
+    not_array = ~is_array & ~absent
     if not_array.any():
         raise FeatureError(f"{where} holds missing or non-array cells in {rows_listed(not_array)}")
+    if absent.any():
+        present = vectors(series[~absent], source, length)  # (rows named among the present)
+        out = np.full((len(every), present.shape[1]), np.nan)
+        out[~absent] = present
+        return out
+    cells = every
     lengths = np.array([len(c) for c in cells], dtype=np.int64)
     expected = int(lengths[0]) if length is None and len(cells) else length
     if expected is None:  # no cell to take the length from
@@ -146,3 +164,11 @@ def vectors(series: pd.Series, source: str, length: int | None) -> np.ndarray:
             f"{where} has vectors with NaN or infinite entries in {rows_listed(bad)}"
         )
     return matrix
+
+
+def _na(cell: object) -> bool:
+    """Whether a scalar cell is missing (None, NaN, pd.NA, NaT)."""
+    try:
+        return bool(pd.isna(cell))
+    except (TypeError, ValueError):
+        return False

@@ -23,6 +23,9 @@ Missing values are data (the missing-value policy):
   reference's centre (0 after scaling); where the reference is complete, a version's missing cells
   are imputed the same way without an indicator (their share is its own figure,
   ``missing_share``, and check);
+- a vector column with missing cells (None, NaN) in the reference gets the same indicator
+  (``name=__missing__``, after its components) and its missing cells are the reference's mean
+  vector; where the reference's vectors are complete, a version's missing cells are refused;
 - infinite values count as missing; a column missing in every reference row, and (when the
   columns are not configured) identifier and free-text columns, are left out with a note.
 On complete data nothing changes: no indicator column, the same scaling, the same numbers.
@@ -68,9 +71,10 @@ class FeatureColumn:
     std: float = 1.0
     categories: tuple[str, ...] = ()
     length: int = 0
-    missing: bool = False  # numeric/datetime: the reference has missing cells (an indicator)
+    missing: bool = False  # the reference has missing cells (an indicator column)
     robust: bool = False  # mean/std are the median and a quantile spread (kinds.scale)
     zone: str = ""  # datetime: the reference's time zone ("" naive)
+    centre: tuple[float, ...] = ()  # vector with missing cells: the reference's mean vector
 
     @property
     def feature_names(self) -> list[str]:
@@ -80,14 +84,17 @@ class FeatureColumn:
             return [self.name, *([f"{self.name}={MISSING}"] if self.missing else [])]
         if self.kind == "categorical":
             return [f"{self.name}={c}" for c in (*self.categories, RARE)]
-        return [f"{self.name}[{i}]" for i in range(self.length)]
+        indicator = [f"{self.name}={MISSING}"] if self.missing else []
+        return [*(f"{self.name}[{i}]" for i in range(self.length)), *indicator]
 
     @property
     def width(self) -> int:
         """Number of output columns."""
         if self.kind in _SCALED:
             return 1 + int(self.missing)
-        return len(self.categories) + 1 if self.kind == "categorical" else self.length
+        if self.kind == "categorical":
+            return len(self.categories) + 1
+        return self.length + int(self.missing)
 
 
 def _raw(column: FeatureColumn, series: pd.Series, source: str) -> np.ndarray:
@@ -192,8 +199,21 @@ class FeatureMap:
                 )
                 specs.append(FeatureColumn(name, "categorical", categories=kept))
             else:
-                length = cells.vectors(series, source, None).shape[1]
-                specs.append(FeatureColumn(name, "vector", length=length))
+                matrix = cells.vectors(series, source, None, missing_ok=True)
+                absent = np.isnan(matrix[:, 0])
+                if not absent.any():  # complete: the column (and its JSON) as before
+                    specs.append(FeatureColumn(name, "vector", length=matrix.shape[1]))
+                    continue
+                notes.append(
+                    f"{where} is missing in {cells.rows_listed(absent)}: measured with a "
+                    "missing indicator, imputed at the reference's mean vector"
+                )
+                centre = tuple(float(x) for x in matrix[~absent].mean(axis=0))
+                specs.append(
+                    FeatureColumn(
+                        name, "vector", length=matrix.shape[1], missing=True, centre=centre
+                    )
+                )
         if not specs:
             raise FeatureError(f"{source}: no column can be measured ({'; '.join(notes)})")
         return cls(tuple(specs), float(rare_threshold), tuple(notes))
@@ -237,9 +257,12 @@ class FeatureMap:
                 codes[codes < 0] = len(column.categories)  # unseen and rare labels
                 out[rows, offset + codes] = 1.0
             else:
-                out[:, offset : offset + column.length] = cells.vectors(
-                    series, source, column.length
-                )
+                matrix = cells.vectors(series, source, column.length, missing_ok=column.missing)
+                if column.missing:
+                    absent = np.isnan(matrix[:, 0])
+                    matrix[absent] = np.asarray(column.centre)  # the reference's mean vector
+                    out[:, offset + column.length] = absent
+                out[:, offset : offset + column.length] = matrix
             offset += column.width
         return out
 
@@ -335,7 +358,10 @@ def _column_json(column: FeatureColumn) -> dict[str, object]:
         return item
     if column.kind == "categorical":
         return {"name": column.name, "kind": "categorical", "categories": list(column.categories)}
-    return {"name": column.name, "kind": "vector", "length": column.length}
+    vector: dict[str, object] = {"name": column.name, "kind": "vector", "length": column.length}
+    # Keys only where set: a complete vector column's JSON (and fingerprint) is unchanged.
+    vector.update({"missing": True, "centre": list(column.centre)} if column.missing else {})
+    return vector
 
 
 def _is_kind(value: object) -> TypeGuard[Kind]:
@@ -374,4 +400,10 @@ def _column_from_json(item: dict[str, object]) -> FeatureColumn:
     length = item["length"]
     if not isinstance(length, int) or length < 1:
         raise ValueError(f"column {name!r}: length must be a positive integer")
-    return FeatureColumn(name, "vector", length=length)
+    if not item.get("missing", False):
+        return FeatureColumn(name, "vector", length=length)
+    centre = item["centre"]
+    if not isinstance(centre, list) or len(centre) != length:
+        raise ValueError(f"column {name!r}: centre must be a list of {length} numbers")
+    values = tuple(_number({"name": name, "centre": c}, "centre") for c in centre)
+    return FeatureColumn(name, "vector", length=length, missing=True, centre=values)
