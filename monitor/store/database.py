@@ -148,7 +148,7 @@ def _holder(pid: int) -> tuple[str, bool]:
     args = [a for a in args if a]
     tailwatch = any(Path(a).name == "tailwatch" or a == "monitor.cli" for a in args)
     if not tailwatch:
-        return f"process {pid} ({' '.join(args)[:80]})", False
+        return f"process {pid} ({' '.join(' '.join(args).split())[:80]})", False  # one line
     daemon = bool(_DAEMON_COMMANDS & set(args))
     kind = "a running Tailwatch daemon" if daemon else "another Tailwatch command"
     return f"{kind} (PID {pid}: {' '.join(Path(a).name for a in args[:4])})", daemon
