@@ -43,7 +43,7 @@ import numpy as np
 from monitor.checks import CheckThresholds
 from monitor.status import status_document
 from monitor.store import Store
-from tests.support.net import free_port
+from tests.support.net import free_port, self_signed_cert
 from tests.support.report_histories import generator_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,17 +58,6 @@ def _store(path: Path) -> None:
             for index in range(40):
                 store.record_run(generator_run(index, rng, subject=name))
         store.checkpoint()
-
-
-def _cert(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def _request(
@@ -204,7 +193,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tailwatch-exporter-") as temporary:
         folder = Path(temporary)
         _store(folder / "tw.duckdb")
-        cert, key = _cert(folder)
+        cert, key = self_signed_cert(folder)
         port = free_port()
         digest = hashlib.sha256(PASSWORD.encode()).hexdigest()
         config = folder / "tailwatch.toml"
