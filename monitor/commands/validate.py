@@ -33,7 +33,8 @@ _NUMERIC = re.compile(
     r"FLOAT|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$"
 )
 _LABEL = re.compile(r"^(BOOLEAN|VARCHAR|UUID|ENUM\(.*\))$")
-_DATETIME = re.compile(r"^(DATE|TIMESTAMP(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE)$")
+# DuckDB names a zoned timestamp "TIMESTAMP WITH TIME ZONE" or, at nanoseconds, "TIMESTAMPTZ_NS".
+_DATETIME = re.compile(r"^(DATE|TIMESTAMP(TZ)?(_S|_MS|_NS)?|TIMESTAMP WITH TIME ZONE)$")
 _VECTOR = re.compile(r"^(.+)\[\d*\]$")
 
 
@@ -168,15 +169,20 @@ def _generator(check: _Checker, i: int, g: GeneratorSettings) -> None:
             if _DATETIME.match(then) and _DATETIME.match(now) and _aware(then) != _aware(now):
                 check.add(
                     f"{key}.versions",
-                    f"column {column!r} is {now} in the latest version but {then} in the "
-                    "reference: a time zone mismatch (convert both to one zone)",
+                    f"column {column!r} is {now} ({_zone(now)}) in the latest version but "
+                    f"{then} ({_zone(then)}) in the reference: a time zone mismatch (convert "
+                    "both to one zone)",
                     latest.paths[0],
                     column,
                 )
 
 
+def _zone(duck_type: str) -> str:
+    return "zoned" if _aware(duck_type) else "naive"
+
+
 def _aware(duck_type: str) -> bool:
-    return duck_type.endswith("WITH TIME ZONE")
+    return duck_type.endswith("WITH TIME ZONE") or duck_type.startswith("TIMESTAMPTZ")
 
 
 def _corpus(check: _Checker, i: int, c: CorpusSettings) -> None:
