@@ -36,6 +36,13 @@ from collectors.sequences.autocorr import (
     cross_lag,
 )
 from collectors.sequences.calendar import CYCLES, rhythm, rhythm_tv
+from collectors.sequences.predictive import Forecaster
+from collectors.sequences.summaries import (
+    Standardiser,
+    sequence_detection,
+    sequence_prdc,
+    summaries,
+)
 from collectors.sequences.transitions import (
     MAX_STATES,
     TransitionShift,
@@ -113,7 +120,8 @@ class SequenceReference:
 
     ``entity``: the sequence key; ``time``: the order within a sequence (timestamp or number);
     ``numeric`` / ``categorical``: the measured columns (inferred from the reference when both
-    are None); ``max_lag``: autocorrelation lags 1..max_lag.
+    are None); ``max_lag``: autocorrelation lags 1..max_lag; ``detection`` / ``predictive``:
+    whether to fit the discriminative and predictive scores' models (the costliest figures).
     """
 
     def __init__(
@@ -127,6 +135,8 @@ class SequenceReference:
         categorical: Sequence[str] | None = None,
         max_lag: int = MAX_LAG,
         max_states: int = MAX_STATES,
+        detection: bool = True,
+        predictive: bool = True,
         seed: int = 0,
     ) -> None:
         if numeric is None and categorical is None:
@@ -162,6 +172,12 @@ class SequenceReference:
             if ref.timestamp
             else {}
         )
+        self.top_states = {name: kept[0] for name, kept in self.states.items() if kept}
+        raw = summaries(ref, self.numeric, self.top_states)
+        self.standardise = Standardiser.fit(raw)
+        self.summaries = self.standardise(raw)
+        self.detection = detection
+        self.forecaster = Forecaster.fit(ref, self.test, self.numeric, seed) if predictive else None
         self._healthy: dict[tuple[int, int], SequenceHealthy] = {}
 
     def _prepare(self, frame: pd.DataFrame, source: str) -> SequenceFrame:
@@ -226,6 +242,14 @@ class SequenceReference:
                     "reference": tuple(self.rhythms[key]),
                     "version": tuple(mine),
                 }
+        summary = self.standardise(summaries(version, self.numeric, self.top_states))
+        figures.update(sequence_prdc(self.summaries, summary))
+        if self.detection:
+            detected = sequence_detection(self.summaries, summary, seed=self.seed)
+            if detected is not None:
+                figures.update(detected.figures())
+        if self.forecaster is not None:
+            figures.update(self.forecaster.figures(version))
         clean = {k: float(v) for k, v in figures.items() if np.isfinite(v)}
         return SequenceMeasurement(
             clean, per_feature, details, version.n_entities, version.n_events, version.dropped_rows
