@@ -31,7 +31,7 @@ from collectors.gates.utility import (
 )
 from collectors.gates.verify import Verdicts, verify_samples
 from collectors.metrics import FidelityResult, ReferenceModel
-from collectors.sources import FeatureMap
+from collectors.sources import FeatureMap, cells
 
 __all__ = ["GateMeasurement", "Gates"]
 
@@ -144,8 +144,9 @@ class Gates:
                 codes = pd.Index(list(column.categories), dtype=object).get_indexer(labels)
                 codes[codes < 0] = len(column.categories)
                 parts.append(codes.astype(np.float64)[:, None])
-            else:
-                parts.append(np.stack(frame[column.name].to_numpy()).astype(np.float64))
+            else:  # vector components, NaN where the cell is missing (trees take NaN)
+                series = frame[column.name]
+                parts.append(cells.vectors(series, "sample", column.length, missing_ok=True))
         x = np.hstack(parts) if parts else np.zeros((len(frame), 1))
         raw = frame[self.target]
         if self.task == "classification":

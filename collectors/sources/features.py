@@ -25,7 +25,11 @@ Missing values are data (the missing-value policy):
   ``missing_share``, and check);
 - a vector column with missing cells (None, NaN) in the reference gets the same indicator
   (``name=__missing__``, after its components) and its missing cells are the reference's mean
-  vector; where the reference's vectors are complete, a version's missing cells are refused;
+  vector (stored in the JSON); where the reference's vectors are complete, a version's missing
+  cells are imputed at the reference's mean vector without an indicator, as numeric columns are.
+  That mean vector (:attr:`FeatureColumn.fill`) is computed from the reference when the map is
+  fitted and kept out of the JSON, so a complete column's JSON and fingerprint are unchanged; a
+  map rebuilt from JSON gets it from :meth:`FeatureMap.from_json`'s ``reference``;
 - infinite values count as missing; a column missing in every reference row, and (when the
   columns are not configured) identifier and free-text columns, are left out with a note.
 On complete data nothing changes: no indicator column, the same scaling, the same numbers.
@@ -36,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeGuard
 
 import numpy as np
@@ -75,6 +79,9 @@ class FeatureColumn:
     robust: bool = False  # mean/std are the median and a quantile spread (kinds.scale)
     zone: str = ""  # datetime: the reference's time zone ("" naive)
     centre: tuple[float, ...] = ()  # vector with missing cells: the reference's mean vector
+    # Complete vector column: the reference's mean vector, imputed for a version's missing cells;
+    # not in the JSON (a complete column's JSON and fingerprint stay as they were).
+    fill: tuple[float, ...] = field(default=(), compare=False)
 
     @property
     def feature_names(self) -> list[str]:
@@ -202,13 +209,14 @@ class FeatureMap:
                 matrix = cells.vectors(series, source, None, missing_ok=True)
                 absent = np.isnan(matrix[:, 0])
                 if not absent.any():  # complete: the column (and its JSON) as before
-                    specs.append(FeatureColumn(name, "vector", length=matrix.shape[1]))
+                    fill = _mean_vector(matrix)
+                    specs.append(FeatureColumn(name, "vector", length=matrix.shape[1], fill=fill))
                     continue
                 notes.append(
                     f"{where} is missing in {cells.rows_listed(absent)}: measured with a "
                     "missing indicator, imputed at the reference's mean vector"
                 )
-                centre = tuple(float(x) for x in matrix[~absent].mean(axis=0))
+                centre = _mean_vector(matrix[~absent])
                 specs.append(
                     FeatureColumn(
                         name, "vector", length=matrix.shape[1], missing=True, centre=centre
@@ -257,11 +265,13 @@ class FeatureMap:
                 codes[codes < 0] = len(column.categories)  # unseen and rare labels
                 out[rows, offset + codes] = 1.0
             else:
-                matrix = cells.vectors(series, source, column.length, missing_ok=column.missing)
+                matrix = cells.vectors(series, source, column.length, missing_ok=True)
+                absent = np.isnan(matrix[:, 0])
                 if column.missing:
-                    absent = np.isnan(matrix[:, 0])
                     matrix[absent] = np.asarray(column.centre)  # the reference's mean vector
                     out[:, offset + column.length] = absent
+                elif absent.any():
+                    matrix[absent] = _fill(column, source)
                 out[:, offset : offset + column.length] = matrix
             offset += column.width
         return out
@@ -318,21 +328,52 @@ class FeatureMap:
         return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
     @classmethod
-    def from_json(cls, text: str) -> FeatureMap:
-        """Rebuild a map from :meth:`to_json`; transforms are identical to the original's."""
+    def from_json(cls, text: str, *, reference: pd.DataFrame | None = None) -> FeatureMap:
+        """Rebuild a map from :meth:`to_json`; transforms are identical to the original's.
+
+        A complete vector column's mean vector is not in the JSON: with ``reference`` (the
+        frame the map was fitted on) it is computed again, so a version's missing vector cells
+        are imputed as the fitted map imputes them; without it they are refused.
+        """
         try:
             document = json.loads(text)
             if document.get("format") != FORMAT:
                 raise ValueError(f"format is {document.get('format')!r}, expected {FORMAT!r}")
             columns = tuple(_column_from_json(item) for item in document["columns"])
-            return cls(columns, float(document["rare_threshold"]))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise FeatureError(f"feature map JSON is invalid: {error!r}") from error
+        if reference is not None:
+            columns = tuple(_with_fill(column, reference) for column in columns)
+        return cls(columns, float(document["rare_threshold"]))
 
     @property
     def fingerprint(self) -> str:
         """sha256 of :meth:`to_json`: changes whenever the fitted space changes."""
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+
+def _mean_vector(matrix: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(x) for x in matrix.mean(axis=0))
+
+
+def _fill(column: FeatureColumn, source: str) -> np.ndarray:
+    """The vector imputed for a version's missing cells where the reference's are complete."""
+    if not column.fill:
+        raise FeatureError(
+            f"{source}: column {column.name!r} has missing cells, and this feature map (rebuilt "
+            "from JSON without its reference) has no reference mean vector to impute: pass "
+            "reference= to FeatureMap.from_json"
+        )
+    return np.asarray(column.fill)
+
+
+def _with_fill(column: FeatureColumn, reference: pd.DataFrame) -> FeatureColumn:
+    """A complete vector column with the reference's mean vector (see :func:`_fill`)."""
+    if column.kind != "vector" or column.missing:
+        return column
+    _check_present(reference, [column.name], "reference")
+    matrix = cells.vectors(reference[column.name], "reference", column.length)
+    return replace(column, fill=_mean_vector(matrix))
 
 
 def _check_present(frame: pd.DataFrame, names: Sequence[str], source: str) -> None:

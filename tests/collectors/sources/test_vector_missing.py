@@ -1,6 +1,7 @@
 """Vector columns with missing cells (issue 24): measured by the numeric columns' policy, a
 missing indicator after the components and the reference's mean vector imputed, instead of
-refused; complete vector columns embed (and serialize) exactly as before."""
+refused; complete vector columns embed (and serialize) exactly as before, and a version's
+missing cells take the complete reference's mean vector (kept out of the JSON)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,28 @@ def test_complete_vectors_are_unchanged() -> None:
     version = _vectors(20, 1)
     out = fitted.transform(version)
     np.testing.assert_array_equal(out[:, 1:], np.stack(list(version["emb"])))
-    # A complete reference has no mean vector to impute: a version's missing cell is named.
+
+
+def test_a_versions_missing_cells_take_the_complete_references_mean_vector() -> None:
+    reference = _vectors(50, 0)
+    fitted = FeatureMap.fit(reference)
+    centre = np.stack(list(reference["emb"])).mean(axis=0)
+    version = _vectors(20, 1, missing=(2, 7))
+    out = fitted.transform(version)
+    assert out.shape == (20, 4)  # no indicator: the reference decides the space
+    np.testing.assert_array_equal(out[[2, 7], 1:], np.vstack([centre, centre]))
+    np.testing.assert_array_equal(out[3, 1:], version["emb"][3])
+    # The mean vector is not in the JSON: rebuilt without the reference, the cell is named ...
+    with pytest.raises(FeatureError, match=r"column 'emb' has missing cells.*reference="):
+        FeatureMap.from_json(fitted.to_json()).transform(version)
+    # ... and with it, the transform is the fitted map's.
+    loaded = FeatureMap.from_json(fitted.to_json(), reference=reference)
+    assert loaded == fitted and loaded.fingerprint == fitted.fingerprint
+    np.testing.assert_array_equal(loaded.transform(version), out)
+    # Cells that are neither vectors nor missing are still refused.
+    version.loc[4, "emb"] = "text"
     with pytest.raises(FeatureError, match=r"column 'emb' holds missing or non-array cells"):
-        fitted.transform(_vectors(20, 1, missing=(2,)))
+        fitted.transform(version)
 
 
 def test_wrong_vectors_beside_missing_cells_are_still_refused() -> None:
