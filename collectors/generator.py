@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from collectors.families import FamilyBuilder, FamilyInputs, FigureFamily
 from collectors.gates import GateMeasurement, Gates, Task
 from collectors.healthy import (
     HEALTHY_DRAWS,
@@ -98,6 +99,7 @@ class GeneratorReference:
         training: pd.DataFrame | None = None,
         healthy_cache: HealthyCache | None = None,
         healthy_key: str | None = None,
+        families: Sequence[FamilyBuilder] = (),
     ) -> None:
         self.feature_map = feature_map or FeatureMap.fit(
             reference, columns=columns, categorical=categorical
@@ -150,6 +152,12 @@ class GeneratorReference:
                 draws=self.healthy_draws,
                 seed=seed,
             )
+        # Optional figure families (collectors.families: structure, ...), built once here.
+        inputs = FamilyInputs(
+            reference, self.holdout, self.feature_map, target, seed, sample_size, healthy_draws
+        )
+        built = (build(inputs) for build in families)
+        self.families: list[FigureFamily] = [family for family in built if family is not None]
 
     @property
     def healthy(self) -> HealthyLevels | None:
@@ -183,6 +191,11 @@ class GeneratorReference:
             gate_levels, gate_spread = self.gates.healthy(sample_rows)
             levels.update(gate_levels)
             levels.spread.update(gate_spread)
+        for family in self.families:  # each family's own real-vs-real levels
+            part = family.healthy(sample_rows)
+            levels.update(part)
+            levels.spread.update(part.spread)
+            levels.meta.update(part.meta)
         return levels
 
     def _measure_healthy(self, m: int) -> HealthyLevels:
@@ -198,7 +211,9 @@ class GeneratorReference:
     def measure(
         self, sample: pd.DataFrame, *, source: str = "sample", details: bool = True
     ) -> Measurement:
-        """Every metric of ``sample`` against the reference (``details``: histograms too).
+        """Every metric of ``sample`` against the reference (``details``: a version's
+        histograms and figure families too; the healthy draws pass False, the families
+        measuring their own levels).
 
         ``timings`` of the result: seconds per figure family (features, fidelity: PRDC,
         alpha/beta, regions and DCR on the k-NN engine; gates; drift and tails; mmd; histograms).
@@ -226,11 +241,21 @@ class GeneratorReference:
         if details:
             with timed(timings, "histograms"):
                 histograms = self._histograms(numeric, categorical, per_feature)
+        extra: dict[str, object] = {}
+        for family in self.families if details else ():
+            with timed(timings, family.name):
+                part = family.measure(sample, source=source)
+            clean.update(part.figures)
+            for name, values in part.per_feature.items():
+                per_feature.setdefault(name, {}).update(values)
+            extra.update(part.details)
         per_feature = {
             name: {key: float(v) for key, v in values.items() if np.isfinite(v)}
             for name, values in per_feature.items()
         }
-        return Measurement(clean, per_feature, fidelity.regions, histograms, gated, timings=timings)
+        return Measurement(
+            clean, per_feature, fidelity.regions, histograms, gated, extra, timings=timings
+        )
 
     def _drift_tails(
         self, sample: pd.DataFrame, figures: dict[str, float]

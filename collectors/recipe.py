@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
@@ -24,6 +24,8 @@ from collectors.constraints import (
     check_sample_size,
     check_version_rows,
 )
+from collectors.families import FamilyBuilder
+from collectors.families.structure import StructureOptions, structure_family
 from collectors.gates import Task
 from collectors.generator import GeneratorReference
 from collectors.healthy import HEALTHY_DRAWS, HealthyCache
@@ -110,6 +112,8 @@ class ReferenceRecipe:
     embedder: str | None = None
     token_budget: int = TOKEN_BUDGET
     gates: bool = True  # membership attack and per-sample verdicts, as the daemon
+    # Optional figure families (collectors.families); None switches one off.
+    structure: StructureOptions | None = field(default_factory=StructureOptions)  # issue 23
 
     def __post_init__(self) -> None:
         check_k(self.k)
@@ -128,6 +132,13 @@ class ReferenceRecipe:
             return reference, holdout
         size = self.sample_size if self.sample_size is not None else 0
         return split_holdout(reference, size, self.seed)
+
+    def families(self) -> tuple[FamilyBuilder, ...]:
+        """Builders of the optional figure families these settings switch on."""
+        builders: list[FamilyBuilder] = []
+        if self.structure is not None:
+            builders.append(structure_family(self.structure))
+        return tuple(builders)
 
     def check_version(self, rows: int, label: str) -> None:
         """A version's sample holds more than ``k`` rows (ValueError naming ``label``)."""
@@ -210,6 +221,7 @@ class ReferenceRecipe:
                 healthy_draws=self.healthy_draws,
                 healthy_cache=cache,
                 healthy_key=key,
+                families=self.families(),
             )
         fitted = FittedReference(model, reference, held)
         if memo and key is not None:

@@ -245,6 +245,22 @@ else:
     CheckSettings = check_settings_model()
 
 
+class StructureSettings(_Model):
+    """Structure figures of each version (issue 23; collectors.families.structure): pair
+    dependence over every pair up to ``max_columns`` columns (else the ``max_pairs`` strongest
+    real pairs), the detection classifier, category share tests, ``max_targets`` per-column
+    predictive audits on at most ``max_rows`` rows, per-class and boundary coverage."""
+
+    enabled: bool = True
+    max_columns: Annotated[int, Field(ge=2, le=200)] = 40
+    max_pairs: Annotated[int, Field(ge=1, le=20_000)] | None = None
+    max_targets: Annotated[int, Field(ge=0, le=50)] = 5
+    max_rows: Annotated[int, Field(ge=50, le=100_000)] = 2000
+    detection: bool = True
+    importance: bool = True
+    healthy_draws: Annotated[int, Field(ge=2, le=50)] = 4
+
+
 class GeneratorSettings(_Model):
     """One synthetic-data generator whose versions are measured against a real reference."""
 
@@ -284,6 +300,7 @@ class GeneratorSettings(_Model):
     # exporter's label cardinality stays bounded whatever the data's width.
     monitored_columns: ColumnList | None = None
     top_drifting_columns: Annotated[int, Field(ge=0, le=100)] = 10
+    structure: StructureSettings = Field(default_factory=StructureSettings)  # issue 23
 
     @field_validator("columns")
     @classmethod

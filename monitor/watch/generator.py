@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from collectors.constraints import check_version_rows
+from collectors.families.structure import StructureOptions
 from collectors.generator import GeneratorReference, Measurement
 from collectors.healthy import HealthyLevels
 from collectors.metrics import RELATIVE_METRICS
@@ -48,7 +49,7 @@ from collectors.sources import (
     sampler_versions,
 )
 from collectors.text import TextReference
-from monitor.settings import GeneratorSettings, SchedulerSettings
+from monitor.settings import GeneratorSettings, SchedulerSettings, StructureSettings
 from monitor.store import Store
 from monitor.watch.base import (
     Measured,
@@ -211,6 +212,7 @@ class GeneratorWatch(Watch):
                 "text_column",
                 "embedder",
                 "token_budget",
+                "structure",
             }
         )
         parts.append(json.dumps(config, sort_keys=True))
@@ -301,6 +303,7 @@ class GeneratorWatch(Watch):
             text_column=s.text_column,
             embedder=s.embedder,
             token_budget=s.token_budget,
+            structure=structure_options(s.structure),
         )
 
     def _record_reference(self, fitted: _Fitted, rows: pd.DataFrame) -> None:
@@ -491,6 +494,13 @@ def _ratio(value: float, anchor: float | None) -> float | None:
     if anchor is None or not np.isfinite(anchor) or anchor == 0:
         return None
     return value / anchor
+
+
+def structure_options(settings: StructureSettings) -> StructureOptions | None:
+    """The structure family's bounds from ``[generators.structure]`` (None: switched off)."""
+    if not settings.enabled:
+        return None
+    return StructureOptions(**settings.model_dump(exclude={"enabled"}))
 
 
 def _metrics(
