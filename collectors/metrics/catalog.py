@@ -569,6 +569,60 @@ TEXT_METRICS: tuple[MetricSpec, ...] = (
 )
 GENERATOR_METRICS = (*GENERATOR_METRICS, *TEXT_METRICS)
 
+# -- Mixing sweep (issue 29, collectors.gates.mixing): the pinned model trained on real rows mixed
+# with a share of the version's rows; shares are whole multiples of 5 % so the names stay bounded.
+MIXING_SHARES: tuple[int, ...] = tuple(range(0, 101, 5))
+_MIXING = (
+    "Alemohammad et al. 2023, Self-Consuming Generative Models Go MAD, arXiv 2307.01850; "
+    "Bertrand et al. 2024, On the Stability of Iterative Retraining, ICLR, Thm. 1; "
+    "Gerstgrasser et al. 2024, Is Model Collapse Inevitable?, arXiv 2404.01413"
+)
+_EFRON = "Efron and Tibshirani 1993, An Introduction to the Bootstrap, ch. 13 (percentile)"
+
+
+def _mixing_specs() -> tuple[MetricSpec, ...]:
+    out = []
+    for share in MIXING_SHARES:
+        out.append(
+            MetricSpec(
+                f"mixing_score_share_{share}",
+                f"Primary utility figure (balanced accuracy, or R^2) of the pinned model trained "
+                f"on real rows with {share} % of them replaced by the version's; mean over seeds.",
+                -_INF,
+                1,
+                "maximize",
+                "the 0 % (all-real) score",
+                f"{_ESTEBAN}; {_MIXING}",
+            )
+        )
+        out.append(
+            MetricSpec(
+                f"mixing_score_sd_share_{share}",
+                f"Standard deviation over seeds of mixing_score_share_{share}.",
+                0,
+                _INF,
+                "minimize",
+                "small",
+                _MIXING,
+            )
+        )
+    descriptions = {
+        "safe_synthetic_share": "Largest share of the version's rows in the training mix up to "
+        "which the score stays within the tolerance of the all-real score.",
+        "safe_synthetic_share_low": "Lower bound (2.5 %) of safe_synthetic_share, percentile "
+        "bootstrap over seeds.",
+        "safe_synthetic_share_high": "Upper bound (97.5 %) of safe_synthetic_share, percentile "
+        "bootstrap over seeds.",
+    }
+    for name, text in descriptions.items():
+        out.append(MetricSpec(name, text, 0, 1, "maximize", "high (near 1 for fresh real rows)",
+                              f"{_MIXING}; {_EFRON}"))  # fmt: skip
+    return tuple(out)
+
+
+MIXING_METRICS: tuple[MetricSpec, ...] = _mixing_specs()
+GENERATOR_METRICS = (*GENERATOR_METRICS, *MIXING_METRICS)
+
 # -- Structure fidelity (issue 23, collectors.metrics.structure via collectors.families.structure):
 # joint and conditional structure a version keeps or breaks while its marginals hold.
 _S_PAIRS = (
