@@ -208,8 +208,14 @@ def fingerprint_frame(frame: pd.DataFrame, content_columns: Sequence[str]) -> np
     if missing:
         raise ValueError(f"content columns {missing} are not in the frame {list(frame.columns)}")
     kinds: list[ColumnKind] = []
+    tokens: list[list[str] | None] = []
     for name in columns:
         series = frame[name]
+        fast = _numeric_tokens(series, name)  # plain numpy numbers: tokens by column
+        tokens.append(fast)
+        if fast is not None:
+            kinds.append(_series_kind(series, name))
+            continue
         nulls = int(series.map(_is_missing).sum())
         if nulls:
             raise ValueError(
@@ -219,10 +225,37 @@ def fingerprint_frame(frame: pd.DataFrame, content_columns: Sequence[str]) -> np
         if kind == "vector":
             _check_vector_cells(series, name)
         kinds.append(kind)
+    if all(column is not None for column in tokens):
+        records = map(FIELD_SEPARATOR.join, zip(*tokens, strict=True))
+        return np.fromiter(map(_digest, records), dtype=np.uint64, count=len(frame))
     rows = zip(*(frame[name].tolist() for name in columns), strict=True)
     return np.fromiter(
         (_digest(record_string(row, kinds)) for row in rows), dtype=np.uint64, count=len(frame)
     )
+
+
+def _numeric_tokens(series: pd.Series, name: str) -> list[str] | None:
+    """The cell tokens of a column of plain numpy numbers (float, integer, boolean dtype), the
+    same as :func:`record_string` gives them, one column at a time without the per-cell type
+    checks; None for any other column (text, vectors, nullable extension types)."""
+    dtype = series.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "fiub":
+        return None
+    values = series.to_numpy()
+    if dtype.kind == "b":
+        return ["true" if v else "false" for v in values.tolist()]
+    if dtype.kind in "iu":
+        return [str(v) for v in values.tolist()]
+    nulls = int(np.isnan(values).sum())
+    if nulls:
+        raise ValueError(
+            f"column {name!r}: {nulls} of {len(series)} rows have missing content (null/NaN)"
+        )
+    integral = np.isfinite(values) & (np.trunc(values) == values) & (np.abs(values) < EXACT_INTEGER)
+    out = np.empty(values.shape[0], dtype=object)
+    out[integral] = list(map(str, values[integral].astype(np.int64).tolist()))
+    out[~integral] = list(map("{:.6e}".format, values[~integral].tolist()))
+    return out.tolist()
 
 
 def fingerprint_rows(frame: pd.DataFrame, content_columns: Sequence[str]) -> np.ndarray:

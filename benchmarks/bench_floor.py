@@ -1,0 +1,147 @@
+"""The daemon's cost per version against the k-NN floor, in the same run (issue 26).
+
+The floor is the distance work no exact k-NN fidelity figure can skip: one exact k-NN query of
+the version's rows against the reference plus the version's own k-NN (its radii), with the
+project's engine (:class:`collectors.knn.KnnEngine`, defaults) and the configured ``k``. The
+daemon's cost is one scan of :class:`monitor.watch.generator.GeneratorWatch` that finds one new
+version file and measures and records it in a real DuckDB store: reading the Parquet file,
+features, every figure, the healthy levels (warm: measured by an earlier scan and kept), the run
+written in one transaction. Both are timed alternately in one process, so the machine's load
+weighs on both alike; the ratio (daemon / floor, medians) is the figure the issue bounds
+(<= 3x), reported with the structure family (issue 23, ``structure.enabled``) and without it.
+
+Data: scikit-learn's digits resampled with pixel jitter (as ``bench_evaluate``): a reference of
+``--reference`` rows, a holdout of half that, versions of ``--sample-size`` rows (the settings'
+default sample size, 5,000), 64 columns.
+
+    make bench-floor
+    python -m benchmarks.bench_floor --reference 4000 --repeats 2      # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.bench_evaluate import digit_rows
+from collectors.generator import GeneratorReference
+from collectors.knn import KnnEngine
+from monitor.settings import GeneratorSettings
+from monitor.store.database import Store
+from monitor.watch.generator import GeneratorWatch
+
+SAMPLE_SIZE = 5000  # GeneratorSettings' default sample_size
+K = 5
+
+
+def write(path: Path, frame: pd.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
+
+
+def floor_seconds(engine: KnnEngine, real_c: np.ndarray, version_c: np.ndarray, k: int) -> float:
+    """One exact k-NN query of the version against the reference plus the version's own k-NN."""
+    start = time.perf_counter()
+    engine.nearest(version_c, real_c, k)
+    engine.radii(version_c, k)
+    return time.perf_counter() - start
+
+
+def families(timings: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in timings.items())
+
+
+def run(
+    root: Path, structure: bool, reference_rows: int, sample_size: int, repeats: int
+) -> dict[str, Any]:
+    """Warm the daemon (fit, healthy levels), then time ``repeats`` scans of one new version,
+    each beside a floor measurement on the same version."""
+    folder = root / ("with" if structure else "without")
+    write(folder / "real" / "reference.parquet", digit_rows(reference_rows, seed=1))
+    write(folder / "real" / "holdout.parquet", digit_rows(reference_rows // 2, seed=2))
+    settings = GeneratorSettings(
+        name="digits",
+        reference=str(folder / "real" / "reference.parquet"),
+        holdout=str(folder / "real" / "holdout.parquet"),
+        versions=str(folder / "versions" / "*"),
+        sample_size=sample_size,
+        k=K,
+        structure={"enabled": structure},  # type: ignore[arg-type]
+    )
+    engine = KnnEngine()
+    daemon: list[float] = []
+    floor: list[float] = []
+    with Store(folder / "tw.duckdb") as store:
+        watch = GeneratorWatch(settings, store)
+        write(folder / "versions" / "v0.parquet", digit_rows(sample_size, seed=100))
+        start = time.perf_counter()
+        assert watch.scan().measured == 1
+        warmup = time.perf_counter() - start
+        fitted = watch._fitted
+        assert fitted is not None and isinstance(fitted.reference, GeneratorReference)
+        reference = fitted.reference
+        measured_before = reference.healthy_measured
+        for i in range(1, repeats + 1):
+            frame = digit_rows(sample_size, seed=100 + i)
+            write(folder / "versions" / f"v{i}.parquet", frame)
+            version_c = reference.feature_map.transform(frame) - reference.model.centre
+            floor.append(floor_seconds(engine, reference.model.real, version_c, K))
+            start = time.perf_counter()
+            outcome = watch.scan()
+            daemon.append(time.perf_counter() - start)
+            assert (outcome.measured, outcome.failed) == (1, 0)
+        # Warm: every version reused the healthy levels the first scan measured.
+        assert reference.healthy_measured == measured_before
+        timings = reference.measure(frame, source="version").timings
+    return {
+        "warmup": warmup,
+        "daemon": statistics.median(daemon),
+        "floor": statistics.median(floor),
+        "ratio": statistics.median(daemon) / statistics.median(floor),
+        "daemon_all": daemon,
+        "floor_all": floor,
+        "families": timings,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reference", type=int, default=10_000, help="reference rows")
+    parser.add_argument("--sample-size", type=int, default=SAMPLE_SIZE)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (1 min) at start")
+    print(
+        f"reference {args.reference} x 64, holdout {args.reference // 2}, "
+        f"versions {args.sample_size} rows, k {K}, {args.repeats} versions per case"
+    )
+    results = {}
+    with tempfile.TemporaryDirectory() as root:
+        for structure in (False, True):
+            r = run(Path(root), structure, args.reference, args.sample_size, args.repeats)
+            results[structure] = r
+            label = "with structure" if structure else "without structure"
+            print(f"  {label}: first scan (fit + healthy levels) {r['warmup']:.2f} s")
+            print("    daemon per version (s): " + ", ".join(f"{s:.3f}" for s in r["daemon_all"]))
+            print("    floor (s): " + ", ".join(f"{s:.3f}" for s in r["floor_all"]))
+            print(f"    measure() families: {families(r['families'])}")
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the end")
+    print()
+    print("| case | daemon per version (s) | k-NN floor (s) | daemon / floor |")
+    print("|---|---|---|---|")
+    for structure, r in results.items():
+        label = "with structure" if structure else "without structure"
+        print(f"| {label} | {r['daemon']:.3f} | {r['floor']:.3f} | {r['ratio']:.2f} |")
+    print(f"medians of {args.repeats} versions; target (issue 26): daemon / floor <= 3")
+
+
+if __name__ == "__main__":
+    main()
