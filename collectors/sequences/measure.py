@@ -60,7 +60,7 @@ __all__ = [
     "infer_columns",
 ]
 
-HEALTHY_DRAWS = 4
+HEALTHY_DRAWS = 8  # a spread from 4 draws (3 df) is often a third of the truth
 MAX_TEST_ENTITIES = 1000
 MIN_HOLDOUT_ENTITIES = 6
 

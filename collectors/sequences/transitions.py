@@ -40,9 +40,10 @@ def states(frame: SequenceFrame, column: str, max_states: int = MAX_STATES) -> t
 
 
 def _codes(labels: np.ndarray, kept: tuple[str, ...]) -> np.ndarray:
-    index = {label: i for i, label in enumerate(kept)}
-    other = index.get(OTHER, -1)
-    return np.fromiter((index.get(label, other) for label in labels), np.int64, labels.shape[0])
+    codes = pd.Categorical(labels, categories=list(kept)).codes.astype(np.int64)
+    if OTHER in kept:
+        codes[codes < 0] = kept.index(OTHER)
+    return codes
 
 
 def transition_counts(frame: SequenceFrame, column: str, kept: tuple[str, ...]) -> np.ndarray:

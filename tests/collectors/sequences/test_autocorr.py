@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
-from statsmodels.tsa.stattools import acf
+import statsmodels.api as sm  # type: ignore[import-untyped]
+from statsmodels.tsa.stattools import acf  # type: ignore[import-untyped]
 
 from collectors.sequences import calendar, prepare
 from collectors.sequences.autocorr import autocorrelation, cross_lag
