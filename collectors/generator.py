@@ -17,6 +17,7 @@ import pandas as pd
 
 from collectors.families import FamilyBuilder, FamilyInputs, FigureFamily
 from collectors.gates import GateMeasurement, Gates, Task
+from collectors.gates.mixing import MixingPlan
 from collectors.healthy import (
     HEALTHY_DRAWS,
     MIN_HOLDOUT_ROWS,
@@ -100,6 +101,7 @@ class GeneratorReference:
         healthy_cache: HealthyCache | None = None,
         healthy_key: str | None = None,
         families: Sequence[FamilyBuilder] = (),
+        mixing: MixingPlan | None = None,
     ) -> None:
         self.feature_map = feature_map or FeatureMap.fit(
             reference, columns=columns, categorical=categorical
@@ -151,6 +153,7 @@ class GeneratorReference:
                 task=task,
                 draws=self.healthy_draws,
                 seed=seed,
+                mixing=mixing,  # the mixing sweep of versions with a target (issue 29)
             )
         # Optional figure families (collectors.families: structure, ...), built once here.
         inputs = FamilyInputs(

@@ -27,6 +27,7 @@ from collectors.constraints import (
 from collectors.families import FamilyBuilder
 from collectors.families.structure import StructureOptions, structure_family
 from collectors.gates import Task
+from collectors.gates.mixing import MixingPlan
 from collectors.generator import GeneratorReference
 from collectors.healthy import HEALTHY_DRAWS, HealthyCache
 from collectors.healthy_cache import code_version, frame_fingerprint
@@ -114,6 +115,8 @@ class ReferenceRecipe:
     gates: bool = True  # membership attack and per-sample verdicts, as the daemon
     # Optional figure families (collectors.families); None switches one off.
     structure: StructureOptions | None = field(default_factory=StructureOptions)  # issue 23
+    # The mixing sweep of versions with a target (issue 29, collectors.gates.mixing); None: off.
+    mixing: MixingPlan | None = field(default_factory=MixingPlan)
 
     def __post_init__(self) -> None:
         check_k(self.k)
@@ -222,6 +225,7 @@ class ReferenceRecipe:
                 healthy_cache=cache,
                 healthy_key=key,
                 families=self.families(),
+                mixing=self.mixing,
             )
         fitted = FittedReference(model, reference, held)
         if memo and key is not None:

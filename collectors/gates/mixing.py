@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_SHARES",
     "DEFAULT_TOLERANCE",
     "MixingCurve",
+    "MixingPlan",
     "check_shares",
     "mixing_sweep",
     "real_picks",
@@ -66,6 +67,7 @@ DEFAULT_TOLERANCE = 0.05  # relative to the all-real score
 NOISE_SIGMAS = 2.0  # the margin is at least this many standard errors of a difference of means
 BOOTSTRAP = 1000  # bootstrap resamples of the seeds for the safe share's interval
 LEVEL = 0.95
+MAX_SEEDS = 20  # a version's sweep fits seeds x (shares - 2) models: bounded
 
 
 def check_shares(shares: Sequence[int]) -> tuple[int, ...]:
@@ -82,6 +84,23 @@ def check_shares(shares: Sequence[int]) -> tuple[int, ...]:
     if not grid or grid[0] != 0 or grid[-1] != 100:
         raise ValueError(f"mixing shares must include 0 and 100 (percent), got {list(grid)}")
     return grid
+
+
+@dataclass(frozen=True)
+class MixingPlan:
+    """What a version's sweep runs: the grid of shares (percent), the seeds and the tolerance
+    (``[generators.mixing]`` settings); checked on construction."""
+
+    shares: tuple[int, ...] = DEFAULT_SHARES
+    seeds: int = DEFAULT_SEEDS
+    tolerance: float = DEFAULT_TOLERANCE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shares", check_shares(self.shares))
+        if not 1 <= self.seeds <= MAX_SEEDS:
+            raise ValueError(f"mixing seeds must lie in [1, {MAX_SEEDS}], got {self.seeds}")
+        if not 0 <= self.tolerance < 1:
+            raise ValueError(f"mixing tolerance must lie in [0, 1), got {self.tolerance}")
 
 
 def real_picks(pool: int, rows: int, draws: int, seed: int) -> list[np.ndarray]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from collectors.gates.membership import FPR, MembershipAttack, MembershipResult, null_auc_sd
+from collectors.gates.mixing import MixingCurve, MixingPlan, mixing_sweep
 from collectors.gates.utility import (
     MAX_TEST_ROWS,
     MAX_TRAIN_ROWS,
@@ -47,6 +48,7 @@ class GateMeasurement:
     utility: UtilityResult | None = None
     classes: ClassMix | None = None
     membership: MembershipResult | None = None
+    mixing: MixingCurve | None = None  # the mixing sweep (collectors.gates.mixing)
 
 
 class Gates:
@@ -69,8 +71,10 @@ class Gates:
         task: Task | None = None,
         draws: int = 8,
         seed: int = 0,
+        mixing: MixingPlan | None = None,
     ) -> None:
         self.feature_map = feature_map
+        self.mixing = mixing  # the mixing sweep of versions with a target; None: off
         self.model = model
         self.seed = seed
         self.draws = max(2, draws)
@@ -177,14 +181,19 @@ class Gates:
     def _train_rows(self, available: int) -> int:
         return max(2, min(available, MAX_TRAIN_ROWS))
 
-    def probe(self, sample: pd.DataFrame) -> tuple[UtilityResult, ClassMix | None]:
-        """TSTR vs TRTR of ``sample`` and its class mix (classification)."""
+    def _probe_rows(self, sample: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+        """The version rows the TSTR fit trains on (at most :data:`MAX_TRAIN_ROWS`, seeded)."""
         x, y = self._xy(sample)
         rows = self._train_rows(x.shape[0])
         if x.shape[0] > rows:
             rng = np.random.default_rng([self.seed, 13])
             pick = np.sort(rng.choice(x.shape[0], size=rows, replace=False))
             x, y = x[pick], y[pick]
+        return x, y, rows
+
+    def probe(self, sample: pd.DataFrame) -> tuple[UtilityResult, ClassMix | None]:
+        """TSTR vs TRTR of ``sample`` and its class mix (classification)."""
+        x, y, rows = self._probe_rows(sample)
         result = utility(
             self.task,
             x,
@@ -200,6 +209,30 @@ class Gates:
         if self.task == "classification":
             mix = class_mix(self.real_target, sample[self.target].to_numpy())
         return result, mix
+
+    def sweep(self, sample: pd.DataFrame, tstr: dict[str, float] | None = None) -> MixingCurve:
+        """The mixing curve of ``sample`` (:func:`collectors.gates.mixing.mixing_sweep`): the
+        TSTR rows mixed with the real training pool, the TRTR draws at that size as the 0 %
+        point and ``tstr`` (the probe's, when given) as the 100 % point."""
+        plan = self.mixing or MixingPlan()
+        x, y, rows = self._probe_rows(sample)
+        return mixing_sweep(
+            self.task,
+            self.x_real,
+            self.y_real,
+            x,
+            y,
+            self.x_test,
+            self.y_test,
+            shares=plan.shares,
+            seeds=plan.seeds,
+            tolerance=plan.tolerance,
+            n_classes=len(self.classes) if self.task == "classification" else 0,
+            categorical=self.categorical_mask,
+            seed=self.seed,
+            trtr=self.trtr_at(rows),
+            tstr=tstr,
+        )
 
     # -- every gate -------------------------------------------------------------------------------
 
@@ -235,13 +268,16 @@ class Gates:
         membership = None if self.attack is None else self.attack.attack(sample_c)
         if membership is not None:
             figures.update(membership.figures())
-        result = mix = None
+        result = mix = curve = None
         if self.target is not None:
             result, mix = self.probe(sample)
             figures.update(result.figures())
             if mix is not None:
                 figures.update(mix.figures())
-        return GateMeasurement(figures, verdicts, result, mix, membership)
+            if self.mixing is not None:  # versions only (probes): the healthy draws skip it
+                curve = self.sweep(sample, result.tstr)
+                figures.update(curve.figures())
+        return GateMeasurement(figures, verdicts, result, mix, membership, curve)
 
     def healthy(self, rows: int) -> tuple[dict[str, float], dict[str, float]]:
         """Healthy levels and spreads at ``rows`` sample rows: the real-vs-real utility draws,
