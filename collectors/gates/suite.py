@@ -18,6 +18,7 @@ import pandas as pd
 from collectors.gates.membership import FPR, MembershipAttack, MembershipResult, null_auc_sd
 from collectors.gates.mixing import MixingCurve, MixingPlan, mixing_sweep
 from collectors.gates.utility import (
+    ERROR,
     MAX_TEST_ROWS,
     MAX_TRAIN_ROWS,
     PINNED,
@@ -300,5 +301,9 @@ class Gates:
             levels["utility_ratio"] = 1.0
             if mean[key] > 0:
                 spread["utility_ratio"] = float(np.std(draws / mean[key], ddof=1))
+            error = ERROR[self.task]
+            if mean[error] > 0:  # the error ratio's healthy level and spread (utility.ERROR)
+                levels["utility_error_ratio"] = 1.0
+                spread["utility_error_ratio"] = result.ratio(mean, error)[1]
             levels["classes_lost"] = 0.0
         return levels, spread

@@ -10,9 +10,15 @@ not with the model. Both sides train on the same number of rows, capped at
 draws is the healthy noise (a perfect generator is a fresh real sample of the same size).
 
 Figures: classification: accuracy, balanced accuracy (mean per-class recall; Brodersen et al.
-2010) and ROC AUC (binary; one-vs-rest macro average for several classes, Hand and Till 2001
-style averaging as scikit-learn's ``multi_class="ovr"``); regression: R^2 and MAE. The
-``utility_ratio`` is TSTR / TRTR of the primary figure (balanced accuracy, or R^2).
+2010), ROC AUC (binary; one-vs-rest macro average for several classes, Hand and Till 2001
+style averaging as scikit-learn's ``multi_class="ovr"``) and log loss (the mean negative log
+probability of the true class, Good 1952, J. R. Stat. Soc. B 14(1), eq. 1 -- the cross-entropy
+of Bishop 2006, eq. 4.108; probabilities clipped to [1e-15, 1]); regression: R^2 and MAE. The
+``utility_ratio`` is TSTR / TRTR of the primary figure (balanced accuracy, or R^2); the
+``utility_error_ratio`` is TSTR / TRTR of the error figure (log loss, or MAE; above 1 is worse),
+which sees what R^2 and accuracy hide: a version that breaks how one column depends on another
+can keep R^2 near the real level (the variance explained by the other features) while its
+absolute error on real rows rises by half.
 
 The target's class distribution in the version against the reference (:func:`class_mix`): real
 classes lost (>= 1 % of the reference and >= 10 rows expected, as ``categories_lost``), and each
@@ -33,6 +39,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from threadpoolctl import threadpool_limits
 
 __all__ = [
+    "ERROR",
     "MAX_TEST_ROWS",
     "MAX_TRAIN_ROWS",
     "PINNED",
@@ -68,6 +75,9 @@ SHARE_RATIO_CAP = 10.0  # class share ratios are bounded to [0, cap]
 RARE_CLASS_SHARE = 0.01
 MIN_EXPECTED_COUNT = 10.0
 PRIMARY: dict[Task, str] = {"classification": "balanced_accuracy", "regression": "r2"}
+ERROR: dict[Task, str] = {"classification": "log_loss", "regression": "mae"}
+LOG_LOSS_EPS = 1e-15  # probabilities are clipped to [eps, 1] before the log (a class unseen in
+# training gets probability 0 and costs -log(eps) = 34.5 per real row of that class)
 
 
 def detect_task(target: pd.Series | np.ndarray) -> Task:
@@ -112,7 +122,8 @@ def _model(task: Task, seed: int) -> HistGradientBoostingClassifier | HistGradie
 def _classification_scores(
     y_test: np.ndarray, proba: np.ndarray, n_classes: int
 ) -> dict[str, float]:
-    """Accuracy, balanced accuracy and ROC AUC of class-probability columns 0..n_classes-1."""
+    """Accuracy, balanced accuracy, ROC AUC and log loss of class-probability columns
+    0..n_classes-1 (log loss: -mean log p(true class), clipped at :data:`LOG_LOSS_EPS`)."""
     predicted = proba.argmax(axis=1)
     present = np.unique(y_test)
     recalls = [float(np.mean(predicted[y_test == c] == c)) for c in present]
@@ -122,10 +133,12 @@ def _classification_scores(
         if inside.all():
             continue
         aucs.append(auc_mann_whitney(proba[inside, c], proba[~inside, c]))
+    truth = np.clip(proba[np.arange(y_test.size), y_test], LOG_LOSS_EPS, 1.0)
     return {
         "accuracy": float(np.mean(predicted == y_test)),
         "balanced_accuracy": float(np.mean(recalls)),
         "roc_auc": float(np.mean(aucs)) if aucs else float("nan"),
+        "log_loss": float(-np.mean(np.log(truth))),
     }
 
 
@@ -176,7 +189,8 @@ class UtilityResult:
 
     ``trtr`` is the mean over ``draws`` real training draws of the version's size and
     ``trtr_sd`` their standard deviation (ddof 1); ``ratio_sd`` the spread of draw / mean TRTR on
-    the primary figure: how far a fresh real sample's ratio strays from 1.
+    the primary figure: how far a fresh real sample's ratio strays from 1. ``error_ratio`` and
+    ``error_ratio_sd``: the same on the error figure (:data:`ERROR`: log loss, or MAE).
     """
 
     task: Task
@@ -187,12 +201,15 @@ class UtilityResult:
     ratio_sd: float
     train_rows: int
     test_rows: int
+    error_ratio: float = float("nan")
+    error_ratio_sd: float = 0.0
 
     def figures(self) -> dict[str, float]:
-        """Catalog names: ``tstr_*``, ``trtr_*``, ``utility_ratio``."""
+        """Catalog names: ``tstr_*``, ``trtr_*``, ``utility_ratio``, ``utility_error_ratio``."""
         out = {f"tstr_{k}": v for k, v in self.tstr.items()}
         out.update({f"trtr_{k}": v for k, v in self.trtr.items()})
         out["utility_ratio"] = self.ratio
+        out["utility_error_ratio"] = self.error_ratio
         return out
 
     def healthy(self) -> tuple[dict[str, float], dict[str, float]]:
@@ -202,6 +219,8 @@ class UtilityResult:
         levels["utility_ratio"] = 1.0
         spread = {f"tstr_{k}": v for k, v in self.trtr_sd.items()}
         spread["utility_ratio"] = self.ratio_sd
+        levels["utility_error_ratio"] = 1.0
+        spread["utility_error_ratio"] = self.error_ratio_sd
         return levels, spread
 
 
@@ -218,6 +237,16 @@ class TrtrDraws:
         if len(self.scores) < 2:
             return {}
         return {k: float(np.nanstd([s[k] for s in self.scores], ddof=1)) for k in self.scores[0]}
+
+    def ratio(self, tstr: dict[str, float], key: str) -> tuple[float, float]:
+        """TSTR / mean TRTR of figure ``key``, and the spread of draw / mean TRTR (ddof 1; how
+        far a fresh real sample's ratio strays from 1); NaN and 0 where the mean is not > 0."""
+        anchor = self.mean()[key]
+        if not anchor > 0:
+            return float("nan"), 0.0
+        draws = np.array([s[key] for s in self.scores])
+        spread = float(np.std(draws / anchor, ddof=1)) if draws.size > 1 else 0.0
+        return float(tstr[key] / anchor), spread
 
 
 def trtr_draws(
@@ -278,14 +307,20 @@ def utility(
         categorical=categorical,
         seed=seed,
     )
-    key = PRIMARY[task]
     mean, sd = trtr.mean(), trtr.sd()
-    anchor = mean[key]
-    ratio = tstr[key] / anchor if anchor > 0 else float("nan")
-    draws = np.array([s[key] for s in trtr.scores])
-    ratio_sd = float(np.std(draws / anchor, ddof=1)) if draws.size > 1 and anchor > 0 else 0.0
+    ratio, ratio_sd = trtr.ratio(tstr, PRIMARY[task])
+    error_ratio, error_ratio_sd = trtr.ratio(tstr, ERROR[task])
     return UtilityResult(
-        task, tstr, mean, sd, float(ratio), ratio_sd, x_synthetic.shape[0], x_test.shape[0]
+        task,
+        tstr,
+        mean,
+        sd,
+        ratio,
+        ratio_sd,
+        x_synthetic.shape[0],
+        x_test.shape[0],
+        error_ratio,
+        error_ratio_sd,
     )
 
 

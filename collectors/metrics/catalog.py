@@ -294,6 +294,13 @@ def _utility_specs() -> tuple[MetricSpec, ...]:
         "roc_auc": ("ROC AUC (one-vs-rest macro for several classes)", 0.0, 1.0, "maximize"),
         "r2": ("R^2 on the real test rows", -_INF, 1.0, "maximize"),
         "mae": ("mean absolute error on the real test rows (target units)", 0, _INF, "minimize"),
+        "log_loss": (
+            "log loss, -mean log p(true class), probabilities clipped to [1e-15, 1], on the real "
+            "test rows (Good 1952, J. R. Stat. Soc. B 14(1), eq. 1)",
+            0,
+            _INF,
+            "minimize",
+        ),
     }
     out = []
     for side, trained in (("tstr", "the version's rows"), ("trtr", "as many real rows")):
@@ -319,6 +326,18 @@ GATE_METRICS: tuple[MetricSpec, ...] = (
         "TSTR over TRTR of the primary figure (balanced accuracy, or R^2): the version's "
         "usefulness for training against real data of the same size.",
         -_INF,
+        _INF,
+        "target",
+        "about 1 (within the real-vs-real draws' spread)",
+        _ESTEBAN,
+        target=1.0,
+    ),
+    MetricSpec(
+        "utility_error_ratio",
+        "TSTR over TRTR of the error figure (log loss, or mean absolute error): above 1, a model "
+        "trained on the version errs more on real rows than one trained on real rows; sees a "
+        "broken dependence that R^2 or accuracy hide.",
+        0,
         _INF,
         "target",
         "about 1 (within the real-vs-real draws' spread)",

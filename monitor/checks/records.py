@@ -119,12 +119,18 @@ for _check in (
     ),
     Check(
         "utility_decline", "collapse",
-        "a model trained on the version scores far below the baseline's (TSTR/TRTR)",
-        reads=("utility_ratio", "tstr_balanced_accuracy", "tstr_r2"), watches="utility_ratio",
+        "a model trained on the version scores far below the baseline's, or errs far more "
+        "(TSTR/TRTR of the score, or of the error)",
+        reads=("utility_ratio", "tstr_balanced_accuracy", "tstr_r2", "utility_error_ratio",
+               "tstr_mae", "trtr_mae", "tstr_log_loss", "trtr_log_loss"),
+        watches="utility_ratio",
         rule=rules_change.utility_decline, alert="TailwatchUtilityDecline",
         thresholds=(Threshold("utility_share", 0.9,
                               "utility_decline: TSTR/TRTR below this share of the baseline's",
-                              gt=0, le=1),),
+                              gt=0, le=1),
+                    Threshold("utility_error_factor", 1.25,
+                              "utility_decline: TSTR/TRTR error (MAE, or log loss) above this "
+                              "factor of the baseline's", gt=1)),
     ),
     Check(
         "class_lost", "collapse",

@@ -236,15 +236,44 @@ def _utility_decline(
     current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
 ) -> Outcome:
     """TSTR/TRTR below ``utility_share`` of the baseline's *and* beyond the change noise (the
-    spread of real-vs-real draws at the version's size; Esteban et al. 2017, TSTR)."""
+    spread of real-vs-real draws at the version's size; Esteban et al. 2017, TSTR); or the
+    error ratio (TSTR/TRTR of MAE, or log loss) above ``utility_error_factor`` times the
+    baseline's *and* beyond its noise: a broken dependence can keep R^2 while the absolute
+    error rises by half (issue 23). The error ratio's figure is named where it alone decided;
+    otherwise value and limit are the score ratio's, as before."""
     breached, limit, value = _share_decline(
         "utility_ratio", t.utility_share, current, baseline, t.noise_sigmas
     )[:3]
+    error = _utility_error_rise(current, baseline, t)
+    if error is not None and (breached is None or (error[0] and not breached)):
+        return error
     if breached is None:
         return breached, limit, value, ""
     tstr = current.figures.get("tstr_balanced_accuracy", current.figures.get("tstr_r2"))
     detail = f"TSTR {tstr:.3f}" if breached and tstr is not None else ""
+    if breached and error is not None and error[0]:
+        detail = f"{detail}; {error[3]}"
     return breached, limit, value, detail
+
+
+def _utility_error_rise(
+    current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
+) -> tuple[bool, float, float, str, str] | None:
+    """The error sub-test of :func:`_utility_decline`: ``utility_error_ratio`` above
+    max(factor x baseline's, baseline's + sigmas x change noise); None where not measured."""
+    metric = "utility_error_ratio"
+    value, anchor = current.figures.get(metric), baseline.figures.get(metric)
+    if value is None or anchor is None or not (math.isfinite(value) and math.isfinite(anchor)):
+        return None
+    noise = _change_sd(current, baseline, metric)
+    limit = max(t.utility_error_factor * anchor, anchor + t.noise_sigmas * noise)
+    name = "mae" if "tstr_mae" in current.figures else "log_loss"
+    tstr, trtr = current.figures.get(f"tstr_{name}"), current.figures.get(f"trtr_{name}")
+    said = "MAE" if name == "mae" else "log loss"
+    detail = f"{said} TSTR/TRTR x{value:.2f} (baseline's x{anchor:.2f}, limit x{limit:.2f})"
+    if tstr is not None and trtr is not None:
+        detail += f": TSTR {tstr:.4g} vs TRTR {trtr:.4g}"
+    return value > limit, limit, value, detail, metric
 
 
 def _class_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome:
