@@ -288,6 +288,58 @@ def overview() -> Json:
                       "versions.",
                       [(f"tailwatch_generator_version_index{{{GEN}}}", "{{generator}}")],
                       lower=0), 12, 8)
+    # Structure fidelity (issue 23): relations, minority classes and decision boundaries.
+    ly.row("Structure: pairs, interactions, detection, category shares, classes")
+    ly.add(with_links(timeseries(
+        "Worst pair dependence difference",
+        "Largest |dependence(reference) - dependence(version)| over the column pairs (Spearman, "
+        "Cramér's V, the correlation ratio), beside its real-vs-real level; red: the "
+        "dependence_shift limit (a rise from the baseline beyond the noise).",
+        _measured_vs_healthy("dependence_difference_max", "dependence_shift"), lower=0),
+        alerts_on("dependence_shift", "dependence_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Interaction loss",
+        "Largest excess error on real rows of a model trained on the version over one trained on "
+        "real rows, per audited column (normalised MAE or log loss; 0: as good as real rows); "
+        "red: the interaction_loss limit. The column and the features whose importance changed "
+        "are in tailwatch status and the report.",
+        _measured_vs_healthy("interaction_loss_max", "interaction_loss")),
+        alerts_on("interaction_loss", "interaction_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Detection AUC (real vs version)",
+        "Cross-validated ROC AUC of a classifier telling the version's rows from real rows "
+        "(0.5: indistinguishable), beside its real-vs-real level; red: the detectability_rise "
+        "limit.",
+        _measured_vs_healthy("detection_auc", "detectability_rise"), lower=0.4, upper=1),
+        alerts_on("detectability_rise", "detectability_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Category shares",
+        "Lowest and highest version share / reference share over the tested categories, and the "
+        "category_share_shift reading (the category furthest from its baseline share) with its "
+        "limit; a minority class at a tenth of its share shows near 0.1.",
+        [(f"tailwatch_generator_category_share_ratio_min{{{GEN}}}", "{{generator}} lowest"),
+         (f"tailwatch_generator_category_share_ratio_max{{{GEN}}}", "{{generator}} highest"),
+         (f'tailwatch_generator_check_value{{{GEN}, check="category_share_shift"}}',
+          "{{generator}} vs baseline"),
+         (f'tailwatch_generator_check_limit{{{GEN}, check="category_share_shift"}}',
+          "{{generator}} limit")],
+        lower=0), alerts_on("category_share_shift", "category_share_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Per-class coverage (lowest class)",
+        "Lowest coverage of a class's real rows by the version's rows of the same class, beside "
+        "its real-vs-real level: a mode collapse inside one class; red: the "
+        "class_coverage_decline limit.",
+        _measured_vs_healthy("class_coverage_min", "class_coverage_decline"),
+        unit="percentunit", lower=0, upper=1),
+        alerts_on("class_coverage_decline", "class_coverage_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Decision boundary coverage",
+        "Coverage of the real rows a real-trained probe of the target is least sure about (the "
+        "decision boundary), beside its real-vs-real level; red: the boundary_coverage_decline "
+        "limit. Only with a categorical target.",
+        _measured_vs_healthy("boundary_coverage", "boundary_coverage_decline"),
+        unit="percentunit", lower=0, upper=1),
+        alerts_on("boundary_coverage_decline", "boundary_coverage_gap")), 12, 8)
     ly.row("Per-feature drift (monitored_columns, or the top drifting columns)")
     ly.add(bargauge(
         "Drift by feature (latest version)",

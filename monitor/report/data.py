@@ -46,6 +46,7 @@ from monitor.report.model import (
     Series,
     Verdict,
 )
+from monitor.report.structure import structure_details
 from monitor.store import Store, version_figures
 
 __all__ = ["TOP_FEATURES", "build_report"]
@@ -417,6 +418,9 @@ def generator_section(
         notes=tuple(notes),
         text=text,
         columns=column_table(figures, t) if len(window) else None,
+        structure=(
+            structure_details(store, name, int(window["run_id"].iloc[-1])) if len(window) else None
+        ),
     )
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from collectors.metrics import BY_NAME
-from monitor.report import corpus_plots, plots
+from monitor.report import corpus_plots, plots, structure
 from monitor.report.model import (
     LEVEL_COLOURS,
     Alert,
@@ -301,6 +301,13 @@ def _generator(section: GeneratorSection) -> str:
         )
         parts.append(_figure("text", plots.text_plot(section), caption, "No text details."))
         parts.append(_vanished(section.text))
+    if section.structure:  # structure fidelity (issue 23)
+        parts.append(f'<h3 id="{sid}-structure">Structure: pair dependence (latest version)</h3>')
+        heatmap = structure.heatmap_plot(section)
+        parts.append(_figure("structure", heatmap, structure.CAPTION, "No pair dependence."))
+        for caption, head, rows in structure.structure_tables(section.structure):
+            parts.append(f"<h4>{_e(caption)}</h4>")
+            parts.append(_table(head, rows))
     if section.columns is not None:
         parts.append(f'<h3 id="{sid}-columns">Per-column drift (latest version)</h3>')
         parts.append(_columns_table(section.columns))

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from monitor.report.html import KIND_LABELS, column_caption, column_head, column_rows, gap_rows
 from monitor.report.model import CorpusSection, GeneratorSection, Report
+from monitor.report.structure import structure_tables
 
 __all__ = ["render_markdown"]
 
@@ -58,6 +59,8 @@ def _generator(section: GeneratorSection) -> list[str]:
         lines.append(f"\n(The first {start} versions are in report.json.)")
     if section.top_drifting:
         lines += ["", f"Top drifting features: {', '.join(section.top_drifting)}."]
+    for caption, head, table in structure_tables(section.structure):  # issue 23
+        lines += ["", f"{caption} (latest version):", "", *_table(list(head), table)]
     if section.columns is not None:
         rows, more, flagged = column_rows(section.columns)
         lines += ["", "Per-column drift (latest version): " + column_caption(section.columns), ""]

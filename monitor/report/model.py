@@ -209,6 +209,9 @@ class GeneratorSection:
     text: dict[str, Any] | None = None
     # Per-column drift of the latest version (None without per-feature figures).
     columns: ColumnTable | None = None
+    # Structure fidelity of the latest version (issue 23): the run detail "structure" (pair
+    # dependence matrices, worst pairs, audits, categories, classes); None without it.
+    structure: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
