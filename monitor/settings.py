@@ -79,6 +79,7 @@ def _resolve_path(value: str) -> str:
 ConfigPath = Annotated[str, StringConstraints(min_length=1), AfterValidator(_resolve_path)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Seconds = Annotated[float, Field(gt=0)]
+BudgetFrom = Annotated[str, StringConstraints(pattern=r"^from:" + NAME_PATTERN.lstrip("^"))]
 ColumnList = Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)]
 
 
@@ -261,6 +262,27 @@ class StructureSettings(_Model):
     healthy_draws: Annotated[int, Field(ge=2, le=50)] = 4
 
 
+class MixingSettings(_Model):
+    """The mixing sweep of each version with a ``target`` (issue 29; collectors.gates.mixing):
+    the pinned model trained on real rows with ``shares`` percent of them replaced by the
+    version's, over ``seeds`` seeds (each costs ``len(shares) - 2`` fits of at most 2,000 rows),
+    and the largest share whose score stays within ``tolerance`` of the all-real score."""
+
+    enabled: bool = True
+    shares: list[Annotated[int, Field(ge=0, le=100, multiple_of=5)]] = Field(
+        default_factory=lambda: [0, 10, 25, 50, 75, 90, 100], min_length=2, max_length=21
+    )
+    seeds: Annotated[int, Field(ge=1, le=20)] = 3
+    tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.05
+
+    @field_validator("shares")
+    @classmethod
+    def _anchored(cls, value: list[int]) -> list[int]:
+        if 0 not in value or 100 not in value:
+            raise ValueError("mixing shares must include 0 and 100 (percent)")
+        return sorted(set(value))
+
+
 class GeneratorSettings(_Model):
     """One synthetic-data generator whose versions are measured against a real reference."""
 
@@ -301,6 +323,7 @@ class GeneratorSettings(_Model):
     monitored_columns: ColumnList | None = None
     top_drifting_columns: Annotated[int, Field(ge=0, le=100)] = 10
     structure: StructureSettings = Field(default_factory=StructureSettings)  # issue 23
+    mixing: MixingSettings = Field(default_factory=MixingSettings)  # issue 29
 
     @field_validator("columns")
     @classmethod
@@ -390,7 +413,9 @@ class CorpusSettings(_Model):
         "synthetic": "synthetic",
         "unknown": "unknown",
     }
-    max_synthetic_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
+    # A share, or "from:<generator>": that generator's latest safe_synthetic_share (issue 29;
+    # monitor.watch.budget resolves it at each scan; 0 until the generator has one).
+    max_synthetic_fraction: Annotated[float, Field(ge=0, le=1)] | BudgetFrom | None = None
     human_only: bool = False
     tail_columns: list[Annotated[str, StringConstraints(min_length=1)]] | None = None
     near_duplicate_sample: Annotated[int, Field(ge=10)] = 2_000
@@ -492,6 +517,27 @@ class Settings(BaseSettings):
     def _unique_names(cls, value: list[Any]) -> list[Any]:
         _no_duplicates([item.name for item in value], "name")
         return value
+
+    @model_validator(mode="after")
+    def _budget_sources(self) -> Settings:
+        """A corpus budget "from:<generator>" names a configured generator with a target."""
+        targets = {g.name: g.target for g in self.generators}
+        for corpus in self.corpora:
+            budget = corpus.max_synthetic_fraction
+            if not isinstance(budget, str):
+                continue
+            name = budget.removeprefix("from:")
+            if name not in targets:
+                raise ValueError(
+                    f"corpus {corpus.name!r}: max_synthetic_fraction = {budget!r} names no "
+                    f"configured generator (known: {sorted(targets) or 'none'})"
+                )
+            if targets[name] is None:
+                raise ValueError(
+                    f"corpus {corpus.name!r}: max_synthetic_fraction = {budget!r}: generator "
+                    f"{name!r} has no 'target', so no mixing sweep and no safe_synthetic_share"
+                )
+        return self
 
     @field_validator("corpora")
     @classmethod

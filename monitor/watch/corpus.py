@@ -47,6 +47,7 @@ from collectors.sources.formats import suffixes
 from monitor.settings import CorpusSettings, SchedulerSettings
 from monitor.store import RegistryFiles, Store
 from monitor.watch.base import Measured, ScanPlan, Watch, error_text, pending_versions
+from monitor.watch.budget import Budget, resolve_budget
 
 __all__ = ["CorpusWatch", "state_folder"]
 
@@ -75,10 +76,19 @@ class CorpusPlan(ScanPlan):
 WATCH_ONLY_FIELDS = frozenset({"name", "snapshots", "interval_seconds", "engine"})
 
 
-def scan_settings(config: CorpusSettings) -> ScanSettings:
+def scan_settings(config: CorpusSettings, budget: Budget | None = None) -> ScanSettings:
     """The scan's settings, copied by name from the ``[[corpora]]`` entry (every field of the
-    configuration but :data:`WATCH_ONLY_FIELDS` is one of the scan's, under the same name)."""
+    configuration but :data:`WATCH_ONLY_FIELDS` is one of the scan's, under the same name);
+    ``budget``: the resolved ``max_synthetic_fraction`` (needed for "from:<generator>",
+    :mod:`monitor.watch.budget`)."""
     values = config.model_dump(exclude=set(WATCH_ONLY_FIELDS))
+    if budget is not None:
+        values["max_synthetic_fraction"] = budget.value
+    elif isinstance(values["max_synthetic_fraction"], str):
+        raise ValueError(
+            f"corpus {config.name!r}: max_synthetic_fraction = "
+            f"{values['max_synthetic_fraction']!r} is resolved from the store (resolve_budget)"
+        )
     values["sampling"] = SamplingSettings(**values["sampling"])
     return ScanSettings(**values)
 
@@ -113,9 +123,18 @@ class CorpusWatch(Watch):
         """The store's folder and this corpus's state folder (fingerprints, spill)."""
         return [*super().storage_folders(), self.folder]
 
-    def scan_settings(self) -> ScanSettings:
-        """The collector's view of this corpus's configuration."""
-        return scan_settings(self.settings)
+    def scan_settings(self, budget: Budget | None = None) -> ScanSettings:
+        """The collector's view of this corpus's configuration, its budget resolved."""
+        return scan_settings(self.settings, budget or self.budget())
+
+    def budget(self) -> Budget:
+        """The synthetic budget of the next scan: the configured share, or the named
+        generator's latest safe_synthetic_share (0 until it has one; monitor.watch.budget)."""
+        budget = resolve_budget(self.settings.max_synthetic_fraction, self.store)
+        if budget.generator is not None and not budget.evidence:
+            log.warning("corpus budget without evidence",
+                        extra={"corpus": self.name, "note": budget.note})  # fmt: skip
+        return budget
 
     def engine(self) -> FullScanEngine | None:
         """The Ray engine of ``[corpora.engine] kind = "ray"``; None: DuckDB in this process."""
@@ -233,6 +252,7 @@ class CorpusWatch(Watch):
         where = snapshot.location or "no location"
         label = f"snapshot {snapshot.name!r} of corpus {self.name} ({where})"
         figures: CorpusFigures | None = None
+        budget: Budget | None = None
         metrics: list[MetricValue] = []
         error: Exception | None = None
         try:
@@ -244,7 +264,8 @@ class CorpusWatch(Watch):
             lost = previous_file is not None and not previous_file.is_file()
             baseline = list(snapshots[0].paths) if index > 0 and snapshots[0].paths else None
             self.folder.mkdir(parents=True, exist_ok=True)
-            settings = self.scan_settings()
+            budget = self.budget()
+            settings = self.scan_settings(budget)
             connection = self._connection()
             try:
                 connection.register("tw_registry", registry)
@@ -286,6 +307,10 @@ class CorpusWatch(Watch):
         )
         if figures is not None:
             result.details = corpus_details(figures)
+            if budget is not None and budget.generator is not None:  # where the budget came from
+                source = (budget.generator, budget.version, budget.value, budget.note)
+                keys = ("generator", "version", "value", "note")
+                result.details["budget"] = json.dumps(dict(zip(keys, source, strict=True)))
         return result, figures
 
     def _metrics(

@@ -28,6 +28,7 @@ import pandas as pd
 
 from collectors.constraints import check_version_rows
 from collectors.families.structure import StructureOptions
+from collectors.gates.mixing import MixingPlan
 from collectors.generator import GeneratorReference, Measurement
 from collectors.healthy import HealthyLevels
 from collectors.metrics import RELATIVE_METRICS
@@ -304,6 +305,7 @@ class GeneratorWatch(Watch):
             embedder=s.embedder,
             token_budget=s.token_budget,
             structure=structure_options(s.structure),
+            mixing=mixing_plan(s),  # issue 29: the sweep of versions with a target
         )
 
     def _record_reference(self, fitted: _Fitted, rows: pd.DataFrame) -> None:
@@ -494,6 +496,14 @@ def _ratio(value: float, anchor: float | None) -> float | None:
     if anchor is None or not np.isfinite(anchor) or anchor == 0:
         return None
     return value / anchor
+
+
+def mixing_plan(settings: GeneratorSettings) -> MixingPlan | None:
+    """The mixing sweep's plan of ``[generators.mixing]``; None when off or without a target."""
+    m = settings.mixing
+    if not m.enabled or settings.target is None:
+        return None
+    return MixingPlan(tuple(m.shares), m.seeds, m.tolerance)
 
 
 def structure_options(settings: StructureSettings) -> StructureOptions | None:
