@@ -117,6 +117,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reference", type=int, default=10_000, help="reference rows")
     parser.add_argument("--sample-size", type=int, default=SAMPLE_SIZE)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--cases", nargs="+", choices=["without", "with"], default=["without", "with"],
+        help="without and/or with the structure family",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (1 min) at start")
     print(
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     results = {}
     with tempfile.TemporaryDirectory() as root:
-        for structure in (False, True):
+        for structure in (case == "with" for case in args.cases):
             r = run(Path(root), structure, args.reference, args.sample_size, args.repeats)
             results[structure] = r
             label = "with structure" if structure else "without structure"

@@ -9,6 +9,7 @@ Pure functions: arrays in, numbers out; no I/O, no global state.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,45 +44,36 @@ class FeatureDrift:
     kind: DriftKind
 
 
-# Pooled cells (rows x columns) per block of the KS computation: about six working arrays of
-# 8 bytes per cell, so near 200 MB whatever the number of columns.
-_KS_BLOCK_CELLS = 4_000_000
-
-
-def _ks_block(real: np.ndarray, synthetic: np.ndarray) -> np.ndarray:
-    n_real, n_synthetic = real.shape[0], synthetic.shape[0]
-    pooled = np.concatenate([real, synthetic], axis=0)
-    order = np.argsort(pooled, axis=0)
-    values = np.take_along_axis(pooled, order, axis=0)
-    # Integer counts of each sample at or below each sorted position, like scipy's searchsorted.
-    real_count = np.cumsum(order < n_real, axis=0)
-    synthetic_count = np.arange(1, pooled.shape[0] + 1)[:, None] - real_count
-    difference = np.abs(real_count / n_real - synthetic_count / n_synthetic)
-    # Inside a run of tied values only the run's last position is F(x) with side="right" (the
-    # order inside a run does not matter, so an unstable sort is fine).
-    last_of_run = np.ones(values.shape, dtype=bool)
-    last_of_run[:-1] = values[:-1] != values[1:]
-    return np.where(last_of_run, difference, 0.0).max(axis=0)
-
-
-def ks_statistics(real: object, synthetic: object) -> np.ndarray:
+def ks_statistics(
+    real: object, synthetic: object, *, real_sorted: np.ndarray | None = None
+) -> np.ndarray:
     """Per-column two-sample Kolmogorov-Smirnov statistic D = sup_x |F_real(x) - F_synthetic(x)|.
 
     Both empirical CDFs are evaluated right-continuously at every pooled data point, as
     ``scipy.stats.ks_2samp`` does (its statistic, the same for every ``method``), so ties are
-    handled the same way and the values agree exactly. Vectorised: one sort of the pooled sample
-    per block of columns (blocks keep the working memory near 200 MB). Returns an array of shape
-    (n_features,) with values in [0, 1].
+    handled the same way and the values agree exactly: at each real and each synthetic value x,
+    the integer counts of each sample at or below x (binary searches in both sorted columns),
+    divided by the sample sizes. ``real_sorted``: ``np.sort(real, axis=0)``, when one reference
+    meets many samples. Returns an array of shape (n_features,) with values in [0, 1].
     """
     real_array, synthetic_array = check_pair(real, synthetic)
-    rows = real_array.shape[0] + synthetic_array.shape[0]
-    step = max(1, _KS_BLOCK_CELLS // rows)
-    return np.concatenate(
-        [
-            _ks_block(real_array[:, start : start + step], synthetic_array[:, start : start + step])
-            for start in range(0, real_array.shape[1], step)
-        ]
-    )
+    if real_sorted is None:
+        real_sorted = np.sort(real_array, axis=0)
+    synthetic_sorted = np.sort(synthetic_array, axis=0)
+    n_real, n_synthetic = real_array.shape[0], synthetic_array.shape[0]
+    out = np.empty(real_array.shape[1])
+    for j in range(real_array.shape[1]):
+        r, s = real_sorted[:, j], synthetic_sorted[:, j]
+        at_real = np.abs(
+            np.searchsorted(r, r, side="right") / n_real
+            - np.searchsorted(s, r, side="right") / n_synthetic
+        )
+        at_synthetic = np.abs(
+            np.searchsorted(r, s, side="right") / n_real
+            - np.searchsorted(s, s, side="right") / n_synthetic
+        )
+        out[j] = max(at_real.max(), at_synthetic.max())
+    return out
 
 
 def total_variation(
@@ -207,9 +199,17 @@ def _median_heuristic(
     if positive == 0:
         return 1.0
     middle = sorted({zeros + (positive - 1) // 2, zeros + positive // 2})
-    # A strided sample of the pooled pairs (each xx, yy pair appears twice in its full block).
+    # A strided sample of the pooled pairs (each xx, yy pair appears twice in its full block),
+    # each stride prime to its block's width so that it visits every column (a stride sharing a
+    # factor with the width reads a few columns only, and its quantiles can miss the middle).
     step = max(1, xy.size // 10_000)
-    sample = np.concatenate([xx.ravel()[:: 2 * step], yy.ravel()[:: 2 * step], xy.ravel()[::step]])
+    sample = np.concatenate(
+        [
+            xx.ravel()[:: _stride(2 * step, xx.shape[1])],
+            yy.ravel()[:: _stride(2 * step, yy.shape[1])],
+            xy.ravel()[:: _stride(step, xy.shape[1])],
+        ]
+    )
     sample = sample[sample > 0]
     if sample.size > 100:
         low, high = np.quantile(sample, [0.46, 0.54])
@@ -224,6 +224,13 @@ def _median_heuristic(
             inside.partition(ranks)
             return float(np.mean(np.sqrt(inside[ranks])))
     return _median_all(xx, yy, xy, zeros, positive)
+
+
+def _stride(step: int, width: int) -> int:
+    """The smallest stride >= ``step`` prime to ``width`` (1 for an empty block)."""
+    while width > 1 and math.gcd(step, width) != 1:
+        step += 1
+    return step
 
 
 def _median_all(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, zeros: int, positive: int) -> float:

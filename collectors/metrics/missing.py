@@ -53,7 +53,7 @@ def observed_numeric(
     names = [str(n) for n in names]
     pairs = len(names) > 1
     if np.isfinite(real).all() and np.isfinite(synthetic).all():
-        ks = ks_statistics(real, synthetic)
+        ks = ks_statistics(real, synthetic, real_sorted=real_sorted)
         complete = numeric_tail_frequency(real, synthetic, features=names, real_sorted=real_sorted)
         if not pairs:
             return ks, complete, None
