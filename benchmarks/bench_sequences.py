@@ -5,10 +5,10 @@ Run from the repository root (needs statsmodels, in the ``bench`` extra)::
     python -m benchmarks.bench_sequences                  # about 1-2 minutes
     python -m benchmarks.bench_sequences --sequences 500  # smaller, a smoke run
 
-Data: statsmodels' World Bank fertility panel (219 countries x 56 years, real missing values; see
+Data: statsmodels' World Bank fertility panel (219 countries x 54 years, real missing values; see
 ``monitor.demo.sequence_data``). The versions come from :class:`SequenceModel` (an AR(1) level
 model and a Markov chain of the demographic stage) fitted on the real panel: ``--sequences``
-sequences of 56 events. Two references:
+sequences of 54 events. Two references:
 
 - ``real``: the real panel split by country, 1/3 reference (73 countries), 2/3 holdout;
 - ``large``: ``--sequences`` model sequences as the reference and twice as many as the holdout

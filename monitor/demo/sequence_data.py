@@ -4,7 +4,7 @@ Both come from ``statsmodels.datasets`` (statsmodels is a dependency of the test
 the demo), read from the package's own files, nothing downloaded:
 
 - :func:`fertility_panel`: World Bank total fertility rate (births per woman) of 219 countries
-  and regions, one event per country and year 1960-2015 (statsmodels' ``fertility``, melted);
+  and regions, one event per country and year 1960-2013 (statsmodels' ``fertility``, melted);
   entity ``country``, time ``year`` (a number), numeric ``fertility`` (real missing values kept as
   NaN) and categorical ``stage``: the demographic band the year's rate falls in (below
   replacement < 2.1, 2.1-3, 3-4, 4-5, 5+; missing where the rate is). Strong carry-over (lag-1
