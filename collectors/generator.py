@@ -38,6 +38,7 @@ from collectors.metrics.missing import calendar_figures, missing_figures, observ
 from collectors.metrics.mmd_reference import MmdReference
 from collectors.metrics.tails import TailFrequency
 from collectors.sources import FeatureMap
+from collectors.sources.entities import entity_count, sample_entities
 
 __all__ = [
     "HEALTHY_DRAWS",
@@ -102,9 +103,20 @@ class GeneratorReference:
         healthy_key: str | None = None,
         families: Sequence[FamilyBuilder] = (),
         mixing: MixingPlan | None = None,
+        entity_column: str | None = None,
+        time_column: str | None = None,
     ) -> None:
+        # Sequences (issue 28): the entity key is no feature; draws take whole entities.
+        self.entity_column = entity_column
+        self.time_column = time_column
+        fit_on = reference
+        if feature_map is None and entity_column is not None:
+            if columns is None:
+                fit_on = reference.drop(columns=entity_column)
+            else:
+                columns = [c for c in columns if c != entity_column]
         self.feature_map = feature_map or FeatureMap.fit(
-            reference, columns=columns, categorical=categorical
+            fit_on, columns=columns, categorical=categorical
         )
         self.reference = reference
         real = self.feature_map.transform(reference, source="reference")
@@ -188,10 +200,23 @@ class GeneratorReference:
             self._healthy[sample_rows] = levels
         return self._healthy[sample_rows]
 
+    def size_of(self, sample: pd.DataFrame) -> int:
+        """A sample's size as its healthy levels are keyed: rows, or entities for sequences."""
+        if self.entity_column is None:
+            return len(sample)
+        return entity_count(sample, self.entity_column)
+
+    def _rows_for(self, size: int) -> int:
+        """Rows of ``size`` holdout draws: ``size`` rows, or ``size`` entities' mean rows."""
+        if self.entity_column is None or self.holdout is None:
+            return size
+        per_entity = len(self.holdout) / max(1, self.size_of(self.holdout))
+        return max(2, round(size * per_entity))
+
     def _measure_with_gates(self, sample_rows: int) -> HealthyLevels:
         levels = self._measure_healthy(sample_rows)
         if self.gates is not None:  # the gates' real-vs-real levels and spreads
-            gate_levels, gate_spread = self.gates.healthy(sample_rows)
+            gate_levels, gate_spread = self.gates.healthy(self._rows_for(sample_rows))
             levels.update(gate_levels)
             levels.spread.update(gate_spread)
         for family in self.families:  # each family's own real-vs-real levels
@@ -203,10 +228,17 @@ class GeneratorReference:
 
     def _measure_healthy(self, m: int) -> HealthyLevels:
         assert self.holdout is not None
-        return measure_healthy(self._draw, len(self.holdout), m, self.seed, self.healthy_draws)
+        h = self.size_of(self.holdout)
+        return measure_healthy(self._draw, h, m, self.seed, self.healthy_draws)
 
     def _draw(self, rng: np.random.Generator, m: int, replacement: bool) -> dict[str, float]:
         assert self.holdout is not None
+        if self.entity_column is not None:  # m whole entities
+            seed = int(rng.integers(2**63 - 1))
+            drawn = sample_entities(
+                self.holdout, self.entity_column, m, seed, replacement=replacement
+            )
+            return self.measure(drawn, source="holdout", details=False).figures
         rows = rng.choice(len(self.holdout), size=m, replace=replacement)
         sample = self.holdout.iloc[np.sort(rows)].reset_index(drop=True)
         return self.measure(sample, source="holdout", details=False).figures

@@ -25,12 +25,14 @@ from collectors.constraints import (
     check_version_rows,
 )
 from collectors.families import FamilyBuilder
+from collectors.families.sequences import sequence_family
 from collectors.families.structure import StructureOptions, structure_family
 from collectors.gates import Task
 from collectors.gates.mixing import MixingPlan
 from collectors.generator import GeneratorReference
 from collectors.healthy import HEALTHY_DRAWS, HealthyCache
 from collectors.healthy_cache import code_version, frame_fingerprint
+from collectors.sources.entities import check_sequence_columns, entity_count, split_entities
 from collectors.text import TOKEN_BUDGET, TextReference
 
 __all__ = [
@@ -117,6 +119,11 @@ class ReferenceRecipe:
     structure: StructureOptions | None = field(default_factory=StructureOptions)  # issue 23
     # The mixing sweep of versions with a target (issue 29, collectors.gates.mixing); None: off.
     mixing: MixingPlan | None = field(default_factory=MixingPlan)
+    # Sequences (issue 28): rows are events of entities in this column, ordered by time_column;
+    # the holdout, the versions and the healthy draws take whole entities (sample_size counts
+    # entities; collectors.sources.entities).
+    entity_column: str | None = None
+    time_column: str | None = None
 
     def __post_init__(self) -> None:
         check_k(self.k)
@@ -126,21 +133,35 @@ class ReferenceRecipe:
         object.__setattr__(self, "categorical", tuple(self.categorical or ()))
         if self.text_column is not None and (self.categorical or self.target is not None):
             raise ValueError("a text generator ('text_column') takes no 'categorical' or 'target'")
+        if self.time_column is not None and self.entity_column is None:
+            raise ValueError(f"time_column {self.time_column!r} needs an 'entity_column'")
+        if self.entity_column is not None and self.text_column is not None:
+            raise ValueError("a text generator ('text_column') takes no 'entity_column'")
+        if self.entity_column is not None and self.entity_column == self.time_column:
+            raise ValueError(f"entity_column and time_column are both {self.entity_column!r}")
 
     def split(
         self, reference: pd.DataFrame, holdout: pd.DataFrame | None
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(reference, holdout): the holdout given, else a seeded share of the reference."""
+        """(reference, holdout): the holdout given, else a seeded share of the reference (of its
+        entities, whole, for sequences: :func:`collectors.sources.entities.split_entities`)."""
         if holdout is not None:
             return reference, holdout
         size = self.sample_size if self.sample_size is not None else 0
+        if self.entity_column is not None:
+            check_sequence_columns(reference, self.entity_column, self.time_column, "reference")
+            held = holdout_rows(entity_count(reference, self.entity_column), size)
+            return split_entities(reference, self.entity_column, held, self.seed)
         return split_holdout(reference, size, self.seed)
 
     def families(self) -> tuple[FamilyBuilder, ...]:
         """Builders of the optional figure families these settings switch on."""
         builders: list[FamilyBuilder] = []
-        if self.structure is not None:
+        # Structure figures are per row; a sequence generator's levels are keyed by entities.
+        if self.structure is not None and self.entity_column is None:
             builders.append(structure_family(self.structure))
+        if self.entity_column is not None and self.time_column is not None:  # issue 28
+            builders.append(sequence_family(self.entity_column, self.time_column))
         return tuple(builders)
 
     def check_version(self, rows: int, label: str) -> None:
@@ -226,6 +247,8 @@ class ReferenceRecipe:
                 healthy_key=key,
                 families=self.families(),
                 mixing=self.mixing,
+                entity_column=self.entity_column,
+                time_column=self.time_column,
             )
         fitted = FittedReference(model, reference, held)
         if memo and key is not None:

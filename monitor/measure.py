@@ -84,6 +84,8 @@ class Measured:
     healthy: HealthyLevels  # at the latest version's size, as the store keeps it
     timings: dict[str, float] = field(default_factory=dict)
     healthy_cached: bool = False
+    # Each version's size as its healthy levels are keyed: rows, or entities for sequences.
+    sizes: list[int] = field(default_factory=list)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -100,6 +102,13 @@ def healthy_levels(reference: GeneratorReference | TextReference, rows: int) -> 
     if levels is None:
         return HealthyLevels()
     return HealthyLevels(levels, levels.spread, levels.meta)
+
+
+def _size(reference: GeneratorReference | TextReference, frame: pd.DataFrame) -> int:
+    """Rows, or entities for sequences: the size the healthy levels are measured at."""
+    if isinstance(reference, GeneratorReference):
+        return reference.size_of(frame)
+    return len(frame)
 
 
 def measure_versions(
@@ -120,6 +129,8 @@ def measure_versions(
     task: Task | None = None,
     training: Table | None = None,
     cache: str | os.PathLike[str] | bool | None = None,
+    entity_column: str | None = None,
+    time_column: str | None = None,
 ) -> Measured:
     """Measure ``versions`` (name -> rows, oldest first) against ``real``, as the daemon does.
 
@@ -128,7 +139,9 @@ def measure_versions(
     that column (measured as a text generator). ``target``/``task``: the utility probe's target
     column; ``training``: the generator's training rows (the membership attack's members; the
     reference when None). ``cache``: a folder for the healthy levels, True/None the default one
-    (:func:`collectors.healthy_cache.default_cache_dir`), False none.
+    (:func:`collectors.healthy_cache.default_cache_dir`), False none. ``entity_column`` /
+    ``time_column``: the rows are events of sequences (issue 28): the holdout and the healthy
+    draws take whole entities, and the levels are at each version's number of entities.
     """
     if not versions:
         raise ValueError("no version to measure")
@@ -136,7 +149,14 @@ def measure_versions(
     start = time.perf_counter()
     reference = as_frame(real, "real")
     frames = {str(name): as_frame(rows, f"version {name!r}") for name, rows in versions.items()}
-    size = max(len(frame) for frame in frames.values())
+    if entity_column is not None:
+        from collectors.sources.entities import check_sequence_columns, entity_count
+
+        for name, frame in frames.items():
+            check_sequence_columns(frame, entity_column, time_column, f"version {name!r}")
+        size = max(entity_count(frame, entity_column) for frame in frames.values())
+    else:
+        size = max(len(frame) for frame in frames.values())
     recipe = ReferenceRecipe(
         k=k,
         regions=regions,
@@ -150,6 +170,8 @@ def measure_versions(
         text_column=text_column,
         embedder=embedder,
         token_budget=token_budget,
+        entity_column=entity_column,
+        time_column=time_column,
     )
     local = healthy_cache(cache)
     recipe_fit = recipe.fit(
@@ -170,7 +192,7 @@ def measure_versions(
         for family, seconds in measurement.timings.items():
             timings[family] = timings.get(family, 0.0) + seconds
         start = time.perf_counter()
-        healthy = healthy_levels(fitted, len(frame))
+        healthy = healthy_levels(fitted, _size(fitted, frame))
         timings["healthy_levels"] = timings.get("healthy_levels", 0.0) + (
             time.perf_counter() - start
         )
@@ -185,6 +207,7 @@ def measure_versions(
                 spread=dict(healthy.spread),
             )
         )
-    latest = healthy_levels(fitted, figures[-1].sample_rows)
+    latest = healthy_levels(fitted, _size(fitted, list(frames.values())[-1]))
     cached = isinstance(local, DiskHealthyCache) and fitted.healthy_measured == measured_before
-    return Measured(fitted, figures, measurements, latest, timings, cached)
+    sizes = [_size(fitted, frame) for frame in frames.values()]
+    return Measured(fitted, figures, measurements, latest, timings, cached, sizes)

@@ -324,6 +324,11 @@ class GeneratorSettings(_Model):
     top_drifting_columns: Annotated[int, Field(ge=0, le=100)] = 10
     structure: StructureSettings = Field(default_factory=StructureSettings)  # issue 23
     mixing: MixingSettings = Field(default_factory=MixingSettings)  # issue 29
+    # Sequences (issue 28): rows are events of the entity named in entity_column (the sequence
+    # key), ordered by time_column (a timestamp or number); versions, the holdout and the
+    # healthy draws take whole entities, and sample_size counts entities.
+    entity_column: Annotated[str, StringConstraints(min_length=1)] | None = None
+    time_column: Annotated[str, StringConstraints(min_length=1)] | None = None
 
     @field_validator("columns")
     @classmethod
@@ -352,6 +357,7 @@ class GeneratorSettings(_Model):
             raise ValueError(f"target column {self.target!r} is not in 'columns'")
         if self.task is not None and self.target is None:
             raise ValueError("'task' needs a 'target' column")
+        _check_sequence_settings(self)
         if self.columns is not None:
             missing = [c for c in self.categorical if c not in self.columns]
             if missing:
@@ -360,6 +366,26 @@ class GeneratorSettings(_Model):
             if monitored:
                 raise ValueError(f"monitored columns {monitored} are not in 'columns'")
         return self
+
+
+def _check_sequence_settings(g: GeneratorSettings) -> None:
+    """entity_column / time_column (issue 28): consistent, and in 'columns' when those are set."""
+    entity, time = g.entity_column, g.time_column
+    if time is not None and entity is None:
+        raise ValueError(f"time_column {time!r} needs an 'entity_column' (the sequence key)")
+    if entity is None:
+        return
+    if entity == time:
+        raise ValueError(f"entity_column and time_column are both {entity!r}")
+    if g.text_column is not None:
+        raise ValueError("a text generator ('text_column') takes no 'entity_column'")
+    for role, name in (("entity_column", entity), ("time_column", time)):
+        if name is not None and g.columns is not None and name not in g.columns:
+            raise ValueError(f"{role} {name!r} is not in 'columns'")
+        if name is not None and name in g.categorical:
+            raise ValueError(f"{role} {name!r} cannot be 'categorical' too")
+        if name is not None and name == g.target:
+            raise ValueError(f"{role} {name!r} cannot be the 'target' too")
 
 
 class CorpusSamplingSettings(_Model):

@@ -37,7 +37,8 @@ def _evaluations(measured: Measured, thresholds: CheckThresholds) -> list[Evalua
     out = []
     history = measured.versions
     for i, current in enumerate(history):
-        levels = healthy_levels(measured.reference, current.sample_rows)
+        size = measured.sizes[i] if measured.sizes else current.sample_rows  # entities too
+        levels = healthy_levels(measured.reference, size)
         checks = evaluate_checks(history[: i + 1], levels, thresholds)
         out.append(
             Evaluation(
@@ -97,6 +98,8 @@ def compare(
     task: Literal["classification", "regression"] | None = None,
     training: Table | None = None,
     cache: str | os.PathLike[str] | bool | None = None,
+    entity_column: str | None = None,
+    time_column: str | None = None,
 ) -> Comparison:
     """Judge a sequence of versions against ``real``; the first version is the baseline.
 
@@ -111,7 +114,9 @@ def compare(
     ``training`` holds the generator's training rows (the membership attack's members; default
     the reference). ``cache``: a folder for the healthy levels, reused while the reference,
     holdout, training rows, settings and code are unchanged (default ``$TAILWATCH_CACHE_DIR``,
-    else ``~/.cache/tailwatch/healthy``; False: none).
+    else ``~/.cache/tailwatch/healthy``; False: none). ``entity_column`` / ``time_column``: the
+    rows are events of sequences (the sequence key, the order within one): the holdout and the
+    healthy draws take whole entities and the sequence figures and checks are measured.
     A change check "collapse suspected" needs ``thresholds.persistence`` versions in a row (2).
 
     >>> import numpy as np, pandas as pd
@@ -153,6 +158,8 @@ def compare(
         task=task,
         training=None if training is None else _load(training, "training"),
         cache=cache,
+        entity_column=entity_column,
+        time_column=time_column,
     )
     evaluations = _evaluations(measured, t)
     checks = evaluations[-1].checks
@@ -177,6 +184,8 @@ def evaluate(
     task: Literal["classification", "regression"] | None = None,
     training: Table | None = None,
     cache: str | os.PathLike[str] | bool | None = None,
+    entity_column: str | None = None,
+    time_column: str | None = None,
 ) -> Evaluation:
     """Judge one synthetic version against ``real``; returns an :class:`Evaluation`.
 
@@ -217,5 +226,7 @@ def evaluate(
         task=task,
         training=training,
         cache=cache,
+        entity_column=entity_column,
+        time_column=time_column,
     )
     return result[-1]

@@ -773,6 +773,14 @@ STRUCTURE_METRICS: tuple[MetricSpec, ...] = (
 )
 GENERATOR_METRICS = (*GENERATOR_METRICS, *STRUCTURE_METRICS)
 
+# -- Sequences over time (issue 28, collectors.sequences via collectors.families.sequences):
+# scalars only (no per-column or per-lag labels), named and documented in
+# collectors.sequences.names in this shape; measured for generators with entity and time columns.
+from collectors.sequences.names import SEQUENCE_METRICS as _SEQUENCE_METRICS  # noqa: E402
+
+SEQUENCE_METRICS: tuple[MetricSpec, ...] = tuple(MetricSpec(*m[:8]) for m in _SEQUENCE_METRICS)
+GENERATOR_METRICS = (*GENERATOR_METRICS, *SEQUENCE_METRICS)
+
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in GENERATOR_METRICS}
 
 

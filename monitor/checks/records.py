@@ -227,6 +227,11 @@ for _check in (
 # Missing values (issue 24): missingness_shift and missingness_gap, registered by their module.
 from monitor.checks import records_missing as _records_missing  # noqa: E402, F401
 
+
+# Sequences (issue 28): temporal structure, lengths and gaps, rhythm, forecast utility;
+# registered by their module.
+from monitor.checks import records_sequences as _records_sequences  # noqa: E402, F401
+
 # Structure fidelity (issue 23): pairs, interactions, detection, category shares, classes,
 # the decision boundary; registered by their module.
 from monitor.checks import records_structure as _records_structure  # noqa: E402, F401

@@ -89,7 +89,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sample-size", type=int, default=None, help="rows sampled per version")
+    parser.add_argument(
+        "--sample-size",
+        type=int,
+        default=None,
+        help="rows sampled per version (entities, whole, with --entity-column)",
+    )
+    parser.add_argument(
+        "--entity-column",
+        metavar="COLUMN",
+        help="rows are events of sequences keyed by this column (sampled whole by entity)",
+    )
+    parser.add_argument(
+        "--time-column",
+        metavar="COLUMN",
+        help="order of the events within a sequence (a timestamp or number; needs --entity-column)",
+    )
     parser.add_argument(
         "--text-column", help="VERSION holds texts in this column (measured as a text generator)"
     )
@@ -128,11 +143,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, dest="json_out", help="write the verdict as JSON")
 
 
-def _read(pattern: str, what: str, sample_size: int | None, seed: int) -> pd.DataFrame:
+def _read(
+    pattern: str, what: str, sample_size: int | None, seed: int, entity: str | None = None
+) -> pd.DataFrame:
+    """Rows of ``pattern``: a seeded sample of ``sample_size`` rows, or of ``sample_size``
+    whole entities when ``entity`` names the sequence key (never cut by row sampling)."""
     from collectors.sources import read_table, resolve_files
 
     files = resolve_files(pattern)
-    return read_table(files, sample_size=sample_size, seed=seed, source=f"{what} ({pattern})")
+    source = f"{what} ({pattern})"
+    if entity is None:
+        return read_table(files, sample_size=sample_size, seed=seed, source=source)
+    from collectors.sources.entities import sample_entities
+
+    frame = read_table(files, source=source)
+    if entity not in frame.columns:
+        raise GateError(f"{source}: no column {entity!r} (--entity-column)")
+    return sample_entities(frame, entity, sample_size, seed)
 
 
 def _path_gate(args: argparse.Namespace) -> GateResult:
@@ -147,7 +174,9 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         )
     if not args.reference:
         raise GateError("VERSION needs --reference (the real data)")
-    size, seed = args.sample_size, args.seed
+    if args.time_column and not args.entity_column:
+        raise GateError("--time-column needs --entity-column (the sequence key)")
+    size, seed, entity = args.sample_size, args.seed, args.entity_column
     real = _read(args.reference, "reference", None, seed)
     holdout = _read(args.holdout, "holdout", None, seed) if args.holdout else None
     name = version_name(args.version)
@@ -155,9 +184,9 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
     versions = {}
     if args.baseline:
         versions[f"baseline:{version_name(args.baseline)}"] = _read(
-            args.baseline, "baseline", size, seed
+            args.baseline, "baseline", size, seed, entity
         )
-    versions[name] = _read(args.version, "version", size, seed)
+    versions[name] = _read(args.version, "version", size, seed, entity)
     training = _read(args.training, "training", None, seed) if args.training else None
     from monitor.checks import CheckThresholds
     from monitor.commands.gate import generator_gate
@@ -183,6 +212,8 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         task=args.task,
         training=training,
         cache=cache,
+        entity_column=entity,
+        time_column=args.time_column,
     )
     result = generator_gate(
         subject, measured.versions, measured.healthy, thresholds, check_baseline=True

@@ -49,6 +49,7 @@ from collectors.sources import (
     sampler_fingerprint,
     sampler_versions,
 )
+from collectors.sources.entities import check_sequence_columns, sample_entities
 from collectors.text import TextReference
 from monitor.settings import GeneratorSettings, SchedulerSettings, StructureSettings
 from monitor.store import Store
@@ -214,6 +215,8 @@ class GeneratorWatch(Watch):
                 "embedder",
                 "token_budget",
                 "structure",
+                "entity_column",
+                "time_column",
             }
         )
         parts.append(json.dumps(config, sort_keys=True))
@@ -306,6 +309,8 @@ class GeneratorWatch(Watch):
             token_budget=s.token_budget,
             structure=structure_options(s.structure),
             mixing=mixing_plan(s),  # issue 29: the sweep of versions with a target
+            entity_column=s.entity_column,
+            time_column=s.time_column,
         )
 
     def _record_reference(self, fitted: _Fitted, rows: pd.DataFrame) -> None:
@@ -343,6 +348,7 @@ class GeneratorWatch(Watch):
         self, version: VersionRef, fitted: GeneratorReference | TextReference
     ) -> pd.DataFrame:
         s = self.settings
+        entity = s.entity_column
         if s.sampler is not None:
             if self._sampler is None:
                 self._sampler = load_sampler(s.sampler)
@@ -350,12 +356,19 @@ class GeneratorWatch(Watch):
                 self._sampler, version.name, s.sample_size, s.seed, s.sampler_timeout_seconds
             )
         else:
+            # Sequences are read whole and sampled by entity (sample_size counts entities).
             frame = read_version(
-                version, sample_size=s.sample_size, seed=s.seed, memory_limit=self.memory_limit
+                version,
+                sample_size=s.sample_size if entity is None else None,
+                seed=s.seed,
+                memory_limit=self.memory_limit,
             )
         label = self._label(version)
-        exact = s.columns is None and s.text_column is None
+        exact = s.columns is None and s.text_column is None and entity is None
         check_columns(frame, _input_columns(fitted), source=label, exact=exact)
+        if entity is not None:
+            check_sequence_columns(frame, entity, s.time_column, label)
+            frame = sample_entities(frame, entity, s.sample_size, s.seed)
         check_version_rows(len(frame), s.k, label)
         return frame
 
@@ -391,7 +404,7 @@ class GeneratorWatch(Watch):
             )
             return failed, None, None
         result = self._result(version, index, started, reference, reference_rows, sample_rows)
-        healthy = fitted.reference.healthy_at(sample_rows)
+        healthy = fitted.reference.healthy_at(_size(fitted.reference, sample))
         result.metrics = _metrics(measurement, healthy, baseline, previous)
         result.regions = _regions(measurement)
         result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}
@@ -490,6 +503,14 @@ def _input_columns(reference: GeneratorReference | TextReference) -> list[str]:
     if isinstance(reference, TextReference):
         return reference.input_columns
     return list(reference.feature_map.input_columns)
+
+
+def _size(reference: GeneratorReference | TextReference, sample: pd.DataFrame) -> int:
+    """The version's size its healthy levels are measured at: rows, or entities for
+    sequences (:meth:`collectors.generator.GeneratorReference.size_of`)."""
+    if isinstance(reference, TextReference):
+        return len(sample)
+    return reference.size_of(sample)
 
 
 def _ratio(value: float, anchor: float | None) -> float | None:
