@@ -111,11 +111,21 @@ def numeric_values(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:
 def labels(frame: pd.DataFrame, name: str) -> np.ndarray:
     """A categorical column as an object array of str; missing values read :data:`MISSING`."""
     series = frame[name]
-    text = series.astype(object).where(series.notna(), MISSING)
-    return np.array(
-        [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in text],
-        dtype=object,
-    )
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = list(uniques)
+    if len({type(v) for v in values}) > 1:  # mixed types (True == 1 would share a code)
+        text = series.astype(object).where(series.notna(), MISSING)
+        return np.array([_label(v) for v in text], dtype=object)
+    # Each distinct value converted once: the structure measures call this for every column
+    # of every version several times.
+    table = np.array([*(_label(v) for v in values), MISSING], dtype=object)
+    return table[codes]  # the sentinel -1 picks MISSING, the last entry
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def codes(values: np.ndarray, categories: Sequence[str]) -> np.ndarray:

@@ -36,15 +36,15 @@ __all__ = ["DETECTION_MODEL", "DetectionResult", "detection_auc", "detection_mod
 
 # Small and fixed: the figure should move with the data, not with the model.
 DETECTION_MODEL: dict[str, object] = {
-    "max_iter": 30,
-    "learning_rate": 0.15,
+    "max_iter": 20,
+    "learning_rate": 0.2,
     "max_leaf_nodes": 15,
     "min_samples_leaf": 20,
     "max_bins": 63,
     "early_stopping": False,
 }
 MAX_ROWS = 2000  # rows per side
-FOLDS = 3  # 5 folds cost 1.7x the time for a slightly less noisy AUC
+FOLDS = 2  # every row is scored once whatever the folds; 3 cost 1.4x the time of 2
 
 
 @dataclass(frozen=True)

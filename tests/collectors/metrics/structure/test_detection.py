@@ -8,7 +8,12 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
 from collectors.metrics.structure._frame import split_columns
-from collectors.metrics.structure.detection import detection_auc, detection_data, detection_model
+from collectors.metrics.structure.detection import (
+    FOLDS,
+    detection_auc,
+    detection_data,
+    detection_model,
+)
 from tests.collectors.metrics.structure.data import mixed
 
 
@@ -17,7 +22,8 @@ def test_auc_equals_cross_val_score_of_the_same_model_and_folds() -> None:
     result = detection_auc(reference, version, seed=3)
     columns = split_columns(reference)
     x, y, mask = detection_data(reference, version, columns, seed=3)
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=3)
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=3)
+    assert FOLDS == len(result.fold_aucs) == 2  # every row scored once; 2 folds since issue 23
     with threadpool_limits(1):
         scores = cross_val_score(detection_model(mask, 3), x, y, cv=folds, scoring="roc_auc")
     np.testing.assert_allclose(result.fold_aucs, scores, rtol=1e-12)
@@ -34,5 +40,5 @@ def test_fresh_real_rows_sit_near_chance_and_a_shifted_version_is_found() -> Non
 
 
 def test_too_few_rows_is_an_error() -> None:
-    with pytest.raises(ValueError, match="at least 3 rows"):
-        detection_auc(mixed(100, 0), mixed(2, 1))
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        detection_auc(mixed(100, 0), mixed(1, 1))

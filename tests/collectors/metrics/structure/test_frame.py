@@ -51,3 +51,31 @@ def test_text_in_a_numeric_column_names_source_column_and_row() -> None:
     frame = pd.DataFrame({"amount": [1.0, "x", 3.0]}, dtype=object)
     with pytest.raises(ValueError, match=r"version: column 'amount' .* row 1 holds 'x'"):
         numeric_values(frame, "amount", "version")
+
+
+def _label_of(value: object) -> str:
+    """Brute force: the label of one cell, as the structure measures define it."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return MISSING
+    if isinstance(value, float):
+        return MISSING if np.isnan(value) else str(int(value)) if value.is_integer() else str(value)
+    return str(value)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(np.random.default_rng(0).choice(["a", "b", None], 500)),
+        pd.Series(np.random.default_rng(1).choice([1.0, 2.5, np.nan], 500)),
+        pd.Series(pd.Categorical(["x", "y", None, "x"])),
+        pd.Series([True, 1, "1", None, 1.0, np.nan, 2]),  # mixed types: True is not "1"
+        pd.Series(pd.array([1, None, 3], dtype="Int64")),
+        pd.Series([True, False, None]),
+        pd.Series(["a", pd.NA], dtype="string"),
+        pd.Series(np.array([], dtype=object)),
+    ],
+)
+def test_labels_equal_the_cell_by_cell_conversion(column: pd.Series) -> None:
+    got = labels(pd.DataFrame({"c": column}), "c")
+    assert got.dtype == object
+    assert got.tolist() == [_label_of(v) for v in column.astype(object)]
