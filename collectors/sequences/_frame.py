@@ -4,8 +4,10 @@ Pure: a frame in, arrays out, no I/O. Rows whose entity or time is missing have 
 sequence: they are left out and counted (``dropped_rows``), never refused. A missing numeric value
 stays NaN (every measure drops it pairwise); a missing category is its own state
 :data:`MISSING`. A timestamp time column (datetime64, zoned or naive) is measured in seconds since
-the epoch and also gives the calendar (hour of day, day of week); a numeric time column gives
-gaps but no calendar; any other time column is refused, naming it.
+the epoch and also gives the calendar (hour of day, day of week); so does a text column whose
+every value parses as a timestamp (a CSV read without parsing); a numeric time column gives gaps
+but no calendar; any other time column is refused, naming it and the first row that does not
+parse.
 """
 
 from __future__ import annotations
@@ -81,7 +83,25 @@ class SequenceFrame:
         )
 
 
+def _parsed_text(series: pd.Series, source: str) -> pd.Series:
+    """A text time column as timestamps (every value must parse; mixed zones go to UTC)."""
+    try:
+        parsed = pd.to_datetime(series, errors="coerce")
+    except (TypeError, ValueError):  # mixed offsets
+        parsed = pd.to_datetime(series, errors="coerce", utc=True)
+    bad = parsed.isna().to_numpy() & series.notna().to_numpy()
+    if bad.any():
+        row = series.index[int(np.argmax(bad))]
+        raise ValueError(
+            f"{source}: time column {series.name!r} is text that is not a timestamp "
+            f"(row {row}: {series.loc[row]!r})"
+        )
+    return parsed
+
+
 def _time_values(series: pd.Series, source: str) -> tuple[np.ndarray, bool, dict[str, np.ndarray]]:
+    if ptypes.is_object_dtype(series.dtype) or ptypes.is_string_dtype(series.dtype):
+        series = _parsed_text(series, source)
     if ptypes.is_datetime64_any_dtype(series.dtype):
         stamps = pd.DatetimeIndex(series)
         seconds = stamps.asi8.astype(np.float64) / 1e9

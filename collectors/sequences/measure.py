@@ -192,7 +192,14 @@ class SequenceReference:
 
     def measure(self, version: pd.DataFrame, *, source: str = "version") -> SequenceMeasurement:
         """Every sequence figure of ``version`` (a frame of events with the same columns)."""
-        return self.measure_prepared(self._prepare(version, source))
+        prepared = self._prepare(version, source)
+        if prepared.n_events and prepared.timestamp != self.reference.timestamp:
+            kinds = {True: "timestamps", False: "numbers"}
+            raise ValueError(
+                f"{source}: time column {self.time!r} holds {kinds[prepared.timestamp]}, the "
+                f"reference's {kinds[self.reference.timestamp]}"
+            )
+        return self.measure_prepared(prepared)
 
     def measure_prepared(self, version: SequenceFrame) -> SequenceMeasurement:
         """:meth:`measure` on already prepared sequences (the healthy draws use it)."""

@@ -56,10 +56,16 @@ def test_timestamps_give_seconds_and_calendar() -> None:
     np.testing.assert_array_equal(prepared.calendar["weekday"], [0, 0, 5])
 
 
-def test_text_time_column_is_refused_naming_it() -> None:
-    frame = pd.DataFrame({"id": [1, 1], "when": ["a", "b"]})
-    with pytest.raises(ValueError, match="'when'"):
+def test_text_time_column_is_parsed_or_refused_naming_the_row() -> None:
+    text = pd.DataFrame({"id": [1, 1, 1], "when": ["2024-03-01 08:00", "2024-03-02 09:30", None]})
+    prepared = prepare(text, entity="id", time="when")
+    assert prepared.timestamp and prepared.dropped_rows == 1
+    np.testing.assert_allclose(prepared.gaps(), [25.5 * 3600])
+    frame = pd.DataFrame({"id": [1, 1], "when": ["2024-03-01", "soon"]})
+    with pytest.raises(ValueError, match=r"v3\.csv: time column 'when' .*row 1: 'soon'"):
         prepare(frame, entity="id", time="when", source="v3.csv")
+    with pytest.raises(ValueError, match=r"'flag'.*bool"):
+        prepare(frame.assign(flag=True), entity="id", time="flag")
 
 
 def test_shift_against_brute_force() -> None:

@@ -93,6 +93,9 @@ def test_bad_input_names_the_column() -> None:
     ref = _reference()
     with pytest.raises(ValueError, match=r"v7\.parquet: no column 'amount'"):
         ref.measure(_log(2, 10).drop(columns="amount"), source="v7.parquet")
+    numeric_time = _log(2, 10).assign(at=lambda f: f["at"].astype("int64") / 1e9)
+    with pytest.raises(ValueError, match="'at' holds numbers, the reference's timestamps"):
+        ref.measure(numeric_time)
     text_amount = _log(2, 10).assign(amount=lambda f: f["amount"].astype(str))
     with pytest.raises(ValueError, match="numeric column 'amount'"):
         ref.measure(text_amount)
