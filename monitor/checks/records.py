@@ -227,6 +227,9 @@ for _check in (
 # Missing values (issue 24): missingness_shift and missingness_gap, registered by their module.
 from monitor.checks import records_missing as _records_missing  # noqa: E402, F401
 
+# Mixing sweep (issue 29): safe_share_decline, registered by its module.
+from monitor.checks import records_mixing as _records_mixing  # noqa: E402, F401
+
 
 # Sequences (issue 28): temporal structure, lengths and gaps, rhythm, forecast utility;
 # registered by their module.
