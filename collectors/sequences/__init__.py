@@ -6,10 +6,14 @@ breaks while every column's distribution holds. Pure: frames in, numbers out, no
 - :mod:`.autocorr`: within-sequence autocorrelation by lag and lag-1 cross-correlation;
 - :mod:`.transitions`: categorical transition matrices and their total variation;
 - :mod:`.calendar`: hour-of-day and day-of-week rhythm;
+- :mod:`.summaries`: a summary vector per sequence, sequence PRDC and TimeGAN's discriminative
+  score on them;
+- :mod:`.predictive`: TimeGAN's predictive score (one-step-ahead ridge, TSTR vs TRTR MAE);
 - :mod:`.measure`: all of them for a version against a prepared reference, and healthy levels
   from whole real holdout entities at the version's entity count;
 - :mod:`.names`: the figures' names, ranges and directions (catalog shape);
-- :mod:`.generators`: versions for tests and the demo (shuffled, cut, regularised, fitted).
+- :mod:`.generators`: versions for tests and the demo (shuffled, cut, regularised, fitted);
+- :mod:`.sampling`: whole-entity samples and splits (sequences are never cut by row sampling).
 """
 
 from collectors.sequences._frame import SequenceFrame, prepare
