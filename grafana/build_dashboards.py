@@ -212,6 +212,18 @@ def overview() -> Json:
         "Share of the version's samples kept by generate-then-verify (inside the real support, "
         "authentic, within the real ranges and categories), beside the real-vs-real level.",
         _measured_vs_healthy("verified_yield"), unit="percentunit", lower=0, upper=1), 12, 8)
+    ly.add(with_links(timeseries(
+        "Safe synthetic share (mixing sweep)",
+        "Largest share of the training rows the version's rows can replace before the pinned "
+        "model's score on real rows leaves the all-real score's tolerance, with its bootstrap "
+        "interval over seeds (generators with a target); red: the safe_share_decline limit. "
+        "Corpora with max_synthetic_fraction = \"from:<generator>\" take it as their budget.",
+        [(f"tailwatch_generator_safe_synthetic_share{{{GEN}}}", "{{generator}} safe share"),
+         (f"tailwatch_generator_safe_synthetic_share_low{{{GEN}}}", "{{generator}} low"),
+         (f"tailwatch_generator_safe_synthetic_share_high{{{GEN}}}", "{{generator}} high"),
+         (f'tailwatch_generator_check_limit{{{GEN}, check="safe_share_decline"}}',
+          "{{generator}} limit")],
+        unit="percentunit", lower=0, upper=1), alerts_on("safe_share_decline")), 12, 8)
     ly.row("Text generators: vocabulary, rare words, diversity, lengths")
     ly.add(with_links(timeseries(
         "Vocabulary retention",
