@@ -18,6 +18,7 @@ from typing import Literal
 import numba as nb
 import numpy as np
 
+from collectors.knn.engine import single_threaded_blas
 from collectors.metrics.tails import as_labels, feature_names
 from collectors.sources import as_matrix, check_pair
 
@@ -103,7 +104,9 @@ def _correlation_matrix(data: np.ndarray) -> np.ndarray:
     centred = data - data.mean(axis=0)
     norms = np.sqrt(np.einsum("ij,ij->j", centred, centred))
     scaled = np.divide(centred, norms, out=np.zeros_like(centred), where=~constant)
-    return np.clip(scaled.T @ scaled, -1.0, 1.0)
+    with single_threaded_blas():
+        product = scaled.T @ scaled
+    return np.clip(product, -1.0, 1.0)
 
 
 def reference_correlation(real: object) -> np.ndarray:
@@ -152,6 +155,17 @@ def squared_distances(x: np.ndarray, y: np.ndarray, *, same: bool = False) -> np
     x_norms = np.einsum("ij,ij->i", x, x)
     y_norms = x_norms if same else np.einsum("ij,ij->i", y, y)
     out = np.empty((x.shape[0], y.shape[0]), dtype=np.float64)
+    with single_threaded_blas():
+        _fill_squared(x, y, x_norms, y_norms, out)
+    if same:
+        np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _fill_squared(
+    x: np.ndarray, y: np.ndarray, x_norms: np.ndarray, y_norms: np.ndarray, out: np.ndarray
+) -> None:
+    """:func:`squared_distances`' blocks, written into ``out``."""
     for start in range(0, x.shape[0], BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, x.shape[0])
         block = out[start:stop]
@@ -165,9 +179,6 @@ def squared_distances(x: np.ndarray, y: np.ndarray, *, same: bool = False) -> np
         if rows.size:
             difference = x[start + rows] - y[columns]
             block[rows, columns] = np.einsum("ij,ij->i", difference, difference)
-    if same:
-        np.fill_diagonal(out, 0.0)
-    return out
 
 
 def _subsample(data: np.ndarray, max_samples: int, rng: np.random.Generator) -> np.ndarray:
