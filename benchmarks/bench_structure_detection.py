@@ -1,34 +1,37 @@
-"""Draft detection experiment for the structure figures (issue 23): breaks that keep marginals.
+"""Detection benchmark of the structure checks (issue 23): breaks that keep the marginals.
 
-Run from the repository root (needs statsmodels, in the ``bench`` extra; about 1-2 minutes)::
+Run from the repository root (needs statsmodels, in the ``bench`` extra)::
 
-    python -m benchmarks.bench_structure_detection [--seeds 0 1] [--versions 7] [--rows 1000]
+    python -m benchmarks.bench_structure_detection [--quick] [--seeds 0 1] [--rows 1000]
 
-Table: statsmodels' Fair survey (benchmarks.detection.data.fair: 6 coded numeric columns, two
-occupations, the class ``affair``); the first 2,000 shuffled rows are the reference, the other
-4,366 the holdout. Generator: scikit-learn's GaussianMixture, one model per class
-(benchmarks.detection.generators, ``gmm``), each version fit on a fresh bootstrap of the
-reference (a healthy control: refit noise only). From version ``--onset`` on, two scenarios
-break the control's versions while keeping every marginal:
+``--quick`` (about 3 minutes on 2 loaded cores): seeds 0 and 1, and the broken scenarios
+measured up to version 7 (onset + 2, all the lag criterion reads); the controls keep 9 versions.
 
-- ``interaction``: ``occupation`` permuted within each class: its share and its relation to the
-  class stay, its relations to education and the husband's occupation are gone;
-- ``minority``: occupation o6 (1.7 % of the rows) thinned to a tenth: 90 % of its rows replaced by
-  copies of the version's other rows.
+Table: statsmodels' Fair survey (:func:`benchmarks.detection.data.fair`: 6 coded numeric columns,
+two occupations with rare categories, the class ``affair``); per seed the shuffled table's first
+2,000 rows are the reference, the rest the holdout. Generator: scikit-learn's GaussianMixture, one
+model per class (:func:`benchmarks.detection.generators.synthesize`, ``gmm``), each version fitted
+on a fresh bootstrap of the reference: the healthy control (refit noise only). Nine versions; from
+the fifth on, four scenarios break the control's versions:
 
-Per version it prints the structure figures and flags each figure that moved from the baseline
-(the mean of the versions before ``--onset``) by more than ``Z`` noise units in its bad
-direction, the noise being the larger of the real-vs-real spread at the versions' size and the
-baseline versions' own standard deviation (refit noise: a healthy generator's versions differ by
-more than sampling noise). ``categories_off_share`` (the binomial test against the reference) is
-printed, not flagged: a healthy GMM's argmax decoding keeps some category shares off the
-reference in every version, a constant gap rather than a change; ``categories_off_baseline`` is
-the same test against the pooled shares of the versions before the onset (change, not
-distance), and ``category_shift_z_min`` the most negative per-category z of
-:func:`collectors.metrics.structure.categories.category_share_shift` (the baseline versions'
-shares with their own refit noise), flagged below -``Z``.
-A draft: no persistence rule, no check wiring; the verdicts Tailwatch would page on belong to
-H1's check registry.
+- ``interaction``: ``occupation`` permuted within each class (its share and its relation to the
+  class stay; its relations to education and the husband's occupation are gone);
+- ``minority``: the rarest category of the two occupation columns with at least
+  :data:`MINORITY_ROWS` rows expected at the versions' size (``occupation_husb`` o3, about 7 %)
+  thinned to a tenth of its share (90 % of its rows replaced by copies of other rows);
+- ``rare`` (reported, not required): ``occupation`` o6 (about 2 %: 20 rows of 1,000) thinned to a
+  tenth: below the floor of the category test (see :mod:`monitor.checks.rules_structure`: with the
+  refit noise of a 2,000-row reference a tenfold thinning needs about 40 rows expected to pass
+  the Bonferroni limit at 1,000 rows);
+- ``joint``: every column permuted on its own (every marginal exact, the joint gone);
+- ``modes``: the ``affair = yes`` class collapsed onto 3 of its rows (its share kept).
+
+Each version is measured by :class:`collectors.metrics.structure.StructureReference` (healthy
+levels from real holdout draws at the versions' size) and judged by :func:`evaluate_checks` with
+the default thresholds, exactly as the daemon judges stored versions; a scenario *pages* at the
+first version where a collapse check has breached ``persistence`` (2) versions in a row. Printed:
+per scenario and seed the versions each structure check breached, the paging version and the lag
+(paging version - 5); a healthy control must never page.
 """
 
 from __future__ import annotations
@@ -36,133 +39,215 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from benchmarks.detection.data import fair
 from benchmarks.detection.generators import synthesize
-from collectors.metrics.structure import StructureReference, category_shares
-from collectors.metrics.structure.categories import category_share_shift
+from collectors.healthy import HealthyLevels
+from collectors.metrics.structure import StructureMeasurement, StructureReference
+from monitor.checks import CheckThresholds, VersionFigures, evaluate_checks
+from monitor.checks.rules_structure import CATEGORY_SHARE_PREFIX
 
-Z = 4.0
-# figure -> +1 when a rise is bad, -1 when a fall is bad
-WATCHED = {
-    "dependence_difference_max": 1,
-    "detection_auc": 1,
-    "interaction_loss_max": 1,
-    "class_coverage_min": -1,
-    "category_share_ratio_min": -1,
-}
+VERSIONS = 9
+ONSET = 4  # versions before the break (the break is in version ONSET + 1 on)
+REFERENCE_ROWS = 2000
+SCENARIOS = ("control", "interaction", "minority", "joint", "modes", "rare")
+REQUIRED = ("interaction", "minority", "joint", "modes")  # must page within 2 versions
+MINORITY_ROWS = 50
+STRUCTURE_CHECKS = (
+    "dependence_shift", "interaction_loss", "detectability_rise", "category_share_shift",
+    "class_coverage_decline", "boundary_coverage_decline",
+)  # fmt: skip
 
 
 def interaction_break(frame: pd.DataFrame, target: str, rng: np.random.Generator) -> pd.DataFrame:
-    """Permute ``occupation`` within each class of ``target``."""
+    """``occupation`` permuted within each class of ``target``."""
     out = frame.copy()
     for _, index in out.groupby(target).groups.items():
         out.loc[index, "occupation"] = rng.permutation(out.loc[index, "occupation"].to_numpy())
     return out
 
 
-def thin_minority(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Occupation o6 at a tenth of its share (90 % of its rows replaced by other rows' copies)."""
-    rare = np.flatnonzero(frame["occupation"].to_numpy() == "o6")
+def thin(frame: pd.DataFrame, column: str, category: str, rng: np.random.Generator) -> pd.DataFrame:
+    """``category`` of ``column`` at a tenth of its share (90 % of its rows replaced)."""
+    rare = np.flatnonzero(frame[column].to_numpy() == category)
     drop = rng.choice(rare, size=round(0.9 * len(rare)), replace=False)
-    others = frame[frame["occupation"] != "o6"]
+    others = frame[frame[column] != category]
     fill = others.iloc[rng.choice(len(others), size=len(drop), replace=True)]
     return pd.concat([frame.drop(index=frame.index[drop]), fill], ignore_index=True)
 
 
-def flags(
-    figures: dict[str, float],
-    baseline: dict[str, float],
+def permute_all(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Every column permuted on its own."""
+    return pd.DataFrame({c: rng.permutation(frame[c].to_numpy()) for c in frame.columns})
+
+
+def collapse_class(
+    frame: pd.DataFrame, target: str, label: str, rng: np.random.Generator, modes: int = 3
+) -> pd.DataFrame:
+    """The rows of class ``label`` replaced by copies of ``modes`` of them (share kept)."""
+    out = frame.copy()
+    rows = np.flatnonzero(out[target].to_numpy() == label)
+    keep = rng.choice(rows, size=min(modes, len(rows)), replace=False)
+    out.iloc[rows] = out.iloc[keep[np.arange(len(rows)) % len(keep)]].to_numpy()
+    return out
+
+
+def version_figures(
+    name: str,
+    measured: StructureMeasurement,
+    rows: tuple[int, int],
     spread: dict[str, float],
-    refit: dict[str, float],
-) -> str:
-    """Figures beyond ``Z`` noise units from the baseline, the noise being the larger of the
-    real-vs-real spread and the baseline versions' own dispersion (refit noise)."""
-    out = []
-    for name, sign in WATCHED.items():
-        noise = max(spread.get(name, 0.0), refit.get(name, 0.0))
-        if name in figures and name in baseline and noise > 0:
-            z = sign * (figures[name] - baseline[name]) / noise
-            if z > Z:
-                out.append(f"{name}(z={z:.0f})")
-    if figures.get("category_shift_z_min", 0.0) < -Z:  # already in noise units
-        out.append(f"category_shift_z_min(z={figures['category_shift_z_min']:.0f})")
-    return ", ".join(out) or "-"
+) -> VersionFigures:
+    """A version as the store hands it to the checks: figures, per-feature figures with each
+    tested category's share and the worst audit's importance changes, the healthy spread."""
+    per_feature = measured.per_feature()
+    for share in measured.categories.tested:
+        key = f"{CATEGORY_SHARE_PREFIX}{share.category}"
+        per_feature.setdefault(share.column, {}).setdefault(key, share.version_share)
+    audited = [a for a in measured.audits if a.importance_change]
+    if audited:
+        for feature, change in max(audited, key=lambda a: a.loss).importance_change:
+            per_feature.setdefault(feature, {}).setdefault("importance_change", change)
+    return VersionFigures(name, measured.figures, rows[0], rows[1], per_feature, spread)
 
 
-def run(seed: int, versions: int, onset: int, rows: int) -> None:
+def paging_version(flags: Sequence[bool | None], persistence: int) -> int | None:
+    """The first version (1-based) ending a run of ``persistence`` breaches, None if none."""
+    run = 0
+    for index, flag in enumerate(flags):
+        run = run + 1 if flag else 0
+        if run >= persistence:
+            return index + 1
+    return None
+
+
+def run(seed: int, rows: int, last: int = VERSIONS) -> list[dict[str, object]]:
     base = fair()
     table = pd.concat([base.train, base.holdout, base.test], ignore_index=True)
     table = table.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    reference = table.iloc[:2000].reset_index(drop=True)
-    holdout = table.iloc[2000:].reset_index(drop=True)
+    reference = table.iloc[:REFERENCE_ROWS].reset_index(drop=True)
+    holdout = table.iloc[REFERENCE_ROWS:].reset_index(drop=True)
     data = dataclasses.replace(base, train=reference, holdout=holdout)
     start = time.perf_counter()
     structure = StructureReference(
-        reference[data.columns], holdout[data.columns], target=data.target, seed=seed
+        reference[data.columns],
+        holdout[data.columns],
+        categorical=[*data.categorical, data.target],
+        target=data.target,
+        seed=seed,
     )
-    healthy = structure.healthy_at(rows)
-    print(
-        f"\n### seed {seed}: reference prepared and healthy levels at {healthy.drawn_rows} rows "
-        f"in {time.perf_counter() - start:.0f} s"
+    measured_healthy = structure.healthy_at(rows)
+    healthy = HealthyLevels(measured_healthy.figures, measured_healthy.spread)
+    prepared = time.perf_counter() - start
+    minority = min(
+        (share, column, str(category))
+        for column in ("occupation", "occupation_husb")
+        for category, share in reference[column].value_counts(normalize=True).items()
+        if share * rows >= MINORITY_ROWS
     )
     rng = np.random.default_rng(seed)
     controls = []
-    for v in range(versions):
+    for v in range(VERSIONS):
         boot = reference.iloc[rng.choice(len(reference), len(reference), replace=True)]
         controls.append(synthesize("gmm", data, boot.reset_index(drop=True), rows, seed * 100 + v))
-    scenarios = {
-        "control": controls,
-        "interaction": [
-            c if v < onset else interaction_break(c, data.target, rng)
-            for v, c in enumerate(controls)
-        ],
-        "minority": [c if v < onset else thin_minority(c, rng) for v, c in enumerate(controls)],
-    }
-    cache: dict[int, dict[str, float]] = {}
-    columns = [*WATCHED, "category_shift_z_min", "categories_off_share", "categories_off_baseline"]
-    for name, frames in scenarios.items():
-        print(f"\n{name} (break from version {onset + 1})\n")
-        print("| version | " + " | ".join(columns) + " | flags |")
-        print("|---|" + "---|" * (len(columns) + 1))
-        measured = []
-        for frame in frames:
-            key = id(frame)
+
+    def broken(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+        if kind == "interaction":
+            return interaction_break(frame, data.target, rng)
+        if kind == "minority":
+            return thin(frame, minority[1], minority[2], rng)
+        if kind == "rare":
+            return thin(frame, "occupation", "o6", rng)
+        if kind == "joint":
+            return permute_all(frame, rng)
+        if kind == "modes":
+            return collapse_class(frame, data.target, "yes", rng)
+        return frame
+
+    spread = dict(measured_healthy.spread)
+    cache: dict[tuple[str, int], VersionFigures] = {}
+    t = CheckThresholds()
+    out = []
+    for kind in SCENARIOS:
+        history = []
+        clock = time.perf_counter()
+        for v, frame in enumerate(controls):
+            if kind != "control" and v >= last:
+                break
+            key = ("control" if v < ONSET else kind, v)
             if key not in cache:
-                cache[key] = structure.measure(frame, importance=False).figures
-            measured.append(dict(cache[key]))
-        pooled = pd.concat(frames[:onset], ignore_index=True)
-        for frame, figures in zip(frames, measured, strict=True):
-            # The same binomial test against the baseline versions' pooled shares: change, not
-            # distance (a generator's constant category gaps cancel).
-            shares = category_shares(pooled, frame, columns=structure.columns)
-            figures["categories_off_baseline"] = shares.figures()["categories_off_share"]
-            shifts = category_share_shift(frames[:onset], frame, columns=structure.columns)
-            figures["category_shift_z_min"] = shifts[0].z if shifts else 0.0
-        before = measured[:onset]
-        baseline = {n: float(np.mean([m[n] for m in before if n in m])) for n in columns}
-        refit = {n: float(np.std([m[n] for m in before if n in m], ddof=1)) for n in columns}
-        for v, figures in enumerate(measured):
-            cells = " | ".join(f"{figures.get(n, float('nan')):.3g}" for n in columns)
-            print(f"| {v + 1} | {cells} | {flags(figures, baseline, healthy.spread, refit)} |")
-    print("\nhealthy levels / sd:")
-    for n in columns:
-        print(f"  {n}: {healthy.figures.get(n, float('nan')):.3g} / {healthy.spread.get(n, 0):.3g}")
+                version = broken(kind, frame) if v >= ONSET else frame
+                cache[key] = version_figures(
+                    f"v{v + 1}",
+                    structure.measure(version, importance=False),
+                    (len(reference), rows),
+                    spread,
+                )
+            history.append(cache[key])
+        results = {r.check: r for r in evaluate_checks(history, healthy, t)}
+        collapse = [r for r in results.values() if r.kind == "collapse"]
+        pages = [p for r in collapse if (p := paging_version(r.breached, t.persistence))]
+        first = min(pages) if pages else None
+        breaches = {
+            name: [i + 1 for i, flag in enumerate(results[name].breached) if flag]
+            for name in STRUCTURE_CHECKS
+        }
+        others = sorted(
+            r.check for r in collapse if r.check not in STRUCTURE_CHECKS and any(r.breached)
+        )
+        out.append(
+            {
+                "seed": seed,
+                "scenario": kind,
+                "pages_at": first,
+                "lag": None if first is None or kind == "control" else first - (ONSET + 1),
+                "breaches": {k: v for k, v in breaches.items() if v},
+                "other": others,
+                "seconds": time.perf_counter() - clock,
+                "prepared": prepared,
+                "minority": f"{minority[1]}={minority[2]} ({minority[0]:.1%})",
+            }
+        )
+    return out
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--versions", type=int, default=7)
-    parser.add_argument("--onset", type=int, default=3, help="versions before the break")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--rows", type=int, default=1000)
-    args = parser.parse_args()
-    for seed in args.seeds:
-        run(seed, args.versions, args.onset, args.rows)
+    parser.add_argument("--quick", action="store_true", help="seeds 0 and 1, 7 broken versions")
+    args = parser.parse_args(argv)
+    seeds, last = ([0, 1], ONSET + 3) if args.quick else (args.seeds, VERSIONS)
+    rows = args.rows
+    start = time.perf_counter()
+    print(f"Fair survey, GMM per class, {VERSIONS} versions of {rows} rows, break from version "
+          f"{ONSET + 1}; reference {REFERENCE_ROWS} rows\n")  # fmt: skip
+    print("| seed | scenario | pages at | lag | structure checks breached (versions) | others |")
+    print("|---|---|---|---|---|---|")
+    failures = []
+    for seed in seeds:
+        for row in run(seed, rows, last):
+            breaches = "; ".join(f"{k} {v}" for k, v in row["breaches"].items()) or "-"  # type: ignore[attr-defined]
+            others = ", ".join(row["other"]) or "-"  # type: ignore[arg-type]
+            name = str(row["scenario"])
+            name += f" ({row['minority']})" if name == "minority" else ""
+            print(f"| {seed} | {name} | {row['pages_at'] or '-'} | "
+                  f"{'-' if row['lag'] is None else row['lag']} | {breaches} | {others} |",
+                  flush=True)  # fmt: skip
+            if row["scenario"] == "control" and row["pages_at"] is not None:
+                failures.append(f"seed {seed}: the healthy control pages")
+            lag = row["lag"]
+            if row["scenario"] in REQUIRED and (lag is None or not 0 <= int(lag) <= 2):  # type: ignore[call-overload]
+                failures.append(f"seed {seed}: {row['scenario']} not paged within 2 versions")
+    print(f"\n{time.perf_counter() - start:.0f} s in all")
+    for failure in failures:
+        print("FAIL:", failure)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
