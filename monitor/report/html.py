@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from collectors.metrics import BY_NAME
-from monitor.report import corpus_plots, plots, structure
+from monitor.report import corpus_plots, mixing, plots, structure
 from monitor.report.model import (
     LEVEL_COLOURS,
     Alert,
@@ -293,6 +293,10 @@ def _generator(section: GeneratorSection) -> str:
             "training rows from unseen ones) and the share of rows the verifier keeps."
         )
         parts.append(_figure("gates", gates, caption, ""))
+    mixing_svg = mixing.mixing_plot(section)
+    if mixing_svg is not None:  # the mixing sweep (issue 29)
+        parts.append(f'<h3 id="{sid}-mixing">Mixing sweep: how much of it a model takes</h3>')
+        parts.append(_figure("mixing", mixing_svg, mixing.CAPTION, ""))
     if section.text:  # text generators
         parts.append("<h3>Vocabulary (text)</h3>")
         caption = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from monitor.report.html import KIND_LABELS, column_caption, column_head, column_rows, gap_rows
+from monitor.report.mixing import mixing_rows
 from monitor.report.model import CorpusSection, GeneratorSection, Report
 from monitor.report.structure import structure_tables
 
@@ -59,6 +60,10 @@ def _generator(section: GeneratorSection) -> list[str]:
         lines.append(f"\n(The first {start} versions are in report.json.)")
     if section.top_drifting:
         lines += ["", f"Top drifting features: {', '.join(section.top_drifting)}."]
+    mixing_head, mixing_table = mixing_rows(section)  # issue 29: the mixing sweep
+    if mixing_table:
+        lines += ["", "Mixing sweep (score on real rows by share of the version's rows):", ""]
+        lines += _table(mixing_head, mixing_table)
     for caption, head, table in structure_tables(section.structure):  # issue 23
         lines += ["", f"{caption} (latest version):", "", *_table(list(head), table)]
     if section.columns is not None:
