@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collectors.sequences import SequenceReference, prepare
+from collectors.sequences.autocorr import autocorrelation
 from collectors.sequences.generators import (
     SequenceModel,
     cut_sequences,
@@ -89,3 +91,25 @@ def test_entity_sampling_takes_whole_sequences() -> None:
     assert sum(map(len, keys)) == frame["country"].nunique()
     assert not (keys[0] & keys[1]) and not (keys[1] & keys[2])
     assert sum(len(p) for p in parts) == len(frame)
+
+
+def test_fitted_model_keeps_the_pooled_lag1_and_loses_it_in_a_self_consuming_loop() -> None:
+    data = fertility_panel()
+    reference, holdout = split_entities(data.frame, data.entity, [1, 1], seed=0)
+    model = SequenceModel.fit(reference, data.entity, data.time, data.numeric, data.categorical)
+    prepared = prepare(reference, entity="country", time="year", numeric=["fertility"])
+    assert model.phi[0] == pytest.approx(autocorrelation(prepared, "fertility", 1)[0])
+    ref = SequenceReference(
+        reference,
+        holdout,
+        entity=data.entity,
+        time=data.time,
+        numeric=data.numeric,
+        categorical=data.categorical,
+        detection=False,
+        predictive=False,
+    )
+    rounds = [ref.measure(s).figures for s in model.loop(4, 60, seed=0)]
+    lag1 = [r["autocorr_lag1_ratio"] for r in rounds]
+    assert lag1[0] > 0.85  # the first round carries the real lag-1 over
+    assert lag1[-1] < lag1[0] - 0.1  # refit on its own output, the carry-over decays
