@@ -41,17 +41,23 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
 from collectors.sources import cells
-from collectors.sources.cells import MISSING, FeatureError, Kind
+from collectors.sources.cells import MISSING, FeatureError
+from collectors.sources.feature_columns import (
+    RARE,
+    SCALED,
+    FeatureColumn,
+    column_from_json,
+    column_json,
+    raw,
+)
 from collectors.sources.kinds import (
     clip_scaled,
-    epoch_seconds,
     excluded_reason,
     scale,
     time_zone,
@@ -59,59 +65,7 @@ from collectors.sources.kinds import (
 
 __all__ = ["MISSING", "RARE", "FeatureColumn", "FeatureError", "FeatureMap"]
 
-RARE = "__rare__"
 FORMAT = "tailwatch.feature_map/1"
-_KINDS = ("numeric", "categorical", "vector", "datetime")
-_SCALED = ("numeric", "datetime")
-
-
-@dataclass(frozen=True)
-class FeatureColumn:
-    """How one input column is embedded: its kind and what was learnt from the reference."""
-
-    name: str
-    kind: Kind
-    mean: float = 0.0
-    std: float = 1.0
-    categories: tuple[str, ...] = ()
-    length: int = 0
-    missing: bool = False  # the reference has missing cells (an indicator column)
-    robust: bool = False  # mean/std are the median and a quantile spread (kinds.scale)
-    zone: str = ""  # datetime: the reference's time zone ("" naive)
-    centre: tuple[float, ...] = ()  # vector with missing cells: the reference's mean vector
-    # Complete vector column: the reference's mean vector, imputed for a version's missing cells;
-    # not in the JSON (a complete column's JSON and fingerprint stay as they were).
-    fill: tuple[float, ...] = field(default=(), compare=False)
-
-    @property
-    def feature_names(self) -> list[str]:
-        """Output column names: ``name`` (and ``name=__missing__``), ``name=category`` /
-        ``name=__rare__``, ``name[i]``."""
-        if self.kind in _SCALED:
-            return [self.name, *([f"{self.name}={MISSING}"] if self.missing else [])]
-        if self.kind == "categorical":
-            return [f"{self.name}={c}" for c in (*self.categories, RARE)]
-        indicator = [f"{self.name}={MISSING}"] if self.missing else []
-        return [*(f"{self.name}[{i}]" for i in range(self.length)), *indicator]
-
-    @property
-    def width(self) -> int:
-        """Number of output columns."""
-        if self.kind in _SCALED:
-            return 1 + int(self.missing)
-        if self.kind == "categorical":
-            return len(self.categories) + 1
-        return self.length + int(self.missing)
-
-
-def _raw(column: FeatureColumn, series: pd.Series, source: str) -> np.ndarray:
-    """Raw values of a numeric or datetime column (epoch seconds), NaN where missing."""
-    if column.kind == "datetime":
-        try:
-            return epoch_seconds(series, f"{source}: column {series.name!r}", column.zone)
-        except ValueError as error:
-            raise FeatureError(str(error)) from error
-    return cells.numeric(series, source)
 
 
 @dataclass(frozen=True)
@@ -169,9 +123,9 @@ class FeatureMap:
                 )
                 continue
             kind = "categorical" if name in forced else cells.infer_kind(series, source)
-            if kind in _SCALED:
+            if kind in SCALED:
                 zone = time_zone(series) if kind == "datetime" else ""
-                values = _raw(FeatureColumn(name, kind, zone=zone), series, source)
+                values = raw(FeatureColumn(name, kind, zone=zone), series, source)
                 observed = np.isfinite(values)
                 if not observed.any():
                     notes.append(f"{where} left out: no finite value in any row")
@@ -251,8 +205,8 @@ class FeatureMap:
         offset = 0
         for column in self.columns:
             series = frame[column.name]
-            if column.kind in _SCALED:
-                scaled = clip_scaled(_raw(column, series, source), column.mean, column.std)
+            if column.kind in SCALED:
+                scaled = clip_scaled(raw(column, series, source), column.mean, column.std)
                 missing = np.isnan(scaled)
                 scaled[missing] = 0.0  # imputed at the reference's centre
                 out[:, offset] = scaled
@@ -282,12 +236,12 @@ class FeatureMap:
         """Raw (unscaled) numeric and datetime (epoch seconds) columns as a float64 (rows x k)
         matrix and their names; missing cells imputed at the reference's centre, or NaN with
         ``observed`` (for figures computed per column on observed values)."""
-        chosen = [c for c in self.columns if c.kind in _SCALED]
+        chosen = [c for c in self.columns if c.kind in SCALED]
         names = [c.name for c in chosen]
         _check_present(frame, names, source)
         matrix = np.empty((len(frame), len(names)), dtype=np.float64)
         for j, column in enumerate(chosen):
-            values = _raw(column, frame[column.name], source)
+            values = raw(column, frame[column.name], source)
             if not observed:
                 values[np.isnan(values)] = column.mean
             matrix[:, j] = values
@@ -296,7 +250,7 @@ class FeatureMap:
     def values(self, frame: pd.DataFrame, name: str, *, source: str = "sample") -> np.ndarray:
         """Raw values of one numeric or datetime column (epoch seconds), NaN where missing."""
         column = next(c for c in self.columns if c.name == name)
-        return _raw(column, frame[name], source)
+        return raw(column, frame[name], source)
 
     def missing_shares(self, frame: pd.DataFrame) -> dict[str, float]:
         """Share of rows missing (NaN, None, NaT; infinite numbers too) per input column."""
@@ -323,7 +277,7 @@ class FeatureMap:
         document = {
             "format": FORMAT,
             "rare_threshold": self.rare_threshold,
-            "columns": [_column_json(column) for column in self.columns],
+            "columns": [column_json(column) for column in self.columns],
         }
         return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
@@ -339,7 +293,7 @@ class FeatureMap:
             document = json.loads(text)
             if document.get("format") != FORMAT:
                 raise ValueError(f"format is {document.get('format')!r}, expected {FORMAT!r}")
-            columns = tuple(_column_from_json(item) for item in document["columns"])
+            columns = tuple(column_from_json(item) for item in document["columns"])
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise FeatureError(f"feature map JSON is invalid: {error!r}") from error
         if reference is not None:
@@ -382,69 +336,3 @@ def _check_present(frame: pd.DataFrame, names: Sequence[str], source: str) -> No
     if missing:
         listed = ", ".join(repr(n) for n in missing)
         raise FeatureError(f"{source}: missing column{'s' if len(missing) > 1 else ''} {listed}")
-
-
-def _column_json(column: FeatureColumn) -> dict[str, object]:
-    if column.kind in _SCALED:
-        item: dict[str, object] = {
-            "name": column.name,
-            "kind": column.kind,
-            "mean": column.mean,
-            "std": column.std,
-        }
-        # Keys only where set: a complete numeric column's JSON (and fingerprint) is unchanged.
-        item.update({"missing": True} if column.missing else {})
-        item.update({"robust": True} if column.robust else {})
-        item.update({"zone": column.zone} if column.kind == "datetime" else {})
-        return item
-    if column.kind == "categorical":
-        return {"name": column.name, "kind": "categorical", "categories": list(column.categories)}
-    vector: dict[str, object] = {"name": column.name, "kind": "vector", "length": column.length}
-    # Keys only where set: a complete vector column's JSON (and fingerprint) is unchanged.
-    vector.update({"missing": True, "centre": list(column.centre)} if column.missing else {})
-    return vector
-
-
-def _is_kind(value: object) -> TypeGuard[Kind]:
-    return value in _KINDS
-
-
-def _number(item: dict[str, object], key: str) -> float:
-    value = item[key]
-    if not isinstance(value, int | float | str):
-        raise ValueError(f"column {item.get('name')!r}: {key} must be a number, got {value!r}")
-    return float(value)
-
-
-def _column_from_json(item: dict[str, object]) -> FeatureColumn:
-    name, kind = item["name"], item["kind"]
-    if not isinstance(name, str) or not _is_kind(kind):
-        raise ValueError(f"bad column entry {item!r}")
-    if kind in _SCALED:
-        zone = item.get("zone", "")
-        if not isinstance(zone, str):
-            raise ValueError(f"column {name!r}: zone must be a string")
-        return FeatureColumn(
-            name,
-            kind,
-            mean=_number(item, "mean"),
-            std=_number(item, "std"),
-            missing=bool(item.get("missing", False)),
-            robust=bool(item.get("robust", False)),
-            zone=zone,
-        )
-    if kind == "categorical":
-        categories = item["categories"]
-        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-            raise ValueError(f"column {name!r}: categories must be a list of strings")
-        return FeatureColumn(name, "categorical", categories=tuple(categories))
-    length = item["length"]
-    if not isinstance(length, int) or length < 1:
-        raise ValueError(f"column {name!r}: length must be a positive integer")
-    if not item.get("missing", False):
-        return FeatureColumn(name, "vector", length=length)
-    centre = item["centre"]
-    if not isinstance(centre, list) or len(centre) != length:
-        raise ValueError(f"column {name!r}: centre must be a list of {length} numbers")
-    values = tuple(_number({"name": name, "centre": c}, "centre") for c in centre)
-    return FeatureColumn(name, "vector", length=length, missing=True, centre=values)
