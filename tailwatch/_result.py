@@ -174,6 +174,26 @@ class Evaluation:
         has_baseline = self.baseline is not None
         return [r.check for r in self.checks if _state(r, -1, has_baseline) == "breached"]
 
+    @property
+    def mixing(self) -> dict[str, object] | None:
+        """The mixing sweep (a generator with a ``target``; issue 29): ``safe_synthetic_share``
+        with its bootstrap interval, and the score on real rows per synthetic share (percent)
+        with its spread over seeds; None without a sweep."""
+        from collectors.gates.mixing import curve_from_figures
+
+        return curve_from_figures(self.figures)
+
+    def mixing_frame(self) -> pd.DataFrame:
+        """The mixing curve: one row per synthetic share (percent), its mean score and spread
+        (empty without a sweep)."""
+        mixing = self.mixing
+        if mixing is None:
+            return pd.DataFrame(columns=["score", "sd"]).rename_axis("share")
+        scores, spreads = mixing["score_by_share"], mixing["sd_by_share"]
+        assert isinstance(scores, dict) and isinstance(spreads, dict)
+        rows = {share: {"score": v, "sd": spreads.get(share)} for share, v in scores.items()}
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("share")
+
     def to_frame(self) -> pd.DataFrame:
         """The figures: one row per metric with its healthy level, noise and goal."""
         rows = [
@@ -234,9 +254,24 @@ class Evaluation:
         return (
             head
             + _table(("metric", "value", "healthy", "goal"), figures)
+            + self._mixing_html()
             + _table(("check", "kind", "state", "value", "limit", "detail"), checks)
             + _drift_table([*self.history, self.version_figures], self.thresholds)
         )
+
+    def _mixing_html(self) -> str:
+        """The mixing sweep as a line and a small table (issue 29), or ""."""
+        mixing = self.mixing
+        if mixing is None:
+            return ""
+        from collectors.gates.mixing import describe_curve
+
+        frame = self.mixing_frame()
+        rows = [((_e(share), _num(row["score"]), _num(row["sd"])), False)
+                for share, row in frame.iterrows()]  # fmt: skip
+        text = _e(describe_curve(mixing))
+        line = f"<p style='margin:8px 0 2px;color:#555'>Mixing sweep: {text}</p>"
+        return line + _table(("synthetic share (%)", "score on real rows", "sd"), rows)
 
     def _repr_html_(self) -> str:
         return f'<div style="{_CSS}">{self._body()}</div>'

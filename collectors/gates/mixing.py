@@ -40,7 +40,7 @@ Pure functions: numpy in, a dataclass out; no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +56,8 @@ __all__ = [
     "MixingCurve",
     "MixingPlan",
     "check_shares",
+    "curve_from_figures",
+    "describe_curve",
     "mixing_sweep",
     "real_picks",
     "safe_share",
@@ -293,3 +295,37 @@ def mixing_sweep(
     margin = max(tolerance * abs(anchor), noise)
     return MixingCurve(task, key, grid, scores, all_real, tolerance, rows, safe, low, high,
                        per_seed, margin)  # fmt: skip
+
+
+def curve_from_figures(figures: Mapping[str, float]) -> dict[str, object] | None:
+    """The sweep as stored figures show it (None without ``safe_synthetic_share``): the safe
+    share and its interval, and per share (percent) the mean score and its spread; for
+    ``tailwatch check --json``, ``tailwatch.evaluate`` and the report."""
+    safe = figures.get("safe_synthetic_share")
+    if safe is None:
+        return None
+    curve = {
+        share: figures[f"mixing_score_share_{share}"]
+        for share in MIXING_SHARES
+        if f"mixing_score_share_{share}" in figures
+    }
+    spread = {share: figures.get(f"mixing_score_sd_share_{share}") for share in curve}
+    return {
+        "safe_synthetic_share": safe,
+        "safe_synthetic_share_low": figures.get("safe_synthetic_share_low", safe),
+        "safe_synthetic_share_high": figures.get("safe_synthetic_share_high", safe),
+        "score_by_share": curve,
+        "sd_by_share": spread,
+    }
+
+
+def describe_curve(mixing: Mapping[str, object]) -> str:
+    """One line: the safe share with its interval and the score at each share."""
+    curve = mixing["score_by_share"]
+    assert isinstance(curve, Mapping)
+    scores = ", ".join(f"{share} % {value:.3f}" for share, value in curve.items())
+    return (
+        f"safe synthetic share {mixing['safe_synthetic_share']:.2f} "
+        f"[{mixing['safe_synthetic_share_low']:.2f}, {mixing['safe_synthetic_share_high']:.2f}]; "
+        f"score on real rows by synthetic share: {scores}"
+    )

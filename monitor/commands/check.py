@@ -246,6 +246,11 @@ def _summary(result: GateResult, fail_on: Sequence[str]) -> str:
             "  no baseline: change checks skipped; privacy and fidelity gaps judged against "
             "the healthy real-vs-real levels, a gap counts as collapse"
         )
+    mixing = result.details.get("mixing")
+    if isinstance(mixing, dict):  # the mixing sweep (issue 29)
+        from collectors.gates.mixing import describe_curve
+
+        lines.append(f"  mixing sweep: {describe_curve(mixing)}")
     for case in result.cases:
         if case.state == "breached":
             mark = "FAIL" if case in failing else "note"

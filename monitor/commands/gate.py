@@ -209,16 +209,18 @@ def generator_gate(
     reasons = tuple(
         f"{c.check}: {DESCRIPTIONS[c.check]} ({c.message})" for c in cases if c.state == "breached"
     )
+    details: dict[str, object] = {
+        "baseline": history[0].version if has_baseline else None,
+        "versions": [v.version for v in history], "verdict": verdict.label,
+    }  # fmt: skip
+    from collectors.gates.mixing import curve_from_figures  # measured already: no start-up cost
+
+    mixing = curve_from_figures(history[-1].figures)
+    if mixing is not None:  # the mixing sweep of a version with a target (issue 29)
+        details["mixing"] = mixing
     return GateResult(
-        "generator",
-        name,
-        history[-1].version,
-        verdict.level,
-        tuple(cases),
-        reasons,
-        {"baseline": history[0].version if has_baseline else None,
-         "versions": [v.version for v in history], "verdict": verdict.label},
-    )  # fmt: skip
+        "generator", name, history[-1].version, verdict.level, tuple(cases), reasons, details
+    )
 
 
 # The figure without which a corpus rule has nothing to judge (a budget only where one is set).
