@@ -11,9 +11,10 @@ alpha = 1) on lagged windows, fast and deterministic: the numeric columns (the f
 of one entity predict all of them at step t (w = :data:`WINDOW`). MAE is in reference standard
 deviations, averaged over observed targets and columns; a window with a missing value is left
 out (imputing it at the mean taught the model a jump to the mean: on fertility's real gaps
-that made the real-vs-real ratio swing from 0.9 to 1.6 between splits). ``predictive_mae_real`` is the same model trained on the reference (TRTR), and
-``predictive_mae_ratio`` = TSTR / TRTR: about 1 for a faithful version, far above 1 when the
-version's sequences teach nothing about what comes next. Windows per side are capped at
+that made the real-vs-real ratio swing from 0.9 to 1.6 between splits). ``predictive_mae_real``
+is the same model trained on the reference (TRTR), and ``predictive_mae_ratio`` = TSTR / TRTR:
+about 1 for a faithful version, far above 1 when the version's sequences teach nothing about
+what comes next. Windows per side are capped at
 :data:`MAX_WINDOWS` (a seeded draw). Error-based, because R^2 saturates near 1 on smooth series.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 from sklearn.linear_model import Ridge
 
 from collectors.sequences._frame import SequenceFrame
+from collectors.sequences.summaries import column_moments
 
 __all__ = ["MAX_PREDICT_COLUMNS", "MAX_WINDOWS", "WINDOW", "Forecaster", "windows"]
 
@@ -96,11 +98,7 @@ class Forecaster:
         columns = tuple(numeric)[:MAX_PREDICT_COLUMNS]
         if not columns:
             return None
-        matrix = np.column_stack([reference.numeric[c] for c in columns])
-        mean = np.nanmean(matrix, axis=0)
-        scale = np.nanstd(matrix, axis=0)
-        mean = np.where(np.isfinite(mean), mean, 0.0)
-        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        mean, scale = column_moments(np.column_stack([reference.numeric[c] for c in columns]))
         test_x, test_y = windows(test, columns, mean, scale, seed=seed)
         forecaster = cls(columns, mean, scale, test_x, test_y, np.nan, seed)
         if test_x.shape[0] < MIN_WINDOWS:
