@@ -90,7 +90,7 @@ def cross_lag(frame: SequenceFrame, columns: Sequence[str]) -> dict[tuple[str, s
             products = _lagged_products(frame, d[a], d[b], 1)
             scale = np.sqrt(energy[a] * energy[b])
             value = (
-                float(products.sum()) / scale
+                float(products.sum() / scale)
                 if products.size >= MIN_PAIRS and scale > 0
                 else np.nan
             )

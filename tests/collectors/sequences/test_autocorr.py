@@ -9,7 +9,8 @@ import statsmodels.api as sm  # type: ignore[import-untyped]
 from statsmodels.tsa.stattools import acf  # type: ignore[import-untyped]
 
 from collectors.sequences import calendar, prepare
-from collectors.sequences.autocorr import autocorrelation, cross_lag
+from collectors.sequences.autocorr import autocorr_shift, autocorrelation, cross_lag
+from collectors.sequences.generators import shuffle_within
 from collectors.sequences.transitions import states, transition_counts, transition_shift
 
 
@@ -108,3 +109,26 @@ def test_rhythm_tv() -> None:
     a = calendar.rhythm(np.array([0, 0, 1, 6]), 7)
     b = calendar.rhythm(np.array([6, 6]), 7)
     assert calendar.rhythm_tv(a, b) == pytest.approx(0.5 * (0.5 + 0.25 + 0.75))
+
+
+def test_cross_lag_on_real_grunfeld_and_its_loss_when_shuffled() -> None:
+    firms = sm.datasets.grunfeld.load_pandas().data.assign(year=lambda f: f["year"].astype(int))
+    columns = ["invest", "value", "capital"]
+    prepared = prepare(firms, entity="firm", time="year", numeric=columns)
+    result = cross_lag(prepared, columns)
+    ordered = firms.sort_values(["firm", "year"])
+    d = {c: ordered[c] - ordered.groupby("firm")[c].transform("mean") for c in columns}
+    for a in columns:
+        for b in columns:
+            if a != b:
+                ahead = d[b].groupby(ordered["firm"]).shift(-1)
+                expected = np.nansum(d[a] * ahead) / np.sqrt(np.sum(d[a] ** 2) * np.sum(d[b] ** 2))
+                assert result[(a, b)] == pytest.approx(expected)
+    assert result[("capital", "invest")] > 0.5  # last year's capital carries into investment
+    acf = {c: autocorrelation(prepared, c) for c in columns}
+    same = autocorr_shift(acf, result, prepared).figures()
+    assert same["cross_lag_diff_max"] == 0 and same["autocorr_diff_max"] == 0
+    shuffled = prepare(
+        shuffle_within(firms, "firm", "year", seed=0), entity="firm", time="year", numeric=columns
+    )
+    assert autocorr_shift(acf, result, shuffled).figures()["cross_lag_diff_max"] > 0.4
