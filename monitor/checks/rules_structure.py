@@ -12,11 +12,15 @@ sample does not page on a change nobody would act on.
 Category shares: every category of every categorical column, tested against the baseline
 versions' share (never the reference's: a generator with a constant share bias, e.g. a Gaussian
 mixture that smooths a 2 % class to 3 %, would breach on every version; that bias is a gap). The
-anchor of a category is its median share over the k versions before the one judged (the history
-the noise model reads, :attr:`VersionFigures.observed`; the baseline alone when a version is judged
-on its own): a single baseline version is one noisy refit (a 2 % category drew 10 to 27 of 1,000
-rows between healthy Gaussian-mixture refits), the median of several is steadier and robust to a
-minority of broken versions. Per category the two-proportion Wald z-test (pooled share p;
+anchor of a category is its median share over the first k = :data:`BASELINE_PERIOD` (or
+``baseline_versions``, if larger) versions before the one judged, a Phase I baseline of several
+samples as control charts use (Montgomery, Introduction to Statistical Quality Control, ch. 7):
+a single baseline version is one noisy refit (a 2 % category drew 10 to 27 of 1,000 rows between
+healthy Gaussian-mixture refits). The versions are the oldest the noise model's window holds
+(:attr:`VersionFigures.observed`: the generator's first versions in a history of up to 21); the
+baseline alone when a version is judged on its own. The anchor stays put after a break, so a
+thinned class keeps breaching (a moving anchor would take the broken versions in and resolve).
+Per category the two-proportion Wald z-test (pooled share p;
 Newcombe 1998, Statistics in Medicine 17: 873-890) of the version's share q of m rows against the
 anchor a, each side carrying the refit variance of a generator fitted on N reference rows:
 z = (q - a) / sqrt(p (1 - p) (1 / m + 1 / N + c (1 / m0 + 1 / N) / k)), with m0 the anchor
@@ -26,9 +30,12 @@ refit variance ``2 / N`` of the other change checks. Categories with at least
 ``MIN_EXPECTED_COUNT`` rows expected at both sizes are tested; Bonferroni (Dunn 1961) over the
 tested categories and both directions. A category breaches when its z passes that limit *and*
 its share ratio is below ``category_share_low`` or above ``category_share_high``. A class of 1.4 %
-at a tenth of its share in 2,000 rows (28 expected, 3 seen) gives z = 4.5 against one baseline
-version without refit noise, 3.2 with the refit noise of a 2,000-row reference, 3.8 against the
-median of four such versions (limit 3.7 with ten categories tested).
+at a tenth of its share in 2,000 rows (28 expected, 3 seen) gives z = 4.5 against a baseline
+without refit noise (a reference far larger than the versions) but 3.1 with the refit noise of a
+2,000-row reference, below the limit (3.8 with ten categories tested): the version's own refit
+noise sets a floor no anchor removes. With four anchor versions a tenfold thinning passes the
+limit from about 31 rows expected in 1,000-row versions of a 2,000-row reference, 41 in 2,000-row
+versions, 25 in 2,000-row versions of a 10,000-row reference (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from monitor.checks.outcome import NONE, Outcome
 from monitor.checks.thresholds import CheckThresholds
 
 __all__ = [
+    "BASELINE_PERIOD",
     "CATEGORY_SHARE_PREFIX",
     "boundary_coverage_decline",
     "boundary_coverage_gap",
@@ -65,6 +73,8 @@ __all__ = [
     "interaction_loss",
 ]
 
+# Versions whose median category shares anchor category_share_shift (see the module).
+BASELINE_PERIOD = 4
 # Per-feature figure of a category's share in a version: ``category_share:<category>``.
 CATEGORY_SHARE_PREFIX = "category_share:"
 _NAMED = 3  # columns, features or categories a detail names
@@ -299,11 +309,12 @@ def category_share_shift(
     current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
 ) -> Outcome:
     """Change: a category's share against the baseline versions' (a class thinned or swollen):
-    the median share over the versions before this one in the noise window (the baseline alone
-    when the version is judged on its own)."""
+    the median share over the first :data:`BASELINE_PERIOD` versions before this one (the
+    baseline alone when the version is judged on its own)."""
     now = category_shares_of(current)
     past = current.observed.past if current.observed is not None else ()
-    anchors = _anchors(past or (baseline,))
+    period = past[: max(BASELINE_PERIOD, t.baseline_versions)]
+    anchors = _anchors(period or (baseline,))
     if not now or not anchors:
         return NONE
     return _shares(now, anchors, current.sample_rows, current.reference_rows, t)

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
 
 from monitor.report.model import GeneratorSection
 from monitor.report.style import figure, styled, svg
@@ -27,8 +26,8 @@ __all__ = ["CAPTION", "heatmap_plot", "structure_details", "structure_tables"]
 CAPTION = (
     "Pair dependence (Spearman for numeric pairs, bias-corrected Cramér's V for categorical "
     "pairs, the correlation ratio for mixed pairs) in the reference and the latest version, and "
-    "their difference (version - reference): a relation the version broke shows as a strong "
-    "cell in the difference."
+    "their absolute difference: a relation the version broke shows as a dark cell in the "
+    "difference."
 )
 ROWS = 10  # rows per table
 _LABEL = 14  # characters of a column name on the heatmap axes
@@ -65,15 +64,14 @@ def heatmap_plot(section: GeneratorSection) -> str | None:
     fig = figure(3 * size + 1.2, size)
     axes = fig.subplots(1, 3, squeeze=False)[0]
     latest = section.versions[-1] if section.versions else "latest"
-    titles = ("Reference", f"Latest ({latest})", "Difference")
+    titles = ("Reference", f"Latest ({latest})", "|Difference|")
     labels = [_short(c) for c in columns]
     for index, (ax, matrix, label) in enumerate(zip(axes, matrices, titles, strict=True)):
         if index < 2:
             image = ax.imshow(matrix, vmin=-1, vmax=1, cmap="RdBu_r")
         else:
-            bound = max(0.05, float(np.nanmax(np.abs(matrix))) if np.isfinite(matrix).any() else 1)
-            norm = TwoSlopeNorm(vcenter=0.0, vmin=-bound, vmax=bound)
-            image = ax.imshow(matrix, norm=norm, cmap="PuOr_r")
+            bound = max(0.05, float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 1.0)
+            image = ax.imshow(matrix, vmin=0.0, vmax=bound, cmap="Oranges")
         ax.set_title(label, loc="left")
         ax.set_xticks(range(len(columns)), labels, rotation=90, fontsize=7)
         ax.set_yticks(range(len(columns)), labels if index == 0 else [], fontsize=7)
