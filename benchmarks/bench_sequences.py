@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from collectors.sequences import SequenceReference
 from collectors.sequences.generators import SequenceModel, shuffle_within
-from collectors.sequences.sampling import split_entities
+from collectors.sequences.sampling import split_by_shares
 from collectors.sequences.summaries import sequence_detection, sequence_prdc, summaries
 from monitor.demo.sequence_data import fertility_panel
 
@@ -101,7 +101,7 @@ def main() -> None:
     }
     rows: list[tuple[str, float]] = []
     with threadpool_limits(args.threads):
-        reference, holdout = split_entities(data.frame, data.entity, [1, 2], seed=0)
+        reference, holdout = split_by_shares(data.frame, data.entity, [1, 2], seed=0)
         seconds, real_ref = timed(lambda: prepare(reference, holdout), 1)
         rows.append(("real reference (73 countries): prepare", seconds))
         seconds, measured = timed(lambda: real_ref.measure(version), args.repeats)

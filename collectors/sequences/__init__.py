@@ -13,7 +13,7 @@ breaks while every column's distribution holds. Pure: frames in, numbers out, no
   from whole real holdout entities at the version's entity count;
 - :mod:`.names`: the figures' names, ranges and directions (catalog shape);
 - :mod:`.generators`: versions for tests and the demo (shuffled, cut, regularised, fitted);
-- :mod:`.sampling`: whole-entity samples and splits (sequences are never cut by row sampling).
+- :mod:`.sampling`: whole-entity splits by shares (sequences are never cut by row sampling).
 """
 
 from collectors.sequences._frame import SequenceFrame, prepare

@@ -14,7 +14,7 @@ from collectors.sequences.generators import (
     regularise_gaps,
     shuffle_within,
 )
-from collectors.sequences.sampling import sample_entities, split_entities
+from collectors.sequences.sampling import split_by_shares
 from monitor.demo.sequence_data import co2_weekly, fertility_panel
 
 
@@ -81,21 +81,23 @@ def test_sequence_model_samples_the_fitted_columns_and_loops() -> None:
     assert pd.api.types.is_datetime64_any_dtype(sampled["week"])
 
 
-def test_entity_sampling_takes_whole_sequences() -> None:
+def test_split_by_shares_takes_whole_sequences() -> None:
     frame = fertility_panel().frame
-    sample = sample_entities(frame, "country", 30, seed=0)
-    assert sample["country"].nunique() == 30
-    assert (sample.groupby("country").size() == frame.groupby("country").size().max()).all()
-    parts = split_entities(frame, "country", [1, 3, 1], seed=0)
+    parts = split_by_shares(frame, "country", [1, 3, 1], seed=0)
     keys = [set(p["country"]) for p in parts]
+    assert [len(k) for k in keys] == [44, 131, 44]  # 219 countries by 1/5, 3/5, 1/5
     assert sum(map(len, keys)) == frame["country"].nunique()
-    assert not (keys[0] & keys[1]) and not (keys[1] & keys[2])
+    assert not (keys[0] & keys[1]) and not (keys[1] & keys[2]) and not (keys[0] & keys[2])
     assert sum(len(p) for p in parts) == len(frame)
+    shuffled = frame.sample(frac=1.0, random_state=1)  # the split does not follow the row order
+    assert [set(p["country"]) for p in split_by_shares(shuffled, "country", [1, 3, 1])] == keys
+    with pytest.raises(ValueError, match="shares"):
+        split_by_shares(frame, "country", [1, 0])
 
 
 def test_fitted_model_keeps_the_pooled_lag1_and_loses_it_in_a_self_consuming_loop() -> None:
     data = fertility_panel()
-    reference, holdout = split_entities(data.frame, data.entity, [1, 1], seed=0)
+    reference, holdout = split_by_shares(data.frame, data.entity, [1, 1], seed=0)
     model = SequenceModel.fit(reference, data.entity, data.time, data.numeric, data.categorical)
     prepared = prepare(reference, entity="country", time="year", numeric=["fertility"])
     assert model.phi[0] == pytest.approx(autocorrelation(prepared, "fertility", 1)[0])

@@ -16,7 +16,7 @@ import pytest
 
 from collectors.sequences import SequenceHealthy, SequenceReference
 from collectors.sequences.generators import cut_sequences, shuffle_within
-from collectors.sequences.sampling import split_entities
+from collectors.sequences.sampling import split_by_shares
 from monitor.demo.sequence_data import SequenceData, co2_weekly, fertility_panel
 
 SEEDS = (0, 1, 2)
@@ -30,7 +30,7 @@ def _setup(
     panel: str, seed: int
 ) -> tuple[SequenceData, SequenceReference, pd.DataFrame, SequenceHealthy]:
     data = PANELS[panel]()
-    reference, holdout, fresh = split_entities(data.frame, data.entity, [1, 3, 1], seed=seed)
+    reference, holdout, fresh = split_by_shares(data.frame, data.entity, [1, 3, 1], seed=seed)
     ref = SequenceReference(
         reference,
         holdout,
@@ -95,7 +95,7 @@ def test_fresh_real_entities_stay_within_the_healthy_spread(panel: str, seed: in
 @cache
 def _fertility_with_detection(seed: int) -> tuple[SequenceReference, pd.DataFrame, SequenceHealthy]:
     data = fertility_panel()
-    reference, holdout, fresh = split_entities(data.frame, data.entity, [1, 3, 1], seed=seed)
+    reference, holdout, fresh = split_by_shares(data.frame, data.entity, [1, 3, 1], seed=seed)
     ref = SequenceReference(
         reference,
         holdout,
