@@ -31,12 +31,20 @@ from collectors.sources.kinds import ID_UNIQUE_SHARE, TEXT_MIN_CHARS, TEXT_MIN_W
 from monitor.commands.validate import usable_type
 from monitor.settings import NAME_PATTERN, StorageSettings
 
-__all__ = ["Layout", "add_arguments", "command_init", "detect", "render_config"]
+__all__ = [
+    "Layout",
+    "add_arguments",
+    "command_init",
+    "detect",
+    "render_config",
+    "sequence_columns",
+]
 
 REFERENCE = ("reference", "real", "train", "training", "original", "source")
 HOLDOUT = ("holdout", "test", "validation", "valid", "eval", "heldout")
 VERSIONS = ("versions", "synthetic", "generations", "generated", "samples", "outputs")
 MAX_CODES = 20  # an integer column with at most this many distinct values is categorical
+MIN_ENTITIES = 10  # a repeated key with fewer values is a category, not a sequence key
 _INTEGER = re.compile(r"^U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)$")
 _LABEL = re.compile(r"^(BOOLEAN|VARCHAR|ENUM\(.*\))$")
 _TEXT = re.compile(r"^VARCHAR$")
@@ -186,11 +194,39 @@ def _toml(value: object) -> str:
     return json.dumps(value)  # a TOML basic string or array of strings is JSON's form
 
 
+def sequence_columns(layout: Layout) -> tuple[Column, Column] | None:
+    """(entity, time) when the reference looks like sequences (issue 28): a timestamp or date
+    column, and a repeated key: a string column (not free text), or an integer one named like an
+    identifier, whose values recur
+    (at most half as many distinct values as rows, at least ``MIN_ENTITIES`` of them); an
+    identifier-like name first, then the most distinct values."""
+    times = [
+        c
+        for c in layout.columns
+        if c.left_out is None and ("TIMESTAMP" in c.duck_type or c.duck_type == "DATE")
+    ]
+    keys = [
+        c
+        for c in layout.columns
+        if (_TEXT.match(c.duck_type) or (_INTEGER.match(c.duck_type) and id_name(c.name)))
+        and (c.left_out is None or c.left_out.startswith("identifier"))
+        and MIN_ENTITIES <= c.distinct <= layout.rows / 2
+    ]
+    if not times or not keys:
+        return None
+    key = max(keys, key=lambda c: (id_name(c.name), c.distinct))
+    return key, times[0]
+
+
 def render_config(layout: Layout, name: str, data: Path) -> str:
     """The commented TOML for ``layout``."""
-    measured = [c for c in layout.columns if c.left_out is None]
-    categorical = [c.name for c in measured if c.categorical]
+    sequence = sequence_columns(layout)
+    entity = sequence[0].name if sequence else None
+    measured = [c for c in layout.columns if c.left_out is None or c.name == entity]
+    categorical = [c.name for c in measured if c.categorical and c.name != entity]
     sample_size = 5000 if not layout.rows else max(10, min(5000, layout.rows // 2))
+    if sequence is not None:  # entities per version
+        sample_size = max(10, min(5000, sequence[0].distinct // 2))
     lines = [
         f"# Written by 'tailwatch init' from {data}. Check it with:",
         "#   tailwatch validate --config <this file>",
@@ -239,8 +275,18 @@ def render_config(layout: Layout, name: str, data: Path) -> str:
         lines.append(
             f"{cat:<39} # strings, booleans, integers with <= {MAX_CODES} values (<= 5 % of rows)"
         )
+    if sequence is not None:
+        key, time = sequence
+        lines += [
+            f"# Sequences: {key.name!r} repeats (~{key.distinct} keys in {layout.rows} rows) and "
+            f"{time.name!r} is a timestamp:",
+            "# each key's rows are one sequence, sampled whole, ordered by time (issue 28).",
+            f"{f'entity_column = {_toml(key.name)}':<39} # the sequence key",
+            f"{f'time_column = {_toml(time.name)}':<39} # the order within a sequence",
+        ]
+    drawn = "entities (whole sequences)" if sequence is not None else "rows"
     lines += [
-        f"{f'sample_size = {sample_size}':<39} # rows drawn from each version",
+        f"{f'sample_size = {sample_size}':<39} # {drawn} drawn from each version",
         "k = 5                                   # neighbours of the k-NN balls",
         "interval_seconds = 60                   # how often the daemon looks for new versions",
         "",

@@ -142,6 +142,7 @@ def _generator(check: _Checker, i: int, g: GeneratorSettings) -> None:
         check.columns(f"{key}.monitored_columns", schema, files[0], monitored, typed=False)
         numeric = [c for c in wanted if c not in categorical and c in schema]
         check.columns(f"{key}.columns", schema, files[0], numeric)
+        _sequence_columns(check, key, g, schema, files[0])
     if g.sampler is not None:
         try:
             load_sampler(g.sampler)
@@ -164,6 +165,7 @@ def _generator(check: _Checker, i: int, g: GeneratorSettings) -> None:
     if schema is not None and reference_schema is not None:
         wanted = columns or list(reference_schema)
         check.columns(f"{key}.versions", schema, latest.paths[0], wanted, typed=False)
+        _sequence_columns(check, key, g, schema, latest.paths[0])
         for column in wanted:
             then, now = reference_schema.get(column, ""), schema.get(column, "")
             if _DATETIME.match(then) and _DATETIME.match(now) and _aware(then) != _aware(now):
@@ -175,6 +177,31 @@ def _generator(check: _Checker, i: int, g: GeneratorSettings) -> None:
                     latest.paths[0],
                     column,
                 )
+
+
+def _orders(duck_type: str) -> bool:
+    return bool(_NUMERIC.match(duck_type) or _DATETIME.match(duck_type))
+
+
+def _sequence_columns(
+    check: _Checker, key: str, g: GeneratorSettings, schema: dict[str, str], path: object
+) -> None:
+    """The sequence key and time column (issue 28) exist; the time orders events (a number, a
+    date or a timestamp)."""
+    for field in ("entity_column", "time_column"):
+        column = getattr(g, field)
+        if column is not None:
+            check.columns(f"{key}.{field}", schema, path, [column], typed=False)
+    time = g.time_column
+    ordered = time is not None and time in schema and _orders(schema[time])
+    if time is not None and time in schema and not ordered:
+        check.add(
+            f"{key}.time_column",
+            f"column {time!r} has type {schema[time]}: the order of events within a sequence "
+            "needs a number, a date or a timestamp",
+            path,
+            time,
+        )
 
 
 def _zone(duck_type: str) -> str:
