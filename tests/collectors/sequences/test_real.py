@@ -129,3 +129,14 @@ def test_sequence_level_scores_on_real_fertility(seed: int) -> None:
     assert _z(broken["predictive_mae_ratio"], healthy, "predictive_mae_ratio") > 3
     assert broken["predictive_mae_ratio"] > 2
     assert _z(broken["sequence_coverage"], healthy, "sequence_coverage") < -3
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_readings_moved_off_their_weekday_lose_the_rhythm(seed: int) -> None:
+    """Mauna Loa's weekly readings all fall on a Saturday: a version whose readings are moved by
+    three days (every gap kept) has another weekly rhythm, and the same hours."""
+    _, ref, fresh, healthy = _setup("co2", seed)
+    moved = fresh.assign(week=fresh["week"] + pd.Timedelta(days=3))
+    figures = ref.measure(moved).figures
+    assert healthy.figures["weekday_tv"] == 0 and figures["weekday_tv"] == pytest.approx(1.0)
+    assert figures["hour_tv"] == 0 and figures["gap_ks"] == 0
