@@ -25,6 +25,7 @@ of day; the rhythm figures are tested on these timestamps and on constructed log
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,21 @@ class SequenceData:
     source: str
 
 
+def _datasets() -> Any:
+    """``statsmodels.datasets``, or an error that says how to install it."""
+    try:
+        from statsmodels import datasets  # type: ignore[import-untyped]
+    except ImportError as error:
+        raise ImportError(
+            "the real sequence panels ship inside statsmodels, which is not installed: "
+            "pip install 'statsmodels>=0.14' (it is in the test and bench extras)"
+        ) from error
+    return datasets
+
+
 def fertility_panel() -> SequenceData:
     """World Bank fertility by country and year (see the module docstring)."""
-    from statsmodels.datasets import fertility  # type: ignore[import-untyped]
-
-    wide = fertility.load_pandas().data
+    wide = _datasets().fertility.load_pandas().data
     years = [c for c in wide.columns if str(c).isdigit()]
     frame = wide.melt(
         id_vars=["Country Code"], value_vars=years, var_name="year", value_name="fertility"
@@ -68,9 +79,7 @@ def fertility_panel() -> SequenceData:
 
 def co2_weekly() -> SequenceData:
     """Mauna Loa weekly CO2, one sequence per calendar quarter (see the module docstring)."""
-    from statsmodels.datasets import co2
-
-    series = co2.load_pandas().data["co2"].astype(np.float64)
+    series = _datasets().co2.load_pandas().data["co2"].astype(np.float64)
     frame = pd.DataFrame({"week": pd.DatetimeIndex(series.index), "co2": series.to_numpy()})
     frame["quarter"] = frame["week"].dt.to_period("Q").astype(str)
     rise = frame.groupby("quarter")["co2"].diff()
