@@ -352,6 +352,43 @@ def overview() -> Json:
         _measured_vs_healthy("boundary_coverage", "boundary_coverage_decline"),
         unit="percentunit", lower=0, upper=1),
         alerts_on("boundary_coverage_decline", "boundary_coverage_gap")), 12, 8)
+    # Sequences over time (issue 28): generators with entity_column and time_column.
+    ly.row("Sequences: order within sequences, lengths and gaps, rhythm, forecasts")
+    ly.add(with_links(timeseries(
+        "Within-sequence structure",
+        "Largest autocorrelation difference by lag (numeric columns) and transition-matrix "
+        "total variation (categorical columns) from the reference's, beside their real-vs-real "
+        "levels; the temporal_structure_loss reading (the sub-test that decided) and its limit. "
+        "Events shuffled within their sequences jump here while every marginal holds.",
+        [*_measured_vs_healthy("autocorr_diff_max"),
+         *_measured_vs_healthy("transition_tv_max"),
+         (f'tailwatch_generator_check_value{{{GEN}, check="temporal_structure_loss"}}',
+          "{{generator}} reading"),
+         (f'tailwatch_generator_check_limit{{{GEN}, check="temporal_structure_loss"}}',
+          "{{generator}} limit")],
+        lower=0), alerts_on("temporal_structure_loss")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Sequence lengths and gaps (KS distance)",
+        "Kolmogorov-Smirnov distance of the events per sequence and of the gaps between events "
+        "from the reference's, beside the real-vs-real levels; red: the sequence_length_shift "
+        "limit. Sequences cut short or gaps regularised rise here.",
+        [*_measured_vs_healthy("sequence_length_ks", "sequence_length_shift"),
+         (f"tailwatch_generator_gap_ks{{{GEN}}}", "{{generator}} gap_ks")],
+        lower=0, upper=1), alerts_on("sequence_length_shift")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Calendar rhythm (total variation)",
+        "Hour-of-day and day-of-week shares of the events against the reference's (timestamp "
+        "time columns only); red: the rhythm_loss limit.",
+        [*_measured_vs_healthy("hour_tv", "rhythm_loss"),
+         (f"tailwatch_generator_weekday_tv{{{GEN}}}", "{{generator}} weekday_tv")],
+        lower=0, upper=1), alerts_on("rhythm_loss")), 12, 8)
+    ly.add(with_links(timeseries(
+        "Forecast utility (TSTR / TRTR error)",
+        "Error of a one-step-ahead model trained on the version's sequences, over the same model "
+        "trained on real ones, forecasting real holdout sequences (TimeGAN's predictive score; "
+        "1: as good as real); red: the forecast_utility_decline limit.",
+        _measured_vs_healthy("predictive_mae_ratio", "forecast_utility_decline"), lower=0),
+        alerts_on("forecast_utility_decline")), 12, 8)
     ly.row("Per-feature drift (monitored_columns, or the top drifting columns)")
     ly.add(bargauge(
         "Drift by feature (latest version)",
