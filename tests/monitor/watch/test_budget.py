@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from prometheus_client import CollectorRegistry
 from sklearn.datasets import load_breast_cancer
 
+from monitor.exporter.server import StoreCollector
 from monitor.settings import ConfigError, load_settings
 from monitor.store.database import Store
 from monitor.watch.budget import NO_EVIDENCE_BUDGET, resolve_budget
@@ -87,6 +89,15 @@ def test_budget_follows_the_generators_latest_safe_share(
     assert watch.scan().measured == 1
     second = resolve_budget("from:gan", store)
     assert second.version == "v2" and second.value is not None and second.value < first.value
+    # Stored and exported: the latest version's sweep as gauges (prometheus-client's registry).
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(store))
+    labels = {"generator": "gan"}
+    gauge = registry.get_sample_value("tailwatch_generator_safe_synthetic_share", labels)
+    assert gauge == second.value
+    stored = store.figures_by_version("generator", "gan", "reference")[1]
+    tstr = registry.get_sample_value("tailwatch_generator_mixing_score_share_100", labels)
+    assert tstr == stored["tstr_balanced_accuracy"]
     # A snapshot whose synthetic share lies between the two budgets: over the latest one.
     share = (first.value + second.value) / 2
     synthetic = round(share * 200)
