@@ -235,7 +235,8 @@ def detectability_gap(
 
 
 def category_shares_of(v: VersionFigures) -> dict[tuple[str, str], float]:
-    """(column, category) -> the version's share of the category."""
+    """(column, category) -> the version's share of the category, for every category tested at
+    its size (0 where the version has none; a category not tested has no entry)."""
     out = {}
     for column, values in v.per_feature.items():
         for key, share in values.items():
@@ -274,7 +275,9 @@ def _shares(
     refit = 1.0 / n if n > 0 else 0.0
     for key in sorted(anchors):
         anchor, versions, m0 = anchors[key]
-        share = now.get(key, 0.0)
+        if key not in now:  # not tested in this version (too few rows expected at its size)
+            continue
+        share = now[key]
         if anchor * m < MIN_EXPECTED_COUNT or anchor * m0 < MIN_EXPECTED_COUNT:
             continue
         p = (share * m + anchor * m0 * versions) / (m + m0 * versions)

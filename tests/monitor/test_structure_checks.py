@@ -205,3 +205,16 @@ def test_category_share_shift_anchors_on_the_median_of_the_first_versions() -> N
     # The anchor: median(0.030, 0.015, 0.020, 0.020) = 0.020.
     assert "label=rare 2.0% -> 0.2% (x0.10)" in shift.detail
     assert shift.value == pytest.approx(0.002 / 0.020)
+
+
+def test_a_category_not_tested_in_a_version_is_not_read_as_lost() -> None:
+    """A smaller version that does not test a rare category (no entry) is not a thinning; the
+    same version with the category tested at 0 rows is."""
+    t = CheckThresholds()
+    baseline = _shares("v1", 0.014, 2000)
+    untested = VersionFigures(
+        "v2", {}, 10**9, 2000, {"label": {f"{CATEGORY_SHARE_PREFIX}common": 1.0}}
+    )
+    outcome = category_share_shift(untested, baseline, HealthyLevels(), t)
+    assert outcome[0] is False and outcome[-1] == "label=common share / anchor's"
+    assert category_share_shift(_shares("v2", 0.0, 2000), baseline, HealthyLevels(), t)[0]
