@@ -255,9 +255,10 @@ class StructureSettings(_Model):
     enabled: bool = True
     max_columns: Annotated[int, Field(ge=2, le=200)] = 40
     max_pairs: Annotated[int, Field(ge=1, le=20_000)] | None = None
-    max_targets: Annotated[int, Field(ge=0, le=50)] = 5
+    max_targets: Annotated[int, Field(ge=0, le=50)] = 3
     max_rows: Annotated[int, Field(ge=50, le=100_000)] = 2000
     detection: bool = True
+    detection_rows: Annotated[int, Field(ge=50, le=100_000)] = 1000
     importance: bool = True
     healthy_draws: Annotated[int, Field(ge=2, le=50)] = 4
 

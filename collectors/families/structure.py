@@ -34,9 +34,10 @@ class StructureOptions:
 
     max_columns: int = 40
     max_pairs: int | None = None  # pairs kept above max_columns columns (default: 40 * 39 / 2)
-    max_targets: int = 5
+    max_targets: int = 3  # audited columns (each one model fit per version)
     max_rows: int = 2000
     detection: bool = True
+    detection_rows: int = 1000  # rows per side of the classifier two-sample test
     importance: bool = True
     healthy_draws: int = 4
     worst: int = 10  # rows of the worst-pairs / categories tables in the details
@@ -78,6 +79,7 @@ class StructureFamily:
             max_targets=options.max_targets,
             max_rows=options.max_rows,
             detection=options.detection,
+            detection_rows=options.detection_rows,
             importance=options.importance,
             seed=inputs.seed,
         )

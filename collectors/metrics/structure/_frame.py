@@ -94,6 +94,10 @@ def numeric_values(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:
         stamps = pd.to_datetime(series, errors="coerce")
         seconds = (stamps - pd.Timestamp(0, tz=stamps.dt.tz)) / pd.Timedelta(seconds=1)
         return seconds.to_numpy(dtype=np.float64, na_value=np.nan)
+    if ptypes.is_numeric_dtype(series.dtype):  # numbers already: nothing to parse
+        values = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        values[~np.isfinite(values)] = np.nan
+        return values
     values = np.array(
         pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     )
@@ -130,9 +134,9 @@ def _label(value: object) -> str:
 
 def codes(values: np.ndarray, categories: Sequence[str]) -> np.ndarray:
     """Integer codes of ``values`` over ``categories``; anything else gets the last code + 1."""
-    index = {c: i for i, c in enumerate(categories)}
-    other = len(categories)
-    return np.fromiter((index.get(v, other) for v in values), dtype=np.int64, count=len(values))
+    found = pd.Index(list(categories), dtype=object).get_indexer(np.asarray(values, dtype=object))
+    found[found < 0] = len(categories)
+    return found.astype(np.int64)
 
 
 def frequent_categories(values: np.ndarray, limit: int) -> tuple[str, ...]:

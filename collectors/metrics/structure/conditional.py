@@ -256,17 +256,19 @@ def screen_targets(
     min_skill: float = MIN_SKILL,
     max_rows: int = MAX_ROWS,
     seed: int = 0,
+    candidates: Sequence[str] | None = None,
 ) -> list[TargetScreen]:
-    """The columns real rows predict well: a real-trained model per column scored on holdout
-    rows; the ``max_targets`` of highest skill (>= ``min_skill``), best first. Needs the
-    reference and holdout only, so a caller screens once per reference."""
+    """The columns real rows predict well: a real-trained model per column (of ``candidates``,
+    default every column) scored on holdout rows; the ``max_targets`` of highest skill
+    (>= ``min_skill``), best first. Needs the reference and holdout only, so a caller screens
+    once per reference."""
     kinds = _kinds(reference, columns, categorical)
     check_columns(holdout, kinds, "holdout")
     rng = np.random.default_rng(seed)
     train, test = _rows(reference, max_rows, rng), _rows(holdout, max_rows, rng)
     screens = []
     with threadpool_limits(1):
-        for column in kinds.names:
+        for column in kinds.names if candidates is None else candidates:
             if len(kinds.names) < 2:
                 break
             if kinds.kind(column) == "categorical" and len(set(labels(reference, column))) > (
@@ -309,12 +311,15 @@ def audit_column(
     importance: bool = True,
     seed: int = 0,
     memo: AuditMemo | None = None,
+    fitted: dict[str, object] | None = None,
 ) -> ColumnAudit:
     """Predict ``column`` on real ``test`` rows with a model trained on the version and one
     trained on as many reference rows (at most ``max_rows``); compare their normalised errors and
     permutation importances (see the module docstring). ``test`` must hold rows neither side was
     trained on (a holdout). ``memo`` (a dict the caller keeps for one reference and test set)
-    keeps the real side between versions of the same size."""
+    keeps the real side between versions of the same size; ``fitted`` (a dict the caller keeps
+    for one version) the version-trained model, so that asking again with ``importance`` does
+    not fit it twice."""
     kinds = _kinds(reference, columns, categorical)
     if column not in kinds.names:
         raise ValueError(f"audit: {column!r} is not among the measured columns {kinds.names}")
@@ -336,10 +341,14 @@ def audit_column(
             if memo is not None:
                 memo[(column, rows)] = real
         problem = real.problem
-        x_version, y_version = problem.data(
-            _rows(version, rows, np.random.default_rng([seed, 2])), "version"
-        )
-        version_model = problem.fit(x_version, y_version)
+        version_model = None if fitted is None else fitted.get(column)
+        if version_model is None:
+            x_version, y_version = problem.data(
+                _rows(version, rows, np.random.default_rng([seed, 2])), "version"
+            )
+            version_model = problem.fit(x_version, y_version)
+            if fitted is not None:
+                fitted[column] = version_model
         version_error = problem.error(version_model, real.x_test, real.y_test)
         real_importance: dict[str, float] = {}
         version_importance: dict[str, float] = {}

@@ -68,6 +68,7 @@ __all__ = [
 
 HEALTHY_DRAWS = 4
 MAX_LABEL_COLUMNS = 3  # label columns for per-class coverage when no target is named
+MAX_SCREENED = 20  # columns screened as audit targets: those of the strongest real pairs
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ class StructureReference:
     """A reference and its holdout, prepared once, measuring structure figures of versions.
 
     ``target``: the label column for per-class coverage (when categorical); without one, the first
-    :data:`MAX_LABEL_COLUMNS` categorical columns. ``detection``: whether to run the C2ST.
+    :data:`MAX_LABEL_COLUMNS` categorical columns. ``detection``: whether to run the C2ST, on at
+    most ``detection_rows`` rows per side (default ``max_rows``).
     """
 
     def __init__(
@@ -148,6 +150,7 @@ class StructureReference:
         max_targets: int = MAX_TARGETS,
         max_rows: int = 2000,
         detection: bool = True,
+        detection_rows: int | None = None,
         importance: bool = True,
         seed: int = 0,
         embed: Callable[[pd.DataFrame, str], np.ndarray] | None = None,
@@ -158,6 +161,7 @@ class StructureReference:
             raise ValueError(f"holdout: {len(holdout)} rows; the structure figures need 4")
         self.reference = reference.reset_index(drop=True)
         self.seed, self.max_rows = seed, max_rows
+        self.detection_rows = max_rows if detection_rows is None else detection_rows
         self.detection, self.importance = detection, importance
         order = np.random.default_rng([seed, 23]).permutation(len(holdout))
         third = min(len(holdout) // 3, max_rows)
@@ -174,6 +178,7 @@ class StructureReference:
             max_targets=max_targets,
             max_rows=max_rows,
             seed=seed,
+            candidates=screening_candidates(self.columns.names, self.pairs, self.reference_pairs),
         )
         if target is not None and target not in self.columns.names:
             raise ValueError(f"target {target!r} is not among the columns {self.columns.names}")
@@ -215,12 +220,13 @@ class StructureReference:
                 self.reference,
                 version,
                 columns=self.columns,
-                max_rows=self.max_rows,
+                max_rows=self.detection_rows,
                 seed=self.seed,
             )
             figures.update(result.figures())
         shares = category_shares(self.reference, version, columns=self.columns)
         figures.update(shares.figures())
+        fitted: dict[str, object] = {}  # this version's models, reused for the importance
         audits = [
             audit_column(
                 self.reference,
@@ -232,6 +238,7 @@ class StructureReference:
                 importance=False,
                 seed=self.seed,
                 memo=self._memo,
+                fitted=fitted,
             )
             for screen in self.targets
         ]
@@ -248,6 +255,7 @@ class StructureReference:
                 importance=True,
                 seed=self.seed,
                 memo=self._memo,
+                fitted=fitted,
             )
         if audits:
             figures["interaction_loss_max"] = max(a.loss for a in audits)
@@ -274,6 +282,24 @@ class StructureReference:
         if key not in self._healthy:
             self._healthy[key] = structure_healthy(self, sample_rows, draws=draws)
         return self._healthy[key]
+
+
+def screening_candidates(
+    names: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+    values: np.ndarray,
+    limit: int = MAX_SCREENED,
+) -> list[str]:
+    """The columns worth screening as audit targets: all of them up to ``limit``, else the
+    ``limit`` whose strongest |reference dependence| with another column is largest (a column
+    no other column depends on is not predicted well by them either); one model fit each."""
+    if len(names) <= limit:
+        return list(names)
+    strongest = dict.fromkeys(names, 0.0)
+    for (a, b), value in zip(pairs, np.abs(np.nan_to_num(values)), strict=True):
+        strongest[a] = max(strongest[a], float(value))
+        strongest[b] = max(strongest[b], float(value))
+    return sorted(names, key=lambda n: (-strongest[n], n))[:limit]
 
 
 def structure_healthy(

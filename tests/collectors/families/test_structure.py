@@ -55,6 +55,7 @@ def fitted() -> tuple[GeneratorReference, StructureReference, pd.DataFrame]:
         categorical=["diagnosis"],
         target="diagnosis",
         max_targets=OPTIONS.max_targets,
+        detection_rows=OPTIONS.detection_rows,
     )
     return model, direct, fresh
 

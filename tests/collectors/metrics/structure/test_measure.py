@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from collectors.metrics.structure._frame import split_columns
 from collectors.metrics.structure.measure import StructureReference
 from tests.collectors.metrics.structure.data import mixed
 
@@ -102,3 +104,29 @@ def test_per_feature_figures_name_the_broken_columns(reference: StructureReferen
     for audit in measured.audits:
         assert per_feature[audit.column]["interaction_loss"] == audit.loss
     assert "class_coverage_min" in per_feature["c"]
+
+
+def test_wide_tables_screen_the_columns_of_the_strongest_pairs() -> None:
+    """Above MAX_SCREENED columns, the audit targets are screened among the columns whose
+    strongest |Spearman| with another column is largest (computed here with scipy)."""
+    from scipy.stats import spearmanr
+
+    from collectors.metrics.structure.measure import MAX_SCREENED, screening_candidates
+    from collectors.metrics.structure.pairs import dependence, select_pairs
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, MAX_SCREENED + 6)))
+    frame.columns = [f"x{i}" for i in range(frame.shape[1])]
+    frame["x1"] = frame["x0"] + 0.3 * rng.normal(size=300)
+    frame["x3"] = frame["x2"] + 0.6 * rng.normal(size=300)
+    columns = split_columns(frame)
+    pairs = select_pairs(frame, columns)
+    chosen = screening_candidates(columns.names, pairs, dependence(frame, columns, pairs))
+    rho = np.abs(spearmanr(frame.to_numpy()).statistic)
+    np.fill_diagonal(rho, 0.0)
+    strongest = dict(zip(frame.columns, rho.max(axis=1), strict=True))
+    expected = sorted(frame.columns, key=lambda n: (-strongest[n], n))[:MAX_SCREENED]
+    assert chosen == expected and {"x0", "x1", "x2", "x3"} <= set(chosen)
+    assert screening_candidates(columns.names[:5], pairs, np.zeros(len(pairs))) == list(
+        columns.names[:5]
+    )
