@@ -34,6 +34,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,7 @@ import tailwatch
 from collectors.recipe import forget_fitted
 
 JITTER = 0.5
+T = TypeVar("T")
 # The targets on 2 idle cores (cold, warm seconds), and the k-NN floor (knn_floor) those
 # cores are expected to give, to scale the targets by the load of a run (see main). The idle
 # floors are estimates, not measurements: the 10k x 10k x 64 PRDC in about 0.2 s (the
@@ -60,14 +63,14 @@ def digit_rows(rows: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(picked, columns=[f"pixel_{i}" for i in range(picked.shape[1])])
 
 
-def timed(call: Callable[[], object]) -> tuple[float, object]:
+def timed(call: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = call()
     return time.perf_counter() - start, result
 
 
 def sdmetrics_quality(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
-    from sdmetrics.reports.single_table import QualityReport
+    from sdmetrics.reports.single_table import QualityReport  # type: ignore[import-untyped]
 
     metadata = {"columns": {name: {"sdtype": "numerical"} for name in real.columns}}
     report = QualityReport()
@@ -105,19 +108,19 @@ def run_size(rows: int, repeats: int, with_sdmetrics: bool) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as cache:
             forget_fitted()
             seconds, first = timed(
-                lambda c=cache: tailwatch.evaluate(real, version, holdout=holdout, cache=c)
+                partial(tailwatch.evaluate, real, version, holdout=holdout, cache=cache)
             )
             assert isinstance(first, tailwatch.Evaluation) and not first.healthy_cached
             cold.append(seconds)
             seconds, second = timed(
-                lambda c=cache: tailwatch.evaluate(real, version, holdout=holdout, cache=c)
+                partial(tailwatch.evaluate, real, version, holdout=holdout, cache=cache)
             )
             assert isinstance(second, tailwatch.Evaluation) and second.healthy_cached
             assert second.figures == first.figures and dict(second.healthy) == dict(first.healthy)
             warm.append(seconds)
             forget_fitted()
             seconds, third = timed(
-                lambda c=cache: tailwatch.evaluate(real, version, holdout=holdout, cache=c)
+                partial(tailwatch.evaluate, real, version, holdout=holdout, cache=cache)
             )
             assert isinstance(third, tailwatch.Evaluation) and third.healthy_cached
             assert third.figures == first.figures and dict(third.healthy) == dict(first.healthy)

@@ -47,6 +47,7 @@ def test_figures_equal_the_previous_implementation(case: str) -> None:
     model = GeneratorReference(reference, holdout=holdout, n_regions=4, healthy_draws=3)
     measured = model.measure(version)
     healthy = model.healthy_at(len(version))
+    assert healthy is not None
     before = BEFORE[case]
     now = {
         "figures": measured.figures,

@@ -26,7 +26,9 @@ def by_record(frame: pd.DataFrame, kinds: list[definition.ColumnKind]) -> list[i
 @pytest.mark.parametrize("loader", [load_digits, load_wine, load_breast_cancer])
 def test_real_tables_equal_the_per_record_definition(loader) -> None:
     frame = loader(as_frame=True).frame
-    kinds = ["integer" if frame[c].dtype.kind == "i" else "float" for c in frame.columns]
+    kinds: list[definition.ColumnKind] = [
+        "integer" if frame[c].dtype.kind == "i" else "float" for c in frame.columns
+    ]
     assert fingerprint_frame(frame, list(frame.columns)).tolist() == by_record(frame, kinds)
 
 
