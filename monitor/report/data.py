@@ -46,6 +46,7 @@ from monitor.report.model import (
     Series,
     Verdict,
 )
+from monitor.report.sequences import sequence_details
 from monitor.report.structure import structure_details
 from monitor.store import Store, version_figures
 
@@ -420,6 +421,9 @@ def generator_section(
         columns=column_table(figures, t) if len(window) else None,
         structure=(
             structure_details(store, name, int(window["run_id"].iloc[-1])) if len(window) else None
+        ),
+        sequences=(
+            sequence_details(store, name, int(window["run_id"].iloc[-1])) if len(window) else None
         ),
     )
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from collectors.metrics import BY_NAME
-from monitor.report import corpus_plots, mixing, plots, structure
+from monitor.report import corpus_plots, mixing, plots, sequences, structure
 from monitor.report.model import (
     LEVEL_COLOURS,
     Alert,
@@ -310,6 +310,13 @@ def _generator(section: GeneratorSection) -> str:
         heatmap = structure.heatmap_plot(section)
         parts.append(_figure("structure", heatmap, structure.CAPTION, "No pair dependence."))
         for caption, head, rows in structure.structure_tables(section.structure):
+            parts.append(f"<h4>{_e(caption)}</h4>")
+            parts.append(_table(head, rows))
+    if section.sequences:  # sequences over time (issue 28)
+        parts.append(f'<h3 id="{sid}-sequences">Sequences: order, lengths, gaps (latest)</h3>')
+        plot = sequences.sequence_plot(section)
+        parts.append(_figure("sequences", plot, sequences.CAPTION, "No sequence details."))
+        for caption, head, rows in sequences.sequence_tables(section.sequences):
             parts.append(f"<h4>{_e(caption)}</h4>")
             parts.append(_table(head, rows))
     if section.columns is not None:

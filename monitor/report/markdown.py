@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from monitor.report.html import KIND_LABELS, column_caption, column_head, column_rows, gap_rows
 from monitor.report.mixing import mixing_rows
 from monitor.report.model import CorpusSection, GeneratorSection, Report
+from monitor.report.sequences import sequence_tables
 from monitor.report.structure import structure_tables
 
 __all__ = ["render_markdown"]
@@ -65,6 +66,8 @@ def _generator(section: GeneratorSection) -> list[str]:
         lines += ["", "Mixing sweep (score on real rows by share of the version's rows):", ""]
         lines += _table(mixing_head, mixing_table)
     for caption, head, table in structure_tables(section.structure):  # issue 23
+        lines += ["", f"{caption} (latest version):", "", *_table(list(head), table)]
+    for caption, head, table in sequence_tables(section.sequences):  # issue 28
         lines += ["", f"{caption} (latest version):", "", *_table(list(head), table)]
     if section.columns is not None:
         rows, more, flagged = column_rows(section.columns)

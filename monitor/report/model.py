@@ -212,6 +212,9 @@ class GeneratorSection:
     # Structure fidelity of the latest version (issue 23): the run detail "structure" (pair
     # dependence matrices, worst pairs, audits, categories, classes); None without it.
     structure: dict[str, Any] | None = None
+    # Sequences of the latest version (issue 28): the run detail "sequences" (autocorrelation
+    # by lag, length and gap histograms, transition differences); None without it.
+    sequences: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
