@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -392,8 +393,13 @@ class GeneratorWatch(Watch):
             reference_rows = fitted.rows
             sample = self._sample(version, fitted.reference)
             sample_rows = len(sample)
-            measurement = fitted.reference.measure(sample, source=self._label(version))
-            sampled = fingerprint_rows(sample, _input_columns(fitted.reference))
+            # The rows' fingerprints (Python formatting, holding the GIL) are computed while the
+            # figures' kernels and BLAS products run without it (issue 26: a version's seconds).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                columns = _input_columns(fitted.reference)
+                fingerprints = pool.submit(fingerprint_rows, sample.copy(), columns)
+                measurement = fitted.reference.measure(sample, source=self._label(version))
+                sampled = fingerprints.result()
         except Exception as error:  # every cause of a failed run is recorded, not raised
             log.warning(
                 "run failed",
