@@ -2,17 +2,18 @@
 
 Run from the repository root::
 
-    python -m benchmarks.bench_faults kill9 --kills 12      # make bench-faults runs both
+    python -m benchmarks.bench_faults kill9 --kills 5
     python -m benchmarks.bench_faults outage --seconds 5 20 45
 
 ``kill9``: the real ``tailwatch run`` in a subprocess over the demo scenario (a collapsing
 generator and a corpus fed by it, 800-row samples, every subject scanned each second). Each
-round publishes one more version and snapshot, starts the daemon, waits until ``/-/healthy``
-answers, lets it work a random 0.5-4 s and kills it with SIGKILL; a last start must then finish
-the work. Afterwards the store is read: every version must have exactly one successful run and
-every snapshot one (nothing lost, nothing measured twice). Printed: kills, versions, lost,
-duplicated, failed runs, seconds from start to healthy (median over the starts) and from the last
-start to the last version and snapshot exported.
+round publishes two more versions and snapshots, starts the daemon, waits until ``/-/healthy``
+answers and the first of the two is exported, then 0-2 s more and kills it with SIGKILL while it
+measures the second (or scans a snapshot); a last start must then finish the work. Afterwards
+the store is read: every version must have exactly one successful run and every snapshot one
+(nothing lost, nothing measured twice). Printed: kills, versions, lost, duplicated, failed runs,
+seconds from start to healthy (median over the starts) and from the last start to the last
+version and snapshot exported.
 
 ``outage``: a real S3 server (moto) behind the tests' fault proxy (``503 SlowDown`` while an
 outage lasts), the real daemon reading a corpus from it. For each duration an outage starts, a
@@ -29,6 +30,7 @@ Both write ``benchmarks/results/faults_<mode>.json``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -99,6 +101,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
+def _exported(port: int, version: str) -> bool:
+    return any(
+        name == "tailwatch_generator_version_info" and dict(labels).get("version") == version
+        for name, labels in _scrape(port)
+    )
+
+
 def _healthy(port: int) -> Callable[[], bool]:
     return lambda: _get(f"http://127.0.0.1:{port}/-/healthy")[0] == 200
 
@@ -132,20 +141,32 @@ def kill9(args: argparse.Namespace) -> dict[str, object]:
     frames: list[object] = []
     to_healthy: list[float] = []
     log = root / "daemon.log"
-    for kill in range(args.kills):
+
+    def publish() -> int:
         frames.append(next(generations))
-        scenario.write_version(kill, frames[-1])
+        scenario.write_version(len(frames) - 1, frames[-1])
         scenario.write_snapshot(frames)
+        return len(frames) - 1
+
+    for kill in range(args.kills):
+        # Two new versions (and snapshots) each round: once the first is exported the daemon
+        # is measuring the second (or scanning a snapshot) when it is killed.
+        first = publish()
+        publish()
         process = _daemon(config, log)
-        seconds = _until(_healthy(port), 120)
+        seconds = _until(_healthy(port), 300)
         if seconds is None:
             process.kill()
             raise SystemExit(f"the daemon did not start; see {log}")
         to_healthy.append(seconds)
-        time.sleep(rng.uniform(0.5, 4.0))
-        process.kill()  # SIGKILL
+        version = f"gen-{first:03d}"
+        if _until(functools.partial(_exported, port, version), 900, 0.5) is None:
+            process.kill()
+            raise SystemExit(f"gen-{first:03d} was not measured; see {log}")
+        time.sleep(rng.uniform(0.0, 2.0))
+        process.kill()  # SIGKILL, with gen-{first + 1} waiting or being measured
         process.wait(30)
-        print(f"kill {kill + 1}: healthy after {seconds:.2f} s", flush=True)
+        print(f"kill {kill + 1}: healthy after {seconds:.2f} s, killed after gen-{first:03d}")
     last = len(frames) - 1
     process = _daemon(config, log)
     started = time.monotonic()
@@ -305,7 +326,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     modes = parser.add_subparsers(dest="mode", required=True)
     one = modes.add_parser("kill9", help="kill -9 the daemon mid-work, count lost/duplicated")
-    one.add_argument("--kills", type=int, default=12)
+    one.add_argument("--kills", type=int, default=5)
     one.add_argument("--seed", type=int, default=0)
     two = modes.add_parser("outage", help="object-storage outages against the real daemon")
     two.add_argument("--seconds", type=float, nargs="+", default=[5.0, 20.0, 45.0])
