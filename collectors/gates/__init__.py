@@ -6,7 +6,9 @@
   samples, GAN-Leaks; k-NN density ratio, DOMIAS) scored by ROC AUC and TPR at 1 % FPR;
 * :mod:`~collectors.gates.verify`: per-sample verdicts (inside the real support, authentic,
   within the real ranges and categories), the kept subset and its yield;
-* :class:`Gates`: all three prepared once per reference, run on each version's sample.
+* :mod:`~collectors.gates.mixing`: the real-to-synthetic mixing sweep (a version's rows mixed
+  into real training rows at a grid of shares) and the safe synthetic share;
+* :class:`Gates`: all prepared once per reference, run on each version's sample.
 
 Pure numeric code: numpy/pandas in, dataclasses out; no I/O.
 """
@@ -18,6 +20,7 @@ from collectors.gates.membership import (
     null_auc_sd,
     tpr_at_fpr,
 )
+from collectors.gates.mixing import MixingCurve, MixingPlan, mixing_sweep
 from collectors.gates.suite import GateMeasurement, Gates
 from collectors.gates.utility import (
     PINNED,
@@ -42,6 +45,8 @@ __all__ = [
     "Gates",
     "MembershipAttack",
     "MembershipResult",
+    "MixingCurve",
+    "MixingPlan",
     "Task",
     "UtilityResult",
     "Verdicts",
@@ -49,6 +54,7 @@ __all__ = [
     "class_mix",
     "detect_task",
     "fit_and_score",
+    "mixing_sweep",
     "null_auc_sd",
     "tpr_at_fpr",
     "trtr_draws",

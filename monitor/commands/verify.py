@@ -78,6 +78,7 @@ def verify_frames(
         categorical=tuple(categorical or ()),
         target=target,
         task=task,
+        mixing=None,  # verdicts only: the mixing sweep is the version gate's (issue 29)
     )
     fitted = recipe.fit(reference, holdout=holdout, training=training).model
     version = version.reset_index(drop=True)

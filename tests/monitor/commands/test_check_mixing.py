@@ -61,5 +61,5 @@ def test_evaluate_returns_the_curve(cancer: pd.DataFrame) -> None:
     assert list(frame.index) == [0, 10, 25, 50, 75, 90, 100]
     assert frame.loc[0, "score"] == evaluation.figures["trtr_balanced_accuracy"]
     assert frame.loc[100, "score"] == evaluation.figures["tstr_balanced_accuracy"]
-    assert mixing["safe_synthetic_share"] >= 0.5  # fresh real rows
+    assert float(mixing["safe_synthetic_share"]) >= 0.5  # type: ignore[arg-type]  # fresh rows
     assert "Mixing sweep: safe synthetic share" in evaluation.to_html()
