@@ -17,6 +17,7 @@ from monitor.checks.noise import (
     two_proportion_z,
 )
 from monitor.checks.outcome import NONE, Outcome
+from monitor.checks.rules_tails import _tail_sides, _tails  # noqa: F401 (rules_gaps reads _tail_sides)
 from monitor.checks.thresholds import CheckThresholds
 
 
@@ -78,92 +79,6 @@ def _density_rise(
         t.density_factor * anchor,
         anchor + t.noise_sigmas * _change_sd(current, baseline, "density"),
     )
-    return value > limit, limit, value, ""
-
-
-def _tail_sides(v: VersionFigures) -> dict[tuple[str, str], tuple[float, float]]:
-    """(feature, side) -> (share beyond the reference threshold, reference share beyond it)."""
-    out = {}
-    for feature, values in v.per_feature.items():
-        for side in ("lower", "upper"):
-            share, expected = values.get(f"tail_share_{side}"), values.get(f"tail_expected_{side}")
-            if share is not None and expected is not None:
-                out[(feature, side)] = (share, expected)
-    return out
-
-
-def _tails(
-    check: str, current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
-) -> Outcome:
-    """Per feature and side: the tail share against the baseline's (thinning or excess).
-
-    A side is tested when the baseline expected at least ``MIN_EXPECTED_COUNT`` samples in it
-    (thinning) or the real data holds that many at the version's size (excess), and in both
-    cases only when the reference itself holds ``MIN_EXPECTED_COUNT`` rows beyond the threshold:
-    the refit term of the test (a generator fitted on N rows carries the counting noise of its
-    N q tail rows) is a normal approximation that needs N q >= 10, and a generator that saw 3
-    tail rows (320 reference rows at q = 1 %) extrapolates its tail, which its refits then put
-    anywhere (0 to 52 of 320 rows between healthy copula refits in the detection suite).
-    Reported: the worst side's ratio to its anchor, against the factor.
-    """
-    now, then = _tail_sides(current), _tail_sides(baseline)
-    if not now or not then:
-        return _scalar_tails(check, current, baseline, t)
-    m, m0, n = current.sample_rows, baseline.sample_rows, current.reference_rows
-    tested: list[tuple[float, str, float]] = []  # (ratio to anchor, name, z)
-    for key, (share, expected) in now.items():
-        if key not in then or expected * n < MIN_EXPECTED_COUNT:
-            continue
-        before = then[key][0]
-        name = f"{key[0]} ({key[1]} tail)"
-        if check == "tail_thinning":
-            if before * m0 < MIN_EXPECTED_COUNT:
-                continue
-            z = two_proportion_z(before, m0, share, m, 2.0 / n if n > 0 else 0.0)
-            tested.append((share / before, name, z))
-        else:
-            # Against the baseline's share, or the reference's where that is higher (a
-            # generator that always invented extremes is a gap, not a change).
-            anchor, rows, refits = (before, m0, 2.0) if before >= expected else (expected, n, 1.0)
-            if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
-                continue
-            z = two_proportion_z(share, m, anchor, rows, refits / n if n > 0 else 0.0)
-            tested.append((share / anchor if anchor > 0 else math.inf, name, z))
-    if not tested:
-        return None, None, None, ""
-    z_limit = _bonferroni(t.noise_sigmas, len(tested))
-    if check == "tail_thinning":
-        limit = t.tail_low
-        breaches = sorted(x for x in tested if x[0] < limit and x[2] > z_limit)
-        shown = breaches[0] if breaches else min(tested)  # the lowest ratio
-    else:
-        limit = t.tail_high
-        breaches = sorted((x for x in tested if x[0] > limit and x[2] > z_limit), reverse=True)
-        shown = breaches[0] if breaches else max(tested)  # the highest ratio
-    detail = ", ".join(f"{name} x{ratio:.2f}" for ratio, name, _ in breaches[:5])
-    value = shown[0] if math.isfinite(shown[0]) else None
-    figure = f"{shown[1]} share / baseline's"
-    return bool(breaches), limit, value, detail, figure
-
-
-def _scalar_tails(
-    check: str, current: VersionFigures, baseline: VersionFigures, t: CheckThresholds
-) -> Outcome:
-    """Without per-feature figures: the summary ratios against the baseline's."""
-    if check == "tail_thinning":
-        value, anchor = (
-            current.figures.get("tail_frequency_ratio_min"),
-            baseline.figures.get("tail_frequency_ratio_min"),
-        )
-        if value is None or anchor is None:
-            return None, None, value, ""
-        limit = t.tail_low * anchor
-        return value < limit, limit, value, ""
-    value = current.figures.get("tail_frequency_ratio_max")
-    anchor = baseline.figures.get("tail_frequency_ratio_max")
-    if value is None or anchor is None:
-        return None, None, value, ""
-    limit = t.tail_high * max(1.0, anchor)
     return value > limit, limit, value, ""
 
 
