@@ -294,11 +294,12 @@ class FeatureMap:
             if document.get("format") != FORMAT:
                 raise ValueError(f"format is {document.get('format')!r}, expected {FORMAT!r}")
             columns = tuple(column_from_json(item) for item in document["columns"])
+            rare_threshold = float(document["rare_threshold"])
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise FeatureError(f"feature map JSON is invalid: {error!r}") from error
         if reference is not None:
             columns = tuple(_with_fill(column, reference) for column in columns)
-        return cls(columns, float(document["rare_threshold"]))
+        return cls(columns, rare_threshold)
 
     @property
     def fingerprint(self) -> str:
