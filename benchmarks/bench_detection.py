@@ -46,11 +46,14 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.detection import truth as gt
-from benchmarks.detection.data import DATASETS, Dataset, load
-from benchmarks.detection.generators import GENERATORS, synthesize
+from benchmarks.detection.data import DATASETS, GRID_DATASETS, Dataset, load
+from benchmarks.detection.generators import GENERATORS, GRID_GENERATORS, synthesize
 from benchmarks.detection.scoring import (
+    CONTROLS,
     REGIMES,
     Scenario,
+    control_summary,
+    control_table,
     scenario_table,
     summarize,
     summary_tables,
@@ -78,7 +81,12 @@ def _training_data(
     if regime == "self":
         return previous
     half = rows // 2
-    fresh = real.iloc[rng.integers(0, rows, half)]
+    if regime == "fresh_ref":
+        # Later generations see other real rows than the reference (the first saw the reference).
+        if len(data.pool) == 0:
+            raise ValueError(f"{data.name}: no real rows outside the splits for {regime!r}")
+        real = data.pool
+    fresh = real.iloc[rng.integers(0, len(real), half)]
     kept = previous.iloc[rng.choice(len(previous), rows - half, replace=False)]
     return pd.concat([fresh, kept], ignore_index=True)
 
@@ -106,6 +114,17 @@ def run_scenario(
         previous = version
     scenario.verdicts = tailwatch_verdicts(store, watch.settings)
     scenario.seconds = time.perf_counter() - started
+
+
+def _prepare(name: str, work: Path, trtr: dict[str, float]) -> Dataset:
+    """Load data set ``name`` and write its reference and holdout under ``work`` (once)."""
+    data = load(name)
+    if name not in trtr:
+        trtr[name] = gt.trtr(data)
+        (work / name).mkdir()
+        data.train.to_parquet(work / name / "reference.parquet", index=False)
+        data.holdout.to_parquet(work / name / "holdout.parquet", index=False)
+    return data
 
 
 # --------------------------------------------------------------------------- run
@@ -161,11 +180,17 @@ def main(argv: list[str] | None = None) -> int:
         "--summary-only", action="store_true", help="print the summary, not every scenario's table"
     )
     parser.add_argument("--out", type=Path, help="results JSON (default benchmarks/results/)")
+    parser.add_argument(
+        "--controls",
+        choices=("yes", "no", "only"),
+        default="yes",
+        help="issue 22's controls with a known verdict beside the grid (only: without the grid)",
+    )
     args = parser.parse_args(argv)
     seeds = args.seeds or (1 if args.quick else 3)
     generations = args.generations or (4 if args.quick else 7)
-    datasets = args.datasets or (["breast_cancer", "fair"] if args.quick else list(DATASETS))
-    generators = args.generators or list(GENERATORS)
+    datasets = args.datasets or (["breast_cancer", "fair"] if args.quick else list(GRID_DATASETS))
+    generators = args.generators or list(GRID_GENERATORS)
     logging.getLogger("tailwatch").setLevel(logging.WARNING)
     from monitor.store import Store
 
@@ -173,15 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     scenarios: list[Scenario] = []
     tables: list[str] = []
     trtr: dict[str, float] = {}
+    controls: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="tailwatch-detection-") as tmp:
         work = Path(tmp)
         with Store(work / "tailwatch.duckdb") as store:
-            for name in datasets:
-                data = load(name)
-                trtr[name] = gt.trtr(data)
-                (work / name).mkdir()
-                data.train.to_parquet(work / name / "reference.parquet", index=False)
-                data.holdout.to_parquet(work / name / "holdout.parquet", index=False)
+            for name in datasets if args.controls != "only" else []:
+                data = _prepare(name, work, trtr)
                 for kind in generators:
                     cell = [
                         Scenario(name, kind, regime, seed)
@@ -205,6 +227,18 @@ def main(argv: list[str] | None = None) -> int:
                         s.noisy_checks = noisy
                         tables.append(scenario_table(s, trtr[name]))
                     scenarios += cell
+            for control in CONTROLS if args.controls != "no" else ():
+                data = _prepare(control.dataset, work, trtr)
+                runs = [
+                    Scenario(control.dataset, control.generator, control.regime, seed)
+                    for seed in range(seeds)
+                ]
+                for s in runs:
+                    run_scenario(s, data, store, work, generations)
+                    print(f"{s.name}: {s.seconds:.1f} s", file=sys.stderr, flush=True)
+                    s.criteria = [[] for _ in s.truths]
+                    tables.append(scenario_table(s, trtr[control.dataset]))
+                controls.append(control_summary(control, runs))
     elapsed = time.perf_counter() - started
     summary = summarize(scenarios)
     meta = {
@@ -225,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "meta": meta,
         "summary": summary,
+        "controls": controls,
         "scenarios": [
             {
                 "name": s.name,
@@ -251,10 +286,14 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=str))
     markdown = "\n".join(tables)
-    out.with_suffix(".md").write_text(markdown + "\n" + summary_tables(summary))
+    controls_md = control_table(controls) if controls else ""
+    out.with_suffix(".md").write_text(
+        markdown + "\n" + summary_tables(summary) + "\n" + controls_md
+    )
     if not args.summary_only:
         print(markdown)
     print(summary_tables(summary))
+    print(controls_md)
     print(
         f"{len(scenarios)} scenarios in {elapsed:.0f} s; code {meta['code']}; "
         f"results in {out} (every scenario's table in {out.with_suffix('.md')})"

@@ -5,7 +5,14 @@
 - ``kde``: scikit-learn ``KernelDensity`` (Gaussian kernel, Scott's bandwidth, standardised
   columns), one model per class;
 - ``copula``: the ``copulas`` package's ``GaussianMultivariate`` (a Gaussian copula) with
-  ``TruncatedGaussian`` marginals (bounded at the column's range), one model of the whole table.
+  ``TruncatedGaussian`` marginals (bounded at the column's range), one model of the whole table;
+- ``copula_auto``: the same copula with the marginals ``copulas`` selects itself, per column and
+  per fit (:func:`_marginals`): a refit may pick a Student t for a heavy-tailed column and the
+  next a Gaussian, so the tail shares scatter between healthy refits far more than the counting
+  noise of the rows (the healthy control of issue 22 on the heavy-tailed RAND table);
+- ``cart``: a sequential CART synthesizer as synthpop's default (:func:`_cart`), whose values
+  are real training rows' values: it copies a share of training rows exactly (issue 22's
+  tree-based generator, judged a privacy finding);
 
 Categorical treatment. ``gmm`` and ``kde``: **one generator per class**. The class shares of
 the generation's training data are kept (the output's class counts are a multinomial draw from
@@ -24,18 +31,35 @@ the time budget of a full run cannot hold).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
 from benchmarks.detection.data import Dataset
 
-__all__ = ["GENERATORS", "MIN_CLASS_ROWS", "synthesize"]
+__all__ = ["GENERATORS", "GRID_GENERATORS", "MIN_CLASS_ROWS", "synthesize"]
 
-GENERATORS = ("gmm", "kde", "copula")
-WHOLE_TABLE = ("copula",)  # one model of the whole table, the class one-hot encoded
+GENERATORS = ("gmm", "kde", "copula", "copula_auto", "cart")
+GRID_GENERATORS = ("gmm", "kde", "copula")  # the grid's; the others serve controls
+WHOLE_TABLE = ("copula", "copula_auto")  # one model of the whole table, the class one-hot encoded
 MIN_CLASS_ROWS = 5
+CART_LEAF_ROWS = 5  # synthpop's default minbucket
+SELECTION_ROWS = 500
+
+
+def _marginals(kind: str) -> object:
+    """The copula's marginals: truncated Gaussians (``copula``) or, as ``copulas`` selects them by
+    default (``copula_auto``), the best of its parametric families per column and per fit by a KS
+    test (Gaussian, Student t, gamma, beta, log-Laplace, uniform, truncated Gaussian; the kernel
+    density candidate left out: 20 times slower), on a subsample of ``SELECTION_ROWS`` rows."""
+    if kind == "copula":
+        return "copulas.univariate.TruncatedGaussian"
+    from copulas.univariate import ParametricType, Univariate
+
+    return Univariate(parametric=ParametricType.PARAMETRIC, selection_sample_size=SELECTION_ROWS)
 
 
 def _fit_sample(kind: str, matrix: np.ndarray, rows: int, seed: int) -> np.ndarray:
@@ -54,13 +78,11 @@ def _fit_sample(kind: str, matrix: np.ndarray, rows: int, seed: int) -> np.ndarr
 
         model = KernelDensity(kernel="gaussian", bandwidth="scott").fit(matrix)
         return model.sample(rows, random_state=seed)
-    if kind == "copula":
+    if kind in ("copula", "copula_auto"):
         from copulas.multivariate import GaussianMultivariate
 
         frame = pd.DataFrame(matrix, columns=[f"x{i}" for i in range(matrix.shape[1])])
-        model = GaussianMultivariate(
-            distribution="copulas.univariate.TruncatedGaussian", random_state=seed
-        )
+        model = GaussianMultivariate(distribution=_marginals(kind), random_state=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(frame)
@@ -110,8 +132,45 @@ def _snap(frame: pd.DataFrame, grids: dict[str, np.ndarray]) -> pd.DataFrame:
     return frame
 
 
+def _cart(data: Dataset, train: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """A sequential CART synthesizer, synthpop's default method (Reiter 2005; Nowok, Raab and
+    Dibben 2016, sec. 3): the first column is drawn from its training values; each next column
+    by a tree fitted on the columns before it (a regression tree for numeric columns, a
+    classification tree for categorical ones, codes as ordinal inputs, at least
+    ``CART_LEAF_ROWS`` training rows per leaf), a synthetic row taking the value of a training
+    row drawn at random from the leaf it falls in. Values are real donors', so small leaves
+    reproduce whole training rows: a privacy finding, not a collapse."""
+    rng = np.random.default_rng(seed)
+    order = data.columns
+    codes = {c: pd.Categorical(train[c].astype(str)) for c in order if c in data.all_categorical}
+    real = pd.DataFrame(
+        {c: codes[c].codes if c in codes else train[c].to_numpy(float) for c in order}
+    )
+    synthetic = pd.DataFrame(index=range(rows))
+    synthetic[order[0]] = real[order[0]].to_numpy()[rng.integers(0, len(real), rows)]
+    for j, column in enumerate(order[1:], start=1):
+        inputs = real[order[:j]].to_numpy(float)
+        if column in codes:
+            tree: Any = DecisionTreeClassifier(min_samples_leaf=CART_LEAF_ROWS, random_state=seed)
+        else:
+            tree = DecisionTreeRegressor(min_samples_leaf=CART_LEAF_ROWS, random_state=seed)
+        tree.fit(inputs, real[column].to_numpy())
+        leaf_of_real = tree.apply(inputs)
+        leaf_of_new = tree.apply(synthetic[order[:j]].to_numpy(float))
+        donors = pd.Series(np.arange(len(real))).groupby(leaf_of_real).apply(np.asarray)
+        picked = [donors[leaf][rng.integers(0, len(donors[leaf]))] for leaf in leaf_of_new]
+        synthetic[column] = real[column].to_numpy()[np.asarray(picked, dtype=int)]
+    for column, categories in codes.items():
+        synthetic[column] = np.asarray(categories.categories, dtype=object)[
+            synthetic[column].to_numpy(int)
+        ]
+    return synthetic[order]
+
+
 def synthesize(kind: str, data: Dataset, train: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     """``rows`` synthetic rows of generator ``kind`` fitted on ``train`` (one model per class)."""
+    if kind == "cart":
+        return _cart(data, train, rows, seed)
     if kind in WHOLE_TABLE:
         with threadpool_limits(1):
             frame = _encoded_sample(kind, data, train, rows, seed, data.all_categorical)

@@ -11,10 +11,54 @@ import numpy as np
 
 from benchmarks.detection import truth as gt
 
-__all__ = ["LAG_TARGET", "REGIMES", "Scenario", "scenario_table", "summarize", "summary_tables"]
+__all__ = [
+    "CONTROLS",
+    "LAG_TARGET",
+    "REGIMES",
+    "Control",
+    "Scenario",
+    "control_summary",
+    "control_table",
+    "scenario_table",
+    "summarize",
+    "summary_tables",
+]
 
 REGIMES = ("healthy", "self", "fresh")
 LAG_TARGET = 2
+
+
+@dataclass(frozen=True)
+class Control:
+    """A scenario beside the grid whose right verdict is known (issue 22).
+
+    ``expect``: "quiet" (no collapse alarm, no privacy finding) or "privacy" (a privacy finding
+    held for ``LAG_TARGET`` versions, and no collapse alarm).
+    """
+
+    dataset: str
+    generator: str
+    regime: str
+    expect: str
+    about: str
+
+
+CONTROLS = (
+    Control(
+        "randhie", "copula_auto", "healthy", "quiet",
+        "Gaussian copula with the marginals copulas selects per refit, refit on bootstraps of a "
+        "heavy-tailed table",
+    ),
+    Control(
+        "fair", "cart", "healthy", "privacy",
+        "sequential CART synthesizer (synthpop's method) refit on bootstraps: copies rows",
+    ),
+    Control(
+        "fair", "gmm", "fresh_ref", "quiet",
+        "fresh-data loop whose first version is fit on the reference, later ones on other real "
+        "rows",
+    ),
+)  # fmt: skip
 
 
 @dataclass
@@ -231,5 +275,66 @@ def summary_tables(summary: dict[str, Any]) -> str:
             out.append(
                 f"- {u['scenario']}: onset gen {u['onset']} ({', '.join(u['criteria'])}); "
                 f"missed by {u['missed_by']}; alarms {u['alarms'] or 'none'}"
+            )
+    return "\n".join(out) + "\n"
+
+
+def control_summary(control: Control, scenarios: list[Scenario]) -> dict[str, Any]:
+    """Per control: its seeds' collapse alarm versions, privacy finding versions, the checks
+    behind them, the first privacy finding and whether the verdicts are the expected ones."""
+    rows = []
+    for s in scenarios:
+        privacy = [i for i, v in enumerate(s.verdicts) if v.get("privacy_alarm")]
+        checks = sorted(
+            {
+                c
+                for v in s.verdicts
+                if v["alarm"]
+                for c, n in v["streaks"].items()
+                if n >= LAG_TARGET and c in v["change"]
+            }
+        )
+        if control.expect == "privacy":
+            met = not s.alarms and bool(privacy) and privacy[0] <= LAG_TARGET
+        else:
+            met = not s.alarms and not privacy
+        rows.append(
+            {
+                "scenario": s.name,
+                "versions": len(s.verdicts),
+                "alarm_versions": s.alarms,
+                "alarm_checks": checks,
+                "privacy_versions": privacy,
+                "met": met,
+            }
+        )
+    return {
+        "dataset": control.dataset,
+        "generator": control.generator,
+        "regime": control.regime,
+        "expect": control.expect,
+        "about": control.about,
+        "seeds": rows,
+    }
+
+
+def control_table(summaries: list[dict[str, Any]]) -> str:
+    """The controls as Markdown: one row per control and seed."""
+    out = [
+        "### Controls with a known verdict (issue 22)\n",
+        "| scenario | expected | versions | collapse alarm versions (checks) | "
+        "privacy finding versions | as expected |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in summaries:
+        for r in c["seeds"]:
+            alarms = (
+                f"{r['alarm_versions']} ({', '.join(r['alarm_checks'])})"
+                if r["alarm_versions"]
+                else "none"
+            )
+            out.append(
+                f"| {r['scenario']} | {c['expect']} | {r['versions']} | {alarms} | "
+                f"{r['privacy_versions'] or 'none'} | {'yes' if r['met'] else '**no**'} |"
             )
     return "\n".join(out) + "\n"
