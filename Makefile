@@ -1,4 +1,4 @@
-.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection
+.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing
 
 test:
 	python -m pytest -q
@@ -83,3 +83,25 @@ bench-structure:
 # Draft detection experiment of the structure figures (issue 23; about 1.5 minutes per seed).
 bench-structure-detection:
 	python -m benchmarks.bench_structure_detection
+
+# The daemon's cost per version against the k-NN floor in the same run (issue 26; reference 10k x
+# 64, 5,000-row versions, with and without the structure family; a few minutes on 2 cores).
+# Smoke run: python -m benchmarks.bench_floor --reference 4000 --repeats 2.
+bench-floor:
+	python -m benchmarks.bench_floor --repeats 5
+
+# Faults (issue 25): kill -9 of the real daemon mid-work, then object-storage outages of 5, 20 and
+# 60 s behind a fault proxy in front of moto (pip install -e '.[test,s3]'; a few minutes).
+bench-faults:
+	python -m benchmarks.bench_faults kill9 --kills 5 && python -m benchmarks.bench_faults outage --seconds 5 20 60
+
+# Sequence figures (issue 28): a version of 2,000 sequences (~108,000 events) on statsmodels'
+# fertility panel, its parts and the healthy levels at its size (about 1-2 minutes; needs
+# statsmodels). Smoke run: python -m benchmarks.bench_sequences --sequences 500.
+bench-sequences:
+	python -m benchmarks.bench_sequences
+
+# The mixing sweep (issue 29): a version's sweep at the default size on three sklearn tables against
+# one TSTR fit (about 2 minutes). Smoke run: python -m benchmarks.bench_mixing --quick.
+bench-mixing:
+	python -m benchmarks.bench_mixing
