@@ -60,6 +60,7 @@ CONDITIONAL_CHECKS = {
     "rare_mass_loss": "tailwatch_generator_text_rare_mass_ratio",
     "diversity_decline": "tailwatch_generator_text_distinct_1",
     "length_tail_loss": "tailwatch_generator_text_length_short_share",
+    "safe_share_decline": "tailwatch_generator_safe_synthetic_share",  # the mixing sweep (target)
 }
 CONDITIONAL_SERIES |= {
     "tailwatch_generator_utility_ratio",
@@ -81,6 +82,9 @@ CONDITIONAL_SERIES |= {
             "length_long_share",
         )
     ),
+}
+CONDITIONAL_SERIES |= {  # the mixing sweep: generators with a target (issue 29)
+    f"tailwatch_generator_safe_synthetic_share{suffix}" for suffix in ("", "_low", "_high")
 }
 SERIES = re.compile(r"tailwatch_[a-z0-9_]+")
 
