@@ -67,6 +67,7 @@ WATCHED_BY: dict[str, str] = {
     "utility_ratio": "utility_decline",
     "classes_lost": "class_lost",
     "membership_auc": "membership_exposure",
+    "safe_synthetic_share": "safe_share_decline",  # the mixing sweep (issue 29)
 }
 # What each check's value is and its description: the check records' (monitor.checks.registry).
 

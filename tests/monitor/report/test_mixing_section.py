@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_breast_cancer
 
 from collectors.gates.mixing import MixingCurve, mixing_sweep
@@ -59,6 +60,8 @@ def test_mixing_section_plots_and_tables_both_curves(tmp_path: Path) -> None:
     assert f"| safe share | {honest.safe:.2f} [{honest.safe_low:.2f}, {honest.safe_high:.2f}]" in md
     metrics = data["generators"][0]["metrics"]
     assert metrics["safe_synthetic_share"]["values"] == [honest.safe, shuffled.safe]
+    assert metrics["safe_synthetic_share"]["check"] == "safe_share_decline"
+    assert metrics["safe_synthetic_share"]["limits"][-1] == pytest.approx(honest.safe - 0.25)
 
 
 def test_no_sweep_no_section(tmp_path: Path) -> None:
