@@ -295,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     print(summary_tables(summary))
     print(controls_md)
     print(
-        f"{len(scenarios)} scenarios in {elapsed:.0f} s; code {meta['code']}; "
+        f"{len(scenarios)} scenarios and {sum(len(c['seeds']) for c in controls)} controls in "
+        f"{elapsed:.0f} s; code {meta['code']}; "
         f"results in {out} (every scenario's table in {out.with_suffix('.md')})"
     )
     return 0
