@@ -19,6 +19,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from threadpoolctl import threadpool_limits
 
 from collectors.metrics.fidelity import prdc
+from collectors.metrics.structure._balls import RealBalls
 from collectors.metrics.structure.detection import DETECTION_MODEL
 
 __all__ = ["BOUNDARY_QUANTILE", "boundary_coverage", "probe_margin", "uncertain_rows"]
@@ -57,13 +58,22 @@ def uncertain_rows(margin: np.ndarray, quantile: float = BOUNDARY_QUANTILE) -> n
 
 
 def boundary_coverage(
-    real: np.ndarray, synthetic: np.ndarray, uncertain: np.ndarray, *, k: int = 5
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    uncertain: np.ndarray,
+    *,
+    k: int = 5,
+    balls: RealBalls | None = None,
 ) -> float:
     """Coverage (Naeem et al. 2020, eq. 4) of the ``uncertain`` real rows by the version:
-    mean over them of 1[min_j ||x_i - y_j|| < r_i], r_i the k-NN radius among all real rows."""
+    mean over them of 1[min_j ||x_i - y_j|| < r_i], r_i the k-NN radius among all real rows.
+    ``balls``: the same ``real`` rows' balls kept by a caller that measures many versions (the
+    same figure without recomputing the real radii)."""
     uncertain = np.asarray(uncertain, dtype=bool)
     if uncertain.shape != (len(real),):
         raise ValueError("boundary coverage: one uncertainty flag per real row is needed")
     if not uncertain.any():
         return float("nan")
+    if balls is not None and balls.k == k and len(balls.real) == len(real):
+        return float(balls.counts(synthetic).real_covered[uncertain].mean())
     return float(prdc(real, synthetic, k=k).real_covered[uncertain].mean())
