@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
 
@@ -32,7 +32,12 @@ from collectors.gates.mixing import MixingPlan
 from collectors.generator import GeneratorReference
 from collectors.healthy import HEALTHY_DRAWS, HealthyCache
 from collectors.healthy_cache import code_version, frame_fingerprint
-from collectors.sources.entities import check_sequence_columns, entity_count, split_entities
+from collectors.sources.entities import (
+    check_sequence_columns,
+    drop_missing_keys,
+    entity_count,
+    split_entities,
+)
 from collectors.text import TOKEN_BUDGET, TextReference
 
 __all__ = [
@@ -77,6 +82,9 @@ class FittedReference:
     model: GeneratorReference | TextReference
     reference: pd.DataFrame
     holdout: pd.DataFrame
+    # Sequences: rows of the reference / holdout left out for a missing entity or time, one
+    # line each (collectors.sources.entities.MissingKeys.note); empty otherwise.
+    notes: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -203,6 +211,18 @@ class ReferenceRecipe:
         version after version against one reference fits it once. The key covers the content,
         settings and code, so a memoized reference is the one this call would fit.
         """
+        notes: list[str] = []
+        if self.entity_column is not None:  # rows without a key: left out and counted
+            where = label or "reference"
+            reference, missing = drop_missing_keys(
+                reference, self.entity_column, self.time_column, where
+            )
+            notes += [missing.note()] if missing.dropped else []
+            if holdout is not None:
+                holdout, missing = drop_missing_keys(
+                    holdout, self.entity_column, self.time_column, f"holdout of {where}"
+                )
+                notes += [missing.note()] if missing.dropped else []
         reference, held = self.split(reference, holdout)
         check_reference_rows(len(reference), len(held), self.k, label)
         key = self.key(reference, held, training) if cache is not None or memo else None
@@ -210,7 +230,7 @@ class ReferenceRecipe:
             _MEMO.move_to_end(key)
             fitted = _MEMO[key]
             fitted.model.healthy_cache = cache
-            return fitted
+            return replace(fitted, notes=tuple(notes))  # this call's rows left out
         n_regions = min(self.regions, len(reference))
         model: GeneratorReference | TextReference
         if self.text_column is not None:
@@ -250,7 +270,7 @@ class ReferenceRecipe:
                 entity_column=self.entity_column,
                 time_column=self.time_column,
             )
-        fitted = FittedReference(model, reference, held)
+        fitted = FittedReference(model, reference, held, tuple(notes))
         if memo and key is not None:
             _MEMO[key] = fitted
             while len(_MEMO) > MEMO_SIZE:

@@ -86,6 +86,9 @@ class Measured:
     healthy_cached: bool = False
     # Each version's size as its healthy levels are keyed: rows, or entities for sequences.
     sizes: list[int] = field(default_factory=list)
+    # Sequences: rows of the reference, holdout or a version left out for a missing entity or
+    # time, one line each (collectors.sources.entities.MissingKeys.note).
+    key_notes: tuple[str, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -93,7 +96,7 @@ class Measured:
         free text, missing in every row), missing cells imputed, robust scaling of extreme
         values (:attr:`collectors.sources.features.FeatureMap.notes`; the daemon logs them)."""
         feature_map = getattr(self.reference, "feature_map", None)
-        return tuple(getattr(feature_map, "notes", ()))
+        return (*self.key_notes, *getattr(feature_map, "notes", ()))
 
 
 def healthy_levels(reference: GeneratorReference | TextReference, rows: int) -> HealthyLevels:
@@ -131,6 +134,7 @@ def measure_versions(
     cache: str | os.PathLike[str] | bool | None = None,
     entity_column: str | None = None,
     time_column: str | None = None,
+    missing_key_shares: Mapping[str, float] | None = None,
 ) -> Measured:
     """Measure ``versions`` (name -> rows, oldest first) against ``real``, as the daemon does.
 
@@ -141,7 +145,10 @@ def measure_versions(
     reference when None). ``cache``: a folder for the healthy levels, True/None the default one
     (:func:`collectors.healthy_cache.default_cache_dir`), False none. ``entity_column`` /
     ``time_column``: the rows are events of sequences (issue 28): the holdout and the healthy
-    draws take whole entities, and the levels are at each version's number of entities.
+    draws take whole entities, and the levels are at each version's number of entities. Rows
+    whose entity or time is missing are left out and counted: ``notes`` names them, and each
+    version's ``sequence_missing_key_share`` is its share of such rows (``missing_key_shares``:
+    version name -> the share measured where the caller sampled the version, before this call).
     """
     if not versions:
         raise ValueError("no version to measure")
@@ -149,11 +156,19 @@ def measure_versions(
     start = time.perf_counter()
     reference = as_frame(real, "real")
     frames = {str(name): as_frame(rows, f"version {name!r}") for name, rows in versions.items()}
-    if entity_column is not None:
-        from collectors.sources.entities import check_sequence_columns, entity_count
+    missing_shares: dict[str, float] = {}
+    key_notes: list[str] = []
+    if entity_column is not None:  # rows without a key: left out and counted, never refused
+        from collectors.sources.entities import drop_missing_keys, entity_count
 
-        for name, frame in frames.items():
-            check_sequence_columns(frame, entity_column, time_column, f"version {name!r}")
+        for name in list(frames):
+            frame, missing = drop_missing_keys(
+                frames[name], entity_column, time_column, f"version {name!r}"
+            )
+            frames[name], missing_shares[name] = frame, missing.share
+            if missing_key_shares is not None and name in missing_key_shares:
+                missing_shares[name] = float(missing_key_shares[name])
+            key_notes += [missing.note()] if missing.dropped else []
         size = max(entity_count(frame, entity_column) for frame in frames.values())
     else:
         size = max(len(frame) for frame in frames.values())
@@ -189,6 +204,10 @@ def measure_versions(
     for name, frame in frames.items():
         recipe.check_version(len(frame), f"version {name!r}")
         measurement = fitted.measure(frame, source=f"version {name!r}")
+        if name in missing_shares:
+            from collectors.sources.entities import MISSING_KEY_SHARE
+
+            measurement.figures[MISSING_KEY_SHARE] = missing_shares[name]
         for family, seconds in measurement.timings.items():
             timings[family] = timings.get(family, 0.0) + seconds
         start = time.perf_counter()
@@ -210,4 +229,5 @@ def measure_versions(
     latest = healthy_levels(fitted, _size(fitted, list(frames.values())[-1]))
     cached = isinstance(local, DiskHealthyCache) and fitted.healthy_measured == measured_before
     sizes = [_size(fitted, frame) for frame in frames.values()]
-    return Measured(fitted, figures, measurements, latest, timings, cached, sizes)
+    key_notes = [*recipe_fit.notes, *key_notes]
+    return Measured(fitted, figures, measurements, latest, timings, cached, sizes, tuple(key_notes))

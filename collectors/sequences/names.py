@@ -94,6 +94,17 @@ def _shift(prefix: str, what: str) -> tuple[SequenceMetric, ...]:
 
 
 SEQUENCE_METRICS: tuple[SequenceMetric, ...] = (
+    SequenceMetric(
+        "sequence_missing_key_share",
+        "Share of the version's rows left out of its sequences because their entity or time "
+        "is missing (counted before sampling whole entities; collectors.sources.entities).",
+        0,
+        1,
+        "minimize",
+        "the reference's share (logged when the reference is fitted)",
+        "Little & Rubin 2019, Statistical Analysis with Missing Data, sec. 1.3 "
+        "(complete-case analysis: the share of cases discarded)",
+    ),
     *_shift("sequence_length", "sequence lengths (events per entity)"),
     *_shift("gap", "gaps between successive events of an entity"),
     SequenceMetric(

@@ -5,39 +5,49 @@ sensor); its figures (lengths, gaps, autocorrelation, transitions) are about who
 every sample here (a version's, the holdout split, the healthy draws) takes all rows of the
 entities it draws. Entities are drawn by a seeded choice over the sorted distinct keys: the same
 entities for the same seed and data, whatever the row order. Pure pandas/numpy, no I/O.
+
+Real tables have missing values, keys included: a row whose entity or time is missing has no
+place in a sequence, so :func:`drop_missing_keys` leaves it out and counts it (a
+:class:`MissingKeys` with a note, and one structured log line naming the source, the column and
+the rows), never refusing the table; the reference, the holdout and every version go through it
+(as :mod:`collectors.sequences` drops and counts such rows in its own measures).
 """
 
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "MISSING_KEY_SHARE",
+    "MissingKeys",
     "check_sequence_columns",
+    "drop_missing_keys",
     "entity_count",
     "entity_keys",
     "sample_entities",
     "split_entities",
 ]
 
+log = logging.getLogger("tailwatch.sequences")
+
+MISSING_KEY_SHARE = "sequence_missing_key_share"  # a version's figure (collectors.sequences.names)
+
 
 def check_sequence_columns(
     frame: pd.DataFrame, entity_column: str, time_column: str | None, source: str
 ) -> None:
-    """Raise ValueError naming ``source``, the column and a row when ``frame`` cannot be read as
-    sequences: a missing entity or time column, a missing entity key, a time column that is
-    neither numeric nor a timestamp, or a missing time."""
+    """Raise ValueError naming ``source`` and the column when ``frame`` cannot be read as
+    sequences: a missing entity or time column, or a time column that is neither numeric nor a
+    timestamp. Missing values in them are no error (:func:`drop_missing_keys`)."""
     for role, name in (("entity_column", entity_column), ("time_column", time_column)):
         if name is not None and name not in frame.columns:
             raise ValueError(
                 f"{source}: {role} {name!r} is not a column (columns: {list(frame.columns)[:20]})"
             )
-    missing = frame[entity_column].isna().to_numpy()
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        raise ValueError(
-            f"{source}: column {entity_column!r} (entity_column) is missing at row {row}"
-        )
     if time_column is None:
         return
     times = frame[time_column]
@@ -47,15 +57,89 @@ def check_sequence_columns(
             f"{source}: column {time_column!r} (time_column) is {times.dtype}, not numeric or a "
             "timestamp (order within a sequence)"
         )
-    absent = times.isna().to_numpy()
-    if absent.any():
-        row = int(np.flatnonzero(absent)[0])
-        raise ValueError(f"{source}: column {time_column!r} (time_column) is missing at row {row}")
+
+
+@dataclass(frozen=True)
+class MissingKeys:
+    """Rows of ``source`` left out of its sequences: ``entity`` rows without an entity key,
+    ``time`` more (with a key) without a time, out of ``rows`` read."""
+
+    source: str
+    entity_column: str
+    time_column: str | None
+    rows: int
+    entity: int = 0
+    time: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.entity + self.time
+
+    @property
+    def share(self) -> float:
+        """Share of the rows read left out (0 for an empty table)."""
+        return self.dropped / self.rows if self.rows else 0.0
+
+    def note(self) -> str:
+        """One line for the user; empty when nothing was left out."""
+        if not self.dropped:
+            return ""
+        parts = []
+        if self.entity:
+            parts.append(f"{self.entity} without {self.entity_column!r} (entity_column)")
+        if self.time:
+            parts.append(f"{self.time} without {self.time_column!r} (time_column)")
+        return (
+            f"{self.source}: {self.dropped} of {self.rows} rows ({self.share:.1%}) left out of "
+            f"the sequences, their key missing: {'; '.join(parts)}"
+        )
+
+
+def drop_missing_keys(
+    frame: pd.DataFrame, entity_column: str, time_column: str | None, source: str
+) -> tuple[pd.DataFrame, MissingKeys]:
+    """``frame`` without the rows whose entity (or time) is missing, and their count.
+
+    Checks the columns first (:func:`check_sequence_columns`). Where rows are left out, one
+    structured warning ``"rows without a sequence key left out"`` names the source, each
+    column and its rows (the daemon's JSON logs carry them as fields)."""
+    check_sequence_columns(frame, entity_column, time_column, source)
+    no_entity = frame[entity_column].isna().to_numpy()
+    no_time = (
+        np.zeros(len(frame), dtype=bool)
+        if time_column is None
+        else frame[time_column].isna().to_numpy() & ~no_entity
+    )
+    missing = MissingKeys(
+        source,
+        entity_column,
+        time_column,
+        len(frame),
+        entity=int(no_entity.sum()),
+        time=int(no_time.sum()),
+    )
+    if not missing.dropped:
+        return frame, missing
+    log.warning(
+        "rows without a sequence key left out",
+        extra={
+            "source": source,
+            "entity_column": entity_column,
+            "entity_missing_rows": missing.entity,
+            "time_column": time_column,
+            "time_missing_rows": missing.time,
+            "rows": missing.rows,
+            "missing_key_share": round(missing.share, 6),
+        },
+    )
+    kept = frame.loc[~(no_entity | no_time)].reset_index(drop=True)
+    return kept, missing
 
 
 def entity_keys(frame: pd.DataFrame, entity_column: str) -> np.ndarray:
-    """The distinct entity keys of ``frame`` in a fixed order (sorted by their text)."""
-    keys = pd.unique(frame[entity_column].to_numpy())
+    """The distinct entity keys of ``frame`` in a fixed order (sorted by their text); a missing
+    key is no entity (its rows are never drawn: :func:`drop_missing_keys` counts them)."""
+    keys = pd.unique(frame[entity_column].dropna().to_numpy())
     order = np.argsort(np.asarray([str(k) for k in keys]), kind="stable")
     return np.asarray(keys, dtype=object)[order]
 
@@ -100,7 +184,7 @@ def sample_entities(
             parts.append(part)
         return pd.concat(parts, ignore_index=True)
     if entities is None or entities >= len(keys):
-        return frame.reset_index(drop=True)
+        return frame.loc[frame[entity_column].notna().to_numpy()].reset_index(drop=True)
     picks = np.sort(rng.choice(len(keys), size=entities, replace=False))
     return _rows_of(frame, entity_column, keys[picks])
 

@@ -144,21 +144,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(
-    pattern: str, what: str, sample_size: int | None, seed: int, entity: str | None = None
+    pattern: str,
+    what: str,
+    sample_size: int | None,
+    seed: int,
+    entity: str | None = None,
+    time_column: str | None = None,
+    missing_keys: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Rows of ``pattern``: a seeded sample of ``sample_size`` rows, or of ``sample_size``
-    whole entities when ``entity`` names the sequence key (never cut by row sampling)."""
+    whole entities when ``entity`` names the sequence key (never cut by row sampling). Rows
+    without an entity or ``time_column`` are left out first, said on stderr, and their share of the
+    rows read put in ``missing_keys`` under ``what``."""
     from collectors.sources import read_table, resolve_files
 
     files = resolve_files(pattern)
     source = f"{what} ({pattern})"
     if entity is None:
         return read_table(files, sample_size=sample_size, seed=seed, source=source)
-    from collectors.sources.entities import sample_entities
+    from collectors.sources.entities import drop_missing_keys, sample_entities
 
     frame = read_table(files, source=source)
     if entity not in frame.columns:
         raise GateError(f"{source}: no column {entity!r} (--entity-column)")
+    try:
+        frame, missing = drop_missing_keys(frame, entity, time_column, source)
+    except ValueError as error:
+        raise GateError(str(error)) from error
+    if missing.dropped:
+        print(f"tailwatch check: note: {missing.note()}", file=sys.stderr)
+    if missing_keys is not None:
+        missing_keys[what] = missing.share
     return sample_entities(frame, entity, sample_size, seed)
 
 
@@ -182,11 +198,16 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
     name = version_name(args.version)
     subject = args.name or name
     versions = {}
+    shares: dict[str, float] = {}  # sequences: each version's rows without a key, before sampling
+    timecol = args.time_column
     if args.baseline:
-        versions[f"baseline:{version_name(args.baseline)}"] = _read(
-            args.baseline, "baseline", size, seed, entity
-        )
-    versions[name] = _read(args.version, "version", size, seed, entity)
+        baseline = f"baseline:{version_name(args.baseline)}"
+        versions[baseline] = _read(args.baseline, "baseline", size, seed, entity, timecol, shares)
+        if "baseline" in shares:
+            shares[baseline] = shares.pop("baseline")
+    versions[name] = _read(args.version, "version", size, seed, entity, timecol, shares)
+    if "version" in shares:
+        shares[name] = shares.pop("version")
     training = _read(args.training, "training", None, seed) if args.training else None
     from monitor.checks import CheckThresholds
     from monitor.commands.gate import generator_gate
@@ -214,6 +235,7 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
         cache=cache,
         entity_column=entity,
         time_column=args.time_column,
+        missing_key_shares=shares,
     )
     result = generator_gate(
         subject, measured.versions, measured.healthy, thresholds, check_baseline=True

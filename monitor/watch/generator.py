@@ -50,7 +50,7 @@ from collectors.sources import (
     sampler_fingerprint,
     sampler_versions,
 )
-from collectors.sources.entities import check_sequence_columns, sample_entities
+from collectors.sources.entities import MISSING_KEY_SHARE, drop_missing_keys, sample_entities
 from collectors.text import TextReference
 from monitor.settings import GeneratorSettings, SchedulerSettings, StructureSettings
 from monitor.store import Store
@@ -287,7 +287,8 @@ class GeneratorWatch(Watch):
         )
         # What the feature map left out or noticed (identifiers, free text, missing cells in
         # the reference, robust scaling): one line each (collectors.sources.features).
-        for note in getattr(getattr(fitted.model, "feature_map", None), "notes", ()):
+        feature_notes = getattr(getattr(fitted.model, "feature_map", None), "notes", ())
+        for note in (*fitted.notes, *feature_notes):  # fitted.notes: rows without a sequence key
             log.warning("reference note", extra={"generator": s.name, "note": note})
         rows = pd.concat([fitted.reference, fitted.holdout])
         return _Fitted(fitted.model, fingerprint, fitted.rows), rows
@@ -347,7 +348,9 @@ class GeneratorWatch(Watch):
 
     def _sample(
         self, version: VersionRef, fitted: GeneratorReference | TextReference
-    ) -> pd.DataFrame:
+    ) -> tuple[pd.DataFrame, float | None]:
+        """The version's sample, and for sequences the share of its rows left out for a
+        missing entity or time (``sequence_missing_key_share``; None otherwise)."""
         s = self.settings
         entity = s.entity_column
         if s.sampler is not None:
@@ -367,11 +370,13 @@ class GeneratorWatch(Watch):
         label = self._label(version)
         exact = s.columns is None and s.text_column is None and entity is None
         check_columns(frame, _input_columns(fitted), source=label, exact=exact)
-        if entity is not None:
-            check_sequence_columns(frame, entity, s.time_column, label)
+        missing_share = None
+        if entity is not None:  # rows without a key are left out and counted, never refused
+            frame, missing = drop_missing_keys(frame, entity, s.time_column, label)
+            missing_share = missing.share
             frame = sample_entities(frame, entity, s.sample_size, s.seed)
         check_version_rows(len(frame), s.k, label)
-        return frame
+        return frame, missing_share
 
     def measure(
         self,
@@ -391,7 +396,7 @@ class GeneratorWatch(Watch):
             if isinstance(fitted, Exception):
                 raise fitted
             reference_rows = fitted.rows
-            sample = self._sample(version, fitted.reference)
+            sample, missing_share = self._sample(version, fitted.reference)
             sample_rows = len(sample)
             # The rows' fingerprints (Python formatting, holding the GIL) are computed while the
             # figures' kernels and BLAS products run without it (issue 26: a version's seconds).
@@ -400,6 +405,8 @@ class GeneratorWatch(Watch):
                 fingerprints = pool.submit(fingerprint_rows, sample.copy(), columns)
                 measurement = fitted.reference.measure(sample, source=self._label(version))
                 sampled = fingerprints.result()
+            if missing_share is not None:
+                measurement.figures[MISSING_KEY_SHARE] = missing_share
         except Exception as error:  # every cause of a failed run is recorded, not raised
             log.warning(
                 "run failed",
