@@ -44,6 +44,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 
+from collectors.figure_keys import CATEGORY_SHARE_PREFIX, IMPORTANCE_CHANGE
 from monitor.checks.healthy import HealthyLevels
 from monitor.checks.noise import (
     MIN_EXPECTED_COUNT,
@@ -75,8 +76,6 @@ __all__ = [
 
 # Versions whose median category shares anchor category_share_shift (see the module).
 BASELINE_PERIOD = 4
-# Per-feature figure of a category's share in a version: ``category_share:<category>``.
-CATEGORY_SHARE_PREFIX = "category_share:"
 _NAMED = 3  # columns, features or categories a detail names
 
 
@@ -182,9 +181,9 @@ def _interaction_detail(v: VersionFigures) -> str:
     if not worst:
         return ""
     changes = [
-        (abs(values["importance_change"]), name, values["importance_change"])
+        (abs(values[IMPORTANCE_CHANGE]), name, values[IMPORTANCE_CHANGE])
         for name, values in v.per_feature.items()
-        if math.isfinite(values.get("importance_change", math.nan))
+        if math.isfinite(values.get(IMPORTANCE_CHANGE, math.nan))
     ]
     changes.sort(key=lambda x: (-x[0], x[1]))
     text = f"column {worst[0]}"

@@ -45,3 +45,29 @@ def test_compare_judges_structure_checks_on_measured_versions() -> None:
     structure = [name for name in checks if name in STRUCTURE_CHECKS]
     assert len(structure) == len(STRUCTURE_CHECKS)
     assert [n for n in structure if any(checks[n].breached[:2])] == []  # healthy versions
+
+
+def test_category_shares_and_importance_changes_reach_the_checks() -> None:
+    """The structure family writes each tested category's share and the worst audit's importance
+    changes per feature, so category_share_shift judges and interaction_loss names features."""
+    frame = load_wine(as_frame=True).frame
+    frame["target"] = frame["target"].map(lambda c: f"cultivar {c}")
+    frame = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    real, holdout, fresh = frame.iloc[:70], frame.iloc[70:130], frame.iloc[130:]
+    versions = [fresh.sample(40, random_state=s).reset_index(drop=True) for s in (1, 2, 3)]
+    result = tailwatch.compare(
+        real, versions, holdout=holdout, categorical=["target"], target="target", cache=False
+    )
+    shares = {
+        key: value
+        for key, value in result[-1].per_feature.get("target", {}).items()
+        if key.startswith("category_share:")
+    }
+    counted = versions[-1]["target"].value_counts(normalize=True)
+    assert shares, result[-1].per_feature.get("target")
+    for key, share in shares.items():
+        assert abs(share - counted[key.removeprefix("category_share:")]) < 1e-12
+    checks = {r.check: r for r in result.checks}
+    assert None not in checks["category_share_shift"].breached[1:]
+    changes = [v for v in result[-1].per_feature.values() if "importance_change" in v]
+    assert changes
