@@ -230,7 +230,6 @@ from monitor.checks import records_missing as _records_missing  # noqa: E402, F4
 # Mixing sweep (issue 29): safe_share_decline, registered by its module.
 from monitor.checks import records_mixing as _records_mixing  # noqa: E402, F401
 
-
 # Sequences (issue 28): temporal structure, lengths and gaps, rhythm, forecast utility;
 # registered by their module.
 from monitor.checks import records_sequences as _records_sequences  # noqa: E402, F401
