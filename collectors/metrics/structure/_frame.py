@@ -16,7 +16,16 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-__all__ = ["MISSING", "OTHER", "Columns", "encode", "labels", "numeric_values", "split_columns"]
+__all__ = [
+    "MISSING",
+    "OTHER",
+    "Columns",
+    "content_order",
+    "encode",
+    "labels",
+    "numeric_values",
+    "split_columns",
+]
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -166,6 +175,19 @@ def encode(
     if not parts:
         return np.empty((len(frame), 0))
     return np.column_stack(parts)
+
+
+def content_order(frame: pd.DataFrame, columns: Columns, source: str) -> np.ndarray:
+    """Row positions that put ``frame`` in the order of its measured values (numeric columns
+    as :func:`numeric_values`, missing last; categorical columns by :func:`labels`), ties kept
+    in place. The figures are of a set of rows: whatever drew or read the rows (a reservoir
+    sample, a file read in parallel) may give them in any order, so seeded draws and folds
+    are taken over this order, never over the rows' positions."""
+    keys = [numeric_values(frame, n, source) for n in columns.numeric]
+    keys += [pd.factorize(labels(frame, n), sort=True)[0] for n in columns.categorical]
+    if not keys:
+        return np.arange(len(frame))
+    return np.lexsort(keys[::-1])  # the first column is the primary key
 
 
 def categorical_mask(columns: Columns, *, exclude: str | None = None) -> np.ndarray:

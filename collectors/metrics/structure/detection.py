@@ -27,6 +27,7 @@ from collectors.metrics.structure._frame import (
     Columns,
     categorical_mask,
     check_columns,
+    content_order,
     encode,
     reference_categories,
     split_columns,
@@ -75,15 +76,21 @@ def detection_data(
     max_rows: int = MAX_ROWS,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pooled matrix, labels (0 real, 1 version) and categorical mask, equal rows per side."""
+    """Pooled matrix, labels (0 real, 1 version) and categorical mask, equal rows per side,
+    drawn with ``seed`` over each side in :func:`content_order` (so independent of the order
+    the rows came in)."""
     check_columns(reference, columns, "reference")
     check_columns(version, columns, "version")
     rows = min(len(reference), len(version), max_rows)
     if rows < FOLDS:
         raise ValueError(f"detection needs at least {FOLDS} rows per side, got {rows}")
+    # Rows drawn (and folded) in the order of their values, not of their positions: the AUC
+    # is a figure of two sets of rows, the same whatever order a reader or sampler gave them in.
+    real = reference.iloc[content_order(reference, columns, "reference")]
+    synthetic = version.iloc[content_order(version, columns, "version")]
     rng = np.random.default_rng(seed)
-    real = reference.iloc[np.sort(rng.choice(len(reference), rows, replace=False))]
-    synthetic = version.iloc[np.sort(rng.choice(len(version), rows, replace=False))]
+    real = real.iloc[np.sort(rng.choice(len(real), rows, replace=False))]
+    synthetic = synthetic.iloc[np.sort(rng.choice(len(synthetic), rows, replace=False))]
     categories = reference_categories(reference, columns)
     x = np.vstack(
         [

@@ -31,6 +31,7 @@ from collectors.metrics.structure._frame import (
     categorical_mask,
     check_columns,
     codes,
+    content_order,
     encode,
     labels,
     reference_categories,
@@ -205,7 +206,9 @@ class StructureReference:
     ) -> StructureMeasurement:
         """Every structure figure of ``version`` (see the package docstring)."""
         check_columns(version, self.columns, source)
-        version = version.reset_index(drop=True)
+        # In the order of its values: the seeded draws and folds below then give the same
+        # figures whatever order the version's rows were read or sampled in.
+        version = version.iloc[content_order(version, self.columns, source)].reset_index(drop=True)
         pairs = pair_dependence(
             self.reference,
             version,

@@ -7,7 +7,7 @@ import pytest
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
-from collectors.metrics.structure._frame import split_columns
+from collectors.metrics.structure._frame import content_order, split_columns
 from collectors.metrics.structure.detection import (
     FOLDS,
     detection_auc,
@@ -42,3 +42,28 @@ def test_fresh_real_rows_sit_near_chance_and_a_shifted_version_is_found() -> Non
 def test_too_few_rows_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least 2 rows"):
         detection_auc(mixed(100, 0), mixed(1, 1))
+
+
+def test_the_auc_does_not_depend_on_the_order_rows_came_in() -> None:
+    # A reservoir sample or a parallel read gives the same rows in another order (the daemon's
+    # DuckDB sample vs the notebook's frame): the figure must not move. 150 rows per side are
+    # drawn from 400 and 300, so the draw itself must not follow positions either.
+    reference, version = mixed(400, 0), mixed(300, 1, broken=True)
+    first = detection_auc(reference, version, max_rows=150, seed=3)
+    shuffled = detection_auc(
+        reference.sample(frac=1.0, random_state=1),
+        version.sample(frac=1.0, random_state=2).astype({"c": "category"}),
+        max_rows=150,
+        seed=3,
+    )
+    assert shuffled.fold_aucs == first.fold_aucs
+    assert detection_auc(reference, version, max_rows=150, seed=4).auc != first.auc
+
+
+def test_content_order_sorts_rows_by_their_values_missing_last() -> None:
+    frame = mixed(200, 7)
+    frame.loc[[3, 50], "x"] = np.nan
+    columns = split_columns(frame)
+    order = content_order(frame, columns, "frame")
+    expected = frame.sort_values(["x", "y", "z", "c"], kind="stable", na_position="last").index
+    np.testing.assert_array_equal(order, expected.to_numpy())

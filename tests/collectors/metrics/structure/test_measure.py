@@ -130,3 +130,16 @@ def test_wide_tables_screen_the_columns_of_the_strongest_pairs() -> None:
     assert screening_candidates(columns.names[:5], pairs, np.zeros(len(pairs))) == list(
         columns.names[:5]
     )
+
+
+def test_figures_do_not_depend_on_the_order_rows_came_in() -> None:
+    # A reservoir sample or a parallel read gives a version's rows in any order (the daemon's
+    # DuckDB sample vs a notebook's frame). Versions larger than max_rows: the audits draw
+    # their rows, and detection folds them.
+    reference = StructureReference(mixed(600, 0), mixed(300, 1), max_rows=200, seed=2)
+    version = mixed(400, 9, broken=True)
+    measured = reference.measure(version)
+    for seed in (3, 4):
+        shuffled = reference.measure(version.sample(frac=1.0, random_state=seed))
+        assert shuffled.figures == measured.figures
+        assert shuffled.per_feature() == measured.per_feature()
