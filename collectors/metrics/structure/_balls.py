@@ -18,6 +18,7 @@ coverage of a 2,000-row version). Pure: arrays in, numbers out.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,16 +60,19 @@ class RealBalls:
         self.centred = self.real - self.centre
         self._radii: dict[float, tuple[Radii, np.ndarray]] = {}
         self._own = self.engine.tolerance_sq(self.centred)
+        self._lock = threading.Lock()
 
     def _real_radii(self, tolerance: float) -> tuple[Radii, np.ndarray]:
-        found = self._radii.get(tolerance)
+        with self._lock:  # versions and healthy draws may be measured from two threads
+            found = self._radii.get(tolerance)
         if found is None:
             radii = self.engine.radii(self.centred, self.k, tolerance_sq=tolerance)
             found = (radii, clipped_radius_sq(radii))
-            if len(self._radii) >= MAX_TOLERANCES:  # keep the real set's own, drop the oldest
-                oldest = next(t for t in self._radii if t != self._own)
-                del self._radii[oldest]
-            self._radii[tolerance] = found
+            with self._lock:
+                if len(self._radii) >= MAX_TOLERANCES:  # keep the real set's own: drop the oldest
+                    oldest = next(t for t in self._radii if t != self._own)
+                    del self._radii[oldest]
+                self._radii[tolerance] = found
         return found
 
     def counts(self, synthetic: np.ndarray) -> BallCounts:

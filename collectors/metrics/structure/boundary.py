@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from collectors.metrics.fidelity import prdc
 from collectors.metrics.structure._balls import RealBalls
+from collectors.metrics.structure._native import NativeClassifier
 from collectors.metrics.structure.detection import DETECTION_MODEL
 
 __all__ = ["BOUNDARY_QUANTILE", "boundary_coverage", "probe_margin", "uncertain_rows"]
@@ -37,7 +38,8 @@ def probe_margin(x: np.ndarray, y: np.ndarray, mask: np.ndarray, *, seed: int = 
     folds = int(min(FOLDS, counts.min()))
     if folds < 2:
         raise ValueError("probe margin: every class needs at least 2 rows")
-    model = HistGradientBoostingClassifier(
+    classifier = NativeClassifier if mask.any() else HistGradientBoostingClassifier
+    model = classifier(
         random_state=seed, categorical_features=mask if mask.any() else None, **DETECTION_MODEL
     )
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
