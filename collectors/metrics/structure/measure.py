@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from collectors.metrics.structure._balls import RealBalls
 from collectors.metrics.structure._frame import (
     categorical_mask,
     check_columns,
@@ -40,7 +41,11 @@ from collectors.metrics.structure._frame import (
 )
 from collectors.metrics.structure.boundary import boundary_coverage, probe_margin, uncertain_rows
 from collectors.metrics.structure.categories import CategoryShares, category_shares
-from collectors.metrics.structure.classes import ClassCoverage, class_coverage, class_figures
+from collectors.metrics.structure.classes import (
+    ClassCoverage,
+    ClassCoverageReference,
+    class_figures,
+)
 from collectors.metrics.structure.conditional import (
     MAX_TARGETS,
     AuditMemo,
@@ -189,6 +194,12 @@ class StructureReference:
             self.label_columns = list(self.columns.categorical[:MAX_LABEL_COLUMNS])
         self.embed = embed or standard_embedding(self.reference, self.columns)
         self.real_matrix = self.embed(self.reference, "reference")
+        # The real side of the coverage figures, kept for every version (issue 23's cost).
+        self._classes = {
+            name: ClassCoverageReference(self.real_matrix, labels(self.reference, name))
+            for name in self.label_columns
+        }
+        self._balls: RealBalls | None = None
         # Boundary rows: where a real-trained probe of the target is least sure (out of fold).
         self.uncertain: np.ndarray | None = None
         if target is not None and target in self.columns.categorical:
@@ -266,14 +277,14 @@ class StructureReference:
         classes: dict[str, list[ClassCoverage]] = {}
         matrix = self.embed(version, source)
         if self.uncertain is not None and len(version) > 5:
+            if self._balls is None:
+                self._balls = RealBalls(self.real_matrix)
             figures["boundary_coverage"] = boundary_coverage(
-                self.real_matrix, matrix, self.uncertain
+                self.real_matrix, matrix, self.uncertain, balls=self._balls
             )
         if self.label_columns:
             for name in self.label_columns:
-                classes[name] = class_coverage(
-                    self.real_matrix, labels(self.reference, name), matrix, labels(version, name)
-                )
+                classes[name] = self._classes[name].measure(matrix, labels(version, name))
             merged = [entry for entries in classes.values() for entry in entries]
             figures.update(class_figures(merged))
         clean = {key: float(value) for key, value in figures.items() if np.isfinite(value)}
