@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
+from collectors.sequences.names import SEQUENCE_METRICS
 from tests.rules.tools import (
     DEPLOY,
     REPO,
@@ -61,6 +62,13 @@ CONDITIONAL_CHECKS = {
     "diversity_decline": "tailwatch_generator_text_distinct_1",
     "length_tail_loss": "tailwatch_generator_text_length_short_share",
     "safe_share_decline": "tailwatch_generator_safe_synthetic_share",  # the mixing sweep (target)
+    # The decision boundary: a probe of a categorical target (issue 23).
+    "boundary_coverage_decline": "tailwatch_generator_boundary_coverage",
+    # Sequence generators (entity_column and time_column, issue 28); rhythm: timestamps only.
+    "temporal_structure_loss": "tailwatch_generator_sequence_length_ks",
+    "sequence_length_shift": "tailwatch_generator_sequence_length_ks",
+    "rhythm_loss": "tailwatch_generator_hour_tv",
+    "forecast_utility_decline": "tailwatch_generator_predictive_mae_ratio",
 }
 CONDITIONAL_SERIES |= {
     "tailwatch_generator_utility_ratio",
@@ -85,6 +93,14 @@ CONDITIONAL_SERIES |= {
 }
 CONDITIONAL_SERIES |= {  # the mixing sweep: generators with a target (issue 29)
     f"tailwatch_generator_safe_synthetic_share{suffix}" for suffix in ("", "_low", "_high")
+}
+CONDITIONAL_SERIES |= {  # the decision boundary: generators with a categorical target (issue 23)
+    f"tailwatch_generator_{prefix}boundary_coverage" for prefix in ("", "healthy_")
+}
+CONDITIONAL_SERIES |= {  # every sequence figure: generators of sequences only (issue 28)
+    f"tailwatch_generator_{prefix}{entry[0]}"
+    for entry in SEQUENCE_METRICS
+    for prefix in ("", "healthy_")
 }
 SERIES = re.compile(r"tailwatch_[a-z0-9_]+")
 
