@@ -57,9 +57,13 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     keep = ~(np.isnan(x) | np.isnan(y))
     if keep.sum() < MIN_PAIR_ROWS:
         return 0.0
-    rx, ry = rankdata(x[keep]), rankdata(y[keep])
-    rx -= rx.mean()
-    ry -= ry.mean()
+    return _rank_correlation(rankdata(x[keep]), rankdata(y[keep]))
+
+
+def _rank_correlation(rx: np.ndarray, ry: np.ndarray) -> float:
+    """Pearson's correlation of two rank vectors (the inputs are left as they are)."""
+    rx = rx - rx.mean()
+    ry = ry - ry.mean()
     denominator = np.sqrt((rx @ rx) * (ry @ ry))
     return float(np.clip(rx @ ry / denominator, -1.0, 1.0)) if denominator > 0 else 0.0
 
@@ -123,9 +127,24 @@ def _values(frame: pd.DataFrame, columns: Columns, source: str) -> dict[str, np.
     return out
 
 
-def _pair_value(a: str, b: str, values: dict[str, np.ndarray], columns: Columns) -> float:
+def _pair_value(
+    a: str,
+    b: str,
+    values: dict[str, np.ndarray],
+    columns: Columns,
+    ranks: dict[str, np.ndarray | None] | None = None,
+) -> float:
     numeric_a, numeric_b = a in columns.numeric, b in columns.numeric
     if numeric_a and numeric_b:
+        if ranks is not None:  # a column without missing values is ranked once for all pairs
+            for name in (a, b):
+                if name not in ranks:
+                    column = values[name]
+                    complete = not np.isnan(column).any() and len(column) >= MIN_PAIR_ROWS
+                    ranks[name] = rankdata(column) if complete else None
+            rank_a, rank_b = ranks[a], ranks[b]
+            if rank_a is not None and rank_b is not None:
+                return _rank_correlation(rank_a, rank_b)  # = spearman(values[a], values[b])
         return spearman(values[a], values[b])
     if not numeric_a and not numeric_b:
         return cramers_v(values[a], values[b])
@@ -146,7 +165,8 @@ def dependence(
     """One dependence value per pair (see the module docstring for the measure of each kind)."""
     check_columns(frame, columns, source)
     values = _values(frame, columns, source)
-    return np.array([_pair_value(a, b, values, columns) for a, b in pairs], dtype=np.float64)
+    ranks: dict[str, np.ndarray | None] = {}
+    return np.array([_pair_value(a, b, values, columns, ranks) for a, b in pairs], dtype=np.float64)
 
 
 def select_pairs(
