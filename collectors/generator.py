@@ -116,6 +116,7 @@ class GeneratorReference:
         # Sequences (issue 28): the entity key is no feature; draws take whole entities.
         self.entity_column = entity_column
         self.time_column = time_column
+        self._tail_rho: dict[tuple[str, str], float] = {}  # (feature, side) -> reference's ICC
         fit_on = reference
         if feature_map is None and entity_column is not None:
             if columns is None:
@@ -346,6 +347,8 @@ class GeneratorReference:
                             entry[f"tail_expected_{side}"] = expected
             if correlation is not None:
                 figures["correlation_difference"] = correlation
+            if self.entity_column is not None:  # issue 28: tails of whole-entity samples
+                self._tail_design_effects(sample, numeric, numeric_tails, per_feature)
         categorical = self.feature_map.categorical_values(sample)
         categorical_results = []
         for name, labels in categorical.items():
@@ -357,6 +360,10 @@ class GeneratorReference:
             entry["total_variation"] = tv
             entry["categories_lost"] = float(tails.lost_categories)
             entry["rare_category_mass"] = tails.synthetic_rare_mass
+            if self.entity_column is not None and tails.rare_categories:  # issue 28
+                entry["rare_design_effect"] = self._rare_design_effect(
+                    name, real_labels, labels, tails.rare_categories, sample
+                )
             figures["total_variation_max"] = max(figures.get("total_variation_max", 0.0), tv)
         figures.update(summarize_tails(numeric_tails, categorical_results))
         # Missing shares and datetime calendar/range figures (collectors.metrics.missing).
@@ -374,6 +381,62 @@ class GeneratorReference:
                     calendar_figures(self.real_numeric[:, j], numeric[:, j])
                 )
         return numeric, categorical, per_feature
+
+    def _tail_design_effects(
+        self,
+        sample: pd.DataFrame,
+        numeric: np.ndarray,
+        tails: list[TailFrequency],
+        per_feature: dict[str, dict[str, float]],
+    ) -> None:
+        """Per tested tail side, ``tail_design_effect_<side>``: Kish's design effect of the
+        sample's tail share, its rows drawn as whole entities, with the intra-class correlation
+        of the reference's rows beyond the threshold (computed once per side); the tail checks
+        divide row counts by it (:mod:`collectors.sequences.clustering`)."""
+        from collectors.sequences.clustering import tail_design_effect, tail_intraclass_correlation
+
+        assert self.entity_column is not None
+        real_groups = self.reference[self.entity_column].to_numpy()
+        groups = sample[self.entity_column].to_numpy()
+        cache = self._tail_rho
+        for tail in tails:
+            entry = per_feature.get(tail.feature, {})
+            j = self.numeric_names.index(tail.feature)
+            for side, threshold in (
+                ("lower", tail.lower_threshold),
+                ("upper", tail.upper_threshold),
+            ):
+                if tail.q != 0.01 or f"tail_share_{side}" not in entry:
+                    continue
+                if (tail.feature, side) not in cache:
+                    cache[(tail.feature, side)] = tail_intraclass_correlation(
+                        self.real_numeric[:, j], real_groups, threshold, side
+                    )
+                rho = cache[(tail.feature, side)]
+                entry[f"tail_design_effect_{side}"] = tail_design_effect(rho, numeric[:, j], groups)
+
+    def _rare_design_effect(
+        self,
+        name: str,
+        real_labels: object,
+        labels: object,
+        rare: tuple[object, ...],
+        sample: pd.DataFrame,
+    ) -> float:
+        """Kish's design effect of the sample's rare-category mass of ``name``, its rows drawn as
+        whole entities: the intra-class correlation of the reference's rows in a rare category
+        (computed once per column) at the sample's entity sizes (as the tails)."""
+        from collectors.sequences.clustering import cluster_sizes, design_effect
+        from collectors.sequences.clustering import intraclass_correlation as icc
+
+        assert self.entity_column is not None
+        key = (name, "rare")
+        if key not in self._tail_rho:
+            is_rare = np.isin(np.asarray(real_labels, dtype=object), np.asarray(rare, dtype=object))
+            groups = self.reference[self.entity_column].to_numpy()
+            self._tail_rho[key] = icc(is_rare, groups) if len(groups) == len(is_rare) else 0.0
+        groups = sample[self.entity_column].to_numpy()
+        return design_effect(self._tail_rho[key], cluster_sizes(groups))
 
     def _histograms(
         self,

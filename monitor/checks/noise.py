@@ -237,11 +237,13 @@ def _bonferroni(sigmas: float, tests: int) -> float:
     return float(norm.isf(norm.sf(sigmas) / tests))
 
 
-def two_proportion_z(a: float, n_a: int, b: float, n_b: int, refits: float = 0.0) -> float:
+def two_proportion_z(a: float, n_a: float, b: float, n_b: float, refits: float = 0.0) -> float:
     """z of ``a - b`` for shares of ``n_a`` and ``n_b`` rows (pooled variance).
 
     ``refits`` adds the generators' refit variance as a sum of 1 / N terms (``2 / N`` for two
-    versions, ``1 / N`` for a version against the reference; see :func:`_refit`).
+    versions, ``1 / N`` for a version against the reference; see :func:`_refit`). Rows sampled
+    in clusters (whole entities) pass their effective counts, rows over the design effect
+    (:func:`monitor.checks.rules_tails.effective_rows`).
     """
     if n_a <= 0 or n_b <= 0:
         return 0.0

@@ -17,7 +17,11 @@ from monitor.checks.noise import (
     two_proportion_z,
 )
 from monitor.checks.outcome import NONE, Outcome
-from monitor.checks.rules_tails import _tail_sides, _tails  # noqa: F401 (rules_gaps reads _tail_sides)
+from monitor.checks.rules_tails import (  # noqa: F401 (rules_gaps reads _tail_sides)
+    _tail_sides,
+    _tails,
+    effective_rows,
+)
 from monitor.checks.thresholds import CheckThresholds
 
 
@@ -101,6 +105,13 @@ def _category_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome
     return breached, anchor, value, ", ".join(lost)
 
 
+def _rare_deff(v: VersionFigures, feature: str) -> float:
+    """The design effect of ``v``'s rare-category mass of ``feature`` (``rare_design_effect``,
+    a sequence generator's sample of whole entities); 1 for rows sampled independently."""
+    deff = v.per_feature.get(feature, {}).get("rare_design_effect")
+    return deff if deff is not None and math.isfinite(deff) and deff > 1.0 else 1.0
+
+
 def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThresholds) -> Outcome:
     """Per categorical feature: rare-category mass moved by ``rare_factor`` either way.
 
@@ -121,8 +132,11 @@ def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThres
         if max(now * m, before * m0) < MIN_EXPECTED_COUNT:
             continue
         ratio = now / before if before > 0 else math.inf
-        refits = 2.0 / current.reference_rows if current.reference_rows > 0 else 0.0
-        tested.append((ratio, feature, abs(two_proportion_z(now, m, before, m0, refits))))
+        # Sequences: rows of whole entities count as effective rows (rules_tails.effective_rows).
+        deff = _rare_deff(current, feature)
+        refits = 2.0 * deff / current.reference_rows if current.reference_rows > 0 else 0.0
+        m_eff, m0_eff = effective_rows(m, deff), effective_rows(m0, _rare_deff(baseline, feature))
+        tested.append((ratio, feature, abs(two_proportion_z(now, m_eff, before, m0_eff, refits))))
     if not tested and measured:
         # Fewer than MIN_EXPECTED_COUNT rare rows expected on either side: a 0.6 % category at
         # 1,500 rows is 9 rows, and 1 against 6 of them is chance, not a shift.

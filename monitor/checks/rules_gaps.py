@@ -14,6 +14,7 @@ from monitor.checks.noise import (
 )
 from monitor.checks.outcome import Outcome
 from monitor.checks.rules_change import _tail_sides
+from monitor.checks.rules_tails import design_effect_of, effective_rows
 from monitor.checks.thresholds import CheckThresholds
 
 
@@ -44,14 +45,18 @@ def _tail_gap(current: VersionFigures, t: CheckThresholds) -> Outcome:
 
     The real share is itself a share of the N reference rows, so the test is the two-proportion
     z-test of the version's M rows against the reference's N (a one-sample test would take the
-    reference's own counting noise, about 1 / sqrt(N q), for a gap).
+    reference's own counting noise, about 1 / sqrt(N q), for a gap). A sequence generator's
+    rows (whole entities) count as effective rows under the side's design effect, the
+    reference's and the refit's too (:func:`monitor.checks.rules_tails.effective_rows`).
     """
     m, n = current.sample_rows, current.reference_rows
     tested = []
     for (feature, side), (share, expected) in _tail_sides(current).items():
         if expected * m < MIN_EXPECTED_COUNT or m <= 0 or n <= 0:
             continue
-        z = two_proportion_z(share, m, expected, n, 1.0 / n)
+        deff = design_effect_of(current, (feature, side))
+        m_eff, n_eff = effective_rows(m, deff), effective_rows(n, deff)
+        z = two_proportion_z(share, m_eff, expected, n_eff, deff / n)
         tested.append((share / expected, f"{feature} ({side} tail)", abs(z)))
     if not tested:
         return None, None, None, ""

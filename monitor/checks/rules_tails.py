@@ -2,7 +2,9 @@
 
 :func:`_tails` tests every supported tail side of every numeric feature; its noise is the
 counting noise of the rows and the refit's tail rows, widened by the dispersion the generator's
-own history shows against the tested direction (:func:`tail_dispersion`).
+own history shows against the tested direction (:func:`tail_dispersion`). A sequence generator's
+samples take whole entities, whose rows lie beyond a tail together: their counts are divided by
+the side's design effect (:func:`effective_rows`), so the noise is that of the entities drawn.
 """
 
 from __future__ import annotations
@@ -23,7 +25,24 @@ from monitor.checks.noise import (
 from monitor.checks.outcome import Outcome
 from monitor.checks.thresholds import CheckThresholds
 
-__all__ = ["tail_dispersion"]
+__all__ = ["design_effect_of", "effective_rows", "tail_dispersion"]
+
+
+def design_effect_of(v: VersionFigures, key: tuple[str, str]) -> float:
+    """The design effect of ``v``'s tail share on side ``key`` = (feature, side): its
+    ``tail_design_effect_<side>`` figure (a sequence generator's sample of whole entities, Kish's
+    ``1 + (m - 1) rho``; :mod:`collectors.sequences.clustering`), 1 where there is none (rows
+    sampled independently) or it is not a number above 1."""
+    deff = v.per_feature.get(key[0], {}).get(f"tail_design_effect_{key[1]}")
+    if deff is None or not math.isfinite(deff) or deff <= 1.0:
+        return 1.0
+    return deff
+
+
+def effective_rows(rows: int, deff: float) -> float:
+    """``rows`` drawn with design effect ``deff`` count as ``rows / deff`` independent rows
+    (Kish 1965, Survey Sampling, sec. 8.2: the effective sample size); ``rows`` itself at 1."""
+    return rows if deff == 1.0 else rows / deff
 
 
 def _tail_sides(v: VersionFigures) -> dict[tuple[str, str], tuple[float, float]]:
@@ -68,13 +87,19 @@ def tail_dispersion(check: str, current: VersionFigures, key: tuple[str, str]) -
     n = current.reference_rows
     recent = current.observed.past[-(NOISE_WINDOW + 1) :]
     shares = [
-        (v.per_feature.get(feature, {}).get(f"tail_share_{side}"), v.sample_rows) for v in recent
+        (
+            v.per_feature.get(feature, {}).get(f"tail_share_{side}"),
+            effective_rows(v.sample_rows, design_effect_of(v, key)),
+            design_effect_of(v, key),
+        )
+        for v in recent
     ]
     squares = []
-    for (before, rows_before), (after, rows_after) in itertools.pairwise(shares):
+    for (before, rows_before, _), (after, rows_after, deff) in itertools.pairwise(shares):
         if before is None or after is None:
             continue
-        z = two_proportion_z(after, rows_after, before, rows_before, 2.0 / n if n > 0 else 0.0)
+        refits = 2.0 * deff / n if n > 0 else 0.0
+        z = two_proportion_z(after, rows_after, before, rows_before, refits)
         if (z > 0) if check == "tail_thinning" else (z < 0):
             squares.append(z * z)
     if not squares or sum(squares) <= chi2.isf(DISPERSION_LEVEL, len(squares)):
@@ -97,6 +122,13 @@ def _tails(
     Each side's z is divided by the dispersion the generator's own history shows against the
     tested direction (:func:`tail_dispersion`). Reported: the worst side's ratio to its anchor,
     against the factor.
+
+    Sequence generators (samples of whole entities): each sample's rows count as
+    :func:`effective_rows` under its design effect, and the refit term (the generator's training
+    rows, whole entities too) takes the version's design effect: on real fertility panels the
+    upper tail is a handful of countries' years, and rows counted as independent read two fresh
+    draws of countries as a tail lost. The design effect is 1 for rows sampled independently, and
+    the test is then the one above, figure for figure.
     """
     now, then = _tail_sides(current), _tail_sides(baseline)
     if not now or not then:
@@ -108,18 +140,24 @@ def _tails(
             continue
         before = then[key][0]
         name = f"{key[0]} ({key[1]} tail)"
+        deff, deff0 = design_effect_of(current, key), design_effect_of(baseline, key)
+        m_eff, m0_eff = effective_rows(m, deff), effective_rows(m0, deff0)
         if check == "tail_thinning":
             if before * m0 < MIN_EXPECTED_COUNT:
                 continue
-            z = two_proportion_z(before, m0, share, m, 2.0 / n if n > 0 else 0.0)
+            z = two_proportion_z(before, m0_eff, share, m_eff, 2.0 * deff / n if n > 0 else 0.0)
             tested.append((share / before, name, z / tail_dispersion(check, current, key)))
         else:
             # Against the baseline's share, or the reference's where that is higher (a
             # generator that always invented extremes is a gap, not a change).
-            anchor, rows, refits = (before, m0, 2.0) if before >= expected else (expected, n, 1.0)
+            anchor, rows, refits = (
+                (before, m0_eff, 2.0)
+                if before >= expected
+                else (expected, effective_rows(n, deff), 1.0)
+            )
             if anchor * m < MIN_EXPECTED_COUNT and share * m < MIN_EXPECTED_COUNT:
                 continue
-            z = two_proportion_z(share, m, anchor, rows, refits / n if n > 0 else 0.0)
+            z = two_proportion_z(share, m_eff, anchor, rows, refits * deff / n if n > 0 else 0.0)
             z /= tail_dispersion(check, current, key)
             tested.append((share / anchor if anchor > 0 else math.inf, name, z))
     if not tested:
