@@ -5,6 +5,7 @@ checked against pandas' own dropna on statsmodels' fertility and Mauna Loa CO2 p
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,3 +116,20 @@ def test_versions_with_blanked_keys_measure_as_their_keyed_rows() -> None:
         assert figures[name] == pytest.approx(clean.versions[0].figures[name]), name
     assert any(note.startswith("version 'v1': 20 of") for note in measured.notes)
     assert any("'week' (time_column)" in note and "real" not in note for note in measured.notes)
+
+
+def test_check_reads_a_version_without_its_keyless_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.commands.check import _read
+
+    frame = _blank(_blank(co2_weekly().frame, "quarter", 10, 11), "week", 7, 12)
+    frame.to_parquet(tmp_path / "v2.parquet", index=False)
+    shares: dict[str, float] = {}
+    rows = _read(str(tmp_path / "v2.parquet"), "version", None, 0, "quarter", "week", shares)
+    kept = frame.dropna(subset=["quarter", "week"])
+    assert len(rows) == len(kept) and rows[["quarter", "week"]].notna().all().all()
+    assert shares == {"version": pytest.approx(1 - len(kept) / len(frame))}
+    assert f"note: version ({tmp_path / 'v2.parquet'}): {len(frame) - len(kept)} of" in (
+        capsys.readouterr().err
+    )
