@@ -15,14 +15,30 @@ the stock estimators' code for everything else (binning, growing, predicting).
 
 from __future__ import annotations
 
+import functools
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["NativeClassifier", "NativeRegressor"]
+__all__ = ["NativeClassifier", "NativeRegressor", "one_thread"]
 
 X_DTYPE = np.float64  # scikit-learn's X_DTYPE for the histogram models
+
+
+@functools.cache
+def _controller() -> ThreadpoolController:
+    """The process's thread pools (OpenMP of the models, BLAS), found once, after scikit-learn's
+    models are imported: ``threadpool_limits`` scans the loaded libraries on every call (about
+    7 ms, several times per version)."""
+    return ThreadpoolController()
+
+
+def one_thread() -> AbstractContextManager[object]:
+    """``threadpool_limits(1)`` without the scan: every pool limited to one thread."""
+    return _controller().limit(limits=1)
 
 
 class _NativeCodes:

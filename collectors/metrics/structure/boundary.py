@@ -16,11 +16,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from threadpoolctl import threadpool_limits
 
 from collectors.metrics.fidelity import prdc
 from collectors.metrics.structure._balls import RealBalls
-from collectors.metrics.structure._native import NativeClassifier
+from collectors.metrics.structure._native import NativeClassifier, one_thread
 from collectors.metrics.structure.detection import DETECTION_MODEL
 
 __all__ = ["BOUNDARY_QUANTILE", "boundary_coverage", "probe_margin", "uncertain_rows"]
@@ -43,7 +42,7 @@ def probe_margin(x: np.ndarray, y: np.ndarray, mask: np.ndarray, *, seed: int = 
         random_state=seed, categorical_features=mask if mask.any() else None, **DETECTION_MODEL
     )
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    with threadpool_limits(1):
+    with one_thread():
         proba = cross_val_predict(model, x, y, cv=splitter, method="predict_proba")
     ordered = np.sort(proba, axis=1)
     return ordered[:, -1] - ordered[:, -2]

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
 
 from collectors.metrics.structure._frame import (
     Columns,
@@ -42,7 +41,7 @@ from collectors.metrics.structure._frame import (
     reference_categories,
     split_columns,
 )
-from collectors.metrics.structure._native import NativeClassifier, NativeRegressor
+from collectors.metrics.structure._native import NativeClassifier, NativeRegressor, one_thread
 
 __all__ = [
     "AUDIT_MODEL",
@@ -270,7 +269,7 @@ def screen_targets(
     rng = np.random.default_rng(seed)
     train, test = _rows(reference, max_rows, rng), _rows(holdout, max_rows, rng)
     screens = []
-    with threadpool_limits(1):
+    with one_thread():
         for column in kinds.names if candidates is None else candidates:
             if len(kinds.names) < 2:
                 break
@@ -330,7 +329,7 @@ def audit_column(
     check_columns(version, kinds, "version")
     rows = min(len(version), len(reference), max_rows)
     real = None if memo is None else memo.get((column, rows))
-    with threadpool_limits(1):
+    with one_thread():
         if real is None:
             problem = _Problem(reference, column, kinds, seed)
             x_real, y_real = problem.data(
