@@ -117,12 +117,21 @@ def _gap_noise(current: VersionFigures, healthy: HealthyLevels, metric: str) -> 
     return math.hypot(_sd(current, metric), spread if math.isfinite(spread) else 0.0)
 
 
+def _comparable(current: VersionFigures, healthy: HealthyLevels) -> bool:
+    """Whether the structure family's healthy levels speak for a version of this size: they
+    are drawn from the holdout pool, at most half of it per draw, so a small holdout gives
+    draws smaller than the version; a figure such as the C2ST AUC is not comparable across
+    sizes (with 20 rows a side its classifier cannot split at all and reads exactly 0.5)."""
+    drawn = healthy.meta.get("structure_healthy_drawn_rows")
+    return healthy.reliable and (drawn is None or drawn >= current.sample_rows)
+
+
 def _above_level(
     metric: str, minimum: float, current: VersionFigures, healthy: HealthyLevels, sigmas: float
 ) -> Outcome:
     """``metric`` above the healthy level by ``minimum`` *and* ``sigmas`` noises (a gap)."""
     value, level = current.figures.get(metric), healthy.get(metric)
-    if value is None or level is None or not healthy.reliable:
+    if value is None or level is None or not _comparable(current, healthy):
         return NONE
     limit = level + max(minimum, sigmas * _gap_noise(current, healthy, metric))
     return value > limit, limit, value, ""
@@ -133,7 +142,7 @@ def _below_level(
 ) -> Outcome:
     """``metric`` below ``share`` of the healthy level *and* ``sigmas`` noises below it."""
     value, level = current.figures.get(metric), healthy.get(metric)
-    if value is None or level is None or not healthy.reliable:
+    if value is None or level is None or not _comparable(current, healthy):
         return NONE
     limit = min(share * level, level - sigmas * _gap_noise(current, healthy, metric))
     return value < limit, limit, value, ""

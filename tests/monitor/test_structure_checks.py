@@ -218,3 +218,26 @@ def test_a_category_not_tested_in_a_version_is_not_read_as_lost() -> None:
     outcome = category_share_shift(untested, baseline, HealthyLevels(), t)
     assert outcome[0] is False and outcome[-1] == "label=common share / anchor's"
     assert category_share_shift(_shares("v2", 0.0, 2000), baseline, HealthyLevels(), t)[0]
+
+
+def test_structure_gaps_wait_for_healthy_levels_at_the_versions_size() -> None:
+    """A structure gap is judged only against healthy draws at least as large as the version:
+    a small holdout's draws (here 20 rows, where the C2ST cannot split and reads exactly 0.5)
+    say nothing about a 40-row version's AUC."""
+    from monitor.checks.rules_structure import detectability_gap
+
+    version = VersionFigures("v0", {"detection_auc": 0.62}, 70, 40)
+    thresholds = CheckThresholds()
+    small = HealthyLevels(
+        {"detection_auc": 0.5},
+        {"detection_auc": 0.0},
+        {"healthy_reliable": 1.0, "structure_healthy_drawn_rows": 20.0},
+    )
+    assert detectability_gap(version, version, small, thresholds)[0] is None
+    same = HealthyLevels(
+        {"detection_auc": 0.5},
+        {"detection_auc": 0.01},
+        {"healthy_reliable": 1.0, "structure_healthy_drawn_rows": 40.0},
+    )
+    breached, limit, value, *_ = detectability_gap(version, version, same, thresholds)
+    assert breached is True and value == 0.62 and limit is not None and limit < 0.62
