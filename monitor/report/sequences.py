@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from monitor.report.cells import Table
+from monitor.report.cells import number as _num
 from monitor.report.model import GeneratorSection
 from monitor.report.style import figure, styled, svg
 from monitor.store import Store
@@ -118,15 +120,6 @@ def sequence_plot(section: GeneratorSection) -> str | None:
             ax.set_title(f"{column}: transitions, latest - reference", loc="left")
             fig.colorbar(image, ax=ax, shrink=0.8)
     return svg(fig)
-
-
-def _num(value: object, digits: int = 3) -> str:
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
-        return "–"
-    return f"{value:.{digits}f}"
-
-
-Table = tuple[str, tuple[str, ...], list[list[str]]]
 
 
 def sequence_tables(details: Mapping[str, Any] | None) -> list[Table]:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from monitor.report.cells import Table
+from monitor.report.cells import number as _num
 from monitor.report.model import GeneratorSection
 from monitor.report.style import figure, styled, svg
 from monitor.store import Store
@@ -80,19 +82,10 @@ def heatmap_plot(section: GeneratorSection) -> str | None:
     return svg(fig)
 
 
-def _num(value: object, digits: int = 3) -> str:
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
-        return "–"
-    return f"{value:.{digits}f}"
-
-
 def _share(value: object) -> str:
     if value is None or not isinstance(value, int | float) or not math.isfinite(value):
         return "–"
     return f"{value:.1%}"
-
-
-Table = tuple[str, tuple[str, ...], list[list[str]]]
 
 
 def _pairs(details: Mapping[str, Any]) -> Table | None:
