@@ -73,8 +73,16 @@ class DemoProgress:
         return self
 
     def stop(self) -> None:
+        """Ends the thread, then prints what was measured since its last poll (the daemon may
+        stop within the second after its last measurement, before the thread polls again)."""
         self._stop.set()
         self._thread.join(timeout=10)
+        try:
+            lines = self.poll()
+        except Exception:  # a closing store: the closing tables still show every version
+            lines = []
+        for line in lines:
+            self.out(line)
 
     def measured(self, kind: str, name: str) -> int:
         """Versions or snapshots of the subject measured so far (as last polled)."""

@@ -16,6 +16,7 @@ from monitor.cli import _parser
 from monitor.demo.progress import DemoProgress
 from monitor.store import Store
 from tests.support.net import free_port
+from tests.support.report_runs import _run
 
 
 def _demo_options() -> list[tuple[str, str | None]]:
@@ -102,3 +103,13 @@ def test_text_demo_without_markovify_says_so(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "pip install 'tailwatch[text]'" in done.stderr
+
+
+def test_a_measurement_just_before_stop_is_still_printed(tmp_path: Path) -> None:
+    """The daemon may stop within the second after its last measurement: stop() polls once more."""
+    lines: list[str] = []
+    with Store(tmp_path / "tailwatch.duckdb") as store:
+        progress = DemoProgress(store, [("generator", "g")], out=lines.append).start()
+        store.record_run(_run("g", 0))
+        progress.stop()
+    assert len(lines) == 1 and re.match(r"measured generator g v\d+: coverage \d\.\d{3}", lines[0])
