@@ -20,7 +20,7 @@ register(
     Check(
         "missingness_shift", "collapse",
         "a column's missing share moved far from its baseline (values dropped, or gaps filled)",
-        reads=("feature:missing_share", "feature:missing_expected"),
+        reads=("feature:missing_share", "feature:missing_expected", rules_missing.KEY_SHARE),
         watches="largest change of a column's missing share", rule=rules_missing.missingness_shift,
         alert="TailwatchMissingnessShift", thresholds=(MISSING_CHANGE,),
     )

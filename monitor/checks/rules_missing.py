@@ -10,6 +10,13 @@ Bonferroni correction over the columns and both directions. A column breaches wh
 that limit *and* its share moved by at least ``missing_change`` (absolute), so a large sample
 does not page on a shift of a tenth of a percent. Columns where both shares are too few rows to
 say anything (fewer than ``MIN_EXPECTED_COUNT`` missing cells on each side) are not tested.
+
+For a generator of sequences the shift also judges ``sequence_missing_key_share`` (the version's
+rows left out of its sequences because their entity or time is missing) as one more column, named
+``SEQUENCE_KEY``: a generator that starts dropping keys loses whole events. Its share is counted
+over the version's rows before whole entities are sampled; the test uses the sampled rows, fewer,
+so it errs towards quiet. The gap has no reference share to read for it (the reference's is only
+logged), so only the change is judged.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ from monitor.checks.noise import MIN_EXPECTED_COUNT, VersionFigures, _bonferroni
 from monitor.checks.outcome import NONE, Outcome
 from monitor.checks.thresholds import CheckThresholds
 
-__all__ = ["missing_shares", "missingness_gap", "missingness_shift"]
+__all__ = ["SEQUENCE_KEY", "missing_shares", "missingness_gap", "missingness_shift"]
+
+SEQUENCE_KEY = "(sequence key)"  # the entity or time column of a generator of sequences
+KEY_SHARE = "sequence_missing_key_share"
 
 
 def missing_shares(v: VersionFigures) -> dict[str, float]:
@@ -33,6 +43,15 @@ def missing_shares(v: VersionFigures) -> dict[str, float]:
         if share is not None and math.isfinite(share):
             out[feature] = float(share)
     return out
+
+
+def _with_key(v: VersionFigures) -> dict[str, float]:
+    """:func:`missing_shares` plus the share of rows whose sequence key is missing, if measured."""
+    shares = missing_shares(v)
+    key = v.figures.get(KEY_SHARE)
+    if key is not None and math.isfinite(key):
+        shares[SEQUENCE_KEY] = float(key)
+    return shares
 
 
 def _expected(v: VersionFigures) -> dict[str, float]:
@@ -75,8 +94,9 @@ def _judge(
 def missingness_shift(
     current: VersionFigures, baseline: VersionFigures, healthy: HealthyLevels, t: CheckThresholds
 ) -> Outcome:
-    """Change: a column's missing share against the baseline version's (either direction)."""
-    now, then = missing_shares(current), missing_shares(baseline)
+    """Change: a column's missing share against the baseline version's (either direction); for
+    sequences the share of rows whose entity or time is missing too (``SEQUENCE_KEY``)."""
+    now, then = _with_key(current), _with_key(baseline)
     if not now and not then:
         return NONE
     n = current.reference_rows

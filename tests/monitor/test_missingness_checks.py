@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import norm
 
 from monitor.checks import CHECK_KINDS, HealthyLevels, VersionFigures, evaluate_checks
-from monitor.checks.rules_missing import missingness_gap, missingness_shift
+from monitor.checks.rules_missing import SEQUENCE_KEY, missingness_gap, missingness_shift
 from monitor.checks.thresholds import CheckThresholds
 
 N, M = 2000, 500  # reference rows, rows per version
@@ -104,3 +104,17 @@ def test_the_reports_column_table_flags_a_moved_missing_share() -> None:
     assert abs(_z(0.41, M, 0.09, N, 0.0)) > CheckThresholds().noise_sigmas
     assert "missing 9.0% (reference) -> 41.0%" in moved.rows[0].flags
     assert not any("missing" in flag for flag in steady.rows[0].flags)
+
+
+def test_a_generator_that_drops_sequence_keys_is_named_and_the_gap_ignores_it() -> None:
+    """sequence_missing_key_share is judged by the shift as one more column, never by the gap."""
+    t = CheckThresholds()
+    baseline = VersionFigures("v0", {"sequence_missing_key_share": 0.0}, N, M, {})
+    current = VersionFigures("v1", {"sequence_missing_key_share": 0.2}, N, M, {})
+    breached, _, value, detail = missingness_shift(current, baseline, NO_LEVELS, t)
+    assert abs(_z(0.2, M, 0.0, M, 2 / N)) > norm.isf(norm.sf(t.noise_sigmas) / 2)
+    assert breached and value == pytest.approx(0.2)
+    assert detail == f"{SEQUENCE_KEY} missing 0.0% -> 20.0%"
+    steady = VersionFigures("v1", {"sequence_missing_key_share": 0.004}, N, M, {})
+    assert missingness_shift(steady, baseline, NO_LEVELS, t)[0] is None  # 2 of 500 rows
+    assert missingness_gap(current, current, NO_LEVELS, t)[0] is None
