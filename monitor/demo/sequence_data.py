@@ -55,7 +55,7 @@ def _datasets() -> Any:
     except ImportError as error:
         raise ImportError(
             "the real sequence panels ship inside statsmodels, which is not installed: "
-            "pip install 'statsmodels>=0.14' (it is in the test and bench extras)"
+            "pip install 'tailwatch[sequences]' (statsmodels; also in the test and bench extras)"
         ) from error
     return datasets
 

@@ -52,4 +52,4 @@ def test_without_statsmodels_the_error_says_how_to_install_it() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
-    assert "pip install 'statsmodels>=0.14'" in run.stderr
+    assert "pip install 'tailwatch[sequences]'" in run.stderr
