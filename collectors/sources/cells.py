@@ -122,7 +122,9 @@ def vectors(
     """Stack a vector column into a float64 matrix; every cell must hold ``length`` numbers.
 
     ``missing_ok``: missing cells (None, NaN) are rows of NaN instead of an error (the caller
-    imputes them); the other cells must still hold ``length`` finite numbers.
+    imputes them), and so is a vector holding a NaN or infinite entry (the whole cell counts as
+    missing, as an infinite number does: :func:`vector_missing`); the other cells must still hold
+    ``length`` numbers.
     """
     where = f"{source}: column {series.name!r}"
     every = series.to_numpy(dtype=object)
@@ -136,7 +138,7 @@ def vectors(
     if not_array.any():
         raise FeatureError(f"{where} holds missing or non-array cells in {rows_listed(not_array)}")
     if absent.any():
-        present = vectors(series[~absent], source, length)  # (rows named among the present)
+        present = vectors(series[~absent], source, length, missing_ok=True)  # rows named
         out = np.full((len(every), present.shape[1]), np.nan)
         out[~absent] = present
         return out
@@ -159,11 +161,28 @@ def vectors(
     except (TypeError, ValueError) as error:
         raise FeatureError(f"{where} holds non-numeric vectors ({error})") from error
     bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any():
+    if bad.any() and missing_ok:
+        matrix[bad] = np.nan
+    elif bad.any():
         raise FeatureError(
             f"{where} has vectors with NaN or infinite entries in {rows_listed(bad)}"
         )
     return matrix
+
+
+def vector_missing(series: pd.Series) -> np.ndarray:
+    """Which cells of a vector column count as missing: None or NaN cells, and arrays holding a
+    NaN or infinite entry (what :func:`vectors` turns into NaN rows with ``missing_ok``)."""
+    out = np.zeros(len(series), dtype=bool)
+    for row, cell in enumerate(series.to_numpy(dtype=object)):
+        if isinstance(cell, (list, tuple, np.ndarray)):
+            try:
+                out[row] = not np.isfinite(np.asarray(cell, dtype=np.float64)).all()
+            except (TypeError, ValueError):  # non-numeric: vectors() names it
+                out[row] = False
+        else:
+            out[row] = _na(cell)
+    return out
 
 
 def _na(cell: object) -> bool:

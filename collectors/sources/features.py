@@ -23,7 +23,8 @@ Missing values are data (the missing-value policy):
   reference's centre (0 after scaling); where the reference is complete, a version's missing cells
   are imputed the same way without an indicator (their share is its own figure,
   ``missing_share``, and check);
-- a vector column with missing cells (None, NaN) in the reference gets the same indicator
+- a vector column with missing cells (None, NaN, or a vector holding a NaN or infinite entry) in
+  the reference gets the same indicator
   (``name=__missing__``, after its components) and its missing cells are the reference's mean
   vector (stored in the JSON); where the reference's vectors are complete, a version's missing
   cells are imputed at the reference's mean vector without an indicator, as numeric columns are.
@@ -259,7 +260,9 @@ class FeatureMap:
         for column in self.columns:
             series = frame[column.name]
             missing = series.isna().to_numpy()
-            if column.kind == "numeric" and ptypes.is_float_dtype(series.dtype):
+            if column.kind == "vector":
+                missing = cells.vector_missing(series)
+            elif column.kind == "numeric" and ptypes.is_float_dtype(series.dtype):
                 missing = missing | np.isinf(series.to_numpy(dtype=np.float64, na_value=np.nan))
             out[column.name] = float(missing.mean()) if len(series) else 0.0
         return out

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collectors.sources.cells import vectors
 from collectors.sources.features import RARE, FeatureColumn, FeatureError, FeatureMap
 from collectors.sources.readers import discover_versions, read_version
 
@@ -178,9 +179,20 @@ def test_vectors_of_another_length_are_named(fitted: FeatureMap) -> None:
     sample["embedding"] = [np.zeros(4)] * 8 + [np.zeros(3), np.zeros(5)]
     with pytest.raises(FeatureError, match=r"'embedding': .*length 4, but 2 of 10 rows .*row 8"):
         fitted.transform(sample, source="v9")
-    sample["embedding"] = [np.zeros(4)] * 9 + [np.full(4, np.nan)]
-    with pytest.raises(FeatureError, match="'embedding' has vectors with NaN"):
-        fitted.transform(sample)
+
+
+def test_a_vector_with_a_nan_or_infinite_entry_counts_as_missing(fitted: FeatureMap) -> None:
+    """Measured, never refused: the whole cell is missing (imputed, counted in missing_share)."""
+    sample = _reference(10)
+    sample["embedding"] = [np.arange(4.0)] * 8 + [np.array([1.0, np.nan, 2.0, 3.0]),
+                                                  [0.0, np.inf, 0.0, 0.0]]  # fmt: skip
+    complete = sample.assign(embedding=[np.arange(4.0)] * 8 + [None, None])
+    matrix = fitted.transform(sample)
+    assert np.array_equal(matrix, fitted.transform(complete))  # imputed as a missing cell is
+    assert np.isfinite(matrix).all()
+    assert fitted.missing_shares(sample)["embedding"] == pytest.approx(2 / 10)
+    with pytest.raises(FeatureError, match="'embedding' has vectors with NaN or infinite entries"):
+        vectors(sample["embedding"], "v9", 4)  # where complete vectors are required
 
 
 def test_fit_errors_name_the_problem() -> None:
