@@ -160,6 +160,17 @@ class _Problem:
             return x[keep], y[keep]
         return x, y
 
+    def rows_of(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`data` from a frame's whole model matrix (:func:`encode` without ``exclude``,
+        over the same categories): the same arrays, without encoding the frame again."""
+        where = self.kinds.names.index(self.column)
+        x = np.delete(matrix, where, axis=1)
+        if self.kind == "numeric":
+            y = matrix[:, where].copy()
+            keep = ~np.isnan(y)
+            return x[keep], y[keep]
+        return x, matrix[:, where].astype(np.int64)  # the codes, stored exactly as floats
+
     def fit(self, x: np.ndarray, y: np.ndarray) -> object:
         # Category codes encoded with numpy (the stock models' fit and predictions, bit for bit,
         # without their per-call ColumnTransformer: collectors.metrics.structure._native).
@@ -248,6 +259,13 @@ def _rows(frame: pd.DataFrame, limit: int, rng: np.random.Generator) -> pd.DataF
     return frame.iloc[np.sort(rng.choice(len(frame), limit, replace=False))]
 
 
+def _matrix_rows(matrix: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """:func:`_rows` of a frame's model matrix (the same draw)."""
+    if len(matrix) <= limit:
+        return matrix
+    return matrix[np.sort(rng.choice(len(matrix), limit, replace=False))]
+
+
 def screen_targets(
     reference: pd.DataFrame,
     holdout: pd.DataFrame,
@@ -314,6 +332,7 @@ def audit_column(
     seed: int = 0,
     memo: AuditMemo | None = None,
     fitted: dict[str, object] | None = None,
+    encoded: np.ndarray | None = None,
 ) -> ColumnAudit:
     """Predict ``column`` on real ``test`` rows with a model trained on the version and one
     trained on as many reference rows (at most ``max_rows``); compare their normalised errors and
@@ -321,7 +340,8 @@ def audit_column(
     trained on (a holdout). ``memo`` (a dict the caller keeps for one reference and test set)
     keeps the real side between versions of the same size; ``fitted`` (a dict the caller keeps
     for one version) the version-trained model, so that asking again with ``importance`` does
-    not fit it twice."""
+    not fit it twice. ``encoded``: the version's whole model matrix (:func:`encode` over
+    :func:`reference_categories` of ``reference``, no column excluded), when the caller has it."""
     kinds = _kinds(reference, columns, categorical)
     if column not in kinds.names:
         raise ValueError(f"audit: {column!r} is not among the measured columns {kinds.names}")
@@ -345,9 +365,13 @@ def audit_column(
         problem = real.problem
         version_model = None if fitted is None else fitted.get(column)
         if version_model is None:
-            x_version, y_version = problem.data(
-                _rows(version, rows, np.random.default_rng([seed, 2])), "version"
-            )
+            draw = np.random.default_rng([seed, 2])
+            if encoded is None:
+                x_version, y_version = problem.data(_rows(version, rows, draw), "version")
+            else:
+                if encoded.shape != (len(version), len(kinds.names)):
+                    raise ValueError(f"encoded version: shape {encoded.shape}, {len(version)} rows")
+                x_version, y_version = problem.rows_of(_matrix_rows(encoded, rows, draw))
             version_model = problem.fit(x_version, y_version)
             if fitted is not None:
                 fitted[column] = version_model

@@ -55,7 +55,7 @@ from collectors.metrics.structure.conditional import (
     screen_targets,
 )
 from collectors.metrics.structure.detection import FOLDS as DETECTION_FOLDS
-from collectors.metrics.structure.detection import DetectionResult, detection_auc
+from collectors.metrics.structure.detection import DetectionReference, DetectionResult
 from collectors.metrics.structure.pairs import (
     MAX_COLUMNS,
     PairDependence,
@@ -177,6 +177,11 @@ class StructureReference:
             self.reference, self.columns, max_columns=max_columns, max_pairs=max_pairs
         )
         self.reference_pairs = dependence(self.reference, self.columns, self.pairs)
+        # The models' category codes (detection and audits): each version is encoded once.
+        self.categories = reference_categories(self.reference, self.columns)
+        self._detection = DetectionReference(
+            self.reference, self.columns, max_rows=self.detection_rows, seed=seed
+        )
         self.targets: list[TargetScreen] = screen_targets(
             self.reference,
             self.test,
@@ -228,15 +233,10 @@ class StructureReference:
             reference_values=self.reference_pairs,
         )
         figures = pairs.figures()
+        encoded = encode(version, self.columns, self.categories, source)
         result = None
         if self.detection and min(len(version), len(self.reference)) >= DETECTION_FOLDS:
-            result = detection_auc(
-                self.reference,
-                version,
-                columns=self.columns,
-                max_rows=self.detection_rows,
-                seed=self.seed,
-            )
+            result = self._detection.measure(version, encoded=encoded)
             figures.update(result.figures())
         shares = category_shares(self.reference, version, columns=self.columns)
         figures.update(shares.figures())
@@ -253,6 +253,7 @@ class StructureReference:
                 seed=self.seed,
                 memo=self._memo,
                 fitted=fitted,
+                encoded=encoded,
             )
             for screen in self.targets
         ]
@@ -270,6 +271,7 @@ class StructureReference:
                 seed=self.seed,
                 memo=self._memo,
                 fitted=fitted,
+                encoded=encoded,
             )
         if audits:
             figures["interaction_loss_max"] = max(a.loss for a in audits)

@@ -7,9 +7,15 @@ import pytest
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
-from collectors.metrics.structure._frame import content_order, split_columns
+from collectors.metrics.structure._frame import (
+    content_order,
+    encode,
+    reference_categories,
+    split_columns,
+)
 from collectors.metrics.structure.detection import (
     FOLDS,
+    DetectionReference,
     detection_auc,
     detection_data,
     detection_model,
@@ -67,3 +73,21 @@ def test_content_order_sorts_rows_by_their_values_missing_last() -> None:
     order = content_order(frame, columns, "frame")
     expected = frame.sort_values(["x", "y", "z", "c"], kind="stable", na_position="last").index
     np.testing.assert_array_equal(order, expected.to_numpy())
+
+
+def test_a_kept_reference_gives_detection_auc_for_every_version_and_size() -> None:
+    # DetectionReference keeps the real draws, random states and folds per draw size and fits
+    # the native-coded model: each version's result must be detection_auc's, bit for bit, in
+    # any order of sizes, and with the version encoded once by the caller.
+    reference = mixed(500, 0)
+    reference.loc[[4, 9], "c"] = None  # a missing category
+    columns = split_columns(reference)
+    kept = DetectionReference(reference, columns, max_rows=300, seed=3)
+    versions = [mixed(250, 1, broken=True), mixed(400, 2), mixed(60, 3), mixed(250, 4)]
+    for version in versions + versions[::-1]:
+        expected = detection_auc(reference, version, columns=columns, max_rows=300, seed=3)
+        assert kept.measure(version) == expected
+        ordered = version.iloc[content_order(version, columns, "version")]
+        categories = reference_categories(reference, columns)
+        encoded = encode(ordered, columns, categories, "version")
+        assert kept.measure(ordered, encoded=encoded) == expected
