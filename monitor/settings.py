@@ -267,14 +267,15 @@ class MixingSettings(_Model):
     """The mixing sweep of each version with a ``target`` (issue 29; collectors.gates.mixing):
     the pinned model trained on real rows with ``shares`` percent of them replaced by the
     version's, over ``seeds`` seeds (each costs ``len(shares) - 2`` fits of at most 2,000 rows),
-    and the largest share whose score stays within ``tolerance`` of the all-real score."""
+    and the largest share whose score stays within ``tolerance`` of the all-real score's skill
+    over chance (or the noise, if larger)."""
 
     enabled: bool = True
     shares: list[Annotated[int, Field(ge=0, le=100, multiple_of=5)]] = Field(
         default_factory=lambda: [0, 10, 25, 50, 75, 90, 100], min_length=2, max_length=21
     )
-    seeds: Annotated[int, Field(ge=1, le=20)] = 3
-    tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.05
+    seeds: Annotated[int, Field(ge=1, le=20)] = 5
+    tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.10
 
     @field_validator("shares")
     @classmethod

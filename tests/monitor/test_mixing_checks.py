@@ -39,7 +39,7 @@ def test_rule_against_its_definition() -> None:
         drop = float(rng.choice([0.1, 0.25, 0.5]))
         t = CheckThresholds(safe_share_drop=drop)
         flags = _result([_version("v1", a[1], a[0], a[2]), _version("v2", b[1], b[0], b[2])], t)
-        expected = bool(b[1] <= a[1] - drop and b[2] < a[0])  # fell by drop, intervals apart
+        expected = bool(b[1] <= a[1] - drop and b[2] < a[1])  # fell by drop, below the interval
         assert flags[1] is expected, (a, b, drop)
     # Versions without the sweep are not judged.
     bare = VersionFigures("v", {"precision": 0.9}, reference_rows=400, sample_rows=200)

@@ -1,24 +1,28 @@
 """The mixing sweep on real data shipped in scikit-learn, against independent computations.
 
 The ends of the curve against the utility gate's own TRTR and TSTR figures (bit for bit), an
-interior point against scikit-learn fitted and scored here, the safe share against a brute-force
-reading of its definition, and the verdicts the issue asks for: fresh real rows and a Gaussian
-copula keep a high safe share, a degrading generator's falls version by version, a label-shuffled
-one's is near zero.
+interior point against scikit-learn fitted and scored here, the paired curve against its
+definition, the chance level against scikit-learn's scores of a constant prediction, and the safe
+share against a brute-force reading of its definition. The verdicts (honest, degrading,
+label-shuffled generators) are in test_mixing_verdicts.py, on a larger real table.
 """
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
-from scipy.stats import norm
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import balanced_accuracy_score, r2_score
 
-from collectors.gates.mixing import check_shares, mixing_sweep, real_picks, safe_share
+from collectors.gates.mixing import (
+    chance_score,
+    check_shares,
+    mixing_sweep,
+    real_picks,
+    safe_share,
+    share_noise,
+)
 from collectors.gates.utility import PINNED, Task, trtr_draws, utility
 from collectors.metrics.catalog import BY_NAME
 
@@ -57,6 +61,41 @@ def test_safe_share_against_brute_force() -> None:
         ok = [s for s in shares if all(scores[j] >= floor for j in range(shares.index(s) + 1))]
         assert safe_share(scores, shares, tolerance, noise) == max(ok) / 100
     assert safe_share(np.array([0.8, np.nan, 0.8]), (0, 50, 100), 0.05) == 0.0
+    # Per-share noise and a chance level: the tolerance is a share of the skill over chance.
+    for _ in range(200):
+        scores = 0.6 + rng.normal(0, 0.03, size=len(shares))
+        tolerance, chance = float(rng.uniform(0, 0.3)), float(rng.uniform(0, 0.5))
+        per_share = rng.uniform(0, 0.03, size=len(shares))
+        floors = [scores[0] - max(tolerance * abs(scores[0] - chance), n) for n in per_share]
+        ok = [s for k, s in enumerate(shares) if all(scores[j] >= floors[j] for j in range(k + 1))]
+        assert safe_share(scores, shares, tolerance, per_share, chance) == max(ok) / 100
+    assert safe_share(np.array([0.6, 0.57]), (0, 100), 0.2, 0.0, 0.5) == 0.0  # 0.03 > 0.2 x 0.1
+    assert safe_share(np.array([0.6, 0.57]), (0, 100), 0.2) == 1.0  # 0.03 < 0.2 x 0.6
+
+
+def test_chance_is_the_score_of_a_constant_prediction() -> None:
+    y = load_breast_cancer().target
+    for label in (0, 1):  # balanced accuracy of every constant guess: 1 / K
+        assert chance_score("classification", y) == balanced_accuracy_score(
+            y, np.full(y.size, label)
+        )
+    three = np.array([0, 1, 2, 2, 1, 0, 2])
+    assert chance_score("classification", three) == balanced_accuracy_score(three, np.zeros(7))
+    target = load_diabetes().target
+    assert chance_score("regression", target) == r2_score(
+        target, np.full(target.size, target.mean())
+    )
+
+
+def test_share_noise_follows_the_paired_swap_model() -> None:
+    noise = share_noise((0, 10, 50, 100), spread=0.02, seeds=5, draws=8)
+    z = 2.128045  # one-sided standard normal quantile at 0.05 / 3 (three judged shares)
+    assert noise[0] == 0
+    assert noise[1] == pytest.approx(z * 0.02 * np.sqrt(2 * 0.1 / 5), rel=1e-6)
+    assert noise[2] == pytest.approx(z * 0.02 * np.sqrt(2 * 0.5 / 5), rel=1e-6)
+    assert noise[3] == pytest.approx(z * 0.02 * np.sqrt(1 + 1 / 8), rel=1e-6)
+    default = share_noise((0, 10, 25, 50, 75, 90, 100), spread=1.0, seeds=1, draws=8)
+    assert default[-1] / np.sqrt(1 + 1 / 8) == pytest.approx(2.393980, abs=1e-6)  # 0.05 / 6
 
 
 def test_curve_ends_equal_trtr_and_tstr_regression_and_classification(cancer: Split) -> None:
@@ -75,6 +114,11 @@ def test_curve_ends_equal_trtr_and_tstr_regression_and_classification(cancer: Sp
                               trtr=trtr, tstr=result.tstr)  # fmt: skip
         assert reused.mean[0] == result.trtr[key]  # the TRTR figure, every draw
         assert reused.mean[-1] == result.tstr[key]
+        # Interior points: the anchor plus the seeds' mean difference to their paired draws.
+        paired = np.array([s[key] for s in trtr.scores[:2]])
+        np.testing.assert_array_equal(reused.paired, paired)
+        inner = reused.mean[0] + (reused.scores[:, 1:-1] - paired[:, None]).mean(axis=0)
+        np.testing.assert_allclose(reused.mean[1:-1], inner, rtol=0, atol=1e-15)
         # Fitted here instead of reused: the same numbers (draw i replayed, TSTR refitted).
         fitted = mixing_sweep(task, x, y, xs, ys, xt, yt, seeds=8, n_classes=n_classes, seed=4)
         assert fitted.mean[0] == result.trtr[key]
@@ -96,51 +140,10 @@ def test_interior_point_against_sklearn(cancer: Split) -> None:
     model.fit(np.concatenate([x[real], xs[chosen]]), np.concatenate([y[real], ys[chosen]]))
     expected = balanced_accuracy_score(yt, model.predict_proba(xt).argmax(axis=1))
     assert curve.scores[1, 1] == pytest.approx(expected, abs=1e-12)
-
-
-def _copula(x: np.ndarray, y: np.ndarray, rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A Gaussian copula per class (normal scores of the ranks, their correlation, the empirical
-    quantiles back): an honest generator fitted on the real training rows."""
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for label in np.unique(y):
-        part = x[y == label]
-        m = round(rows * part.shape[0] / x.shape[0])
-        ranks = (np.argsort(np.argsort(part, axis=0), axis=0) + 0.5) / part.shape[0]
-        z = norm.ppf(ranks)
-        draws = rng.multivariate_normal(np.zeros(z.shape[1]), np.corrcoef(z.T), size=m)
-        u = norm.cdf(draws)
-        xs.append(np.column_stack([np.quantile(part[:, j], u[:, j]) for j in range(z.shape[1])]))
-        ys.append(np.full(m, label))
-    return np.vstack(xs), np.concatenate(ys)
-
-
-def _sweep(split: Split, xs: np.ndarray, ys: np.ndarray, seeds: int = 4) -> float:
-    x, y, xt, yt = split
-    trtr = trtr_draws("classification", x, y, xt, yt, xs.shape[0], draws=8, n_classes=2)
-    curve = mixing_sweep("classification", x, y, xs, ys, xt, yt, seeds=seeds, n_classes=2,
-                         trtr=trtr)  # fmt: skip
-    assert curve.safe_low <= curve.safe <= curve.safe_high
-    return curve.safe
-
-
-def test_honest_degrading_and_shuffled_generators(cancer: Split) -> None:
-    x, y, _, _ = cancer
-    rows = 170
-    rng = np.random.default_rng(7)
-    fresh = rng.choice(x.shape[0], rows, replace=False)
-    assert _sweep(cancer, x[fresh], y[fresh]) >= 0.9  # fresh real rows
-    assert _sweep(cancer, *_copula(x, y, rows, seed=2)) >= 0.75  # Gaussian copula
-    # Degrading: each version adds feature noise and loses more of the label relation.
-    safe = []
-    for level in (0.0, 0.5, 1.0):
-        pick = rng.choice(x.shape[0], rows, replace=False)
-        xs = x[pick] + rng.normal(0, 2 * level * x.std(0), (rows, x.shape[1]))
-        ys = y[pick].copy()
-        hit = rng.random(rows) < 0.6 * level
-        ys[hit] = rng.permutation(ys[hit])
-        safe.append(_sweep(cancer, xs, ys))
-    assert safe[0] >= 0.9 and safe[-1] <= 0.5, safe
-    assert all(b <= a for a, b in itertools.pairwise(safe)), safe
-    shuffled = rng.choice(x.shape[0], rows, replace=False)
-    assert _sweep(cancer, x[shuffled], rng.permutation(y[shuffled])) <= 0.25
+    # More seeds than the gate's draws: the missing paired draws are the draws trtr_draws fits.
+    two = trtr_draws("classification", x, y, xt, yt, rows, draws=2, n_classes=2, seed=1)
+    three = trtr_draws("classification", x, y, xt, yt, rows, draws=3, n_classes=2, seed=1)
+    more = mixing_sweep("classification", x, y, xs, ys, xt, yt, shares=(0, 25, 100), seeds=3,
+                        n_classes=2, seed=1, trtr=two)  # fmt: skip
+    assert more.paired.tolist() == [s["balanced_accuracy"] for s in three.scores]
+    assert more.all_real.size == 2  # the anchor stays the gate's draws
