@@ -2,22 +2,23 @@
 
 Run from the repository root::
 
-    python -m benchmarks.bench_mixing            # 2,000-row versions, 3 tables (about 2 minutes)
+    python -m benchmarks.bench_mixing            # 2,000-row versions, 3 tables (about 5 minutes)
     python -m benchmarks.bench_mixing --quick    # 500 rows, one repeat, a smoke test
+    python -m benchmarks.bench_mixing --verdicts # safe shares of four generators (about 6 minutes)
 
 Real tables shipped in scikit-learn (breast cancer: 30 features, 2 classes; wine: 13 features, 3
 classes; diabetes: 10 features, regression), each resampled with replacement to 6,000 rows and
 jittered by 1 % of each column's spread (so the gate sees the default size: a version's TSTR
 fit and every mix train on 2,000 rows, the pinned model scores 2,000 real holdout rows). A fitted
 reference (the daemon's recipe, structure family off) measures each version's sweep with the
-default plan (0, 10, 25, 50, 75, 90, 100 %, 3 seeds: 15 fits; the 0 % point is the TRTR draws
-and the 100 % point the TSTR fit, both reused), ``--repeats`` times: the median per table is
-reported beside the median of one TSTR fit on the same rows (the floor: the sweep is 15 such
-fits) and their ratio. The TRTR draws at the version's size are a one-off per reference and size
-(shared with the utility probe), reported apart. Target: under 30 s per version on 2 cores.
+default plan (0, 10, 25, 50, 75, 90, 100 %, 5 seeds: 25 fits; the 0 % point and the pairing are
+the TRTR draws and the 100 % point the TSTR fit, all reused), ``--repeats`` times: the median per
+table is reported beside the median of one TSTR fit on the same rows (the floor: the sweep is 25
+such fits) and their ratio. The TRTR draws at the version's size are a one-off per reference and
+size (shared with the utility probe), reported apart. Target: under 30 s per version on 2 cores.
 Writes ``benchmarks/results/mixing.json`` (``mixing-quick.json`` with ``--quick``).
 
-``--verdicts`` (about 5 minutes on 2 loaded cores) measures what the issue's proof asks instead of
+``--verdicts`` (about 6 minutes on 2 loaded cores) measures what the issue's proof asks instead of
 the cost: statsmodels' fair table (6,366 real rows, 8 features, class ``affair`` = affairs > 0,
 32 % positive), per seed split into 2,000 real holdout rows (the test rows), a real training
 pool of 2,366 rows (the reference) and 2,000 fresh real rows the reference never saw; versions of
