@@ -606,7 +606,9 @@ def _mixing_specs() -> tuple[MetricSpec, ...]:
             MetricSpec(
                 f"mixing_score_share_{share}",
                 f"Primary utility figure (balanced accuracy, or R^2) of the pinned model trained "
-                f"on real rows with {share} % of them replaced by the version's; mean over seeds.",
+                f"on real rows with {share} % of them replaced by the version's: the all-real "
+                f"score plus the seeds' mean difference to their paired real draws (0 %: the TRTR "
+                f"mean; 100 %: the TSTR score).",
                 -_INF,
                 1,
                 "maximize",
@@ -627,7 +629,8 @@ def _mixing_specs() -> tuple[MetricSpec, ...]:
         )
     descriptions = {
         "safe_synthetic_share": "Largest share of the version's rows in the training mix up to "
-        "which the score stays within the tolerance of the all-real score.",
+        "which the score stays within the margin of the all-real score (a share of its skill over "
+        "chance, or the noise if larger).",
         "safe_synthetic_share_low": "Lower bound (2.5 %) of safe_synthetic_share, percentile "
         "bootstrap over seeds.",
         "safe_synthetic_share_high": "Upper bound (97.5 %) of safe_synthetic_share, percentile "

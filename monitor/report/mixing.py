@@ -21,10 +21,11 @@ __all__ = ["CAPTION", "curve", "mixing_plot", "mixing_rows"]
 
 CAPTION = (
     "Left: the pinned model's score on real holdout rows when a share of its training rows is "
-    "replaced by the version's (total held constant; mean over seeds, bars one standard "
-    "deviation), for the baseline and the latest version. Right: the largest share whose score "
-    "stays within the tolerance of the all-real score, with its bootstrap interval, across "
-    "versions; dashed: the safe_share_decline limit."
+    "replaced by the version's (total held constant; the all-real score plus the seeds' mean "
+    "difference to their paired real draws, bars one standard deviation of the seeds' scores), "
+    "for the baseline and the latest version. Right: the largest share whose score stays within "
+    "the margin of the all-real score (a share of its skill over chance, or the noise), with its "
+    "bootstrap interval, across versions; dashed: the safe_share_decline limit."
 )
 
 
