@@ -23,7 +23,8 @@ Timed (median of ``--repeats`` runs, single-threaded models, this process):
   structure family (``structure=None``: every figure Tailwatch computed per version before) and
   with it (the default), alternated in the same process so both see the same load; once without
   a ``target`` and once with ``target="affair"`` (the utility probe runs too). The ratio of the
-  medians is what the issue bounds (<= 1.5).
+  medians is what the issue bounds (<= 1.5), in wall and in CPU seconds of the process (every
+  thread; on a machine shared past its cores the load-robust one).
 
 Versions measured: ``fresh`` (other real rows), ``interaction`` (the occupation column permuted:
 every marginal kept, its relations gone) and ``minority`` (occupation 6 thinned to a tenth of its
@@ -40,6 +41,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,18 +101,26 @@ def timed(function: Callable[[], object], repeats: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def timed_cpu(function: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall and CPU seconds (``time.process_time``: every thread of the process) of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return time.perf_counter() - start, time.process_time() - cpu, result
+
+
 def per_version(
     reference: pd.DataFrame,
     holdout: pd.DataFrame,
     version: pd.DataFrame,
     repeats: int,
     target: str | None,
-) -> tuple[float, float, float]:
+) -> dict[str, float]:
     """Medians (seconds) of the daemon's measurement of ``version`` without and with the
-    structure family, alternated, and of the family's own share of the latter."""
+    structure family, alternated, wall and CPU (every thread of the process: on a machine
+    shared past its cores the load-robust one), and of the family's own wall share."""
     from collectors.recipe import ReferenceRecipe
 
-    settings = {
+    settings: dict[str, Any] = {
         "seed": SEED,
         "categorical": tuple(CATEGORICAL),
         "sample_size": len(version),
@@ -120,13 +130,22 @@ def per_version(
     with_family = ReferenceRecipe(**settings).fit(reference, holdout=holdout).model
     without.measure(version)  # warm-up
     with_family.measure(version)
-    off, on, family = [], [], []
+    off, on, family, off_cpu, on_cpu = [], [], [], [], []
     for _ in range(repeats):
-        off.append(timed(lambda: without.measure(version), 1)[0])
-        seconds, measured = timed(lambda: with_family.measure(version), 1)
+        seconds, cpu, _ = timed_cpu(lambda: without.measure(version))
+        off.append(seconds)
+        off_cpu.append(cpu)
+        seconds, cpu, measured = timed_cpu(lambda: with_family.measure(version))
         on.append(seconds)
+        on_cpu.append(cpu)
         family.append(measured.timings["structure"])  # type: ignore[attr-defined]
-    return statistics.median(off), statistics.median(on), statistics.median(family)
+    return {
+        "without": statistics.median(off),
+        "with": statistics.median(on),
+        "family": statistics.median(family),
+        "without_cpu": statistics.median(off_cpu),
+        "with_cpu": statistics.median(on_cpu),
+    }
 
 
 def main() -> None:
@@ -190,23 +209,31 @@ def main() -> None:
     times["healthy"] = timed(lambda: structure.healthy_at(rows), 1)[0]
     healthy = structure.healthy_at(rows)
 
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, float]] = {}
     if not args.no_today:
         for target in (None, "affair"):
             label = "no target" if target is None else f"target {target}"
-            without, with_family, family = per_version(reference, holdout, fresh, repeats, target)
-            times[f"per version without structure ({label})"] = without
-            times[f"per version with structure ({label})"] = with_family
-            times[f"  of which the structure family ({label})"] = family
-            ratios[label] = with_family / without
+            cost = per_version(reference, holdout, fresh, repeats, target)
+            times[f"per version without structure ({label})"] = cost["without"]
+            times[f"per version with structure ({label})"] = cost["with"]
+            times[f"  of which the structure family ({label})"] = cost["family"]
+            times[f"per version without structure, CPU ({label})"] = cost["without_cpu"]
+            times[f"per version with structure, CPU ({label})"] = cost["with_cpu"]
+            ratios[label] = (
+                cost["with"] / cost["without"],
+                cost["with_cpu"] / cost["without_cpu"],
+            )
     out["load_after"] = os.getloadavg()[0]
     print(f"\n## Structure figures, Fair table, {rows} rows x {len(table.columns)} columns")
     print(f"(load average {out['load_before']:.1f} before, {out['load_after']:.1f} after)\n")
     print("| step | seconds (median) |\n|---|---|")
     for name, seconds in times.items():
         print(f"| {name} | {seconds:.2f} |")
-    for label, ratio in ratios.items():
-        print(f"\nper-version total with structure / without ({label}): {ratio:.2f}x")
+    for label, (ratio, ratio_cpu) in ratios.items():
+        print(
+            f"\nper-version total with structure / without ({label}): {ratio:.2f}x wall, "
+            f"{ratio_cpu:.2f}x CPU seconds"
+        )
     print(f"healthy draws of {healthy.drawn_rows} rows (pool {healthy.pool_rows})\n")
     names = sorted(healthy.figures)
     print("| figure | healthy level | healthy sd | " + " | ".join(versions) + " |")
