@@ -4,7 +4,7 @@ Run from the repository root (needs statsmodels, in the ``bench`` extra)::
 
     python -m benchmarks.bench_structure_detection [--quick] [--seeds 0 1] [--rows 1000]
 
-``--quick`` (about 3 minutes on 2 loaded cores): seeds 0 and 1, and the broken scenarios
+``--quick`` (about 5 minutes on 2 loaded cores): seeds 0 and 1, and the broken scenarios
 measured up to version 7 (onset + 2, all the lag criterion reads); the controls keep 9 versions.
 
 Table: statsmodels' Fair survey (:func:`benchmarks.detection.data.fair`: 6 coded numeric columns,
@@ -27,11 +27,16 @@ the fifth on, four scenarios break the control's versions:
 - ``modes``: the ``affair = yes`` class collapsed onto 3 of its rows (its share kept).
 
 Each version is measured by :class:`collectors.metrics.structure.StructureReference` (healthy
-levels from real holdout draws at the versions' size) and judged by :func:`evaluate_checks` with
+levels from real holdout draws at the versions' size), plus the two core figures the structure
+checks also judge (:data:`CORE`: ``correlation_difference`` in ``dependence_shift``, ``mmd`` in
+``detectability_rise``) from the daemon's :class:`collectors.generator.GeneratorReference` with
+their healthy levels, and judged by :func:`evaluate_checks` with
 the default thresholds, exactly as the daemon judges stored versions; a scenario *pages* at the
 first version where a collapse check has breached ``persistence`` (2) versions in a row. Printed:
 per scenario and seed the versions each structure check breached, the paging version and the lag
-(paging version - 5); a healthy control must never page.
+(paging version - 5), the structure gaps breached, and what the core figures alone breach
+(``correlation_difference`` and ``mmd`` without the family's figures); a healthy control must
+never page nor breach a structure check.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from benchmarks.detection.data import fair
 from benchmarks.detection.generators import synthesize
 from collectors.healthy import HealthyLevels
 from collectors.metrics.structure import StructureMeasurement, StructureReference
+from collectors.recipe import ReferenceRecipe
 from monitor.checks import CheckThresholds, VersionFigures, evaluate_checks
 from monitor.checks.rules_structure import CATEGORY_SHARE_PREFIX
 
@@ -57,6 +63,12 @@ REFERENCE_ROWS = 2000
 SCENARIOS = ("control", "interaction", "minority", "joint", "modes", "rare")
 REQUIRED = ("interaction", "minority", "joint", "modes")  # must page within 2 versions
 MINORITY_ROWS = 50
+CORE = ("correlation_difference", "mmd")  # core figures judged by structure checks
+GAP_CHECKS = (
+    "dependence_gap", "interaction_gap", "detectability_gap", "category_share_gap",
+    "class_coverage_gap", "boundary_coverage_gap",
+)  # fmt: skip
+CORE_CHECKS = ("dependence_shift", "detectability_rise", "dependence_gap", "detectability_gap")
 STRUCTURE_CHECKS = (
     "dependence_shift", "interaction_loss", "detectability_rise", "category_share_shift",
     "class_coverage_decline", "boundary_coverage_decline",
@@ -101,9 +113,11 @@ def version_figures(
     measured: StructureMeasurement,
     rows: tuple[int, int],
     spread: dict[str, float],
+    core: dict[str, float] | None = None,
 ) -> VersionFigures:
-    """A version as the store hands it to the checks: figures, per-feature figures with each
-    tested category's share and the worst audit's importance changes, the healthy spread."""
+    """A version as the store hands it to the checks: figures (with ``core`` figures),
+    per-feature figures with each tested category's share and the worst audit's importance
+    changes, the healthy spread."""
     per_feature = measured.per_feature()
     for share in measured.categories.tested:
         key = f"{CATEGORY_SHARE_PREFIX}{share.category}"
@@ -112,7 +126,8 @@ def version_figures(
     if audited:
         for feature, change in max(audited, key=lambda a: a.loss).importance_change:
             per_feature.setdefault(feature, {}).setdefault("importance_change", change)
-    return VersionFigures(name, measured.figures, rows[0], rows[1], per_feature, spread)
+    figures = {**measured.figures, **(core or {})}
+    return VersionFigures(name, figures, rows[0], rows[1], per_feature, spread)
 
 
 def paging_version(flags: Sequence[bool | None], persistence: int) -> int | None:
@@ -141,7 +156,15 @@ def run(seed: int, rows: int, last: int = VERSIONS) -> list[dict[str, object]]:
         seed=seed,
     )
     measured_healthy = structure.healthy_at(rows)
-    healthy = HealthyLevels(measured_healthy.figures, measured_healthy.spread)
+    core = ReferenceRecipe(
+        seed=seed, sample_size=rows, columns=tuple(data.columns),
+        categorical=(*data.categorical, data.target), gates=False, structure=None, mixing=None,
+    ).fit(reference[data.columns], holdout=holdout[data.columns]).model  # fmt: skip
+    core_healthy = core.healthy_at(rows)
+    assert core_healthy is not None
+    levels = {**measured_healthy.figures, **{k: core_healthy[k] for k in CORE}}
+    spread = {**measured_healthy.spread, **{k: core_healthy.spread[k] for k in CORE}}
+    healthy = HealthyLevels(levels, spread)
     prepared = time.perf_counter() - start
     minority = min(
         (share, column, str(category))
@@ -168,7 +191,6 @@ def run(seed: int, rows: int, last: int = VERSIONS) -> list[dict[str, object]]:
             return collapse_class(frame, data.target, "yes", rng)
         return frame
 
-    spread = dict(measured_healthy.spread)
     cache: dict[tuple[str, int], VersionFigures] = {}
     t = CheckThresholds()
     out = []
@@ -181,11 +203,13 @@ def run(seed: int, rows: int, last: int = VERSIONS) -> list[dict[str, object]]:
             key = ("control" if v < ONSET else kind, v)
             if key not in cache:
                 version = broken(kind, frame) if v >= ONSET else frame
+                figures = core.measure(version[data.columns], details=False).figures
                 cache[key] = version_figures(
                     f"v{v + 1}",
                     structure.measure(version, importance=False),
                     (len(reference), rows),
                     spread,
+                    {k: figures[k] for k in CORE if k in figures},
                 )
             history.append(cache[key])
         results = {r.check: r for r in evaluate_checks(history, healthy, t)}
@@ -199,6 +223,24 @@ def run(seed: int, rows: int, last: int = VERSIONS) -> list[dict[str, object]]:
         others = sorted(
             r.check for r in collapse if r.check not in STRUCTURE_CHECKS and any(r.breached)
         )
+        gaps = {
+            r.check: [i + 1 for i, flag in enumerate(r.breached) if flag]
+            for r in results.values()
+            if r.kind == "gap" and r.check in GAP_CHECKS and any(r.breached)
+        }
+        # What the core figures find on their own (the structure family switched off).
+        core_only = [
+            VersionFigures(
+                h.version, {k: h.figures[k] for k in CORE if k in h.figures}, h.reference_rows,
+                h.sample_rows, {}, h.spread,
+            )
+            for h in history
+        ]  # fmt: skip
+        by_core = {
+            r.check: [i + 1 for i, flag in enumerate(r.breached) if flag]
+            for r in evaluate_checks(core_only, healthy, t)
+            if r.check in CORE_CHECKS and any(r.breached)
+        }
         out.append(
             {
                 "seed": seed,
@@ -207,6 +249,8 @@ def run(seed: int, rows: int, last: int = VERSIONS) -> list[dict[str, object]]:
                 "lag": None if first is None or kind == "control" else first - (ONSET + 1),
                 "breaches": {k: v for k, v in breaches.items() if v},
                 "other": others,
+                "gaps": gaps,
+                "core": by_core,
                 "seconds": time.perf_counter() - clock,
                 "prepared": prepared,
                 "minority": f"{minority[1]}={minority[2]} ({minority[0]:.1%})",
@@ -226,20 +270,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     print(f"Fair survey, GMM per class, {VERSIONS} versions of {rows} rows, break from version "
           f"{ONSET + 1}; reference {REFERENCE_ROWS} rows\n")  # fmt: skip
-    print("| seed | scenario | pages at | lag | structure checks breached (versions) | others |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| seed | scenario | pages at | lag | structure checks breached (versions) | others "
+        "| gaps | core figures alone |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     failures = []
     for seed in seeds:
         for row in run(seed, rows, last):
             breaches = "; ".join(f"{k} {v}" for k, v in row["breaches"].items()) or "-"  # type: ignore[attr-defined]
             others = ", ".join(row["other"]) or "-"  # type: ignore[arg-type]
+            gaps = "; ".join(f"{k} {v}" for k, v in row["gaps"].items()) or "-"  # type: ignore[attr-defined]
+            core = "; ".join(f"{k} {v}" for k, v in row["core"].items()) or "-"  # type: ignore[attr-defined]
             name = str(row["scenario"])
             name += f" ({row['minority']})" if name == "minority" else ""
-            print(f"| {seed} | {name} | {row['pages_at'] or '-'} | "
-                  f"{'-' if row['lag'] is None else row['lag']} | {breaches} | {others} |",
-                  flush=True)  # fmt: skip
+            lag_text = "-" if row["lag"] is None else row["lag"]
+            print(f"| {seed} | {name} | {row['pages_at'] or '-'} | {lag_text} | {breaches} | "
+                  f"{others} | {gaps} | {core} |", flush=True)  # fmt: skip
             if row["scenario"] == "control" and row["pages_at"] is not None:
                 failures.append(f"seed {seed}: the healthy control pages")
+            if row["scenario"] == "control" and (row["breaches"] or row["core"]):
+                failures.append(f"seed {seed}: a structure check breaches on the healthy control")
             lag = row["lag"]
             if row["scenario"] in REQUIRED and (lag is None or not 0 <= int(lag) <= 2):  # type: ignore[call-overload]
                 failures.append(f"seed {seed}: {row['scenario']} not paged within 2 versions")

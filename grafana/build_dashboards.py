@@ -324,6 +324,22 @@ def overview() -> Json:
         "limit.",
         _measured_vs_healthy("detection_auc", "detectability_rise"), lower=0.4, upper=1),
         alerts_on("detectability_rise", "detectability_gap")), 12, 8)
+    # Core figures the pair and two-sample checks judge too (measured with the family off).
+    ly.add(with_links(timeseries(
+        "Correlation matrix difference",
+        "Mean |correlation(reference) - correlation(version)| over the numeric column pairs "
+        "(SDMetrics' CorrelationSimilarity), beside its real-vs-real level. dependence_shift "
+        "breaches when it rises from the baseline by correlation_change and beyond the noise "
+        "(the check's reading and limit are those of the figure that decided).",
+        _measured_vs_healthy("correlation_difference"), lower=0),
+        alerts_on("dependence_shift", "dependence_gap")), 12, 8)
+    ly.add(with_links(timeseries(
+        "MMD (real vs version)",
+        "Squared maximum mean discrepancy, RBF kernel, median heuristic (Gretton et al. 2012; "
+        "about 0 real vs real), beside its real-vs-real level. detectability_rise breaches when "
+        "it rises from the baseline by mmd_rise and beyond the noise.",
+        _measured_vs_healthy("mmd")),
+        alerts_on("detectability_rise", "detectability_gap")), 12, 8)
     ly.add(with_links(timeseries(
         "Category shares",
         "Lowest and highest version share / reference share over the tested categories, and the "

@@ -1,7 +1,8 @@
-"""The structure checks' records (issue 23): pair dependence, conditional structure (interaction
-loss), detectability (C2ST), every category's share, per-class coverage and the decision boundary,
-each as a change (collapse) and a gap; their rules are in :mod:`monitor.checks.rules_structure`.
-Imported by :mod:`monitor.checks.records` after the built-in records.
+"""The structure checks' records (issue 23): pair dependence (and the correlation matrix),
+conditional structure (interaction loss), detectability (C2ST and MMD), every category's share,
+per-class coverage and the decision boundary, each as a change (collapse) and a gap; their rules
+are in :mod:`monitor.checks.rules_structure`. Imported by :mod:`monitor.checks.records` after the
+built-in records.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ __all__ = [
     "CATEGORY_SHARE_HIGH",
     "CATEGORY_SHARE_LOW",
     "CLASS_COVERAGE_SHARE",
+    "CORRELATION_CHANGE",
     "DEPENDENCE_CHANGE",
     "DETECTION_AUC_RISE",
     "INTERACTION_LOSS_CHANGE",
+    "MMD_RISE",
 ]
 
 DEPENDENCE_CHANGE = Threshold(
@@ -25,6 +28,21 @@ DEPENDENCE_CHANGE = Threshold(
     "dependence_shift / dependence_gap: the worst pair's dependence difference (Spearman, "
     "Cramér's V or eta) rose by at least this much",
     gt=0, le=2,
+)  # fmt: skip
+# correlation_difference and mmd are core figures (every version, with healthy levels at its
+# size); the pair and two-sample checks judge them beside the structure family's figures, so
+# they are judged with the family switched off too.
+CORRELATION_CHANGE = Threshold(
+    "correlation_change", 0.05,
+    "dependence_shift / dependence_gap: the mean absolute difference of the numeric columns' "
+    "correlation matrices (correlation_difference) rose by at least this much",
+    gt=0, le=2,
+)  # fmt: skip
+MMD_RISE = Threshold(
+    "mmd_rise", 0.005,
+    "detectability_rise / detectability_gap: the squared MMD (RBF kernel, median heuristic) "
+    "rose by at least this much",
+    gt=0,
 )  # fmt: skip
 INTERACTION_LOSS_CHANGE = Threshold(
     "interaction_loss_change", 0.15,
@@ -58,7 +76,8 @@ BOUNDARY_SHARE = Threshold(
     gt=0, le=1,
 )  # fmt: skip
 
-_PAIR = ("dependence_difference_max", "feature:dependence_difference_max")
+_PAIR = ("dependence_difference_max", "feature:dependence_difference_max", "correlation_difference")
+_TWO_SAMPLE = ("detection_auc", "mmd")
 _AUDIT = ("interaction_loss_max", "feature:interaction_loss", "feature:importance_change")
 _CLASSES = ("class_coverage_min", "feature:class_coverage_min")
 _SHARES = ("feature:category_share:<category>",)
@@ -67,10 +86,11 @@ _SHARES_GAP = ("category_share_ratio_min", "category_share_ratio_max", "categori
 for _check in (
     Check(
         "dependence_shift", "collapse",
-        "the worst column pair's dependence (Spearman, Cramér's V, eta) moved from the reference's "
-        "more than at the baseline",
-        reads=_PAIR, watches="dependence_difference_max", rule=rs.dependence_shift,
-        alert="TailwatchDependenceShift", thresholds=(DEPENDENCE_CHANGE,),
+        "the worst column pair's dependence (Spearman, Cramér's V, eta), or the correlation "
+        "matrix as a whole, moved from the reference's more than at the baseline",
+        reads=_PAIR, watches="dependence_difference_max or correlation_difference",
+        rule=rs.dependence_shift, alert="TailwatchDependenceShift",
+        thresholds=(DEPENDENCE_CHANGE, CORRELATION_CHANGE),
     ),
     Check(
         "interaction_loss", "collapse",
@@ -80,9 +100,10 @@ for _check in (
     ),
     Check(
         "detectability_rise", "collapse",
-        "a classifier tells the version's rows from real rows better than at the baseline",
-        reads=("detection_auc",), watches="detection_auc", rule=rs.detectability_rise,
-        alert="TailwatchDetectabilityRise", thresholds=(DETECTION_AUC_RISE,),
+        "a classifier (detection AUC) or a kernel two-sample statistic (MMD) tells the version's "
+        "rows from real rows better than at the baseline",
+        reads=_TWO_SAMPLE, watches="detection_auc or mmd", rule=rs.detectability_rise,
+        alert="TailwatchDetectabilityRise", thresholds=(DETECTION_AUC_RISE, MMD_RISE),
     ),
     Check(
         "category_share_shift", "collapse",
@@ -105,9 +126,11 @@ for _check in (
         thresholds=(BOUNDARY_SHARE,),
     ),
     Check(
-        "dependence_gap", "gap", "the worst column pair's dependence far from the real one",
-        reads=_PAIR, watches="dependence_difference_max", rule=rs.dependence_gap,
-        alert="TailwatchFidelityGap", thresholds=(DEPENDENCE_CHANGE,),
+        "dependence_gap", "gap",
+        "the worst column pair's dependence, or the correlation matrix, far from the real one",
+        reads=_PAIR, watches="dependence_difference_max or correlation_difference",
+        rule=rs.dependence_gap, alert="TailwatchFidelityGap",
+        thresholds=(DEPENDENCE_CHANGE, CORRELATION_CHANGE),
     ),
     Check(
         "interaction_gap", "gap",
@@ -117,9 +140,9 @@ for _check in (
     ),
     Check(
         "detectability_gap", "gap", "the version's rows far easier to tell from real rows than "
-        "real rows from each other",
-        reads=("detection_auc",), watches="detection_auc", rule=rs.detectability_gap,
-        alert="TailwatchFidelityGap", thresholds=(DETECTION_AUC_RISE,),
+        "real rows from each other (detection AUC or MMD)",
+        reads=_TWO_SAMPLE, watches="detection_auc or mmd", rule=rs.detectability_gap,
+        alert="TailwatchFidelityGap", thresholds=(DETECTION_AUC_RISE, MMD_RISE),
     ),
     Check(
         "category_share_gap", "gap", "a category's share far from the real share (exact binomial)",
