@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from collectors.metrics.structure._frame import (
@@ -46,6 +45,7 @@ __all__ = [
     "DETECTION_MODEL",
     "DetectionReference",
     "DetectionResult",
+    "binary_auc",
     "detection_auc",
     "detection_model",
 ]
@@ -186,8 +186,29 @@ class DetectionReference:
         with one_thread():
             for train, test in real.folds:
                 model = _fitted_model(self.mask, self.seed, x[train], y[train])
-                aucs.append(float(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1])))
+                aucs.append(binary_auc(y[test], model.predict_proba(x[test])[:, 1]))
         return DetectionResult(float(np.mean(aucs)), tuple(aucs), len(y) // 2)
+
+
+def binary_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """scikit-learn's ``roc_auc_score`` of 0/1 ``labels`` (both present) and finite ``scores``,
+    the same arithmetic without its input checks (about 8 ms a call): the ROC curve's points at
+    each distinct score, descending (true positives a cumulative sum, false positives the rank
+    minus them), collinear points dropped, rates divided by the totals, the trapezoidal area."""
+    order = np.argsort(scores, kind="stable")[::-1]  # the order inside ties does not count
+    ranked = scores[order]
+    ends = np.append(np.flatnonzero(np.diff(ranked)), len(ranked) - 1)
+    tps = np.cumsum(labels[order].astype(np.float64))[ends]
+    fps = 1 + ends.astype(np.float64) - tps
+    if fps.shape[0] > 2:
+        corner = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
+        keep = np.concatenate([[True], corner, [True]])
+        fps, tps = fps[keep], tps[keep]
+    if fps[-1] <= 0 or tps[-1] <= 0:
+        raise ValueError("the AUC needs both labels among the scored rows")
+    fpr = np.concatenate([[0.0], fps]) / fps[-1]
+    tpr = np.concatenate([[0.0], tps]) / tps[-1]
+    return float(np.trapezoid(tpr, fpr))
 
 
 def _fitted_model(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from threadpoolctl import threadpool_limits
 
@@ -16,6 +17,7 @@ from collectors.metrics.structure._frame import (
 from collectors.metrics.structure.detection import (
     FOLDS,
     DetectionReference,
+    binary_auc,
     detection_auc,
     detection_data,
     detection_model,
@@ -91,3 +93,22 @@ def test_a_kept_reference_gives_detection_auc_for_every_version_and_size() -> No
         categories = reference_categories(reference, columns)
         encoded = encode(ordered, columns, categories, "version")
         assert kept.measure(ordered, encoded=encoded) == expected
+
+
+def test_binary_auc_is_roc_auc_score_bit_for_bit() -> None:
+    # The C2ST's AUC without scikit-learn's input checks: the same float for continuous scores,
+    # heavy ties (a tree model's few distinct probabilities) and collinear runs of points.
+    rng = np.random.default_rng(0)
+    for trial in range(400):
+        n = int(rng.integers(2, 400))
+        labels = rng.integers(0, 2, n)
+        labels[0], labels[-1] = 0, 1
+        scores = [
+            rng.random(n),
+            np.round(rng.random(n), 1),
+            rng.integers(0, 3, n).astype(float),
+            1 / (1 + np.exp(-3 * rng.normal(size=n) - 2 * labels)),
+        ][trial % 4]
+        assert binary_auc(labels, scores) == roc_auc_score(labels, scores)
+    with pytest.raises(ValueError, match="both labels"):
+        binary_auc(np.zeros(5, dtype=int), rng.random(5))
