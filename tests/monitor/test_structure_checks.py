@@ -223,7 +223,11 @@ def test_median_variance_matches_simulation(k: int) -> None:
 
 
 def _refit_counts(
-    rng: np.random.Generator, expected: float, rows: int, reference: int, size: int
+    rng: np.random.Generator,
+    expected: float,
+    rows: int,
+    reference: int,
+    size: int | tuple[int, int],
 ) -> np.ndarray:
     """Counts of a category in versions of ``rows`` rows of generators each fitted on a fresh
     bootstrap of ``reference`` rows (the share the generator learns is binomial too)."""
@@ -352,9 +356,9 @@ def test_a_core_figure_gap_needs_no_structure_levels_at_the_versions_size() -> N
         {"healthy_reliable": 1.0, "structure_healthy_drawn_rows": 200.0},
     )
     version = _core("v1", {"mmd": 0.02, "detection_auc": 0.9}, {})
-    breached, limit, value, detail, figure = detectability_gap(
-        version, version, healthy, CheckThresholds()
-    )
+    outcome = detectability_gap(version, version, healthy, CheckThresholds())
+    assert len(outcome) == 5
+    breached, limit, value, detail, figure = outcome
     assert breached and figure == "mmd" and value == 0.02
     assert limit == pytest.approx(0.0003 + 0.005) and detail.startswith("mmd 0.02 above")
 
