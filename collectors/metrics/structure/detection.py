@@ -10,7 +10,7 @@ single-threaded histogram gradient boosting model (scikit-learn; Ke et al. 2017'
 design) that handles mixed types (categorical codes) and missing values natively. Both sides are
 drawn down to the same number of rows, at most ``max_rows``.
 
-:class:`DetectionReference` keeps what depends on the reference only (its rows in content order,
+:class:`DetectionReference` keeps what depends on the reference only (its content order,
 the categories, each draw size's encoded real rows, the random state after the real draw and the
 folds) for every version measured against it, and fits the classifier with its category codes
 encoded by numpy (:class:`~collectors.metrics.structure._native.NativeClassifier`, the stock
@@ -128,7 +128,8 @@ class DetectionReference:
         self.columns, self.max_rows, self.folds, self.seed = columns, max_rows, folds, seed
         # Rows drawn (and folded) in the order of their values, not of their positions: the AUC
         # is a figure of two sets of rows, the same whatever order a reader or sampler gave them.
-        self.real = reference.iloc[content_order(reference, columns, "reference")]
+        self.reference = reference  # kept, not copied: each draw size takes its rows once
+        self.order = content_order(reference, columns, "reference")
         self.categories = reference_categories(reference, columns)
         self.mask = categorical_mask(columns)
         self._draws: dict[int, _RealDraw] = {}
@@ -140,8 +141,9 @@ class DetectionReference:
         if found is not None:
             return found
         rng = np.random.default_rng(self.seed)
-        picked = np.sort(rng.choice(len(self.real), rows, replace=False))
-        x = encode(self.real.iloc[picked], self.columns, self.categories, "reference")
+        picked = np.sort(rng.choice(len(self.order), rows, replace=False))
+        real = self.reference.iloc[self.order[picked]]
+        x = encode(real, self.columns, self.categories, "reference")
         y = np.repeat([0, 1], rows)
         splitter = StratifiedKFold(n_splits=self.folds, shuffle=True, random_state=self.seed)
         folds = tuple(splitter.split(np.zeros((len(y), 1)), y))
@@ -159,7 +161,7 @@ class DetectionReference:
         ``encoded``: ``version`` already in :func:`content_order`, encoded over the reference's
         categories (:func:`encode`) by the caller, whose rows are then taken as they are."""
         check_columns(version, self.columns, "version")
-        rows = min(len(self.real), len(version), self.max_rows)
+        rows = min(len(self.order), len(version), self.max_rows)
         if rows < FOLDS:
             raise ValueError(f"detection needs at least {FOLDS} rows per side, got {rows}")
         real = self._real_draw(rows)
