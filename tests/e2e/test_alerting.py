@@ -261,8 +261,10 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
                 if a["labels"]["alertname"] == "TailwatchCoverageDecline" and a["state"] == "firing"
             ]
 
-        # versions every 2 s; the breach needs 2 versions, then its hold (10 s here)
-        (alert,) = wait_until(firing, timeout=240, interval=1, what="TailwatchCoverageDecline")
+        # versions every 2 s; the breach needs 2 versions, then its hold (10 s here). About a
+        # minute on an idle machine; the generous limits are for a loaded one (they cost only
+        # when the test fails).
+        (alert,) = wait_until(firing, timeout=480, interval=1, what="TailwatchCoverageDecline")
         assert alert["labels"]["generator"] == GENERATOR
         assert alert["labels"]["severity"] == "critical"
         assert alert["labels"]["job"] == "tailwatch"
@@ -296,7 +298,7 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
                 if a["labels"]["alertname"] == "TailwatchCategoryLost" and a["state"] == "firing"
             ]
 
-        (lost,) = wait_until(category_lost, timeout=120, interval=1, what="TailwatchCategoryLost")
+        (lost,) = wait_until(category_lost, timeout=240, interval=1, what="TailwatchCategoryLost")
         assert lost["labels"]["severity"] == "critical"
         assert "unknown" not in lost["annotations"]["description"], lost["annotations"]
         paged = {a["labels"].get("check", "") for path, a in env["webhook"].alerts()
@@ -304,8 +306,8 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
         assert not {check for check in paged if check.endswith("_gap")}, paged
 
         # Every dashboard query returns data from this Prometheus, the corpora's included.
-        wait_until(lambda: _all_versions_measured(env), timeout=120, what="all versions")
-        wait_until(lambda: _all_snapshots_scanned(env), timeout=120, what="all snapshots")
+        wait_until(lambda: _all_versions_measured(env), timeout=300, what="all versions")
+        wait_until(lambda: _all_snapshots_scanned(env), timeout=300, what="all snapshots")
         # The demo's only categorical column has no category under 1 %, so no rare-category
         # figure exists for it: those queries may be empty only while the daemon exports none.
         absent = {
@@ -346,7 +348,7 @@ def test_collapse_fires_coverage_decline_through_alertmanager(tmp_path: Path) ->
         }
         fired = wait_until(
             lambda: leaking() if wanted <= leaking() else None,
-            timeout=150,
+            timeout=300,
             interval=2,
             what="the leakage alerts",
         )
@@ -390,7 +392,7 @@ def _subject_alerts() -> str:
 def test_healthy_generator_fires_nothing(tmp_path: Path) -> None:
     with stack(tmp_path, "healthy") as env:
         prom = env["prometheus"]
-        wait_until(lambda: _all_versions_measured(env), timeout=180, what="all versions")
+        wait_until(lambda: _all_versions_measured(env), timeout=360, what="all versions")
         # Long enough for the last version's figures to be scraped and every rule evaluated
         # (1 s each): the assertions below read alerts that were ever pending, not only firing.
         deadline = time.monotonic() + 15
