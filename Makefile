@@ -1,4 +1,4 @@
-.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing
+.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing bench-mixing-verdicts bench-category-floor
 
 test:
 	python -m pytest -q
@@ -80,7 +80,8 @@ bench-exporter:
 bench-structure:
 	python -m benchmarks.bench_structure
 
-# Draft detection experiment of the structure figures (issue 23; about 1.5 minutes per seed).
+# Structure checks (issue 23): breaks that keep the marginals and healthy controls on statsmodels'
+# Fair table, seeds 0 1 by default (about 3 minutes per seed on 2 cores; --seeds 0 1 2).
 bench-structure-detection:
 	python -m benchmarks.bench_structure_detection
 
@@ -105,3 +106,13 @@ bench-sequences:
 # one TSTR fit (about 2 minutes). Smoke run: python -m benchmarks.bench_mixing --quick.
 bench-mixing:
 	python -m benchmarks.bench_mixing
+
+# The mixing sweep's verdicts (issue 29): fresh, mixture, degrading and label-shuffled generators on
+# statsmodels' fair table, 1,000-row versions, 3 seeds (about 6 minutes on 2 cores).
+bench-mixing-verdicts:
+	python -m benchmarks.bench_mixing --verdicts
+
+# The floor of category_share_shift (issue 23): expected rows a tenfold thinning needs to be found,
+# the arcsine test against the Wald test it replaced, by simulation (about a minute).
+bench-category-floor:
+	python -m benchmarks.bench_category_floor
