@@ -81,7 +81,7 @@ bench-structure:
 	python -m benchmarks.bench_structure
 
 # Structure checks (issue 23): breaks that keep the marginals and healthy controls on statsmodels'
-# Fair table, seeds 0 1 by default (about 3 minutes per seed on 2 cores; --seeds 0 1 2).
+# Fair table, seeds 0 1 2 (about 3 minutes per seed on 2 cores; --quick: seeds 0 1, fewer versions).
 bench-structure-detection:
 	python -m benchmarks.bench_structure_detection
 
