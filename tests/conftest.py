@@ -21,8 +21,10 @@ RAY_MODULES = frozenset(
 )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """One xdist group per module; the Ray modules together."""
+    """One xdist group per module; the Ray modules together. First among the hooks: xdist's
+    worker reads the ``xdist_group`` marks in its own hook of the same name."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
         group = "ray" if module in RAY_MODULES else module
