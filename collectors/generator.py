@@ -336,15 +336,7 @@ class GeneratorReference:
                     entry = per_feature.setdefault(tail.feature, {})
                     entry["tail_frequency_ratio_lower"] = tail.lower_ratio
                     entry["tail_frequency_ratio_upper"] = tail.upper_ratio
-                    # Shares beyond the reference's thresholds, where the column has that tail
-                    # (the per-feature tail checks compare them with the baseline version's).
-                    for side, has_tail, share, expected in (
-                        ("lower", tail.lower_has_tail, tail.lower_share, tail.expected_lower_share),
-                        ("upper", tail.upper_has_tail, tail.upper_share, tail.expected_upper_share),
-                    ):
-                        if has_tail:
-                            entry[f"tail_share_{side}"] = share
-                            entry[f"tail_expected_{side}"] = expected
+                    entry.update(tail.share_figures())
             if correlation is not None:
                 figures["correlation_difference"] = correlation
             if self.entity_column is not None:  # issue 28: tails of whole-entity samples

@@ -74,6 +74,20 @@ class TailFrequency:
     lower_supported: bool = True
     upper_supported: bool = True
 
+    def share_figures(self) -> dict[str, float]:
+        """Per side that has a tail, ``tail_share_<side>`` (the sample's share beyond the
+        reference's threshold) and ``tail_expected_<side>`` (the reference's): the per-feature
+        figures the tail checks compare with the baseline version's."""
+        out: dict[str, float] = {}
+        for side, has_tail, share, expected in (
+            ("lower", self.lower_has_tail, self.lower_share, self.expected_lower_share),
+            ("upper", self.upper_has_tail, self.upper_share, self.expected_upper_share),
+        ):
+            if has_tail:
+                out[f"tail_share_{side}"] = share
+                out[f"tail_expected_{side}"] = expected
+        return out
+
 
 @dataclass(frozen=True)
 class CategoricalTails:

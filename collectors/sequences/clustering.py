@@ -34,7 +34,7 @@ __all__ = [
 
 
 def cluster_sizes(groups: np.ndarray) -> np.ndarray:
-    """Rows per distinct key of ``groups`` (any hashable keys; order of first appearance)."""
+    """Rows per distinct key of ``groups`` (any hashable keys, in the order of their text)."""
     if len(groups) == 0:
         return np.zeros(0, dtype=float)
     _, counts = np.unique(np.asarray(groups, dtype=str), return_counts=True)

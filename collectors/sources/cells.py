@@ -123,8 +123,7 @@ def vectors(
 
     ``missing_ok``: missing cells (None, NaN) are rows of NaN instead of an error (the caller
     imputes them), and so is a vector holding a NaN or infinite entry (the whole cell counts as
-    missing, as an infinite number does: :func:`vector_missing`); the other cells must still hold
-    ``length`` numbers.
+    missing, as an infinite number does); the other cells must still hold ``length`` numbers.
     """
     where = f"{source}: column {series.name!r}"
     every = series.to_numpy(dtype=object)
@@ -168,21 +167,6 @@ def vectors(
             f"{where} has vectors with NaN or infinite entries in {rows_listed(bad)}"
         )
     return matrix
-
-
-def vector_missing(series: pd.Series) -> np.ndarray:
-    """Which cells of a vector column count as missing: None or NaN cells, and arrays holding a
-    NaN or infinite entry (what :func:`vectors` turns into NaN rows with ``missing_ok``)."""
-    out = np.zeros(len(series), dtype=bool)
-    for row, cell in enumerate(series.to_numpy(dtype=object)):
-        if isinstance(cell, (list, tuple, np.ndarray)):
-            try:
-                out[row] = not np.isfinite(np.asarray(cell, dtype=np.float64)).all()
-            except (TypeError, ValueError):  # non-numeric: vectors() names it
-                out[row] = False
-        else:
-            out[row] = _na(cell)
-    return out
 
 
 def _na(cell: object) -> bool:

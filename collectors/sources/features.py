@@ -260,8 +260,9 @@ class FeatureMap:
         for column in self.columns:
             series = frame[column.name]
             missing = series.isna().to_numpy()
-            if column.kind == "vector":
-                missing = cells.vector_missing(series)
+            if column.kind == "vector":  # None/NaN cells and vectors with a NaN or inf entry
+                matrix = cells.vectors(series, "sample", column.length, missing_ok=True)
+                missing = np.isnan(matrix[:, 0])
             elif column.kind == "numeric" and ptypes.is_float_dtype(series.dtype):
                 missing = missing | np.isinf(series.to_numpy(dtype=np.float64, na_value=np.nan))
             out[column.name] = float(missing.mean()) if len(series) else 0.0

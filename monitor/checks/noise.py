@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 __all__ = [
     "DECLINE_METRICS",
@@ -158,6 +158,16 @@ DISPERSION_CRITICAL: tuple[float, ...] = (
     2.79, 2.33, 2.57, 2.27, 2.34, 2.16, 2.19, 2.05, 2.07,
     1.97, 1.96, 1.89, 1.90, 1.84, 1.84, 1.78, 1.79, 1.74,
 )  # fmt: skip
+
+
+def chi_square_dispersion(statistic: float, df: int) -> float:
+    """The quasi-likelihood dispersion ``statistic / df`` of a sum of ``df`` squared standardized
+    residuals, where it exceeds the chi-square's ``1 - DISPERSION_LEVEL`` quantile (the model's
+    noise rejected); 1 otherwise (McCullagh and Nelder, Generalized Linear Models, 2nd ed., sec.
+    4.5)."""
+    if df <= 0 or statistic <= chi2.isf(DISPERSION_LEVEL, df):
+        return 1.0
+    return statistic / df
 
 
 def dispersion_critical(steps: int) -> float:

@@ -56,15 +56,13 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from scipy.stats import chi2
-
 from collectors.figure_keys import CATEGORY_SHARE_PREFIX
 from monitor.checks.healthy import HealthyLevels
 from monitor.checks.noise import (
-    DISPERSION_LEVEL,
     MIN_EXPECTED_COUNT,
     VersionFigures,
     _bonferroni,
+    chi_square_dispersion,
 )
 from monitor.checks.outcome import NONE, Outcome
 from monitor.checks.thresholds import CheckThresholds
@@ -133,11 +131,17 @@ def _anchors(past: Sequence[VersionFigures]) -> dict[tuple[str, str], ShareAncho
     }
 
 
+def _variance(rows: float, reference_rows: int) -> float:
+    """Variance of a share of ``rows`` rows on the arcsine scale, ``1 / (4 rows + 2)``, plus the
+    refit noise of a generator fitted on ``reference_rows`` rows, ``1 / (4 N)`` (see the module)."""
+    refit = 1 / (4 * reference_rows) if reference_rows > 0 else 0.0
+    return 1 / (4 * rows + 2) + refit
+
+
 def share_dispersion(past: Sequence[VersionFigures], reference_rows: int) -> dict[str, float]:
     """Per categorical column, how many times the modelled variance the anchor versions ``past``
     scatter by on the arcsine scale, pooled over the *other* columns' categories (see the
     module); 1 unless significant."""
-    refit = 1 / (4 * reference_rows) if reference_rows > 0 else 0.0
     values: dict[tuple[str, str], list[tuple[float, int, float]]] = {}
     for v in past:
         for key, share in category_shares_of(v).items():
@@ -148,7 +152,7 @@ def share_dispersion(past: Sequence[VersionFigures], reference_rows: int) -> dic
         expected = statistics.median(share * rows for share, rows, _ in points)
         if len(points) < 2 or expected < MIN_EXPECTED_COUNT:
             continue
-        weights = [1 / (1 / (4 * rows + 2) + refit) for _, rows, _ in points]
+        weights = [1 / _variance(rows, reference_rows) for _, rows, _ in points]
         scales = [y for *_, y in points]
         centre = sum(w * y for w, y in zip(weights, scales, strict=True)) / sum(weights)
         statistic = sum(w * (y - centre) ** 2 for w, y in zip(weights, scales, strict=True))
@@ -157,10 +161,7 @@ def share_dispersion(past: Sequence[VersionFigures], reference_rows: int) -> dic
     total = sum(x for x, _ in columns.values()), sum(df for _, df in columns.values())
     out = {}
     for column, (own, own_df) in columns.items():
-        statistic, df = total[0] - own, total[1] - own_df
-        estimate = statistic / df if df > 0 else 1.0
-        significant = df > 0 and estimate > chi2.isf(DISPERSION_LEVEL, df) / df
-        out[column] = estimate if significant else 1.0
+        out[column] = chi_square_dispersion(total[0] - own, total[1] - own_df)
     return out
 
 
@@ -169,11 +170,10 @@ def share_z(
 ) -> float:
     """z of a version's share of ``rows`` rows against ``anchor``, the modelled variance times
     ``dispersion`` (:func:`share_dispersion`; see the module)."""
-    refit = 1 / (4 * reference_rows) if reference_rows > 0 else 0.0
     k = anchor.versions
     median = MEDIAN_VARIANCE[k - 1] if k <= len(MEDIAN_VARIANCE) else math.pi / 2
-    own = 1 / (4 * rows + 2) + refit
-    anchored = median * (1 / (4 * anchor.rows + 2) + refit) / k
+    own = _variance(rows, reference_rows)
+    anchored = median * _variance(anchor.rows, reference_rows) / k
     return (share_scale(share, rows) - anchor.scale) / math.sqrt(dispersion * (own + anchored))
 
 

@@ -17,11 +17,7 @@ from monitor.checks.noise import (
     two_proportion_z,
 )
 from monitor.checks.outcome import NONE, Outcome
-from monitor.checks.rules_tails import (  # noqa: F401 (rules_gaps reads _tail_sides)
-    _tail_sides,
-    _tails,
-    effective_rows,
-)
+from monitor.checks.rules_tails import _tails, design_effect_figure, effective_rows
 from monitor.checks.thresholds import CheckThresholds
 
 
@@ -108,8 +104,7 @@ def _category_lost(current: VersionFigures, baseline: VersionFigures) -> Outcome
 def _rare_deff(v: VersionFigures, feature: str) -> float:
     """The design effect of ``v``'s rare-category mass of ``feature`` (``rare_design_effect``,
     a sequence generator's sample of whole entities); 1 for rows sampled independently."""
-    deff = v.per_feature.get(feature, {}).get("rare_design_effect")
-    return deff if deff is not None and math.isfinite(deff) and deff > 1.0 else 1.0
+    return design_effect_figure(v.per_feature.get(feature, {}).get("rare_design_effect"))
 
 
 def _rare_shift(current: VersionFigures, baseline: VersionFigures, t: CheckThresholds) -> Outcome:

@@ -13,8 +13,7 @@ from monitor.checks.noise import (
     two_proportion_z,
 )
 from monitor.checks.outcome import Outcome
-from monitor.checks.rules_change import _tail_sides
-from monitor.checks.rules_tails import design_effect_of, effective_rows
+from monitor.checks.rules_tails import _tail_sides, design_effect_of, effective_rows
 from monitor.checks.thresholds import CheckThresholds
 
 

@@ -12,31 +12,33 @@ from __future__ import annotations
 import itertools
 import math
 
-from scipy.stats import chi2
-
 from monitor.checks.noise import (
-    DISPERSION_LEVEL,
     MIN_EXPECTED_COUNT,
     NOISE_WINDOW,
     VersionFigures,
     _bonferroni,
+    chi_square_dispersion,
     two_proportion_z,
 )
 from monitor.checks.outcome import Outcome
 from monitor.checks.thresholds import CheckThresholds
 
-__all__ = ["design_effect_of", "effective_rows", "tail_dispersion"]
+__all__ = ["design_effect_figure", "design_effect_of", "effective_rows", "tail_dispersion"]
+
+
+def design_effect_figure(deff: float | None) -> float:
+    """A stored design effect figure (a sequence generator's sample of whole entities, Kish's
+    ``1 + (m - 1) rho``; :mod:`collectors.sequences.clustering`) as the tests use it: 1 where
+    there is none (rows sampled independently) or it is not a number above 1."""
+    if deff is None or not math.isfinite(deff) or deff <= 1.0:
+        return 1.0
+    return deff
 
 
 def design_effect_of(v: VersionFigures, key: tuple[str, str]) -> float:
     """The design effect of ``v``'s tail share on side ``key`` = (feature, side): its
-    ``tail_design_effect_<side>`` figure (a sequence generator's sample of whole entities, Kish's
-    ``1 + (m - 1) rho``; :mod:`collectors.sequences.clustering`), 1 where there is none (rows
-    sampled independently) or it is not a number above 1."""
-    deff = v.per_feature.get(key[0], {}).get(f"tail_design_effect_{key[1]}")
-    if deff is None or not math.isfinite(deff) or deff <= 1.0:
-        return 1.0
-    return deff
+    ``tail_design_effect_<side>`` figure (:func:`design_effect_figure`)."""
+    return design_effect_figure(v.per_feature.get(key[0], {}).get(f"tail_design_effect_{key[1]}"))
 
 
 def effective_rows(rows: int, deff: float) -> float:
@@ -86,14 +88,11 @@ def tail_dispersion(check: str, current: VersionFigures, key: tuple[str, str]) -
     feature, side = key
     n = current.reference_rows
     recent = current.observed.past[-(NOISE_WINDOW + 1) :]
-    shares = [
-        (
-            v.per_feature.get(feature, {}).get(f"tail_share_{side}"),
-            effective_rows(v.sample_rows, design_effect_of(v, key)),
-            design_effect_of(v, key),
-        )
-        for v in recent
-    ]
+    shares = []  # (share, effective rows, design effect) per version
+    for v in recent:
+        deff = design_effect_of(v, key)
+        share = v.per_feature.get(feature, {}).get(f"tail_share_{side}")
+        shares.append((share, effective_rows(v.sample_rows, deff), deff))
     squares = []
     for (before, rows_before, _), (after, rows_after, deff) in itertools.pairwise(shares):
         if before is None or after is None:
@@ -102,9 +101,7 @@ def tail_dispersion(check: str, current: VersionFigures, key: tuple[str, str]) -
         z = two_proportion_z(after, rows_after, before, rows_before, refits)
         if (z > 0) if check == "tail_thinning" else (z < 0):
             squares.append(z * z)
-    if not squares or sum(squares) <= chi2.isf(DISPERSION_LEVEL, len(squares)):
-        return 1.0
-    return math.sqrt(sum(squares) / len(squares))
+    return math.sqrt(chi_square_dispersion(sum(squares), len(squares)))
 
 
 def _tails(

@@ -151,11 +151,12 @@ def _read(
     entity: str | None = None,
     time_column: str | None = None,
     missing_keys: dict[str, float] | None = None,
+    key: str | None = None,
 ) -> pd.DataFrame:
     """Rows of ``pattern``: a seeded sample of ``sample_size`` rows, or of ``sample_size``
     whole entities when ``entity`` names the sequence key (never cut by row sampling). Rows
     without an entity or ``time_column`` are left out first, said on stderr, and their share of the
-    rows read put in ``missing_keys`` under ``what``."""
+    rows read put in ``missing_keys`` under ``key`` (the version's name; ``what`` by default)."""
     from collectors.sources import read_table, resolve_files
 
     files = resolve_files(pattern)
@@ -174,7 +175,7 @@ def _read(
     if missing.dropped:
         print(f"tailwatch check: note: {missing.note()}", file=sys.stderr)
     if missing_keys is not None:
-        missing_keys[what] = missing.share
+        missing_keys[key or what] = missing.share
     return sample_entities(frame, entity, sample_size, seed)
 
 
@@ -202,12 +203,10 @@ def _path_gate(args: argparse.Namespace) -> GateResult:
     timecol = args.time_column
     if args.baseline:
         baseline = f"baseline:{version_name(args.baseline)}"
-        versions[baseline] = _read(args.baseline, "baseline", size, seed, entity, timecol, shares)
-        if "baseline" in shares:
-            shares[baseline] = shares.pop("baseline")
-    versions[name] = _read(args.version, "version", size, seed, entity, timecol, shares)
-    if "version" in shares:
-        shares[name] = shares.pop("version")
+        versions[baseline] = _read(
+            args.baseline, "baseline", size, seed, entity, timecol, shares, baseline
+        )
+    versions[name] = _read(args.version, "version", size, seed, entity, timecol, shares, name)
     training = _read(args.training, "training", None, seed) if args.training else None
     from monitor.checks import CheckThresholds
     from monitor.commands.gate import generator_gate

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["ScenarioFolders", "daemon_config"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ScenarioFolders", "daemon_config", "write_parquet_atomic"]
 
 
 @dataclass
@@ -49,3 +53,12 @@ misfire_grace_seconds = 30
 retry_initial_seconds = 2
 retry_max_seconds = 10
 """
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` through a hidden temporary file and a rename, so the daemon
+    never reads a half-written version or snapshot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(temporary, index=False)
+    temporary.replace(path)

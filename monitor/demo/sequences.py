@@ -26,7 +26,7 @@ import pandas as pd
 
 from collectors.sequences.generators import SequenceModel
 from collectors.sources.entities import sample_entities, split_entities
-from monitor.demo.layout import ScenarioFolders, daemon_config
+from monitor.demo.layout import ScenarioFolders, daemon_config, write_parquet_atomic
 from monitor.demo.sequence_data import co2_weekly
 
 __all__ = ["CONTROL_GENERATOR", "SEQUENCE_GENERATOR", "SEQUENCE_SHOWN", "SequenceDemoScenario"]
@@ -65,8 +65,8 @@ class SequenceDemoScenario(ScenarioFolders):
             return
         data = co2_weekly()
         reference, training = split_entities(data.frame, data.entity, TRAINING_QUARTERS, self.seed)
-        _write_atomic(reference, self.reference_path)
-        _write_atomic(training, self.training_path)
+        write_parquet_atomic(reference, self.reference_path)
+        write_parquet_atomic(training, self.training_path)
 
     def generations(self) -> Iterator[dict[str, pd.DataFrame]]:
         """Endless generations of both generators (deterministic for a seed)."""
@@ -86,8 +86,8 @@ class SequenceDemoScenario(ScenarioFolders):
 
     def write_version(self, index: int, frames: dict[str, pd.DataFrame]) -> Path:
         path = self.versions_dir / f"gen-{index:03d}.parquet"
-        _write_atomic(frames[CONTROL_GENERATOR], self.control_dir / path.name)
-        _write_atomic(frames[SEQUENCE_GENERATOR], path)
+        write_parquet_atomic(frames[CONTROL_GENERATOR], self.control_dir / path.name)
+        write_parquet_atomic(frames[SEQUENCE_GENERATOR], path)
         return path
 
     def write_snapshot(self, generations: list[dict[str, pd.DataFrame]]) -> None:
@@ -118,10 +118,3 @@ interval_seconds = {interval}
             "# Written by 'tailwatch demo --scenario sequences': a self-consuming sequence "
             f"generator and its healthy control.\n{daemon_config(port)}\n" + "\n".join(blocks)
         )
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(temporary, index=False)
-    temporary.replace(path)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.mixture import GaussianMixture
 
-from monitor.demo.layout import ScenarioFolders, daemon_config
+from monitor.demo.layout import ScenarioFolders, daemon_config, write_parquet_atomic
 
 __all__ = ["CORPUS_BUDGET", "FEATURES", "DemoScenario", "real_sample"]
 
@@ -136,7 +136,7 @@ content_columns = {features}
         for path, seed in ((self.reference_path, self.seed), (self.holdout_path, self.seed + 1)):
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomic(real_sample(self.rows, seed), path)
+                write_parquet_atomic(real_sample(self.rows, seed), path)
 
     def generations(self) -> Iterator[pd.DataFrame]:
         """Endless generations (deterministic for a seed): self-consuming, or fresh real draws."""
@@ -165,7 +165,7 @@ content_columns = {features}
         """Publish generation ``index`` atomically (write a temp file, then rename)."""
         path = self.versions_dir / f"gen-{index:03d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(frame, path)
+        write_parquet_atomic(frame, path)
         return path
 
     def corpus_snapshot(self, generations: list[pd.DataFrame]) -> pd.DataFrame:
@@ -203,12 +203,5 @@ content_columns = {features}
         hidden.rename(folder)
         evaluation = real_sample(400 + 20 * 64, self.seed + 700).iloc[: 400 + 20 * index]
         evaluation = evaluation.assign(provenance="human")
-        _write_atomic(evaluation, self.eval_dir / f"eval-{index:03d}.parquet")
+        write_parquet_atomic(evaluation, self.eval_dir / f"eval-{index:03d}.parquet")
         return folder
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(temporary, index=False)
-    temporary.replace(path)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.demo.layout import ScenarioFolders, daemon_config
+from monitor.demo.layout import ScenarioFolders, daemon_config, write_parquet_atomic
 
 __all__ = [
     "TEXT_GENERATOR",
@@ -121,7 +121,7 @@ class TextDemoScenario(ScenarioFolders):
         for module, items in stdlib_paragraphs().items():
             parts[zlib.crc32(f"{self.seed}:{module}".encode()) % 3].extend(items)
         for path, texts in zip(paths, parts, strict=True):
-            _write_atomic(pd.DataFrame({"text": texts}), path)
+            write_parquet_atomic(pd.DataFrame({"text": texts}), path)
 
     def generations(self) -> Iterator[pd.DataFrame]:
         """Endless self-consuming generations (deterministic for a seed)."""
@@ -135,7 +135,7 @@ class TextDemoScenario(ScenarioFolders):
 
     def write_version(self, index: int, frame: pd.DataFrame) -> Path:
         path = self.versions_dir / f"gen-{index:03d}.parquet"
-        _write_atomic(frame, path)
+        write_parquet_atomic(frame, path)
         return path
 
     def write_snapshot(self, generations: list[pd.DataFrame]) -> None:
@@ -155,10 +155,3 @@ sample_size = {self.rows}
 regions = 10
 interval_seconds = {interval}
 """
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(temporary, index=False)
-    temporary.replace(path)

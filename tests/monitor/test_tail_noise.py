@@ -36,16 +36,8 @@ def _version(name: str, reference: np.ndarray, sample: np.ndarray) -> VersionFig
     """The per-feature tail figures the generator collector stores (q = 1 %)."""
     per_feature: dict[str, dict[str, float]] = {}
     for tail in numeric_tail_frequency(reference, sample, features=COLUMNS):
-        if tail.q != 0.01:
-            continue
-        entry = per_feature.setdefault(tail.feature, {})
-        for side, has, share, expected in (
-            ("lower", tail.lower_has_tail, tail.lower_share, tail.expected_lower_share),
-            ("upper", tail.upper_has_tail, tail.upper_share, tail.expected_upper_share),
-        ):
-            if has:
-                entry[f"tail_share_{side}"] = share
-                entry[f"tail_expected_{side}"] = expected
+        if tail.q == 0.01:
+            per_feature.setdefault(tail.feature, {}).update(tail.share_figures())
     return VersionFigures(name, {}, len(reference), len(sample), per_feature)
 
 
