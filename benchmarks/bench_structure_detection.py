@@ -56,7 +56,6 @@ from collectors.healthy import HealthyLevels
 from collectors.metrics.structure import StructureMeasurement, StructureReference
 from collectors.recipe import ReferenceRecipe
 from monitor.checks import CheckThresholds, VersionFigures, evaluate_checks
-from monitor.checks.rules_structure import CATEGORY_SHARE_PREFIX
 
 VERSIONS = 9
 ONSET = 4  # versions before the break (the break is in version ONSET + 1 on)
@@ -119,14 +118,7 @@ def version_figures(
     """A version as the store hands it to the checks: figures (with ``core`` figures),
     per-feature figures with each tested category's share and the worst audit's importance
     changes, the healthy spread."""
-    per_feature = measured.per_feature()
-    for share in measured.categories.tested:
-        key = f"{CATEGORY_SHARE_PREFIX}{share.category}"
-        per_feature.setdefault(share.column, {}).setdefault(key, share.version_share)
-    audited = [a for a in measured.audits if a.importance_change]
-    if audited:
-        for feature, change in max(audited, key=lambda a: a.loss).importance_change:
-            per_feature.setdefault(feature, {}).setdefault("importance_change", change)
+    per_feature = measured.check_features()
     figures = {**measured.figures, **(core or {})}
     return VersionFigures(name, figures, rows[0], rows[1], per_feature, spread)
 

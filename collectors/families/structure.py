@@ -21,7 +21,6 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from collectors.families import FamilyBuilder, FamilyFigures, FamilyInputs
-from collectors.figure_keys import CATEGORY_SHARE_PREFIX, IMPORTANCE_CHANGE
 from collectors.healthy import HealthyLevels
 
 __all__ = ["MIN_HOLDOUT_ROWS", "StructureFamily", "StructureOptions", "structure_family"]
@@ -87,20 +86,10 @@ class StructureFamily:
 
     def measure(self, sample: pd.DataFrame, *, source: str) -> FamilyFigures:
         measured = self.structure.measure(sample, source=source)
-        per_feature = measured.per_feature()
-        # Each tested category's share (bounded by the category test) and, for the worst
-        # audited column, each feature's importance change: category_share_shift and
-        # interaction_loss read them (monitor.checks.rules_structure).
-        for share in measured.categories.tested:
-            key = f"{CATEGORY_SHARE_PREFIX}{share.category}"
-            per_feature.setdefault(share.column, {})[key] = float(share.version_share)
-        audited = [audit for audit in measured.audits if audit.importance_change]
-        if audited:
-            for name, change in max(audited, key=lambda audit: audit.loss).importance_change:
-                if math.isfinite(change):
-                    per_feature.setdefault(name, {})[IMPORTANCE_CHANGE] = float(change)
         return FamilyFigures(
-            dict(measured.figures), per_feature, {"structure": self._details(measured)}
+            dict(measured.figures),
+            measured.check_features(),
+            {"structure": self._details(measured)},
         )
 
     def healthy(self, sample_rows: int) -> HealthyLevels:

@@ -198,9 +198,8 @@ class MixingCurve:
     is the anchor; the 0 % column of ``scores`` is NaN (the curve's 0 % point is that mean).
     ``paired``: per seed, the score of the real draw its mixes start from (TRTR draw ``i``).
     ``safe``: :func:`safe_share` of the mean curve; ``safe_low``/``safe_high``: its percentile
-    bootstrap interval over seeds (and draws); ``per_seed_safe``: each seed's own safe share
-    (its margins those of one seed); ``margins``: the mean curve's margin per share;
-    ``chance``: the score of a constant prediction the tolerance is measured from.
+    bootstrap interval over seeds (and draws); ``chance``: the score of a constant prediction
+    the tolerance is measured from.
     """
 
     task: Task
@@ -214,8 +213,6 @@ class MixingCurve:
     safe: float
     safe_low: float
     safe_high: float
-    per_seed_safe: tuple[float, ...]
-    margins: np.ndarray
     chance: float = 0.0
 
     @property
@@ -354,18 +351,10 @@ def mixing_sweep(
     chance = chance_score(task, y_test)
     d = all_real.size
     noise = share_noise(grid, spread, seeds, d)
-    one = share_noise(grid, spread, 1, d)  # one seed's paired differences
-    per_seed = tuple(
-        safe_share(
-            _curve(anchor, scores[i : i + 1], paired[i : i + 1]), grid, tolerance, one, chance
-        )
-        for i in range(seeds)
-    )
     safe = safe_share(_curve(anchor, scores, paired), grid, tolerance, noise, chance)
     low, high = _bootstrap(scores, all_real, paired, grid, tolerance, noise, seed, chance)
-    margins = np.maximum(tolerance * abs(anchor - chance), noise)
     return MixingCurve(task, key, grid, scores, all_real, paired, tolerance, rows, safe, low,
-                       high, per_seed, margins, chance)  # fmt: skip
+                       high, chance)  # fmt: skip
 
 
 def curve_from_figures(figures: Mapping[str, float]) -> dict[str, object] | None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from collectors.figure_keys import MISSING_KEY_SHARE
+
 __all__ = [
     "MISSING_KEY_SHARE",
     "MissingKeys",
@@ -33,8 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("tailwatch.sequences")
-
-MISSING_KEY_SHARE = "sequence_missing_key_share"  # a version's figure (collectors.sequences.names)
 
 
 def check_sequence_columns(

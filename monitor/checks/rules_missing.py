@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from collectors.figure_keys import MISSING_KEY_SHARE
 from monitor.checks.healthy import HealthyLevels
 from monitor.checks.noise import MIN_EXPECTED_COUNT, VersionFigures, _bonferroni, two_proportion_z
 from monitor.checks.outcome import NONE, Outcome
@@ -32,7 +33,7 @@ from monitor.checks.thresholds import CheckThresholds
 __all__ = ["SEQUENCE_KEY", "missing_shares", "missingness_gap", "missingness_shift"]
 
 SEQUENCE_KEY = "(sequence key)"  # the entity or time column of a generator of sequences
-KEY_SHARE = "sequence_missing_key_share"
+KEY_SHARE = MISSING_KEY_SHARE
 
 
 def missing_shares(v: VersionFigures) -> dict[str, float]:

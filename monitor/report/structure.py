@@ -19,6 +19,7 @@ import numpy as np
 
 from monitor.report.cells import Table
 from monitor.report.cells import number as _num
+from monitor.report.cells import share as _share
 from monitor.report.model import GeneratorSection
 from monitor.report.style import figure, styled, svg
 from monitor.store import Store
@@ -80,12 +81,6 @@ def heatmap_plot(section: GeneratorSection) -> str | None:
         if index in (1, 2):
             fig.colorbar(image, ax=ax, shrink=0.8)
     return svg(fig)
-
-
-def _share(value: object) -> str:
-    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
-        return "–"
-    return f"{value:.1%}"
 
 
 def _pairs(details: Mapping[str, Any]) -> Table | None:

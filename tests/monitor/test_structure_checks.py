@@ -69,14 +69,7 @@ def _healthy() -> HealthyLevels:
 def _figures(name: str, measured: StructureMeasurement) -> VersionFigures:
     """A version as the store gives it to the checks: figures, per-feature figures (with each
     tested category's share and the worst audit's importance changes) and the healthy spread."""
-    per_feature = measured.per_feature()
-    for share in measured.categories.tested:
-        key = f"{CATEGORY_SHARE_PREFIX}{share.category}"
-        per_feature.setdefault(share.column, {})[key] = share.version_share
-    audited = [a for a in measured.audits if a.importance_change]
-    if audited:
-        for feature, change in max(audited, key=lambda a: a.loss).importance_change:
-            per_feature.setdefault(feature, {})["importance_change"] = change
+    per_feature = measured.check_features()
     reference = _structure().reference
     return VersionFigures(
         name, measured.figures, len(reference), ROWS, per_feature, _healthy().spread

@@ -253,17 +253,22 @@ class _Constant:
         return np.ones((len(x), 1))
 
 
+def _pick(rows: int, limit: int, rng: np.random.Generator) -> np.ndarray | None:
+    """``limit`` of ``rows`` row positions, sorted (None, and no draw, when all fit)."""
+    if rows <= limit:
+        return None
+    return np.sort(rng.choice(rows, limit, replace=False))
+
+
 def _rows(frame: pd.DataFrame, limit: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(frame) <= limit:
-        return frame
-    return frame.iloc[np.sort(rng.choice(len(frame), limit, replace=False))]
+    picked = _pick(len(frame), limit, rng)
+    return frame if picked is None else frame.iloc[picked]
 
 
 def _matrix_rows(matrix: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
     """:func:`_rows` of a frame's model matrix (the same draw)."""
-    if len(matrix) <= limit:
-        return matrix
-    return matrix[np.sort(rng.choice(len(matrix), limit, replace=False))]
+    picked = _pick(len(matrix), limit, rng)
+    return matrix if picked is None else matrix[picked]
 
 
 def screen_targets(

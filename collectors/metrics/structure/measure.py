@@ -21,12 +21,14 @@ measure at the version's size. Pure: frames in, numbers out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from collectors.figure_keys import CATEGORY_SHARE_PREFIX, IMPORTANCE_CHANGE
 from collectors.metrics.structure._balls import RealBalls
 from collectors.metrics.structure._frame import (
     categorical_mask,
@@ -35,7 +37,6 @@ from collectors.metrics.structure._frame import (
     content_order,
     encode,
     labels,
-    reference_categories,
     split_columns,
     standard_embedding,
 )
@@ -116,6 +117,21 @@ class StructureMeasurement:
                 entry["class_coverage_min"] = min(c.coverage for c in classes)
         return out
 
+    def check_features(self) -> dict[str, dict[str, float]]:
+        """:meth:`per_feature` plus what the checks read per column: each tested category's share
+        (``category_share:<category>``; category_share_shift) and, for the worst audited column,
+        each feature's finite importance change (``importance_change``; interaction_loss)."""
+        out = self.per_feature()
+        for share in self.categories.tested:
+            key = f"{CATEGORY_SHARE_PREFIX}{share.category}"
+            out.setdefault(share.column, {})[key] = float(share.version_share)
+        audited = [audit for audit in self.audits if audit.importance_change]
+        if audited:
+            for name, change in max(audited, key=lambda audit: audit.loss).importance_change:
+                if math.isfinite(change):
+                    out.setdefault(name, {})[IMPORTANCE_CHANGE] = float(change)
+        return out
+
 
 @dataclass(frozen=True)
 class StructureHealthy:
@@ -177,11 +193,11 @@ class StructureReference:
             self.reference, self.columns, max_columns=max_columns, max_pairs=max_pairs
         )
         self.reference_pairs = dependence(self.reference, self.columns, self.pairs)
-        # The models' category codes (detection and audits): each version is encoded once.
-        self.categories = reference_categories(self.reference, self.columns)
         self._detection = DetectionReference(
             self.reference, self.columns, max_rows=self.detection_rows, seed=seed
         )
+        # The models' category codes (detection, audits, probe): each version is encoded once.
+        self.categories = self._detection.categories
         self.targets: list[TargetScreen] = screen_targets(
             self.reference,
             self.test,
@@ -208,9 +224,8 @@ class StructureReference:
         # Boundary rows: where a real-trained probe of the target is least sure (out of fold).
         self.uncertain: np.ndarray | None = None
         if target is not None and target in self.columns.categorical:
-            categories = reference_categories(self.reference, self.columns)
-            x = encode(self.reference, self.columns, categories, "reference", exclude=target)
-            y = codes(labels(self.reference, target), categories[target])
+            x = encode(self.reference, self.columns, self.categories, "reference", exclude=target)
+            y = codes(labels(self.reference, target), self.categories[target])
             if np.unique(y, return_counts=True)[1].min(initial=2) >= 2 and x.shape[1]:
                 mask = categorical_mask(self.columns, exclude=target)
                 self.uncertain = uncertain_rows(probe_margin(x, y, mask, seed=seed))
@@ -233,9 +248,15 @@ class StructureReference:
             reference_values=self.reference_pairs,
         )
         figures = pairs.figures()
-        encoded = encode(version, self.columns, self.categories, source)
+        detect = self.detection and min(len(version), len(self.reference)) >= DETECTION_FOLDS
+        # Encoded once for the detection and every audit (not at all when neither runs).
+        encoded = (
+            encode(version, self.columns, self.categories, source)
+            if detect or self.targets
+            else None
+        )
         result = None
-        if self.detection and min(len(version), len(self.reference)) >= DETECTION_FOLDS:
+        if detect:
             result = self._detection.measure(version, encoded=encoded)
             figures.update(result.figures())
         shares = category_shares(self.reference, version, columns=self.columns)

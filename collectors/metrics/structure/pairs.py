@@ -132,19 +132,20 @@ def _pair_value(
     b: str,
     values: dict[str, np.ndarray],
     columns: Columns,
-    ranks: dict[str, np.ndarray | None] | None = None,
+    ranks: dict[str, np.ndarray | None],
 ) -> float:
+    """The pair's dependence; ``ranks`` caches each complete numeric column's ranks (filled here:
+    a column without missing values is ranked once for all its pairs, None where it has some)."""
     numeric_a, numeric_b = a in columns.numeric, b in columns.numeric
     if numeric_a and numeric_b:
-        if ranks is not None:  # a column without missing values is ranked once for all pairs
-            for name in (a, b):
-                if name not in ranks:
-                    column = values[name]
-                    complete = not np.isnan(column).any() and len(column) >= MIN_PAIR_ROWS
-                    ranks[name] = rankdata(column) if complete else None
-            rank_a, rank_b = ranks[a], ranks[b]
-            if rank_a is not None and rank_b is not None:
-                return _rank_correlation(rank_a, rank_b)  # = spearman(values[a], values[b])
+        for name in (a, b):
+            if name not in ranks:
+                column = values[name]
+                complete = not np.isnan(column).any() and len(column) >= MIN_PAIR_ROWS
+                ranks[name] = rankdata(column) if complete else None
+        rank_a, rank_b = ranks[a], ranks[b]
+        if rank_a is not None and rank_b is not None:
+            return _rank_correlation(rank_a, rank_b)  # = spearman(values[a], values[b])
         return spearman(values[a], values[b])
     if not numeric_a and not numeric_b:
         return cramers_v(values[a], values[b])
