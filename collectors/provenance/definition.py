@@ -55,6 +55,7 @@ from typing import Literal, SupportsFloat, SupportsIndex
 import numpy as np
 import pandas as pd
 
+from collectors.provenance.numbers import number_fingerprints
 from collectors.sources.kinds import is_datetime, time_zone
 
 __all__ = [
@@ -207,6 +208,9 @@ def fingerprint_frame(frame: pd.DataFrame, content_columns: Sequence[str]) -> np
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"content columns {missing} are not in the frame {list(frame.columns)}")
+    numbers = _number_fingerprints(frame, columns)  # plain numbers: tokens and MD5 in Numba
+    if numbers is not None:
+        return numbers
     kinds: list[ColumnKind] = []
     tokens: list[list[str] | None] = []
     for name in columns:
@@ -232,6 +236,32 @@ def fingerprint_frame(frame: pd.DataFrame, content_columns: Sequence[str]) -> np
     return np.fromiter(
         (_digest(record_string(row, kinds)) for row in rows), dtype=np.uint64, count=len(frame)
     )
+
+
+def _number_fingerprints(frame: pd.DataFrame, columns: list[str]) -> np.ndarray | None:
+    """:func:`fingerprint_frame` of plain numpy number columns (float, integer below 2**63,
+    boolean dtypes; no NaN) by :func:`collectors.provenance.numbers.number_fingerprints`, the
+    records it leaves (a float near a rounding boundary of ``%.6e``) by the definition; None
+    for any other frame (the column paths below, and their errors)."""
+    arrays = []
+    for name in columns:
+        dtype = frame[name].dtype
+        if not isinstance(dtype, np.dtype) or dtype.kind not in "fiub":
+            return None
+        values = frame[name].to_numpy()
+        if dtype.kind == "f" and np.isnan(values).any():
+            return None
+        if dtype.kind == "u" and values.size and values.max() >= 2**63:
+            return None
+        arrays.append(values)
+    if not arrays[0].size:
+        return np.zeros(0, np.uint64)
+    out, bail = number_fingerprints(arrays)
+    if bail.any():
+        kinds = [_series_kind(frame[name], name) for name in columns]
+        for r in np.flatnonzero(bail).tolist():
+            out[r] = _digest(record_string([a[r].item() for a in arrays], kinds))
+    return out
 
 
 def _numeric_tokens(series: pd.Series, name: str) -> list[str] | None:
