@@ -10,22 +10,50 @@ are its categories 0..c-1 (a value unseen in training and a missing value: NaN, 
 missing-value bin), the categorical columns first, then the numeric columns as float64, the
 models' categorical flags and known categories as scikit-learn sets them. The fitted models and
 their predictions are those of the stock estimators, bit for bit (tested on real data); they are
-the stock estimators' code for everything else (binning, growing, predicting).
+the stock estimators' code for everything else (growing, predicting).
+
+Binning shared between fits (issue 23 and 26's cost): a histogram model's training matrix is
+binned column by column, and a column's bin thresholds (its distinct values' midpoints, or the
+``averaged_inverted_cdf`` percentiles above ``max_bins`` distinct values) and its bin codes
+depend on that column's training values only. The screening fits of a reference (every column
+predicted from the others on the same rows), the audits of a version (the same version rows) and
+their real sides bin the same columns again and again. :class:`BinCache` keeps each binned
+column under its exact bytes (the key *is* the data, so a hit is the same column), and a model
+given one (:func:`hgb_model` ``bins=``) takes its columns from it: the same thresholds and codes
+as scikit-learn's ``_BinMapper``, hence the same trees and predictions, bit for bit (tested).
+:func:`hgb_model` is the one place the structure figures make a model: stock estimator, numpy
+category codes or shared bins.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble._hist_gradient_boosting._binning import _map_to_bins
+from sklearn.ensemble._hist_gradient_boosting.binning import _find_binning_thresholds
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["NativeClassifier", "NativeRegressor", "one_thread"]
+__all__ = [
+    "BinCache",
+    "BinnedClassifier",
+    "BinnedRegressor",
+    "NativeClassifier",
+    "NativeRegressor",
+    "hgb_model",
+    "one_thread",
+]
 
 X_DTYPE = np.float64  # scikit-learn's X_DTYPE for the histogram models
+X_BINNED_DTYPE = np.uint8  # and its X_BINNED_DTYPE
+BIN_CACHE_COLUMNS = 256  # binned columns kept per cache (at 2,000 rows about 5 MB)
+SHARE_BINS = True  # False: every fit bins its own columns (benchmarks time both)
 
 
 @functools.cache
@@ -98,9 +126,133 @@ class _NativeCodes:
         return out
 
 
-class NativeRegressor(_NativeCodes, HistGradientBoostingRegressor):
+class BinCache:
+    """Binned training columns under their exact bytes, least recently used dropped past
+    ``limit`` columns; safe to share between threads (see the module docstring)."""
+
+    def __init__(self, limit: int = BIN_CACHE_COLUMNS) -> None:
+        self.limit = limit
+        self._columns: OrderedDict[tuple[bytes, int, int], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def column(
+        self, values: np.ndarray, max_bins: int, categories: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``_BinMapper``'s thresholds and bin codes of one training column: ``categories`` 0
+        for a numeric column (thresholds by ``_find_binning_thresholds``), else the number of
+        category codes 0..c-1 (the thresholds are those codes)."""
+        values = np.ascontiguousarray(values, dtype=X_DTYPE)
+        key = (values.tobytes(), max_bins, categories)
+        with self._lock:
+            found = self._columns.get(key)
+            if found is not None:
+                self._columns.move_to_end(key)
+                self.hits += 1
+                return found
+        if categories:
+            thresholds = np.arange(categories, dtype=X_DTYPE)
+        else:
+            thresholds = _find_binning_thresholds(values, max_bins)
+        binned = np.zeros((len(values), 1), dtype=X_BINNED_DTYPE, order="F")
+        flag = np.array([1 if categories else 0], dtype=np.uint8)
+        _map_to_bins(values[:, None], [thresholds], flag, max_bins, 1, binned)
+        found = (thresholds, binned[:, 0])
+        with self._lock:
+            self.misses += 1
+            self._columns[key] = found
+            while len(self._columns) > self.limit:
+                self._columns.popitem(last=False)
+        return found
+
+
+class _SharedBins:
+    """``_bin_data`` of scikit-learn's histogram models (1.4 and later) with the training
+    columns taken from a :class:`BinCache` (``self._bins``; None: scikit-learn's own)."""
+
+    _bin_mapper: Any
+    _bins: BinCache | None = None
+
+    def _bin_data(self, X: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        # (X, is_training_data) before scikit-learn 1.6, (X, sample_weight, is_training_data) since
+        is_training_data = kwargs.get("is_training_data", args[-1] if args else False)
+        sample_weight = kwargs.get("sample_weight", args[0] if len(args) == 2 else None)
+        mapper = self._bin_mapper
+        bins = self._bins
+        if (
+            bins is None
+            or not is_training_data
+            or sample_weight is not None
+            or (mapper.subsample is not None and X.shape[0] > mapper.subsample)
+            or not 3 <= mapper.n_bins <= 256
+        ):
+            return super()._bin_data(X, *args, **kwargs)  # type: ignore[misc]
+        x = np.asarray(X, dtype=X_DTYPE)
+        features = x.shape[1]
+        flags = (
+            np.zeros(features, dtype=np.uint8)
+            if mapper.is_categorical is None
+            else np.asarray(mapper.is_categorical, dtype=np.uint8)
+        )
+        known = mapper.known_categories or [None] * features
+        max_bins = mapper.n_bins - 1
+        binned = np.empty(x.shape, dtype=X_BINNED_DTYPE, order="F")
+        thresholds, non_missing = [], []
+        for j in range(features):
+            categories = len(known[j]) if flags[j] else 0
+            if flags[j] and not np.array_equal(known[j], np.arange(categories)):
+                return super()._bin_data(X, *args, **kwargs)  # type: ignore[misc]
+            edges, codes = bins.column(x[:, j], max_bins, categories)
+            thresholds.append(edges)
+            non_missing.append(categories if flags[j] else edges.shape[0] + 1)
+            binned[:, j] = codes
+        mapper.is_categorical_ = flags
+        mapper.missing_values_bin_idx_ = mapper.n_bins - 1
+        mapper.bin_thresholds_ = thresholds
+        mapper.n_bins_non_missing_ = np.array(non_missing, dtype=np.uint32)
+        return binned
+
+
+class NativeRegressor(_SharedBins, _NativeCodes, HistGradientBoostingRegressor):
     """``HistGradientBoostingRegressor`` with a categorical mask, encoded with numpy."""
 
 
-class NativeClassifier(_NativeCodes, HistGradientBoostingClassifier):
+class NativeClassifier(_SharedBins, _NativeCodes, HistGradientBoostingClassifier):
     """``HistGradientBoostingClassifier`` with a categorical mask, encoded with numpy."""
+
+
+class BinnedRegressor(_SharedBins, HistGradientBoostingRegressor):
+    """``HistGradientBoostingRegressor`` (numeric features) taking shared bins."""
+
+
+class BinnedClassifier(_SharedBins, HistGradientBoostingClassifier):
+    """``HistGradientBoostingClassifier`` (numeric features) taking shared bins."""
+
+
+def hgb_model(
+    task: Literal["regressor", "classifier"],
+    mask: np.ndarray,
+    seed: int,
+    params: Mapping[str, object],
+    *,
+    bins: BinCache | None = None,
+) -> Any:
+    """The structure figures' pinned histogram model, unfitted: ``params`` with ``random_state``
+    ``seed``; ``mask`` marks the categorical code columns (encoded with numpy when any, else
+    no categorical features); ``bins``: training columns shared through that cache. Untyped:
+    a scikit-learn estimator."""
+    native = bool(np.asarray(mask).any())
+    bins = bins if SHARE_BINS else None
+    if task == "regressor":
+        kind: type = NativeRegressor if native else BinnedRegressor
+    else:
+        kind = NativeClassifier if native else BinnedClassifier
+    if not native and bins is None:  # the stock estimator
+        kind = (
+            HistGradientBoostingRegressor if task == "regressor" else HistGradientBoostingClassifier
+        )
+    model = kind(random_state=seed, categorical_features=mask if native else None, **params)
+    model._bins = bins
+    return model

@@ -14,12 +14,11 @@ Pure: arrays in, numbers out.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from collectors.metrics.fidelity import prdc
 from collectors.metrics.structure._balls import RealBalls
-from collectors.metrics.structure._native import NativeClassifier, one_thread
+from collectors.metrics.structure._native import hgb_model, one_thread
 from collectors.metrics.structure.detection import DETECTION_MODEL
 
 __all__ = ["BOUNDARY_QUANTILE", "boundary_coverage", "probe_margin", "uncertain_rows"]
@@ -37,10 +36,7 @@ def probe_margin(x: np.ndarray, y: np.ndarray, mask: np.ndarray, *, seed: int = 
     folds = int(min(FOLDS, counts.min()))
     if folds < 2:
         raise ValueError("probe margin: every class needs at least 2 rows")
-    classifier = NativeClassifier if mask.any() else HistGradientBoostingClassifier
-    model = classifier(
-        random_state=seed, categorical_features=mask if mask.any() else None, **DETECTION_MODEL
-    )
+    model = hgb_model("classifier", mask, seed, DETECTION_MODEL)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     with one_thread():
         proba = cross_val_predict(model, x, y, cv=splitter, method="predict_proba")

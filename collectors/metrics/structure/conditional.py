@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from collectors.metrics.structure._frame import (
     Columns,
@@ -41,7 +40,7 @@ from collectors.metrics.structure._frame import (
     reference_categories,
     split_columns,
 )
-from collectors.metrics.structure._native import NativeClassifier, NativeRegressor, one_thread
+from collectors.metrics.structure._native import BinCache, hgb_model, one_thread
 
 __all__ = [
     "AUDIT_MODEL",
@@ -171,23 +170,16 @@ class _Problem:
             return x[keep], y[keep]
         return x, matrix[:, where].astype(np.int64)  # the codes, stored exactly as floats
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> object:
-        # Category codes encoded with numpy (the stock models' fit and predictions, bit for bit,
-        # without their per-call ColumnTransformer: collectors.metrics.structure._native).
-        mask = self.mask if self.mask.any() else None
+    def fit(self, x: np.ndarray, y: np.ndarray, bins: BinCache | None = None) -> object:
+        """The pinned model fitted (category codes by numpy, training columns binned through
+        ``bins`` when given: the stock model's fit and predictions, bit for bit;
+        :mod:`collectors.metrics.structure._native`); squared error for a numeric column (2x
+        faster than absolute error)."""
         if self.kind == "numeric":
-            regressor = HistGradientBoostingRegressor if mask is None else NativeRegressor
-            model = regressor(  # squared error: 2x faster than absolute
-                random_state=self.seed,
-                categorical_features=mask,
-                **AUDIT_MODEL,
-            )
-            return model.fit(x, y)
+            return hgb_model("regressor", self.mask, self.seed, AUDIT_MODEL, bins=bins).fit(x, y)
         if np.unique(y).size < 2:
             return _Constant(int(y[0]) if len(y) else 0)
-        classifier = HistGradientBoostingClassifier if mask is None else NativeClassifier
-        model = classifier(random_state=self.seed, categorical_features=mask, **AUDIT_MODEL)
-        return model.fit(x, y)
+        return hgb_model("classifier", self.mask, self.seed, AUDIT_MODEL, bins=bins).fit(x, y)
 
     def predict(self, model: Any, x: np.ndarray) -> np.ndarray:
         """``model``: what :meth:`fit` returned (an untyped scikit-learn estimator or _Constant)."""
@@ -282,11 +274,13 @@ def screen_targets(
     max_rows: int = MAX_ROWS,
     seed: int = 0,
     candidates: Sequence[str] | None = None,
+    bins: BinCache | None = None,
 ) -> list[TargetScreen]:
     """The columns real rows predict well: a real-trained model per column (of ``candidates``,
     default every column) scored on holdout rows; the ``max_targets`` of highest skill
     (>= ``min_skill``), best first. Needs the reference and holdout only, so a caller screens
-    once per reference."""
+    once per reference. Every fit trains on the same rows: ``bins`` (a cache the caller keeps)
+    bins their columns once (the same models, bit for bit)."""
     kinds = _kinds(reference, columns, categorical)
     check_columns(holdout, kinds, "holdout")
     rng = np.random.default_rng(seed)
@@ -303,7 +297,7 @@ def screen_targets(
             problem = _Problem(reference, column, kinds, seed)
             x, y = problem.data(train, "reference")
             x_test, y_test = problem.data(test, "holdout")
-            skill = 1.0 - problem.error(problem.fit(x, y), x_test, y_test)
+            skill = 1.0 - problem.error(problem.fit(x, y, bins), x_test, y_test)
             screens.append(TargetScreen(column, problem.kind, float(skill)))
     chosen = [s for s in screens if s.skill >= min_skill]
     return sorted(chosen, key=lambda s: (-s.skill, s.column))[:max_targets]
@@ -338,6 +332,7 @@ def audit_column(
     memo: AuditMemo | None = None,
     fitted: dict[str, object] | None = None,
     encoded: np.ndarray | None = None,
+    bins: BinCache | None = None,
 ) -> ColumnAudit:
     """Predict ``column`` on real ``test`` rows with a model trained on the version and one
     trained on as many reference rows (at most ``max_rows``); compare their normalised errors and
@@ -346,7 +341,9 @@ def audit_column(
     keeps the real side between versions of the same size; ``fitted`` (a dict the caller keeps
     for one version) the version-trained model, so that asking again with ``importance`` does
     not fit it twice. ``encoded``: the version's whole model matrix (:func:`encode` over
-    :func:`reference_categories` of ``reference``, no column excluded), when the caller has it."""
+    :func:`reference_categories` of ``reference``, no column excluded), when the caller has it.
+    ``bins``: a cache the caller keeps, so that the audits of one version (and the real sides)
+    bin their shared training columns once (the same models, bit for bit)."""
     kinds = _kinds(reference, columns, categorical)
     if column not in kinds.names:
         raise ValueError(f"audit: {column!r} is not among the measured columns {kinds.names}")
@@ -363,7 +360,7 @@ def audit_column(
             x_test, y_test = problem.data(
                 _rows(test, max_rows, np.random.default_rng([seed, 3])), "test"
             )
-            model = problem.fit(x_real, y_real)
+            model = problem.fit(x_real, y_real, bins)
             real = _RealSide(problem, model, x_test, y_test, problem.error(model, x_test, y_test))
             if memo is not None:
                 memo[(column, rows)] = real
@@ -377,7 +374,7 @@ def audit_column(
                 if encoded.shape != (len(version), len(kinds.names)):
                     raise ValueError(f"encoded version: shape {encoded.shape}, {len(version)} rows")
                 x_version, y_version = problem.rows_of(_matrix_rows(encoded, rows, draw))
-            version_model = problem.fit(x_version, y_version)
+            version_model = problem.fit(x_version, y_version, bins)
             if fitted is not None:
                 fitted[column] = version_model
         version_error = problem.error(version_model, real.x_test, real.y_test)

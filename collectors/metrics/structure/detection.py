@@ -39,7 +39,7 @@ from collectors.metrics.structure._frame import (
     reference_categories,
     split_columns,
 )
-from collectors.metrics.structure._native import NativeClassifier, one_thread
+from collectors.metrics.structure._native import hgb_model, one_thread
 
 __all__ = [
     "DETECTION_MODEL",
@@ -217,9 +217,7 @@ def _fitted_model(
     mask: np.ndarray, seed: int, x: np.ndarray, y: np.ndarray
 ) -> HistGradientBoostingClassifier:
     """:func:`detection_model` fitted, category codes encoded by numpy when there are any."""
-    if not mask.any():
-        return detection_model(mask, seed).fit(x, y)
-    model = NativeClassifier(random_state=seed, categorical_features=mask, **DETECTION_MODEL)
+    model: HistGradientBoostingClassifier = hgb_model("classifier", mask, seed, DETECTION_MODEL)
     return model.fit(x, y)
 
 

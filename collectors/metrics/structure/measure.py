@@ -40,6 +40,7 @@ from collectors.metrics.structure._frame import (
     split_columns,
     standard_embedding,
 )
+from collectors.metrics.structure._native import BinCache
 from collectors.metrics.structure.boundary import boundary_coverage, probe_margin, uncertain_rows
 from collectors.metrics.structure.categories import CategoryShares, category_shares
 from collectors.metrics.structure.classes import (
@@ -198,6 +199,8 @@ class StructureReference:
         )
         # The models' category codes (detection, audits, probe): each version is encoded once.
         self.categories = self._detection.categories
+        # Model training columns binned once for the screening, the audits and their real sides.
+        self._bins = BinCache()
         self.targets: list[TargetScreen] = screen_targets(
             self.reference,
             self.test,
@@ -206,6 +209,7 @@ class StructureReference:
             max_rows=max_rows,
             seed=seed,
             candidates=screening_candidates(self.columns.names, self.pairs, self.reference_pairs),
+            bins=self._bins,
         )
         if target is not None and target not in self.columns.names:
             raise ValueError(f"target {target!r} is not among the columns {self.columns.names}")
@@ -275,6 +279,7 @@ class StructureReference:
                 memo=self._memo,
                 fitted=fitted,
                 encoded=encoded,
+                bins=self._bins,
             )
             for screen in self.targets
         ]
@@ -293,6 +298,7 @@ class StructureReference:
                 memo=self._memo,
                 fitted=fitted,
                 encoded=encoded,
+                bins=self._bins,
             )
         if audits:
             figures["interaction_loss_max"] = max(a.loss for a in audits)

@@ -1,6 +1,7 @@
 """collectors.metrics.structure._native: the histogram models without scikit-learn's per-call
 ColumnTransformer fit and predict exactly as the stock models, on real data with category codes,
-missing values and codes unseen in training."""
+missing values and codes unseen in training; so do the models taking their training columns from
+a shared :class:`BinCache` (the same thresholds and bin codes as scikit-learn's binning)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-from collectors.metrics.structure._native import NativeClassifier, NativeRegressor
+from collectors.metrics.structure._native import (
+    BinCache,
+    NativeClassifier,
+    NativeRegressor,
+    hgb_model,
+)
 
 MODEL = {"max_iter": 15, "learning_rate": 0.2, "max_leaf_nodes": 15, "early_stopping": False}
 
@@ -63,3 +69,78 @@ def test_too_many_categories_are_refused_like_the_stock_model() -> None:
     native = NativeRegressor(categorical_features=np.array([True]), max_bins=63, **MODEL)
     with pytest.raises(ValueError, match="cardinality"):
         native.fit(x, np.arange(400.0))
+
+
+def _same_trees(shared: object, stock: object) -> None:
+    """The fitted models' bin thresholds and every tree's nodes, field by field."""
+    a, b = shared._bin_mapper, stock._bin_mapper  # type: ignore[attr-defined]
+    assert len(a.bin_thresholds_) == len(b.bin_thresholds_)
+    for mine, theirs in zip(a.bin_thresholds_, b.bin_thresholds_, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(a.n_bins_non_missing_, b.n_bins_non_missing_)
+    np.testing.assert_array_equal(a.is_categorical_, b.is_categorical_)
+    assert a.missing_values_bin_idx_ == b.missing_values_bin_idx_
+    for mine, theirs in zip(shared._predictors, stock._predictors, strict=True):  # type: ignore[attr-defined]
+        for p, q in zip(mine, theirs, strict=True):
+            np.testing.assert_array_equal(p.nodes, q.nodes)
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_shared_bins_fit_the_stock_models_column_after_column(categorical: bool) -> None:
+    """Each column of breast cancer predicted from the others (as the target screening does),
+    every model taking its columns from one cache: the stock model's trees and predictions bit
+    for bit, and every column binned once (the cache's misses)."""
+    data = load_breast_cancer()
+    rng = np.random.default_rng(3)
+    coded = [0, 4, 9] if categorical else []
+    x = data.data[:, :12].copy()
+    if categorical:
+        x = _coded(x, coded, rng)
+    numeric = [j for j in range(x.shape[1]) if j not in coded]
+    targets = x[:, numeric[:6]]
+    targets[np.isnan(targets)] = 1.0  # the targets complete: every fit trains on the same rows
+    x[:, numeric[:6]] = targets
+    if not categorical:
+        x[rng.random(len(x)) < 0.05, 8] = np.nan  # missing values in a feature (never a target)
+        x[:, 7] = np.round(x[:, 7], 2)  # few distinct values: midpoints instead of percentiles
+    flags = np.zeros(x.shape[1], dtype=bool)
+    flags[coded] = True
+    train, test = x[:380], x[380:]
+    bins = BinCache()
+    for target in numeric[:6]:
+        keep = [j for j in range(x.shape[1]) if j != target]
+        rows = ~np.isnan(train[:, target])
+        features, y = train[rows][:, keep], train[rows, target]
+        mask = flags[keep]
+        params = {**MODEL, "max_bins": 63}
+        shared = hgb_model("regressor", mask, 5, params, bins=bins).fit(features, y)
+        stock = HistGradientBoostingRegressor(
+            random_state=5, categorical_features=mask if mask.any() else None, **params
+        ).fit(features, y)
+        _same_trees(shared, stock)
+        np.testing.assert_array_equal(shared.predict(test[:, keep]), stock.predict(test[:, keep]))
+    label = data.target[:380]
+    shared_c = hgb_model("classifier", flags, 6, MODEL, bins=bins).fit(train, label)
+    stock_c = HistGradientBoostingClassifier(
+        random_state=6, categorical_features=flags if flags.any() else None, **MODEL
+    ).fit(train, label)
+    _same_trees(shared_c, stock_c)
+    np.testing.assert_array_equal(shared_c.predict_proba(test), stock_c.predict_proba(test))
+    # Six fits of 11 of the 12 columns on the same rows: 12 columns binned, 54 taken from the
+    # cache; the classifier's 255 bins are another binning of all 12.
+    assert (bins.misses, bins.hits) == (24, 54)
+
+
+def test_bin_cache_keys_on_the_values_and_drops_the_oldest() -> None:
+    bins = BinCache(limit=2)
+    a, b, c = np.arange(10.0), np.arange(10.0) * 2, np.arange(10.0) * 3
+    first = bins.column(a, 63, 0)
+    assert bins.column(a.copy(), 63, 0) is first  # equal values: the same entry
+    assert bins.column(a, 4, 0) is not first  # another bin count: another entry
+    bins.column(b, 63, 0)
+    bins.column(c, 63, 0)  # three entries past a limit of two: the oldest (a, 63) dropped
+    assert bins.column(a, 63, 0) is not first
+    np.testing.assert_array_equal(bins.column(a, 63, 0)[1], first[1])
+    edges, codes = bins.column(np.array([2.0, 0.0, np.nan, 1.0]), 63, 3)
+    np.testing.assert_array_equal(edges, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(codes, [2, 0, 63, 1])  # missing: the last bin
