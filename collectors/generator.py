@@ -248,16 +248,23 @@ class GeneratorReference:
                 self.holdout, self.entity_column, m, seed, replacement=replacement
             )
             return self.measure(drawn, source="holdout", details=False).figures
-        rows = rng.choice(len(self.holdout), size=m, replace=replacement)
-        sample = self.holdout.iloc[np.sort(rows)].reset_index(drop=True)
-        return self.measure(sample, source="holdout", details=False).figures
+        rows = np.sort(rng.choice(len(self.holdout), size=m, replace=replacement))
+        sample = self.holdout.iloc[rows].reset_index(drop=True)
+        return self.measure(sample, source="holdout", details=False, holdout_rows=rows).figures
 
     def measure(
-        self, sample: pd.DataFrame, *, source: str = "sample", details: bool = True
+        self,
+        sample: pd.DataFrame,
+        *,
+        source: str = "sample",
+        details: bool = True,
+        holdout_rows: np.ndarray | None = None,
     ) -> Measurement:
         """Every metric of ``sample`` against the reference (``details``: a version's
         histograms and figure families too; the healthy draws pass False, the families
-        measuring their own levels).
+        measuring their own levels). ``holdout_rows``: ``sample`` is these holdout rows (a
+        healthy draw): its k-NN figures come from the holdout's shared distance lists
+        (:meth:`ReferenceModel.evaluate_draw`, the same figures).
 
         ``timings`` of the result: seconds per figure family (features, fidelity: PRDC,
         alpha/beta, regions and DCR on the k-NN engine; gates; drift and tails; mmd; histograms).
@@ -270,7 +277,10 @@ class GeneratorReference:
         with timed(timings, "features"):
             matrix = self.feature_map.transform(sample, source=source)
         with timed(timings, "fidelity"):
-            fidelity = self.model.evaluate(matrix, name=source)
+            if holdout_rows is None:
+                fidelity = self.model.evaluate(matrix, name=source)
+            else:
+                fidelity = self.model.evaluate_draw(matrix, holdout_rows, name=source)
         figures = fidelity.as_dict()
         gated = None
         if self.gates is not None:  # verdicts; utility probe and attack on versions only

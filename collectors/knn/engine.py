@@ -344,6 +344,27 @@ class KnnEngine:
         self._run(refine, blocks)
         return out_sq, out_index, out_below, out_ties
 
+    def _cross_shards(self, n: int, m: int) -> tuple[list[list[tuple[int, int]]], int]:
+        """The real row blocks of a ``n`` x ``m`` cross pass as the threads take them (block
+        ``b`` to thread ``b mod workers``), and the column block."""
+        blocks, col_block = self._row_blocks(n, m)
+        workers = self._workers()
+        return [blocks[w::workers] for w in range(workers) if blocks[w::workers]], col_block
+
+    def cross_row_shards(self, n: int, m: int) -> np.ndarray:
+        """The shard (thread) of each real row in a ``n`` x ``m`` cross pass of the BLAS backend.
+
+        A synthetic point's per-ball sums (density, precision) are added up row by row within
+        each shard, then over the shards in order (:meth:`cross`): whoever rebuilds them from
+        per-pair weights (:mod:`collectors.knn.draws`) adds in this order to get the same bits.
+        """
+        shards, _ = self._cross_shards(n, m)
+        out = np.empty(n, dtype=np.int64)
+        for s, shard in enumerate(shards):
+            for r0, r1 in shard:
+                out[r0:r1] = s
+        return out
+
     def _cross_blas(
         self,
         real: np.ndarray,
@@ -374,9 +395,7 @@ class KnnEngine:
         row_stats = np.zeros((n, 3))
         row_nearest_sq = np.full(n, np.inf)
         row_nearest_index = np.full(n, -1, dtype=np.int64)
-        blocks, col_block = self._row_blocks(n, m)
-        workers = self._workers()
-        shards = [blocks[w::workers] for w in range(workers) if blocks[w::workers]]
+        shards, col_block = self._cross_shards(n, m)
 
         def task(shard: list[tuple[int, int]]) -> tuple[np.ndarray, ...]:
             ball, top, clipped = np.zeros(m), np.zeros(m), np.zeros(m)

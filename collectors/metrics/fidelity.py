@@ -8,7 +8,7 @@ formulas on top of it, with the names the paper uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from scipy.stats import betabinom
@@ -49,7 +49,15 @@ class PRDC:
         }
 
 
-def resolve_ties(mode: TieMode, *radii: Radii) -> bool:
+class TiedRadii(Protocol):
+    """What :func:`resolve_ties` reads of a set's radii (:class:`Radii`, or a holdout draw's
+    :class:`collectors.knn.draws.Draw`)."""
+
+    @property
+    def has_ties(self) -> bool: ...
+
+
+def resolve_ties(mode: TieMode, *radii: TiedRadii) -> bool:
     """Whether to use tie-aware balls: ``auto`` turns them on only when some radius is tied."""
     if mode == "strict":
         return False

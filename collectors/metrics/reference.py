@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from collectors.knn import KnnEngine, Radii
+from collectors.knn import CrossCounts, KnnEngine, Radii
+from collectors.knn.draws import HoldoutDraws, list_lengths
 from collectors.metrics.alphabeta import AlphaBeta, alpha_beta_from_counts, reference_alpha_radii
 from collectors.metrics.fidelity import (
     PRDC,
@@ -103,9 +104,14 @@ class ReferenceModel:
         self.alpha_radii = reference_alpha_radii(self.real)  # shared by every sample
         self._calibration: dict[int, np.ndarray] = {}
         self.holdout_distance: np.ndarray | None = None
+        self.holdout: np.ndarray | None = None  # centred, for draws of holdout rows
         if holdout is not None:
-            holdout = self._prepare(holdout, "holdout")
-            self.holdout_distance = self.engine.nearest(holdout, self.real).distances[:, 0]
+            self.holdout = self._prepare(holdout, "holdout")
+            self.holdout_distance = self.engine.nearest(self.holdout, self.real).distances[:, 0]
+        # Draws of holdout rows (healthy levels) share the holdout's distance lists, built on
+        # the first draw (:meth:`evaluate_draw`); False measures every draw from scratch.
+        self.share_draws = True
+        self._draws: HoldoutDraws | None = None
 
     @property
     def dim(self) -> int:
@@ -133,6 +139,56 @@ class ReferenceModel:
         counts = self.engine.cross(
             self.real, self.radii, sample, sample_radii, self.clipped, tie_aware=tie_aware
         )
+        return self._result(sample, counts, tie_aware)
+
+    def evaluate_draw(
+        self, synthetic: np.ndarray, rows: np.ndarray, *, name: str = "holdout"
+    ) -> FidelityResult:
+        """:meth:`evaluate` of ``synthetic`` = the holdout's ``rows`` (ascending, repeats
+        allowed: a healthy-level draw), equal bit for bit, its k-NN radii and ball counts
+        assembled from the holdout's distance lists computed once
+        (:class:`collectors.knn.draws.HoldoutDraws`) instead of a pass of its own. Measured from
+        scratch when the rows are not the holdout's, the draw holds too small a share of the
+        holdout for the lists to pay, the backend is the KD-tree, or :attr:`share_draws` is off.
+        """
+        sample = self._prepare(synthetic, name)
+        draws = self._draws_for(np.asarray(rows), sample)
+        if draws is None:
+            return self.evaluate(synthetic, name=name)
+        draw = draws.draw(rows)
+        tie_aware = resolve_ties(self.ties, self.radii, draw)
+        return self._result(sample, draws.cross(draw, tie_aware=tie_aware), tie_aware)
+
+    def _draws_for(self, rows: np.ndarray, sample: np.ndarray) -> HoldoutDraws | None:
+        """The shared lists long enough for a draw of ``rows`` (built or extended here), or
+        None where the draw is measured from scratch (see :meth:`evaluate_draw`)."""
+        holdout = self.holdout
+        if (
+            not self.share_draws
+            or holdout is None
+            or self.engine.resolve_backend(self.dim) != "blas"
+        ):
+            return None
+        if rows.ndim != 1 or rows.shape[0] != sample.shape[0] or np.any(np.diff(rows) < 0):
+            return None
+        if rows.size and (rows[0] < 0 or rows[-1] >= holdout.shape[0]):
+            return None
+        if not np.array_equal(sample, holdout[rows]):
+            return None
+        lengths = list_lengths(self.real.shape[0], holdout.shape[0], rows.shape[0], self.k)
+        if lengths is None:
+            return None
+        if self._draws is None or not self._draws.covers(lengths):
+            if self._draws is not None:  # one set of lists for every draw size so far
+                lc, la, lb = self._draws.lengths
+                lengths = (max(lengths[0], lc), max(lengths[1], la), max(lengths[2], lb))
+            self._draws = HoldoutDraws(
+                self.engine, self.real, self.radii, self.clipped, holdout, lengths
+            )
+        return self._draws
+
+    def _result(self, sample: np.ndarray, counts: CrossCounts, tie_aware: bool) -> FidelityResult:
+        """The figures of ``sample`` (centred) from its ball counts against the reference."""
         m = sample.shape[0]
         prdc = prdc_from_counts(
             self.radii,
