@@ -20,6 +20,7 @@ import numpy as np
 
 from collectors.knn.engine import single_threaded_blas
 from collectors.metrics.ks_kernel import ks_sorted
+from collectors.metrics.mmd_kernels import expand_block
 from collectors.metrics.tails import as_labels, feature_names
 from collectors.sources import as_matrix, check_pair
 
@@ -156,19 +157,28 @@ def _fill_squared(
     x: np.ndarray, y: np.ndarray, x_norms: np.ndarray, y_norms: np.ndarray, out: np.ndarray
 ) -> None:
     """:func:`squared_distances`' blocks, written into ``out``."""
+    largest = float(y_norms.max(initial=0.0))
+    rows = np.empty(4 * BLOCK_ROWS + 64, dtype=np.int64)  # the flagged entries of a block
+    columns = np.empty_like(rows)
     for start in range(0, x.shape[0], BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, x.shape[0])
         block = out[start:stop]
         np.matmul(x[start:stop], y.T, out=block)
-        block *= -2.0
-        block += x_norms[start:stop, None]
-        block += y_norms[None, :]
-        # Conservative (the largest ||y||^2): a few more entries recomputed, no temporary matrix.
-        limit = _EXACT_BELOW * (x_norms[start:stop, None] + y_norms.max(initial=0.0))
-        rows, columns = np.nonzero(block <= limit)
-        if rows.size:
-            difference = x[start + rows] - y[columns]
-            block[rows, columns] = np.einsum("ij,ij->i", difference, difference)
+        # One pass (collectors.metrics.mmd_kernels): block * -2 + ||x||^2 + ||y||^2, and the
+        # entries under the cancellation limit, conservative (the largest ||y||^2): a few more
+        # entries recomputed, no temporary matrix.
+        count = expand_block(
+            block, x_norms[start:stop], y_norms, _EXACT_BELOW, largest, rows, columns
+        )
+        if count > rows.size:  # more than the buffers hold: found again (same entries)
+            limit = _EXACT_BELOW * (x_norms[start:stop, None] + largest)
+            found = np.nonzero(block <= limit)
+        else:
+            found = rows[:count], columns[:count]
+        if count:
+            rows_found, columns_found = found
+            difference = x[start + rows_found] - y[columns_found]
+            block[rows_found, columns_found] = np.einsum("ij,ij->i", difference, difference)
 
 
 def _subsample(data: np.ndarray, max_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -183,23 +193,16 @@ def _median_heuristic(
     """Median of the non-zero Euclidean distances over the distinct pairs of the pooled sample.
 
     Takes the squared-distance blocks (sqrt is monotone, so the middle squared distances give the
-    middle distances). Exact selection in two passes instead of partitioning all the pairs: the
-    quantiles of a strided sample bracket the middle, one parallel pass counts the pairs below
-    the bracket and gathers those inside it, and only the gathered ones are partitioned; when the
+    middle distances). Exact selection in one pass instead of partitioning all the pairs: the
+    quantiles of a strided sample bracket the middle, one parallel pass counts the pairs at
+    distance 0 and below the bracket and gathers those inside it, and only the gathered ones are
+    partitioned; when the
     bracket misses the middle, every pair is partitioned (:func:`_median_all`). ``xx_sorted``:
     the sorted upper triangle of ``xx`` (a prepared reference, :class:`MmdReference`): its counts
     and bracket come from two binary searches instead of a pass (the same pairs, the same median).
     """
     m, n = xx.shape[0], yy.shape[0]
     scanned = xx if xx_sorted is None else np.empty((0, 0))  # the blocks the passes read
-    zeros, _ = _count_gather(scanned, yy, xy, 0.0, 0.0, False)  # pairs at distance 0 (ties)
-    if xx_sorted is not None:
-        zeros += int(np.searchsorted(xx_sorted, 0.0, side="right"))
-    total = m * (m - 1) // 2 + n * (n - 1) // 2 + xy.size
-    positive = total - zeros
-    if positive == 0:
-        return 1.0
-    middle = sorted({zeros + (positive - 1) // 2, zeros + positive // 2})
     # A strided sample of the pooled pairs (each xx, yy pair appears twice in its full block),
     # each stride prime to its block's width so that it visits every column (a stride sharing a
     # factor with the width reads a few columns only, and its quantiles can miss the middle).
@@ -212,9 +215,20 @@ def _median_heuristic(
         ]
     )
     sample = sample[sample > 0]
-    if sample.size > 100:
+    bracket = sample.size > 100
+    if bracket:  # one pass: the pairs at 0 (ties), those below the bracket, those inside it
         low, high = np.quantile(sample, [0.46, 0.54])
-        below, inside = _count_gather(scanned, yy, xy, low, high, True)
+        below, zeros, inside = _count_gather(scanned, yy, xy, low, high, True)
+    else:
+        _, zeros, _ = _count_gather(scanned, yy, xy, 0.0, 0.0, False)
+    if xx_sorted is not None:
+        zeros += int(np.searchsorted(xx_sorted, 0.0, side="right"))
+    total = m * (m - 1) // 2 + n * (n - 1) // 2 + xy.size
+    positive = total - zeros
+    if positive == 0:
+        return 1.0
+    middle = sorted({zeros + (positive - 1) // 2, zeros + positive // 2})
+    if bracket:
         if xx_sorted is not None:  # xx's pairs < low, and those in [low, high]
             first = int(np.searchsorted(xx_sorted, low, side="left"))
             last = int(np.searchsorted(xx_sorted, high, side="right"))
@@ -265,24 +279,26 @@ def _pair_row(
 @nb.njit(parallel=True, cache=True)
 def _count_gather(
     xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, low: float, high: float, gather: bool
-) -> tuple[int, np.ndarray]:
+) -> tuple[int, int, np.ndarray]:
     """Over the distinct pairs (xx and yy above the diagonal, every xy): how many are < ``low``
-    (``gather``) or == 0 (not ``gather``), and the values in [low, high] (``gather``)."""
+    (``gather``), how many == 0, and the values in [low, high] (``gather``)."""
     rows = xx.shape[0] + yy.shape[0] + xy.shape[0]
     below = np.zeros(rows, dtype=np.int64)
+    zeros = np.zeros(rows, dtype=np.int64)
     within = np.zeros(rows, dtype=np.int64)
     for r in nb.prange(rows):
         block, row, start = _pair_row(xx, yy, xy, np.int64(r))
         count = 0
+        zero = 0
         kept = 0
         for j in range(start, block.shape[1]):
             v = block[row, j]
+            zero += v == 0.0
             if gather:  # branch-free counts
                 count += v < low
                 kept += (v >= low) & (v <= high)
-            else:
-                count += v == 0.0
         below[r] = count
+        zeros[r] = zero
         within[r] = kept
     offsets = np.zeros(rows + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(within)
@@ -296,7 +312,7 @@ def _count_gather(
                 if low <= v <= high:
                     out[k] = v
                     k += 1
-    return below.sum(), out
+    return below.sum(), zeros.sum(), out
 
 
 def mmd_rbf(real: object, synthetic: object, *, max_samples: int = 2000, seed: int = 0) -> float:
