@@ -21,7 +21,14 @@ SDMetrics, the targets scaled by the run's floor, and the cold and warm runs' se
 family (``Evaluation.timings``), and the machine's load average: the targets (issue 26) are for 2
 idle cores: 10k x 64 cold <= 2.5 s and warm <= 1 s, 20k x 64 cold <= 8 s.
 
+``--draws P`` times the healthy draws alone instead (``GeneratorReference._measure_healthy`` at
+the version's size, the 8 draws of the k-NN, drift, tail and MMD figures), P pairs alternated in
+one process: the draws' k-NN figures from the holdout's shared lists (``ReferenceModel.
+evaluate_draw``, the lists built anew in each timed run) and from scratch (``share_draws``
+off); wall and CPU seconds (every thread), medians, equal levels and spreads asserted.
+
     make bench-evaluate            # 2k, 10k, 20k rows, 3 repeats
+    python -m benchmarks.bench_evaluate --sizes 2000 10000 --draws 3   # shared vs from scratch
     python -m benchmarks.bench_evaluate --sizes 2000 --repeats 1      # smoke run
     python -m benchmarks.bench_evaluate --sizes 2000 10000 20000 100000
 """
@@ -143,13 +150,50 @@ def run_size(rows: int, repeats: int, with_sdmetrics: bool) -> dict[str, float]:
     return out
 
 
+def time_draws(rows: int, pairs: int) -> None:
+    """The healthy draws at ``rows`` rows, shared lists against from scratch, alternated."""
+    from collectors.generator import GeneratorReference
+
+    real = digit_rows(rows, seed=1)
+    holdout = digit_rows(rows // 2, seed=2)
+    model = GeneratorReference(real, holdout=holdout)
+    seconds: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    levels = {}
+    for _ in range(pairs):
+        for shared in (True, False):
+            model.model.share_draws = shared
+            model.model._draws = None  # the shared lists are built inside the timed run
+            wall, cpu = time.perf_counter(), time.process_time()
+            levels[shared] = model._measure_healthy(rows)
+            seconds[shared].append((time.perf_counter() - wall, time.process_time() - cpu))
+        assert dict(levels[True]) == dict(levels[False])
+        assert levels[True].spread == levels[False].spread
+    for shared in (True, False):
+        wall = statistics.median(w for w, _ in seconds[shared])
+        cpu = statistics.median(c for _, c in seconds[shared])
+        runs = ", ".join(f"{w:.2f}" for w, _ in seconds[shared])
+        name = "shared lists" if shared else "from scratch"
+        print(f"  {name}: wall {wall:.2f} s (runs {runs}), CPU {cpu:.2f} s")
+    print("  levels and spreads equal (every pair)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 20000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-sdmetrics", action="store_true", help="time Tailwatch alone")
+    parser.add_argument(
+        "--draws", type=int, default=0, help="time the healthy draws alone, shared vs not (pairs)"
+    )
     args = parser.parse_args(argv)
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (1 min) at start")
+    if args.draws:
+        time_draws(300, 1)  # warm-up (excluded): compiled kernels loaded from numba's cache
+        for rows in args.sizes:
+            print(f"{rows} x 64: healthy draws of {rows} rows from a holdout of {rows // 2}")
+            time_draws(rows, args.draws)
+            print(f"  load average {os.getloadavg()[0]:.1f} (1 min)")
+        return
     # Warm-up (excluded): imports, compiled kernels loaded from numba's cache.
     tailwatch.evaluate(digit_rows(300, 4), digit_rows(200, 5), cache=False)
     rows_out = []
