@@ -45,10 +45,10 @@ def check(x: np.ndarray, y: np.ndarray) -> None:
             squared_distances(a, b, same=same).tobytes()
             == squared_before(a, b, same=same).tobytes()
         )
-    blocks = [squared_distances(x, x, same=True), squared_distances(y, y, same=True)]
-    before = [squared_before(x, x, same=True), squared_before(y, y, same=True)]
-    fast = mmd_from_blocks(*blocks, squared_distances(x, y))
-    assert fast == mmd_from_blocks(*before, squared_before(x, y))
+    xx, yy = squared_distances(x, x, same=True), squared_distances(y, y, same=True)
+    xx_before, yy_before = squared_before(x, x, same=True), squared_before(y, y, same=True)
+    fast = mmd_from_blocks(xx, yy, squared_distances(x, y))
+    assert fast == mmd_from_blocks(xx_before, yy_before, squared_before(x, y))
 
 
 @pytest.mark.parametrize("loader", [load_digits, load_wine, load_breast_cancer])
