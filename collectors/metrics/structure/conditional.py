@@ -138,10 +138,19 @@ def normalised_error(
 class _Problem:
     """One column as a prediction problem, encoded against the reference."""
 
-    def __init__(self, reference: pd.DataFrame, column: str, kinds: Columns, seed: int) -> None:
+    def __init__(
+        self,
+        reference: pd.DataFrame,
+        column: str,
+        kinds: Columns,
+        seed: int,
+        categories: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.column, self.kinds, self.seed = column, kinds, seed
         self.kind = kinds.kind(column)
-        self.categories = reference_categories(reference, kinds)
+        self.categories = (
+            reference_categories(reference, kinds) if categories is None else categories
+        )
         self.classes = self.categories.get(column, ())
         self.mask = categorical_mask(kinds, exclude=column)
         self.features = [n for n in kinds.names if n != column]
@@ -285,18 +294,23 @@ def screen_targets(
     check_columns(holdout, kinds, "holdout")
     rng = np.random.default_rng(seed)
     train, test = _rows(reference, max_rows, rng), _rows(holdout, max_rows, rng)
-    screens = []
+    screens: list[TargetScreen] = []
+    if len(kinds.names) < 2:
+        return screens
+    # Both row sets encoded once; each column's problem takes its arrays from them (the arrays
+    # of _Problem.data, see _Problem.rows_of).
+    categories = reference_categories(reference, kinds)
+    train_matrix = encode(train, kinds, categories, "reference")
+    test_matrix = encode(test, kinds, categories, "holdout")
     with one_thread():
         for column in kinds.names if candidates is None else candidates:
-            if len(kinds.names) < 2:
-                break
             if kinds.kind(column) == "categorical" and len(set(labels(reference, column))) > (
                 MAX_CLASSES
             ):
                 continue
-            problem = _Problem(reference, column, kinds, seed)
-            x, y = problem.data(train, "reference")
-            x_test, y_test = problem.data(test, "holdout")
+            problem = _Problem(reference, column, kinds, seed, categories)
+            x, y = problem.rows_of(train_matrix)
+            x_test, y_test = problem.rows_of(test_matrix)
             skill = 1.0 - problem.error(problem.fit(x, y, bins), x_test, y_test)
             screens.append(TargetScreen(column, problem.kind, float(skill)))
     chosen = [s for s in screens if s.skill >= min_skill]
