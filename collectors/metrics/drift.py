@@ -20,7 +20,7 @@ import numpy as np
 
 from collectors.knn.engine import single_threaded_blas
 from collectors.metrics.ks_kernel import ks_sorted
-from collectors.metrics.mmd_kernels import expand_block
+from collectors.metrics.mmd_kernels import count_gather, expand_block
 from collectors.metrics.tails import as_labels, feature_names
 from collectors.sources import as_matrix, check_pair
 
@@ -218,9 +218,9 @@ def _median_heuristic(
     bracket = sample.size > 100
     if bracket:  # one pass: the pairs at 0 (ties), those below the bracket, those inside it
         low, high = np.quantile(sample, [0.46, 0.54])
-        below, zeros, inside = _count_gather(scanned, yy, xy, low, high, True)
+        below, zeros, inside = count_gather(scanned, yy, xy, low, high, True)
     else:
-        _, zeros, _ = _count_gather(scanned, yy, xy, 0.0, 0.0, False)
+        _, zeros, _ = count_gather(scanned, yy, xy, 0.0, 0.0, False)
     if xx_sorted is not None:
         zeros += int(np.searchsorted(xx_sorted, 0.0, side="right"))
     total = m * (m - 1) // 2 + n * (n - 1) // 2 + xy.size
@@ -260,59 +260,6 @@ def _median_all(xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, zeros: int, posi
     middle = sorted({zeros + (positive - 1) // 2, zeros + positive // 2})
     squared.partition(middle)
     return float(np.mean(np.sqrt(squared[middle])))
-
-
-@nb.njit(cache=True, inline="always")
-def _pair_row(
-    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, r: np.int64
-) -> tuple[np.ndarray, np.int64, np.int64]:
-    """Row ``r`` of the stacked blocks: (block, row, first column of its distinct pairs)."""
-    m = np.int64(xx.shape[0])
-    n = np.int64(yy.shape[0])
-    if r < m:
-        return xx, r, r + 1
-    if r < m + n:
-        return yy, r - m, r - m + 1
-    return xy, r - m - n, np.int64(0)
-
-
-@nb.njit(parallel=True, cache=True)
-def _count_gather(
-    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, low: float, high: float, gather: bool
-) -> tuple[int, int, np.ndarray]:
-    """Over the distinct pairs (xx and yy above the diagonal, every xy): how many are < ``low``
-    (``gather``), how many == 0, and the values in [low, high] (``gather``)."""
-    rows = xx.shape[0] + yy.shape[0] + xy.shape[0]
-    below = np.zeros(rows, dtype=np.int64)
-    zeros = np.zeros(rows, dtype=np.int64)
-    within = np.zeros(rows, dtype=np.int64)
-    for r in nb.prange(rows):
-        block, row, start = _pair_row(xx, yy, xy, np.int64(r))
-        count = 0
-        zero = 0
-        kept = 0
-        for j in range(start, block.shape[1]):
-            v = block[row, j]
-            zero += v == 0.0
-            if gather:  # branch-free counts
-                count += v < low
-                kept += (v >= low) & (v <= high)
-        below[r] = count
-        zeros[r] = zero
-        within[r] = kept
-    offsets = np.zeros(rows + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(within)
-    out = np.empty(offsets[-1])
-    if gather:
-        for r in nb.prange(rows):
-            block, row, start = _pair_row(xx, yy, xy, np.int64(r))
-            k = offsets[r]
-            for j in range(start, block.shape[1]):
-                v = block[row, j]
-                if low <= v <= high:
-                    out[k] = v
-                    k += 1
-    return below.sum(), zeros.sum(), out
 
 
 def mmd_rbf(real: object, synthetic: object, *, max_samples: int = 2000, seed: int = 0) -> float:

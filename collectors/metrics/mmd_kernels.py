@@ -6,6 +6,9 @@ After the BLAS product ``P = x[block] @ y.T`` each entry becomes ``(P * -2 + ||x
 in-place updates, the comparison, ``np.nonzero``); the kernel does it in one, with the same
 floating-point operations in the same order (no fused multiply-add: Numba compiles without
 fast-math), so the same values bit for bit (tests/collectors/metrics/test_mmd_kernels.py).
+
+:func:`count_gather` is the median heuristic's pass over the distinct pairs of the blocks
+(:func:`collectors.metrics.drift._median_heuristic`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["expand_block"]
+__all__ = ["count_gather", "expand_block"]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -45,3 +48,56 @@ def expand_block(
                     columns[count] = j
                 count += 1
     return count
+
+
+@nb.njit(cache=True, inline="always")
+def _pair_row(
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, r: np.int64
+) -> tuple[np.ndarray, np.int64, np.int64]:
+    """Row ``r`` of the stacked blocks: (block, row, first column of its distinct pairs)."""
+    m = np.int64(xx.shape[0])
+    n = np.int64(yy.shape[0])
+    if r < m:
+        return xx, r, r + 1
+    if r < m + n:
+        return yy, r - m, r - m + 1
+    return xy, r - m - n, np.int64(0)
+
+
+@nb.njit(parallel=True, cache=True)
+def count_gather(
+    xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, low: float, high: float, gather: bool
+) -> tuple[int, int, np.ndarray]:
+    """Over the distinct pairs (xx and yy above the diagonal, every xy): how many are < ``low``
+    (``gather``), how many == 0, and the values in [low, high] (``gather``)."""
+    rows = xx.shape[0] + yy.shape[0] + xy.shape[0]
+    below = np.zeros(rows, dtype=np.int64)
+    zeros = np.zeros(rows, dtype=np.int64)
+    within = np.zeros(rows, dtype=np.int64)
+    for r in nb.prange(rows):
+        block, row, start = _pair_row(xx, yy, xy, np.int64(r))
+        count = 0
+        zero = 0
+        kept = 0
+        for j in range(start, block.shape[1]):
+            v = block[row, j]
+            zero += v == 0.0
+            if gather:  # branch-free counts
+                count += v < low
+                kept += (v >= low) & (v <= high)
+        below[r] = count
+        zeros[r] = zero
+        within[r] = kept
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(within)
+    out = np.empty(offsets[-1])
+    if gather:
+        for r in nb.prange(rows):
+            block, row, start = _pair_row(xx, yy, xy, np.int64(r))
+            k = offsets[r]
+            for j in range(start, block.shape[1]):
+                v = block[row, j]
+                if low <= v <= high:
+                    out[k] = v
+                    k += 1
+    return below.sum(), zeros.sum(), out
