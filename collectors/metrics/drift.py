@@ -64,8 +64,11 @@ def ks_statistics(
     if real_sorted is None:
         real_sorted = np.sort(real_array, axis=0)
     # Both sorted columns walked together (collectors.metrics.ks_kernel): the same counts at the
-    # same points, the same arithmetic, O(n + m) a column.
-    return ks_sorted(real_sorted, np.sort(synthetic_array, axis=0))
+    # same points, the same arithmetic, O(n + m) a column; each column contiguous (rows of the
+    # transposes: sorted along rows, walked along rows).
+    real_columns = np.ascontiguousarray(real_sorted.T)
+    synthetic_columns = np.sort(np.ascontiguousarray(synthetic_array.T), axis=1)
+    return ks_sorted(real_columns, synthetic_columns)
 
 
 def total_variation(

@@ -17,15 +17,16 @@ __all__ = ["ks_sorted"]
 
 
 @nb.njit(cache=True, nogil=True)
-def ks_sorted(real_sorted: np.ndarray, synthetic_sorted: np.ndarray) -> np.ndarray:
-    """Per column j: sup_x |F_real(x) - F_synthetic(x)| over the pooled points, from each
-    sample's column sorted ascending (finite values, at least one row each)."""
-    n, columns = real_sorted.shape
-    m = synthetic_sorted.shape[0]
+def ks_sorted(real_columns: np.ndarray, synthetic_columns: np.ndarray) -> np.ndarray:
+    """Per feature j: sup_x |F_real(x) - F_synthetic(x)| over the pooled points, from each
+    sample's values of feature j sorted ascending in row j (features x rows: each walk reads
+    contiguous memory; finite values, at least one value each)."""
+    columns, n = real_columns.shape
+    m = synthetic_columns.shape[1]
     out = np.empty(columns)
     for j in range(columns):
-        r = real_sorted[:, j]
-        s = synthetic_sorted[:, j]
+        r = real_columns[j]
+        s = synthetic_columns[j]
         i = 0
         k = 0
         largest = 0.0
