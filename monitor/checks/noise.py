@@ -5,7 +5,9 @@ the versions' own size, its spread their standard deviation
 (:class:`collectors.generator.HealthyLevels`); the noise of a share is the larger of that spread
 and the binomial ``sqrt(p (1 - p) / n)`` at the version's value (precision is a share of the M
 synthetic points, recall and coverage of the N real points; Naeem et al. 2020, sec. 3-4), widened
-by the refit noise of a generator fitted on N rows (a variance factor 1 + M / N); a change
+by the refit noise of a generator fitted on N rows (a variance factor 1 + M / N); the noise of the
+classifier two-sample test's AUC is at least its own sampling noise (Hanley and McNeil 1982), which
+holds where real draws too small to train a classifier read a spread of 0; a change
 compares two noisy figures, so its noise is ``sqrt(sd_baseline^2 + sd_version^2)``. Where a
 generator's own versions scatter more than that model explains (significantly, at the 1 % level),
 the change noise is widened by the dispersion its history shows (:func:`observed_noise`; read from
@@ -28,6 +30,7 @@ __all__ = [
     "MIN_EXPECTED_COUNT",
     "ObservedNoise",
     "VersionFigures",
+    "auc_sd",
     "dispersion_critical",
     "observed_noise",
     "two_proportion_z",
@@ -43,6 +46,8 @@ DECLINE_METRICS: dict[str, str] = {
     "authenticity": "sample",
 }
 SHARE_ROWS: dict[str, str] = {**DECLINE_METRICS, "worst_region_coverage": "region"}
+# ROC AUCs of a classifier scoring held-out rows of both samples (every row scored once).
+AUC_METRICS = frozenset({"detection_auc"})
 MIN_EXPECTED_COUNT = 10.0  # as collectors.metrics.tails: a tail or category side worth testing
 
 
@@ -93,6 +98,31 @@ def _binomial(share: float, rows: int) -> float:
     return math.sqrt(p * (1.0 - p) / rows)
 
 
+def auc_sd(auc: float, positives: int, negatives: int) -> float:
+    """Standard error of an ROC AUC (the Mann-Whitney statistic) scored on ``positives`` and
+    ``negatives`` rows: Hanley and McNeil 1982 (Radiology 143, 29-36), eq. 1 with eq. 2's
+    Q1 = A / (2 - A) and Q2 = 2 A^2 / (1 + A). At A = 1/2 it is the exact null variance of
+    Mann and Whitney 1947, (n1 + n2 + 1) / (12 n1 n2). An AUC below 1/2 is read as 1 - A."""
+    if positives <= 0 or negatives <= 0 or not math.isfinite(auc):
+        return 0.0
+    a = min(max(auc, 1.0 - auc), 1.0)  # below 1/2: the labels swapped
+    q1, q2 = a / (2.0 - a), 2.0 * a * a / (1.0 + a)
+    variance = (a * (1.0 - a) + (positives - 1) * (q1 - a * a) + (negatives - 1) * (q2 - a * a)) / (
+        positives * negatives
+    )
+    return math.sqrt(max(variance, 0.0))
+
+
+def _sampling_sd(v: VersionFigures, metric: str, value: float) -> float:
+    """A figure's own sampling noise where a model gives it: a share's binomial noise, an AUC's
+    Hanley-McNeil error on min(M, N) rows a side (the C2ST scores at most that many of each:
+    a lower bound of its noise where it caps the rows lower)."""
+    if metric in AUC_METRICS:
+        rows = min(v.sample_rows, v.reference_rows)
+        return auc_sd(value, rows, rows)
+    return _binomial(value, _rows(v, metric))
+
+
 def _rows(v: VersionFigures, metric: str) -> int:
     basis = SHARE_ROWS.get(metric)
     if basis == "reference":
@@ -120,12 +150,13 @@ def _refit(v: VersionFigures) -> float:
 
 
 def _sd(v: VersionFigures, metric: str) -> float:
-    """Noise of ``metric`` in version ``v``: the healthy draws' spread or the binomial noise,
-    the larger, widened by the refit noise (:func:`_refit`)."""
+    """Noise of ``metric`` in version ``v``: the healthy draws' spread or the figure's own
+    sampling noise (:func:`_sampling_sd`), the larger, widened by the refit noise
+    (:func:`_refit`)."""
     value = v.figures.get(metric)
-    binomial = _binomial(value, _rows(v, metric)) if value is not None else 0.0
+    sampling = _sampling_sd(v, metric, value) if value is not None else 0.0
     spread = v.spread.get(metric, 0.0)
-    return max(binomial, spread if math.isfinite(spread) else 0.0) * _refit(v)
+    return max(sampling, spread if math.isfinite(spread) else 0.0) * _refit(v)
 
 
 def _change_sd(a: VersionFigures, b: VersionFigures, metric: str) -> float:
