@@ -185,8 +185,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--draws", type=int, default=0, help="time the healthy draws alone, shared vs not (pairs)"
     )
+    parser.add_argument(
+        "--scratch-draws",
+        action="store_true",
+        help="measure every healthy draw from scratch (ReferenceModel.share_draws off: before)",
+    )
     args = parser.parse_args(argv)
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (1 min) at start")
+    if args.scratch_draws:
+        from collectors.metrics.reference import ReferenceModel
+
+        ReferenceModel.share_draws = False
+        print("healthy draws measured from scratch (share_draws off)")
     if args.draws:
         time_draws(300, 1)  # warm-up (excluded): compiled kernels loaded from numba's cache
         for rows in args.sizes:

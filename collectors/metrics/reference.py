@@ -79,6 +79,11 @@ class FidelityResult:
 class ReferenceModel:
     """The real reference, prepared once; :meth:`evaluate` measures a synthetic sample."""
 
+    # Draws of holdout rows (healthy levels) share the holdout's distance lists
+    # (:meth:`evaluate_draw`); False (on an instance, or here for every model) measures every
+    # draw from scratch, as before (the same figures; benchmarks compare the two).
+    share_draws: bool = True
+
     def __init__(
         self,
         real: np.ndarray,
@@ -108,10 +113,7 @@ class ReferenceModel:
         if holdout is not None:
             self.holdout = self._prepare(holdout, "holdout")
             self.holdout_distance = self.engine.nearest(self.holdout, self.real).distances[:, 0]
-        # Draws of holdout rows (healthy levels) share the holdout's distance lists, built on
-        # the first draw (:meth:`evaluate_draw`); False measures every draw from scratch.
-        self.share_draws = True
-        self._draws: HoldoutDraws | None = None
+        self._draws: HoldoutDraws | None = None  # built on the first draw (evaluate_draw)
 
     @property
     def dim(self) -> int:
