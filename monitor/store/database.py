@@ -557,8 +557,10 @@ class Store:
     def figures_by_version(
         self, kind: str, subject: str, scope: str
     ) -> dict[int, dict[str, float]]:
-        """version_index -> {metric: value} in ``scope``, the newest ok run of each version."""
-        return figures_by_version(self.history(kind, subject), scope)
+        """version_index -> {metric: value} in ``scope``, the newest ok run of each version
+        (:meth:`history`'s rows in ``scope``, filtered in SQL: the daemon reads it every scan)."""
+        rows = self._frame(sql.SCOPE_HISTORY, {"kind": kind, "subject": subject, "scope": scope})
+        return figures_by_version(rows, scope)
 
     def regions_history(self, kind: str, subject: str) -> pd.DataFrame:
         """version, version_index, run_id, region, real_rows, coverage, density of ok runs."""

@@ -327,6 +327,13 @@ FROM runs r JOIN metrics m ON m.run_id = r.id
 WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok'
 ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope
 """
+SCOPE_HISTORY = f"""
+SELECT r.version, r.version_index, r.id AS run_id, r.finished_at, m.metric, m.scope, m.value,
+       r.reference_rows, r.sample_rows
+FROM runs r JOIN metrics m ON m.run_id = r.id
+WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok' AND m.scope = $scope
+ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope
+"""
 REGIONS_HISTORY = f"""
 SELECT r.version, r.version_index, r.id AS run_id, g.region, g.real_rows, g.coverage, g.density
 FROM runs r JOIN regions g ON g.run_id = r.id
