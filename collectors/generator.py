@@ -134,6 +134,10 @@ class GeneratorReference:
         self.model = ReferenceModel(
             real, k=k, n_regions=n_regions, seed=seed, holdout=holdout_matrix
         )
+        # The holdout's rows embedded once (the feature map works row by row): a healthy draw's
+        # matrix and numeric columns are their rows (ReferenceModel.share_draws; see _draw).
+        self._holdout_matrix = holdout_matrix
+        self._holdout_numeric: np.ndarray | None = None
         # Raw numeric and datetime columns, NaN where missing (collectors.metrics.missing).
         self.real_numeric, self.numeric_names = self.feature_map.numeric_matrix(
             reference, observed=True
@@ -270,12 +274,16 @@ class GeneratorReference:
         alpha/beta, regions and DCR on the k-NN engine; gates; drift and tails; mmd; histograms).
         """
         timings: dict[str, float] = {}
+        rows = holdout_rows if self.model.share_draws else None
         # The figure families run beside the core figures, in a worker thread (their models
         # release the GIL): on two cores a version takes less than the sum of both.
         families = self.families if details else []
         pending = [(f, self._beside().submit(_run, f, sample, source)) for f in families]
         with timed(timings, "features"):
-            matrix = self.feature_map.transform(sample, source=source)
+            if rows is not None and self._holdout_matrix is not None:
+                matrix = self._holdout_matrix[rows]
+            else:
+                matrix = self.feature_map.transform(sample, source=source)
         with timed(timings, "fidelity"):
             if holdout_rows is None:
                 fidelity = self.model.evaluate(matrix, name=source)
@@ -288,7 +296,7 @@ class GeneratorReference:
                 gated = self.gates.measure(sample, matrix, fidelity, probes=details)
             figures.update(gated.figures)
         with timed(timings, "drift_tails"):
-            figures_drift = self._drift_tails(sample, figures)
+            figures_drift = self._drift_tails(sample, figures, self._numeric_rows(rows))
         numeric, categorical, per_feature = figures_drift
         with timed(timings, "mmd"):
             if self._mmd is None:
@@ -320,13 +328,23 @@ class GeneratorReference:
             self._families_thread = ThreadPoolExecutor(1, thread_name_prefix="families")
         return self._families_thread
 
+    def _numeric_rows(self, rows: np.ndarray | None) -> np.ndarray | None:
+        """The holdout's raw numeric columns (NaN where missing) at ``rows`` (None: no rows)."""
+        if rows is None or self.holdout is None:
+            return None
+        if self._holdout_numeric is None:
+            self._holdout_numeric, _ = self.feature_map.numeric_matrix(self.holdout, observed=True)
+        return self._holdout_numeric[rows]
+
     def _drift_tails(
-        self, sample: pd.DataFrame, figures: dict[str, float]
+        self, sample: pd.DataFrame, figures: dict[str, float], numeric: np.ndarray | None = None
     ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, dict[str, float]]]:
         """Per-feature drift and tails (figures added to ``figures``): the sample's numeric
-        matrix, its categorical labels and the per-feature figures."""
+        matrix (``numeric``: given, as a healthy draw's rows of the holdout's), its categorical
+        labels and the per-feature figures."""
         per_feature: dict[str, dict[str, float]] = {}
-        numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
+        if numeric is None:
+            numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
         numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
             # On observed values per column where cells are missing; exact on complete data.

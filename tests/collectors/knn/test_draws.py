@@ -130,3 +130,31 @@ def test_rows_must_be_ascending() -> None:
     )
     with pytest.raises(ValueError, match="ascending"):
         draws.draw(np.array([3, 1, 2, 4, 5, 6, 7]))
+
+
+@pytest.mark.parametrize(("dim", "levels"), [(5, 3), (8, 2)])
+def test_heavily_tied_lattice_keeps_the_engines_order_of_sums(dim: int, levels: int) -> None:
+    """Points on a small integer lattice: most distances tie, boundary weights are fractions and
+    a synthetic point's weights add up differently in another order (adding every shard's into
+    one, or another row order, changes the last bits of density here); the draws' sums keep
+    the engine's order, bit for bit. Long radii ties also force many exact scans."""
+    rng = np.random.default_rng(dim)
+    engine = KnnEngine()
+    real = rng.integers(0, levels, (1200, dim)).astype(np.float64)
+    holdout = rng.integers(0, levels, (600, dim)).astype(np.float64)
+    centre = real.mean(axis=0)
+    real, holdout = real - centre, holdout - centre
+    real_radii = engine.radii(real, 5, tolerance_sq=engine.tolerance_sq(real))
+    clipped = clipped_radius_sq(real_radii)
+    lengths = list_lengths(1200, 600, 600, 5)
+    assert lengths is not None
+    draws = HoldoutDraws(engine, real, real_radii, clipped, holdout, lengths)
+    rows = np.sort(rng.choice(600, 600, replace=True))
+    radii, tie_aware, want = engine_draw(engine, real, real_radii, clipped, holdout[rows])
+    assert tie_aware
+    draw = draws.draw(rows)
+    assert draw.scanned > 0 and draws.members_scanned > 0
+    assert np.array_equal(draw.radius_at_positions(), radii.radius_sq)
+    got = draws.cross(draw, tie_aware=tie_aware)
+    for field in fields(want):
+        assert np.array_equal(getattr(want, field.name), getattr(got, field.name)), field.name

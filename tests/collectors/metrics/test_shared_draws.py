@@ -53,6 +53,29 @@ def test_healthy_levels_equal_draws_measured_from_scratch(table: str, m: int) ->
     assert {"precision", "recall", "coverage", "density", "beta_recall"} <= set(shared)
 
 
+def test_missing_cells_and_categories_give_the_same_levels() -> None:
+    """Wine with its class as a category (one-hot: tied distances) and missing cells (imputed,
+    indicator columns; drift on observed values): the draws' rows of the holdout's embedding
+    and numeric columns give the levels of draws embedded anew."""
+    data = load_wine(as_frame=True)
+    frame = data.data.copy()
+    frame["cultivar"] = data.target.map({0: "a", 1: "b", 2: "c"})
+    rng = np.random.default_rng(5)
+    for column in ("alcohol", "magnesium"):
+        frame.loc[rng.random(len(frame)) < 0.08, column] = np.nan
+    reference = frame.iloc[::2].reset_index(drop=True)
+    holdout = frame.iloc[1::2].reset_index(drop=True)
+    model = GeneratorReference(reference, holdout=holdout, n_regions=2, healthy_draws=3)
+    for m in (40, 89, 120):
+        model.model.share_draws = False
+        scratch = model._measure_healthy(m)
+        model.model.share_draws = True
+        shared = model._measure_healthy(m)
+        assert model.model._draws is not None
+        assert dict(shared) == dict(scratch) and shared.spread == scratch.spread
+        assert "missing_share_max" in shared and "total_variation_max" in shared
+
+
 def test_evaluate_draw_equals_evaluate_and_falls_back_on_other_rows() -> None:
     reference, holdout = (frame.to_numpy(dtype=np.float64) for frame in split("digits"))
     model = ReferenceModel(reference, k=5, n_regions=4, holdout=holdout)
