@@ -1,19 +1,26 @@
-"""The structure family's cost on a wide table (issue 26's 10k x 64 budget; issue 23's family).
+"""The structure family's cost before and after session 9's changes, alternated in one process
+(issue 23's per-version bound, issue 26's 10k x 64 budget).
 
 Run from the repository root::
 
-    python -m benchmarks.bench_structure_wide                 # 10,000 x 64, 3 repeats
-    python -m benchmarks.bench_structure_wide --rows 2000 --repeats 1
+    python -m benchmarks.bench_structure_wide                  # 10,000 x 64 and Fair, 3 repeats
+    python -m benchmarks.bench_structure_wide --bins-only      # shared bins alone: figures equal
+    python -m benchmarks.bench_structure_wide --rows 2000 --repeats 1 --no-fair
 
-Data: ``benchmarks.bench_evaluate``'s jittered digit rows (scikit-learn's handwritten digits,
-64 numeric columns): a reference of ``--rows`` rows, a holdout of half as many, a version of
-``--rows`` rows, the structure family's default bounds (:class:`StructureOptions`). Timed, each
-with and without the shared binning of the model columns (``_native.SHARE_BINS``: the same
-figures, checked here), alternated in this process so both see the same load: ``fit`` (the
-:class:`StructureReference`: pairs, target screening, the holdout split), ``healthy`` (the
-real-vs-real levels at the version's size: 4 pool draws) and ``warm`` (one version against the
-prepared reference). Medians of wall and CPU seconds (``time.process_time``: every thread) and
-the load average before and after. Prints a Markdown table.
+Two settings, alternated so that both see the same load:
+- ``before``: every model fit bins its own columns (``_native.SHARE_BINS`` False) and the
+  audit and detection models take 20 rounds at a learning rate of 0.2 (the definition before);
+- ``after``: shared bins and the models as defined now (``AUDIT_MODEL``, ``DETECTION_MODEL``).
+With ``--bins-only`` the two differ in the shared bins alone, and the figures must be equal.
+
+Wide: ``benchmarks.bench_evaluate``'s jittered digit rows (64 numeric columns), a reference of
+``--rows`` rows, a holdout of half as many, a version of ``--rows`` rows, the structure family's
+default bounds (:class:`StructureOptions`): ``fit`` (the :class:`StructureReference`: pairs,
+target screening, holdout split), ``healthy`` (real-vs-real levels at the version's size, 4 pool
+draws) and ``warm`` (one version against the prepared reference). Fair (``--no-fair`` skips it):
+``benchmarks.bench_structure.per_version``'s daemon measurement of a 2,000-row version without
+and with the family, no target; the ratio of the medians is issue 23's bound. Wall and CPU
+seconds (``time.process_time``: every thread), medians, the load average before and after.
 """
 
 from __future__ import annotations
@@ -22,14 +29,41 @@ import argparse
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
+import numpy as np
+import pandas as pd
+
 from benchmarks.bench_evaluate import digit_rows
+from benchmarks.bench_structure import SEED, fair, per_version
 from collectors.families.structure import StructureOptions
 from collectors.metrics.structure import StructureReference, _native, structure_healthy
+from collectors.metrics.structure.conditional import AUDIT_MODEL
+from collectors.metrics.structure.detection import DETECTION_MODEL
 
 T = TypeVar("T")
+BEFORE_MODEL = {"max_iter": 20, "learning_rate": 0.2}
+
+
+@contextmanager
+def setting(name: str, bins_only: bool) -> Iterator[None]:
+    """The models and binning of ``name`` (``before`` / ``after``) while inside."""
+    saved = (_native.SHARE_BINS, dict(AUDIT_MODEL), dict(DETECTION_MODEL))
+    if name == "before":
+        _native.SHARE_BINS = False
+        if not bins_only:
+            AUDIT_MODEL.update(BEFORE_MODEL)
+            DETECTION_MODEL.update(BEFORE_MODEL)
+    try:
+        yield
+    finally:
+        _native.SHARE_BINS = saved[0]
+        AUDIT_MODEL.clear()
+        AUDIT_MODEL.update(saved[1])
+        DETECTION_MODEL.clear()
+        DETECTION_MODEL.update(saved[2])
 
 
 def timed(call: Callable[[], T]) -> tuple[float, float, T]:
@@ -39,36 +73,32 @@ def timed(call: Callable[[], T]) -> tuple[float, float, T]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def run_once(rows: int, share: bool) -> tuple[dict[str, tuple[float, float]], dict[str, object]]:
-    """Seconds (wall, CPU) of each step and the figures, with or without shared bins."""
+def wide_once(rows: int) -> tuple[dict[str, tuple[float, float]], dict[str, object]]:
+    """Seconds (wall, CPU) of each step on the digit rows, and the figures."""
     real, holdout, version = digit_rows(rows, 1), digit_rows(rows // 2, 2), digit_rows(rows, 3)
     options = StructureOptions()
-    _native.SHARE_BINS = share
-    try:
-        wall, cpu, reference = timed(
-            lambda: StructureReference(
-                real,
-                holdout,
-                columns=list(real.columns),
-                categorical=[],
-                max_columns=options.max_columns,
-                max_pairs=options.max_pairs,
-                max_targets=options.max_targets,
-                max_rows=options.max_rows,
-                detection=options.detection,
-                detection_rows=options.detection_rows,
-                importance=options.importance,
-            )
+    wall, cpu, reference = timed(
+        lambda: StructureReference(
+            real,
+            holdout,
+            columns=list(real.columns),
+            categorical=[],
+            max_columns=options.max_columns,
+            max_pairs=options.max_pairs,
+            max_targets=options.max_targets,
+            max_rows=options.max_rows,
+            detection=options.detection,
+            detection_rows=options.detection_rows,
+            importance=options.importance,
         )
-        steps = {"fit": (wall, cpu)}
-        wall, cpu, levels = timed(
-            lambda: structure_healthy(reference, len(version), draws=options.healthy_draws)
-        )
-        steps["healthy"] = (wall, cpu)
-        wall, cpu, measured = timed(lambda: reference.measure(version))
-        steps["warm"] = (wall, cpu)
-    finally:
-        _native.SHARE_BINS = True
+    )
+    steps = {"fit": (wall, cpu)}
+    wall, cpu, levels = timed(
+        lambda: structure_healthy(reference, len(version), draws=options.healthy_draws)
+    )
+    steps["healthy"] = (wall, cpu)
+    wall, cpu, measured = timed(lambda: reference.measure(version))
+    steps["warm"] = (wall, cpu)
     figures: dict[str, object] = {
         "targets": [t.column for t in reference.targets],
         "healthy": levels.figures,
@@ -78,37 +108,78 @@ def run_once(rows: int, share: bool) -> tuple[dict[str, tuple[float, float]], di
     return steps, figures
 
 
+def fair_split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``bench_structure``'s Fair reference, holdout and fresh version (2,000 rows each)."""
+    table = fair().sample(frac=1.0, random_state=SEED).reset_index(drop=True)
+    return (
+        table.iloc[:2000].reset_index(drop=True),
+        table.iloc[4000:].reset_index(drop=True),
+        table.iloc[2000:4000].reset_index(drop=True),
+    )
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--bins-only", action="store_true")
+    parser.add_argument("--no-fair", action="store_true")
     args = parser.parse_args(argv)
+    names = ("before", "after")
     load_before = os.getloadavg()[0]
-    seconds: dict[bool, dict[str, list[tuple[float, float]]]] = {True: {}, False: {}}
-    figures: dict[bool, dict[str, object]] = {}
+    seconds: dict[str, dict[str, list[tuple[float, float]]]] = {n: {} for n in names}
+    figures: dict[str, dict[str, object]] = {}
+    fair_cost: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    split = None if args.no_fair else fair_split()
     for _ in range(args.repeats):
-        for share in (False, True):
-            steps, figures[share] = run_once(args.rows, share)
-            for name, value in steps.items():
-                seconds[share].setdefault(name, []).append(value)
-    same = figures[True] == figures[False]
+        for name in names:
+            with setting(name, args.bins_only):
+                steps, figures[name] = wide_once(args.rows)
+                for step, value in steps.items():
+                    seconds[name].setdefault(step, []).append(value)
+                if split is not None:
+                    cost = per_version(*split, repeats=3, target=None)
+                    for key, number in cost.items():
+                        fair_cost[name].setdefault(key, []).append(number)
     load_after = os.getloadavg()[0]
-    print(f"\n## Structure family, digits {args.rows:,} x 64 (holdout {args.rows // 2:,})")
+    print(f"\n## Structure family before / after (bins only: {args.bins_only})")
     print(
         f"(load average {load_before:.1f} before, {load_after:.1f} after; medians of "
-        f"{args.repeats}, alternated; figures equal with and without shared bins: {same})\n"
+        f"{args.repeats}, alternated)\n"
     )
-    print("| step | wall, own bins | wall, shared | CPU, own bins | CPU, shared |")
+    print(f"Digits {args.rows:,} x 64 (holdout {args.rows // 2:,}):\n")
+    print("| step | wall before | wall after | CPU before | CPU after |")
     print("|---|---:|---:|---:|---:|")
-    for name in ("fit", "healthy", "warm"):
-        before, after = seconds[False][name], seconds[True][name]
+    for step in ("fit", "healthy", "warm"):
+        b, a = seconds["before"][step], seconds["after"][step]
         print(
-            f"| {name} | {statistics.median(w for w, _ in before):.2f} "
-            f"| {statistics.median(w for w, _ in after):.2f} "
-            f"| {statistics.median(c for _, c in before):.2f} "
-            f"| {statistics.median(c for _, c in after):.2f} |"
+            f"| {step} | {median([w for w, _ in b]):.2f} | {median([w for w, _ in a]):.2f} "
+            f"| {median([c for _, c in b]):.2f} | {median([c for _, c in a]):.2f} |"
         )
-    if not same:
+    same = figures["before"] == figures["after"]
+    print(
+        f"\nfigures equal: {same}; audited columns {figures['before']['targets']} -> "
+        f"{figures['after']['targets']}"
+    )
+    for key in ("detection_auc", "interaction_loss_max", "dependence_difference_max"):
+        values = [figures[n]["version"].get(key, np.nan) for n in names]  # type: ignore[attr-defined]
+        print(f"  {key}: {values[0]:.4f} -> {values[1]:.4f}")
+    if split is not None:
+        print("\nFair, 2,000 rows, no target, the daemon's per-version measurement:\n")
+        print("| setting | without | with | ratio (wall) | CPU without | CPU with | ratio (CPU) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name in names:
+            c = {key: median(values) for key, values in fair_cost[name].items()}
+            print(
+                f"| {name} | {c['without']:.2f} | {c['with']:.2f} | "
+                f"{c['with'] / c['without']:.2f}x | {c['without_cpu']:.2f} | "
+                f"{c['with_cpu']:.2f} | {c['with_cpu'] / c['without_cpu']:.2f}x |"
+            )
+    if args.bins_only and not same:
         raise SystemExit("figures differ with shared bins")
 
 

@@ -50,10 +50,11 @@ __all__ = [
     "detection_model",
 ]
 
-# Small and fixed: the figure should move with the data, not with the model.
+# Small and fixed: the figure should move with the data, not with the model. 10 rounds at 0.4
+# (was 20 at 0.2: the same total step, half the per-round Python of a fit; issue 23's cost).
 DETECTION_MODEL: dict[str, object] = {
-    "max_iter": 20,
-    "learning_rate": 0.2,
+    "max_iter": 10,
+    "learning_rate": 0.4,
     "max_leaf_nodes": 15,
     "min_samples_leaf": 20,
     "max_bins": 63,
