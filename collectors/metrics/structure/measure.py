@@ -61,9 +61,8 @@ from collectors.metrics.structure.detection import DetectionReference, Detection
 from collectors.metrics.structure.pairs import (
     MAX_COLUMNS,
     PairDependence,
-    dependence,
     pair_dependence,
-    select_pairs,
+    selected_dependence,
 )
 
 __all__ = [
@@ -190,10 +189,9 @@ class StructureReference:
         third = min(len(holdout) // 3, max_rows)
         self.test = holdout.iloc[np.sort(order[:third])].reset_index(drop=True)
         self.pool = holdout.iloc[np.sort(order[third:])].reset_index(drop=True)
-        self.pairs = select_pairs(
+        self.pairs, self.reference_pairs = selected_dependence(
             self.reference, self.columns, max_columns=max_columns, max_pairs=max_pairs
         )
-        self.reference_pairs = dependence(self.reference, self.columns, self.pairs)
         self._detection = DetectionReference(
             self.reference, self.columns, max_rows=self.detection_rows, seed=seed
         )

@@ -41,6 +41,7 @@ __all__ = [
     "dependence",
     "pair_dependence",
     "select_pairs",
+    "selected_dependence",
     "spearman",
 ]
 
@@ -180,14 +181,29 @@ def select_pairs(
     """Every pair when there are at most ``max_columns`` columns, else the ``max_pairs``
     (default: as many as ``max_columns`` columns have) pairs of strongest |reference dependence|,
     strongest first (ties by name)."""
+    if len(columns.names) <= max_columns:
+        return list(combinations(columns.names, 2))
+    return selected_dependence(reference, columns, max_columns=max_columns, max_pairs=max_pairs)[0]
+
+
+def selected_dependence(
+    reference: pd.DataFrame,
+    columns: Columns,
+    *,
+    max_columns: int = MAX_COLUMNS,
+    max_pairs: int | None = None,
+) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """:func:`select_pairs` and the reference's :func:`dependence` of the selected pairs, the
+    latter from the values the selection computed (a wide table's pairs evaluated once)."""
     names = columns.names
     pairs = list(combinations(names, 2))
+    values = dependence(reference, columns, pairs, source="reference")
     if len(names) <= max_columns:
-        return pairs
+        return pairs, values
     limit = max_columns * (max_columns - 1) // 2 if max_pairs is None else max_pairs
-    strength = np.abs(dependence(reference, columns, pairs, source="reference"))
-    order = sorted(range(len(pairs)), key=lambda i: (-strength[i], pairs[i]))
-    return [pairs[i] for i in order[:limit]]
+    strength = np.abs(values)
+    order = sorted(range(len(pairs)), key=lambda i: (-strength[i], pairs[i]))[:limit]
+    return [pairs[i] for i in order], values[np.array(order, dtype=np.int64)]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collectors.metrics.structure.pairs import (
     dependence,
     pair_dependence,
     select_pairs,
+    selected_dependence,
     spearman,
 )
 from tests.collectors.metrics.structure.data import mixed
@@ -112,6 +113,11 @@ def test_pairs_are_bounded_to_the_strongest_beyond_max_columns() -> None:
     assert len(chosen) == 6 and chosen[0] == ("f3", "f11")
     values = dependence(frame, columns, chosen)
     assert np.all(np.abs(values[:-1]) >= np.abs(values[1:]) - 1e-15)
+    # The selection's own values: the same pairs and the same dependence, bit for bit.
+    for limit in (4, 20):
+        pairs, kept = selected_dependence(frame, columns, max_columns=limit)
+        assert pairs == select_pairs(frame, columns, max_columns=limit)
+        np.testing.assert_array_equal(kept, dependence(frame, columns, pairs))
 
 
 def test_a_missing_column_is_named() -> None:
