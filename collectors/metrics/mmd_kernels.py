@@ -69,35 +69,41 @@ def count_gather(
     xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, low: float, high: float, gather: bool
 ) -> tuple[int, int, np.ndarray]:
     """Over the distinct pairs (xx and yy above the diagonal, every xy): how many are < ``low``
-    (``gather``), how many == 0, and the values in [low, high] (``gather``)."""
+    (``gather``), how many == 0, and the values in [low, high] (``gather``), row after row.
+
+    Branch-free (LLVM vectorises the counts; the gather writes every value at the row's next
+    slot and moves on only past a kept one, a row's writes past its last kept value going to a
+    spare slot that is never read), over unsigned indices (no negative-index fix-up)."""
     rows = xx.shape[0] + yy.shape[0] + xy.shape[0]
     below = np.zeros(rows, dtype=np.int64)
     zeros = np.zeros(rows, dtype=np.int64)
     within = np.zeros(rows, dtype=np.int64)
     for r in nb.prange(rows):
         block, row, start = _pair_row(xx, yy, xy, np.int64(r))
-        count = 0
-        zero = 0
-        kept = 0
-        for j in range(start, block.shape[1]):
-            v = block[row, j]
-            zero += v == 0.0
-            if gather:  # branch-free counts
-                count += v < low
-                kept += (v >= low) & (v <= high)
+        line = block[row]
+        count = np.int64(0)
+        zero = np.int64(0)
+        kept = np.int64(0)
+        for j in range(np.uint64(start), np.uint64(line.size)):
+            v = line[j]
+            zero += np.int64(v == 0.0)
+            count += np.int64(v < low)
+            kept += np.int64(v >= low) & np.int64(v <= high)
         below[r] = count
         zeros[r] = zero
-        within[r] = kept
+        within[r] = kept if gather else 0
     offsets = np.zeros(rows + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(within)
-    out = np.empty(offsets[-1])
+    out = np.empty(offsets[-1] + 1)  # the last slot: the spare
     if gather:
+        spare = np.uint64(out.size - 1)
         for r in nb.prange(rows):
             block, row, start = _pair_row(xx, yy, xy, np.int64(r))
-            k = offsets[r]
-            for j in range(start, block.shape[1]):
-                v = block[row, j]
-                if low <= v <= high:
-                    out[k] = v
-                    k += 1
-    return below.sum(), zeros.sum(), out
+            line = block[row]
+            k = np.uint64(offsets[r])
+            end = np.uint64(offsets[r + 1])
+            for j in range(np.uint64(start), np.uint64(line.size)):
+                v = line[j]
+                out[k if k < end else spare] = v
+                k += np.uint64((v >= low) & (v <= high))
+    return (below.sum() if gather else 0), zeros.sum(), out[:-1]

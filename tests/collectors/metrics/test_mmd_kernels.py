@@ -12,6 +12,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from collectors.knn.engine import single_threaded_blas
 from collectors.metrics import drift
 from collectors.metrics.drift import BLOCK_ROWS, mmd_from_blocks, squared_distances
+from collectors.metrics.mmd_kernels import count_gather
 
 
 def squared_before(x: np.ndarray, y: np.ndarray, *, same: bool = False) -> np.ndarray:
@@ -87,3 +88,22 @@ def test_median_heuristic_in_one_pass_equals_a_full_sort(loader) -> None:
     assert drift._median_heuristic(xx, yy, xy, np.sort(xx[upper_x])) == expected
     same = np.zeros((5, 5))
     assert drift._median_heuristic(same, same, np.zeros((5, 5))) == 1.0  # every distance 0
+
+
+def test_count_gather_equals_numpy_over_the_distinct_pairs() -> None:
+    # the branch-free pass: the counts, and the bracket's values in row-major order (the order
+    # the median's partition sees), against NumPy over the upper triangles and the cross block
+    data = load_digits(return_X_y=True)[0].astype(np.float64)
+    x, y = data[:700], data[700:1500]
+    xx, yy = squared_distances(x, x, same=True), squared_distances(y, y, same=True)
+    xy = squared_distances(x, y)
+    pairs = np.concatenate(
+        [xx[np.triu_indices(len(x), k=1)], yy[np.triu_indices(len(y), k=1)], xy.ravel()]
+    )
+    low, high = np.quantile(pairs[pairs > 0], [0.46, 0.54])
+    below, zeros, inside = count_gather(xx, yy, xy, low, high, True)
+    assert below == int((pairs < low).sum()) and zeros == int((pairs == 0).sum())
+    assert inside.tobytes() == pairs[(pairs >= low) & (pairs <= high)].tobytes()
+    _, zeros_only, nothing = count_gather(xx, np.empty((0, 0)), xy, 0.0, 0.0, False)
+    upper_x = xx[np.triu_indices(len(x), k=1)]
+    assert zeros_only == int((upper_x == 0).sum() + (xy == 0).sum()) and nothing.size == 0
