@@ -108,12 +108,25 @@ class ReferenceModel:
         self.labels = fit_regions(self.real, n_regions, seed, k=k)
         self.alpha_radii = reference_alpha_radii(self.real)  # shared by every sample
         self._calibration: dict[int, np.ndarray] = {}
-        self.holdout_distance: np.ndarray | None = None
         self.holdout: np.ndarray | None = None  # centred, for draws of holdout rows
         if holdout is not None:
             self.holdout = self._prepare(holdout, "holdout")
-            self.holdout_distance = self.engine.nearest(self.holdout, self.real).distances[:, 0]
+        self._holdout_distance: np.ndarray | None = None  # on first use (holdout_distance)
         self._draws: HoldoutDraws | None = None  # built on the first draw (evaluate_draw)
+
+    @property
+    def holdout_distance(self) -> np.ndarray | None:
+        """Each holdout row's distance to its closest real record (the DCR's yardstick), None
+        without a holdout. Computed on first use: the first column of the shared draws' lists
+        when the healthy draws built them first (:class:`HoldoutDraws`: the same exact nearest
+        squared distance, so the same bits; no pass of its own), else one nearest-row pass."""
+        if self._holdout_distance is None and self.holdout is not None:
+            if self._draws is not None:
+                self._holdout_distance = np.sqrt(self._draws.near_real_sq[:, 0])
+            else:
+                nearest = self.engine.nearest(self.holdout, self.real)
+                self._holdout_distance = nearest.distances[:, 0]
+        return self._holdout_distance
 
     @property
     def dim(self) -> int:
@@ -204,8 +217,7 @@ class ReferenceModel:
         )
         regions = region_stats(self.labels, prdc.real_covered, prdc.real_ball_synthetic, self.k, m)
         dcr = None
-        if self.holdout_distance is not None:
-            dcr = distance_to_closest_record(
-                counts.synthetic_nearest_distance, self.holdout_distance
-            )
+        holdout_distance = self.holdout_distance
+        if holdout_distance is not None:
+            dcr = distance_to_closest_record(counts.synthetic_nearest_distance, holdout_distance)
         return FidelityResult(prdc, alpha_beta, regions, dcr)
