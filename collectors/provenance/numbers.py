@@ -1,12 +1,13 @@
-"""Numba kernel: fingerprints of records of plain numbers, tokens written and hashed off the GIL.
+"""Numba kernel: the records of plain numbers written off the GIL, then hashed (fingerprints).
 
 :func:`collectors.provenance.definition.fingerprint_frame` on a frame whose content columns are
 all plain numpy numbers (float, integer, boolean dtypes) spent most of its time formatting
 floats (``"%.6e"`` in Python, the GIL held). :func:`number_fingerprints` writes each record's
 tokens (:func:`collectors.provenance.definition.number_token`: integers and integral floats below
 2**53 in decimal, other floats as ``%.6e``, booleans ``true``/``false``) joined by U+001F,
-MD5-padded, and hashes them with :func:`collectors.provenance.md5.md5_lanes`, in groups of
-:data:`GROUP` records, without the GIL.
+:data:`CHUNK` records at a time without the GIL, and hashes each record with ``hashlib.md5``
+(about 1 microsecond a record; Numba's multi-buffer MD5, :mod:`collectors.provenance.md5`, would
+add its 20-30 s first compilation to a daemon's first scan).
 
 ``%.6e`` exactly, without big integers: a finite non-integral float ``a`` (sign aside) is written
 as ``n`` (7 digits, 10**6 <= n < 10**7) and ``e`` with n = round-half-even(a * 10**(6 - e)) and
@@ -22,16 +23,14 @@ token, so those need no bail (module tests: every path against the definition).
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numba as nb
 import numpy as np
 
-from collectors.provenance.md5 import md5_lanes
+__all__ = ["CHUNK", "number_fingerprints"]
 
-__all__ = ["GROUP", "number_fingerprints"]
-
-GROUP = 256  # records written, then hashed, while their bytes are in the L2 cache
 FLOAT, INTEGER, BOOLEAN = 0, 1, 2  # a content column's kind code
 _MARGIN = 1e-6  # |y - boundary| below which the Python definition decides (see the docstring)
 _POWERS = np.array([10.0**k for k in range(23)])  # exact in float64
@@ -153,15 +152,14 @@ def _write_records(
     first: int,
     last: int,
     out: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
+    ends: np.ndarray,
+    bail: np.ndarray,
 ) -> None:
-    """Rows ``first:last`` MD5-padded at 64-byte aligned ``starts``; ``lengths`` -2 to bail."""
+    """Rows ``first:last`` written back to back into ``out``, ``ends[i]`` where row
+    ``first + i`` ends; a row left to the Python definition is written empty, ``bail`` True."""
     o = np.uint64(0)
-    bail = np.uint64(2**64 - 1)
+    failed = np.uint64(2**64 - 1)
     for r in range(first, last):
-        i = r - first
-        starts[i] = o
         begin = o
         for c in range(kinds.size):
             if c:
@@ -170,7 +168,7 @@ def _write_records(
             kind = kinds[c]
             if kind == FLOAT:
                 o = _put_float(out, o, floats[r, where[c]])
-                if o == bail:
+                if o == failed:
                     break
             elif kind == INTEGER:
                 o = _put_integer(out, o, integers[r, where[c]])
@@ -179,46 +177,20 @@ def _write_records(
                 for j in range(word.size):
                     out[o] = word[j]
                     o += _ONE
-        if o == bail:
-            lengths[i] = -2
+        if o == failed:
+            bail[r] = True
             o = begin
-            continue
-        size = o - begin
-        lengths[i] = size
-        total = ((size + np.uint64(8)) // np.uint64(64) + _ONE) * np.uint64(64)
-        out[o] = 0x80
-        for j in range(o + _ONE, begin + total - np.uint64(8)):
-            out[j] = 0
-        bits = size * np.uint64(8)
-        for j in range(np.uint64(8)):
-            out[begin + total - np.uint64(8) + j] = (bits >> (np.uint64(8) * j)) & np.uint64(0xFF)
-        o = begin + total
+        ends[r - first] = o
 
 
-@nb.njit(cache=True, nogil=True)
-def _fingerprint_numbers(
-    floats: np.ndarray,
-    integers: np.ndarray,
-    kinds: np.ndarray,
-    where: np.ndarray,
-    out: np.ndarray,
-    lengths: np.ndarray,
-) -> None:
-    rows = out.size
-    capacity = (_CELL * kinds.size + 136) * GROUP
-    padded = np.empty(capacity + 64 - capacity % 64, np.uint8)
-    starts = np.empty(GROUP, np.int64)
-    for first in range(0, rows, GROUP):
-        last = min(rows, first + GROUP)
-        part = lengths[first:last]
-        _write_records(floats, integers, kinds, where, first, last, padded, starts, part)
-        md5_lanes(padded, starts[: last - first], part, out[first:last])
+CHUNK = 4096  # records written per kernel call (the buffer stays small; hashed between calls)
 
 
 def number_fingerprints(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Fingerprints (``uint64``) of the records made of ``columns`` (1-D numpy arrays of one
     length, float, signed integer (or unsigned below 2**63) and boolean dtypes, floats without
-    NaN), and the rows left to the Python definition (``bail``: a True per row)."""
+    NaN), and the rows left to the Python definition (``bail``: a True per row; their
+    fingerprint here is meaningless). Each record's bytes are hashed by ``hashlib.md5``."""
     rows = columns[0].shape[0]
     floats = [c for c in columns if c.dtype.kind == "f"]
     others = [c for c in columns if c.dtype.kind != "f"]
@@ -239,6 +211,18 @@ def number_fingerprints(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
     for j, column in enumerate(others):
         integer_matrix[:, j] = column
     out = np.zeros(rows, np.uint64)
-    lengths = np.empty(rows, np.int64)
-    _fingerprint_numbers(float_matrix, integer_matrix, kinds, where, out, lengths)
-    return out, lengths == -2
+    bail = np.zeros(rows, np.bool_)
+    buffer = np.empty(min(rows, CHUNK) * _CELL * len(columns) + 1, np.uint8)
+    ends = np.empty(CHUNK, np.int64)
+    view = memoryview(buffer)  # type: ignore[arg-type]
+    md5 = hashlib.md5
+    for first in range(0, rows, CHUNK):
+        last = min(rows, first + CHUNK)
+        _write_records(float_matrix, integer_matrix, kinds, where, first, last, buffer, ends, bail)
+        digests = []
+        start = 0
+        for end in ends[: last - first].tolist():
+            digests.append(md5(view[start:end]).digest()[:8])
+            start = end
+        out[first:last] = np.frombuffer(b"".join(digests), dtype=">u8")
+    return out, bail
