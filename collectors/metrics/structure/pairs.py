@@ -63,10 +63,19 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 def _rank_correlation(rx: np.ndarray, ry: np.ndarray) -> float:
     """Pearson's correlation of two rank vectors (the inputs are left as they are)."""
-    rx = rx - rx.mean()
-    ry = ry - ry.mean()
-    denominator = np.sqrt((rx @ rx) * (ry @ ry))
-    return float(np.clip(rx @ ry / denominator, -1.0, 1.0)) if denominator > 0 else 0.0
+    return _centred_correlation(_centred(rx), _centred(ry))
+
+
+def _centred(ranks: np.ndarray) -> tuple[np.ndarray, float]:
+    """A rank vector minus its mean, and its squared norm (what every pair of it needs)."""
+    centred = ranks - ranks.mean()
+    return centred, centred @ centred
+
+
+def _centred_correlation(x: tuple[np.ndarray, float], y: tuple[np.ndarray, float]) -> float:
+    """:func:`_rank_correlation` of two :func:`_centred` vectors: the same arithmetic."""
+    denominator = np.sqrt(x[1] * y[1])
+    return float(np.clip(x[0] @ y[0] / denominator, -1.0, 1.0)) if denominator > 0 else 0.0
 
 
 def _table(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -133,20 +142,21 @@ def _pair_value(
     b: str,
     values: dict[str, np.ndarray],
     columns: Columns,
-    ranks: dict[str, np.ndarray | None],
+    ranks: dict[str, tuple[np.ndarray, float] | None],
 ) -> float:
-    """The pair's dependence; ``ranks`` caches each complete numeric column's ranks (filled here:
-    a column without missing values is ranked once for all its pairs, None where it has some)."""
+    """The pair's dependence; ``ranks`` caches each complete numeric column's centred ranks and
+    their squared norm (filled here: a column without missing values is ranked and centred once
+    for all its pairs, None where it has some)."""
     numeric_a, numeric_b = a in columns.numeric, b in columns.numeric
     if numeric_a and numeric_b:
         for name in (a, b):
             if name not in ranks:
                 column = values[name]
                 complete = not np.isnan(column).any() and len(column) >= MIN_PAIR_ROWS
-                ranks[name] = rankdata(column) if complete else None
+                ranks[name] = _centred(rankdata(column)) if complete else None
         rank_a, rank_b = ranks[a], ranks[b]
         if rank_a is not None and rank_b is not None:
-            return _rank_correlation(rank_a, rank_b)  # = spearman(values[a], values[b])
+            return _centred_correlation(rank_a, rank_b)  # = spearman(values[a], values[b])
         return spearman(values[a], values[b])
     if not numeric_a and not numeric_b:
         return cramers_v(values[a], values[b])
@@ -167,7 +177,7 @@ def dependence(
     """One dependence value per pair (see the module docstring for the measure of each kind)."""
     check_columns(frame, columns, source)
     values = _values(frame, columns, source)
-    ranks: dict[str, np.ndarray | None] = {}
+    ranks: dict[str, tuple[np.ndarray, float] | None] = {}
     return np.array([_pair_value(a, b, values, columns, ranks) for a, b in pairs], dtype=np.float64)
 
 
