@@ -146,7 +146,7 @@ def test_tables_agree_between_parquet_and_pandas(tmp_path) -> None:
     assert fingerprint_frame(as_float, ["count"]).tolist() == sql_count(tmp_path, frame)
 
 
-def sql_count(tmp_path, frame: pd.DataFrame) -> list[int]:
+def sql_count(tmp_path, frame: pd.DataFrame) -> list[int | None]:
     table = pa.table({"count": frame["count"].to_numpy()})
     return _sql_fingerprints(tmp_path, table, ["count"])
 
