@@ -40,6 +40,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from collectors.metrics.structure import (
+    StructureMeasurement,
     StructureReference,
     category_shares,
     class_coverage,
@@ -64,7 +66,7 @@ CATEGORICAL = ["occupation", "occupation_husb", "affair"]
 
 def fair() -> pd.DataFrame:
     """The Fair table with typed columns (categories as text)."""
-    from statsmodels.datasets import fair as fair_data
+    from statsmodels.datasets import fair as fair_data  # type: ignore[import-untyped]
 
     raw = fair_data.load_pandas().data
     frame = raw[NUMERIC].astype(float).copy()
@@ -201,10 +203,11 @@ def main() -> None:
     times = {"prepare": prepare}
     for name, function in parts.items():
         times[name] = timed(function, repeats)[0]
-    figures = {}
+    figures: dict[str, StructureMeasurement] = {}
     for name, version in versions.items():
-        seconds, measured = timed(lambda v=version: structure.measure(v), repeats)
+        seconds, measured = timed(partial(structure.measure, version), repeats)
         times[f"measure ({name})"] = seconds
+        assert isinstance(measured, StructureMeasurement)
         figures[name] = measured
     times["healthy"] = timed(lambda: structure.healthy_at(rows), 1)[0]
     healthy = structure.healthy_at(rows)
