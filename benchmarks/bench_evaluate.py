@@ -27,7 +27,13 @@ one process: the draws' k-NN figures from the holdout's shared lists (``Referenc
 evaluate_draw``, the lists built anew in each timed run) and from scratch (``share_draws``
 off); wall and CPU seconds (every thread), medians, equal levels and spreads asserted.
 
+``--steps P`` times one version's ``ReferenceModel.evaluate`` step by step (its own k-NN radii,
+the one cross pass, the figures read from the counts) beside the floor's two parts (the version's
+k-NN query against the reference and its own radii), P rounds alternated in one process, wall and
+CPU seconds, medians: what of ``fidelity`` is above the floor.
+
     make bench-evaluate            # 2k, 10k, 20k rows, 3 repeats
+    python -m benchmarks.bench_evaluate --sizes 10000 --steps 5        # fidelity vs the floor
     python -m benchmarks.bench_evaluate --sizes 2000 10000 --draws 3   # shared vs from scratch
     python -m benchmarks.bench_evaluate --sizes 2000 --repeats 1      # smoke run
     python -m benchmarks.bench_evaluate --sizes 2000 10000 20000 100000
@@ -177,6 +183,52 @@ def time_draws(rows: int, pairs: int) -> None:
     print("  levels and spreads equal (every pair)")
 
 
+def time_steps(rows: int, rounds: int) -> None:
+    """``ReferenceModel.evaluate`` of one version step by step beside the k-NN floor's parts."""
+    from collectors.generator import GeneratorReference
+    from collectors.knn import CrossCounts, Radii
+    from collectors.metrics.fidelity import resolve_ties
+
+    reference = GeneratorReference(digit_rows(rows, seed=1), holdout=digit_rows(rows // 2, 2))
+    model = reference.model
+    sample = reference.feature_map.transform(digit_rows(rows, seed=3)) - model.centre
+    k, tol, engine = model.k, model.tolerance, model.engine
+    own: list[Radii] = []
+    counts: list[tuple[CrossCounts, bool]] = []
+
+    def radii() -> None:
+        own[:] = [engine.radii(sample, k, tolerance_sq=tol)]
+
+    def cross() -> None:
+        tie_aware = resolve_ties(model.ties, model.radii, own[0])
+        pass_ = engine.cross(
+            model.real, model.radii, sample, own[0], model.clipped, tie_aware=tie_aware
+        )
+        counts[:] = [(pass_, tie_aware)]
+
+    def figures() -> None:
+        model._result(sample, *counts[0])
+
+    steps: dict[str, Callable[[], object]] = {
+        "evaluate: own radii": radii,
+        "evaluate: cross pass": cross,
+        "evaluate: figures from counts": figures,
+        "evaluate (whole)": lambda: model.evaluate(sample + model.centre),
+        "floor: nearest k=5": lambda: engine.nearest(sample, model.real, k),
+        "floor: own radii": lambda: engine.radii(sample, k, tolerance_sq=tol),
+    }
+    seconds: dict[str, list[tuple[float, float]]] = {name: [] for name in steps}
+    for _ in range(rounds + 1):  # the first round warms up (excluded)
+        for name, step in steps.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            step()
+            seconds[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    for name, runs in seconds.items():
+        wall = statistics.median(w for w, _ in runs[1:])
+        cpu = statistics.median(c for _, c in runs[1:])
+        print(f"  {name}: wall {wall:.3f} s, CPU {cpu:.3f} s")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 20000])
@@ -190,6 +242,9 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="measure every healthy draw from scratch (ReferenceModel.share_draws off: before)",
     )
+    parser.add_argument(
+        "--steps", type=int, default=0, help="time evaluate's steps beside the floor (rounds)"
+    )
     args = parser.parse_args(argv)
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} (1 min) at start")
     if args.scratch_draws:
@@ -197,6 +252,12 @@ def main(argv: list[str] | None = None) -> None:
 
         ReferenceModel.share_draws = False
         print("healthy draws measured from scratch (share_draws off)")
+    if args.steps:
+        for rows in args.sizes:
+            print(f"{rows} x 64: one version's evaluate against a reference of {rows} rows")
+            time_steps(rows, args.steps)
+            print(f"  load average {os.getloadavg()[0]:.1f} (1 min)")
+        return
     if args.draws:
         time_draws(300, 1)  # warm-up (excluded): compiled kernels loaded from numba's cache
         for rows in args.sizes:
