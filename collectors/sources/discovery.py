@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_SUFFIXES",
+    "FILE_FINGERPRINTS",
     "MANIFEST_NAME",
+    "FileFingerprints",
     "SourceError",
     "VersionRef",
     "data_kind",
@@ -204,7 +208,9 @@ def fingerprint_files(paths: Sequence[AnyPath]) -> str:
     """Content hash (blake2b, 16 bytes, hex) over each file's name, size and bytes, in order.
 
     Remote objects are fingerprinted by name, size and ETag instead (no data read;
-    :func:`collectors.sources.storage.fingerprint_objects`).
+    :func:`collectors.sources.storage.fingerprint_objects`). Local files go through the
+    process's :data:`FILE_FINGERPRINTS` memo (:class:`FileFingerprints`): the same hash, read
+    again only when a file may have changed.
     """
     from collectors.sources import storage
 
@@ -214,14 +220,87 @@ def fingerprint_files(paths: Sequence[AnyPath]) -> str:
     local = [p for p in paths if isinstance(p, Path)]
     if len(local) != len(paths):
         raise SourceError(f"cannot fingerprint local and remote files together: {paths[0]}, ...")
+    return FILE_FINGERPRINTS.fingerprint(local)
+
+
+def _hash_files(paths: Sequence[Path]) -> tuple[str, tuple[_Stamp, ...]]:
+    """The content hash of :func:`fingerprint_files` and each file's stamp as it was read.
+
+    A file whose stamp changed while it was read gets ``None`` (not memoised)."""
     digest = hashlib.blake2b(digest_size=16)
-    for path in local:
+    stamps: list[_Stamp] = []
+    for path in paths:
         with open(path, "rb") as handle:
+            before = os.fstat(handle.fileno())
             digest.update(path.name.encode("utf-8") + b"\0")
-            digest.update(os.fstat(handle.fileno()).st_size.to_bytes(8, "little"))
+            digest.update(before.st_size.to_bytes(8, "little"))
             while chunk := handle.read(_CHUNK_BYTES):
                 digest.update(chunk)
-    return digest.hexdigest()
+            stamp = _stamp(before)
+            stamps.append(stamp if _stamp(os.fstat(handle.fileno())) == stamp else None)
+    return digest.hexdigest(), tuple(stamps)
+
+
+_Stamp = tuple[int, int, int, int, int] | None
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns, info.st_dev)
+
+
+class FileFingerprints:
+    """A memo of :func:`fingerprint_files` for local files: a file is read and hashed again only
+    when its stamp may say nothing about its content.
+
+    The rule is the one make, rsync and git's index use. Each file is keyed by its path and
+    stamped with (size, ``st_mtime_ns``, ``st_ino``, ``st_ctime_ns``, ``st_dev``) of the file
+    the path resolves to (``(st_dev, st_ino)`` names that file: a link led elsewhere misses).
+    Content rewritten in place changes the modification time, a file replaced by rename (or
+    deleted and written again) has another inode or a new change time, and even a modification
+    time set back (``touch -r``, ``rsync -t``, ``os.utime``) moves the change time, which no
+    user call can set. A memoised hash is reused only when every file's stamp, taken now by
+    ``os.stat``, equals the stamp it had while it was read (``fstat`` before and after the read;
+    a file that changed during the read is not memoised).
+
+    Git's racy-timestamp rule covers the clock's granularity: a write within the same tick as
+    the read leaves the times unchanged, so a file whose modification or change time is within
+    ``racy_ns`` of the moment it was hashed (or later) is not memoised and is hashed again next
+    time. ``racy_ns`` defaults to 2 s, the coarsest common file system clock (FAT; ext3, HFS+
+    and many network file systems keep 1 s), and a file whose times lie in the future (another
+    machine's clock) is never memoised. So a memoised file's hash is stale only if the file is
+    rewritten with the same size, inode and both times, which no write through the kernel does.
+    At most ``capacity`` sets of files are kept (least recently used dropped first).
+    """
+
+    def __init__(self, racy_ns: int = 2_000_000_000, capacity: int = 4096) -> None:
+        self.racy_ns = racy_ns
+        self.capacity = capacity
+        self.hashed = 0  # sets of files read and hashed (not answered from the memo)
+        self._memo: dict[tuple[str, ...], tuple[tuple[_Stamp, ...], str]] = {}
+        self._lock = threading.Lock()
+
+    def fingerprint(self, paths: Sequence[Path]) -> str:
+        """:func:`fingerprint_files` of local ``paths``, from the memo when no file changed."""
+        key = tuple(str(p) for p in paths)
+        now = [_stamp(os.stat(p)) for p in paths]  # the file a link leads to, as ``open``
+        with self._lock:
+            found = self._memo.pop(key, None)
+            if found is not None and list(found[0]) == now:
+                self._memo[key] = found  # most recently used last
+                return found[1]
+        started = time.time_ns()
+        fingerprint, stamps = _hash_files(paths)
+        settled = started - self.racy_ns
+        with self._lock:
+            self.hashed += 1
+            if all(s is not None and max(s[1], s[3]) < settled for s in stamps):
+                self._memo[key] = (stamps, fingerprint)
+                while len(self._memo) > self.capacity:
+                    del self._memo[next(iter(self._memo))]
+        return fingerprint
+
+
+FILE_FINGERPRINTS = FileFingerprints()
 
 
 def discover_versions(pattern: str) -> list[VersionRef]:
