@@ -1,4 +1,4 @@
-.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing bench-mixing-verdicts bench-category-floor
+.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing bench-mixing-verdicts bench-category-floor bench-version-then
 
 test:
 	python -m pytest -q
@@ -79,6 +79,11 @@ bench-exporter:
 # today's per-version measure, and the figures of healthy and broken versions (about 1.5 minutes).
 bench-structure:
 	python -m benchmarks.bench_structure
+
+# One Fair version's measurement now against the tree issue 23 was filed on (c6ae27a, git archive),
+# separate processes alternated (issue 23's budget: now / then <= 1.5x; about a minute).
+bench-version-then:
+	python -m benchmarks.bench_version_then
 
 # Structure checks (issue 23): breaks that keep the marginals and healthy controls on statsmodels'
 # Fair table, seeds 0 1 2 (about 3 minutes per seed on 2 cores; --quick: seeds 0 1, fewer versions).
