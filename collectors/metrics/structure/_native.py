@@ -38,6 +38,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.ensemble._hist_gradient_boosting._binning import _map_to_bins
 from sklearn.ensemble._hist_gradient_boosting.binning import _find_binning_thresholds
+from sklearn.ensemble._hist_gradient_boosting.common import ALMOST_INF
 from threadpoolctl import ThreadpoolController
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "BinnedRegressor",
     "NativeClassifier",
     "NativeRegressor",
+    "binning_thresholds",
     "hgb_model",
     "one_thread",
 ]
@@ -126,6 +128,40 @@ class _NativeCodes:
         return out
 
 
+def binning_thresholds(x: np.ndarray, max_bins: int) -> list[np.ndarray]:
+    """scikit-learn's ``_find_binning_thresholds`` (no sample weights) of every column of ``x``,
+    the complete columns with more than ``max_bins`` distinct values in one call: all columns
+    sorted at once, their distinct values counted from the sorted neighbours (``!=``, as
+    ``np.unique``), one ``np.percentile`` (``averaged_inverted_cdf``) along the rows of those
+    columns -- elementwise the same arithmetic as a column's own call, so the same thresholds
+    bit for bit (tested); the other columns (missing values, few distinct values) by
+    scikit-learn's function itself. Per column it cost about 2 ms at 1,000 rows (issue 26)."""
+    x = np.asarray(x, dtype=X_DTYPE)
+    out: list[np.ndarray] = [np.empty(0)] * x.shape[1]
+    if x.shape[0] > 1:
+        ordered = np.sort(x, axis=0)  # NaN last
+        complete = ~np.isnan(ordered[-1])
+        distinct = 1 + np.count_nonzero(ordered[1:] != ordered[:-1], axis=0)
+        wide = np.flatnonzero(complete & (distinct > max_bins))
+    else:
+        wide = np.empty(0, dtype=np.intp)
+    if wide.size:
+        percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
+        edges = np.percentile(ordered[:, wide], percentiles, axis=0, method="averaged_inverted_cdf")
+        for k, j in enumerate(wide):
+            column = np.ascontiguousarray(edges[:, k])
+            unique = np.unique(column)
+            if unique.shape[0] != column.shape[0]:
+                column = unique
+            np.clip(column, a_min=None, a_max=ALMOST_INF, out=column)
+            out[j] = column
+    done = set(wide.tolist())
+    for j in range(x.shape[1]):
+        if j not in done:
+            out[j] = _find_binning_thresholds(np.ascontiguousarray(x[:, j]), max_bins)
+    return out
+
+
 class BinCache:
     """Binned training columns under their exact bytes, least recently used dropped past
     ``limit`` columns; safe to share between threads (see the module docstring)."""
@@ -167,6 +203,54 @@ class BinCache:
                 self._columns.popitem(last=False)
         return found
 
+    def matrix(
+        self, x: np.ndarray, max_bins: int, categories: list[int]
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """:meth:`column` of every column of ``x`` (``categories`` per column), the numeric
+        columns not in the cache thresholded together (:func:`binning_thresholds`): the
+        thresholds per column and the bin codes (Fortran order)."""
+        x = np.asarray(x, dtype=X_DTYPE)
+        binned = np.empty(x.shape, dtype=X_BINNED_DTYPE, order="F")
+        thresholds: list[np.ndarray] = [np.empty(0)] * x.shape[1]
+        keys, missed = [], []
+        with self._lock:
+            for j in range(x.shape[1]):
+                key = (np.ascontiguousarray(x[:, j]).tobytes(), max_bins, categories[j])
+                keys.append(key)
+                found = self._columns.get(key)
+                if found is None:
+                    missed.append(j)
+                    continue
+                self._columns.move_to_end(key)
+                self.hits += 1
+                thresholds[j], binned[:, j] = found
+        numeric = [j for j in missed if not categories[j]]
+        if numeric:
+            for j, edges in zip(numeric, binning_thresholds(x[:, numeric], max_bins), strict=True):
+                thresholds[j] = edges
+        for j in missed:
+            if categories[j]:
+                thresholds[j] = np.arange(categories[j], dtype=X_DTYPE)
+        if missed:
+            codes = np.zeros((x.shape[0], len(missed)), dtype=X_BINNED_DTYPE, order="F")
+            flags = np.array([1 if categories[j] else 0 for j in missed], dtype=np.uint8)
+            _map_to_bins(
+                np.ascontiguousarray(x[:, missed]),
+                [thresholds[j] for j in missed],
+                flags,
+                max_bins,
+                1,
+                codes,
+            )
+            binned[:, missed] = codes
+        with self._lock:
+            for k, j in enumerate(missed):
+                self.misses += 1
+                self._columns[keys[j]] = (thresholds[j], codes[:, k])
+            while len(self._columns) > self.limit:
+                self._columns.popitem(last=False)
+        return thresholds, binned
+
 
 class _SharedBins:
     """``_bin_data`` of scikit-learn's histogram models (1.4 and later) with the training
@@ -198,16 +282,14 @@ class _SharedBins:
         )
         known = mapper.known_categories or [None] * features
         max_bins = mapper.n_bins - 1
-        binned = np.empty(x.shape, dtype=X_BINNED_DTYPE, order="F")
-        thresholds, non_missing = [], []
-        for j in range(features):
-            categories = len(known[j]) if flags[j] else 0
-            if flags[j] and not np.array_equal(known[j], np.arange(categories)):
+        categories = [len(known[j]) if flags[j] else 0 for j in range(features)]
+        for j in np.flatnonzero(flags):
+            if not np.array_equal(known[j], np.arange(categories[j])):
                 return super()._bin_data(X, *args, **kwargs)  # type: ignore[misc]
-            edges, codes = bins.column(x[:, j], max_bins, categories)
-            thresholds.append(edges)
-            non_missing.append(categories if flags[j] else edges.shape[0] + 1)
-            binned[:, j] = codes
+        thresholds, binned = bins.matrix(x, max_bins, categories)
+        non_missing = [
+            categories[j] if flags[j] else thresholds[j].shape[0] + 1 for j in range(features)
+        ]
         mapper.is_categorical_ = flags
         mapper.missing_values_bin_idx_ = mapper.n_bins - 1
         mapper.bin_thresholds_ = thresholds

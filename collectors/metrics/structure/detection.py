@@ -39,7 +39,7 @@ from collectors.metrics.structure._frame import (
     reference_categories,
     split_columns,
 )
-from collectors.metrics.structure._native import hgb_model, one_thread
+from collectors.metrics.structure._native import BinCache, hgb_model, one_thread
 
 __all__ = [
     "DETECTION_MODEL",
@@ -218,7 +218,11 @@ def _fitted_model(
     mask: np.ndarray, seed: int, x: np.ndarray, y: np.ndarray
 ) -> HistGradientBoostingClassifier:
     """:func:`detection_model` fitted, category codes encoded by numpy when there are any."""
-    model: HistGradientBoostingClassifier = hgb_model("classifier", mask, seed, DETECTION_MODEL)
+    # The training columns mix real and version rows: binned together (the same bins as the
+    # stock model's, bit for bit), none kept (no other fit trains on them).
+    model: HistGradientBoostingClassifier = hgb_model(
+        "classifier", mask, seed, DETECTION_MODEL, bins=BinCache(limit=0)
+    )
     return model.fit(x, y)
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble._hist_gradient_boosting.binning import _find_binning_thresholds
 
 from collectors.metrics.structure._native import (
     BinCache,
     NativeClassifier,
     NativeRegressor,
+    binning_thresholds,
     hgb_model,
 )
 
@@ -144,3 +146,70 @@ def test_bin_cache_keys_on_the_values_and_drops_the_oldest() -> None:
     edges, codes = bins.column(np.array([2.0, 0.0, np.nan, 1.0]), 63, 3)
     np.testing.assert_array_equal(edges, [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(codes, [2, 0, 63, 1])  # missing: the last bin
+
+
+def _odd_columns(rng: np.random.Generator) -> np.ndarray:
+    """Breast cancer's 30 columns and digits' first 64 pixels jittered (many distinct values),
+    plus the awkward ones: missing values, few distinct values, a constant, signed zeros,
+    infinities, ties at the percentiles."""
+    cancer = load_breast_cancer().data[:500]
+    digits = load_digits().data[:500]
+    jittered = digits + rng.normal(0.0, 0.3, digits.shape)
+    odd = np.column_stack(
+        [
+            np.where(rng.random(500) < 0.1, np.nan, cancer[:, 0]),  # missing values
+            np.round(cancer[:, 1]),  # a few dozen distinct values: midpoints
+            np.full(500, 2.5),  # constant: no thresholds
+            rng.choice([-0.0, 0.0, 1.0], 500),  # signed zeros count as one value
+            np.where(rng.random(500) < 0.05, np.inf, cancer[:, 2]),  # infinities
+            np.where(rng.random(500) < 0.3, 7.0, cancer[:, 3]),  # ties at the percentiles
+            np.where(rng.random(500) < 0.5, -np.inf, rng.normal(size=500)),
+        ]
+    )
+    return np.column_stack([cancer, jittered, digits, odd])
+
+
+@pytest.mark.parametrize("max_bins", [63, 255, 3])
+def test_binning_thresholds_are_scikit_learns_bit_for_bit(max_bins: int) -> None:
+    """All columns at once: each column's thresholds are ``_find_binning_thresholds``'s, the
+    same bits (percentile columns, midpoint columns, missing values, infinities, ties)."""
+    x = _odd_columns(np.random.default_rng(11))
+    mine = binning_thresholds(x, max_bins)
+    assert len(mine) == x.shape[1]
+    for j, edges in enumerate(mine):
+        theirs = _find_binning_thresholds(np.ascontiguousarray(x[:, j]), max_bins)
+        assert edges.dtype == theirs.dtype and edges.shape == theirs.shape, j
+        assert edges.tobytes() == theirs.tobytes(), j
+    for rows in (x[:1], x[:2]):  # one row (no thresholds), two rows
+        for j, edges in enumerate(binning_thresholds(rows, max_bins)):
+            theirs = _find_binning_thresholds(np.ascontiguousarray(rows[:, j]), max_bins)
+            assert edges.tobytes() == theirs.tobytes()
+
+
+def test_fresh_bins_fit_the_stock_classifier_and_the_cache_binds_a_matrix_once() -> None:
+    """A detection-like fit (real and jittered rows pooled) on a cache that keeps nothing: the
+    stock classifier's trees and probabilities bit for bit; a cache that keeps columns bins
+    a matrix's columns once (the second fit takes them all from it) and the codes are those of
+    :meth:`BinCache.column`."""
+    x = _odd_columns(np.random.default_rng(12))
+    y = np.random.default_rng(13).integers(0, 2, len(x))
+    y[x[:, 30] > np.median(x[:, 30])] = 1  # something to learn
+    train, test = slice(0, 350), slice(350, None)
+    params = {**MODEL, "max_bins": 63, "min_samples_leaf": 20}
+    flags = np.zeros(x.shape[1], dtype=bool)
+    stock = HistGradientBoostingClassifier(random_state=4, **params).fit(x[train], y[train])
+    fresh = BinCache(limit=0)
+    mine = hgb_model("classifier", flags, 4, params, bins=fresh).fit(x[train], y[train])
+    _same_trees(mine, stock)
+    np.testing.assert_array_equal(mine.predict_proba(x[test]), stock.predict_proba(x[test]))
+    assert fresh.misses == x.shape[1] and fresh.hits == 0
+    kept = BinCache()
+    for _ in range(2):
+        again = hgb_model("classifier", flags, 4, params, bins=kept).fit(x[train], y[train])
+        _same_trees(again, stock)
+    assert (kept.misses, kept.hits) == (x.shape[1], x.shape[1])
+    edges, codes = kept.matrix(x[train], 62, [0] * x.shape[1])
+    for j in range(x.shape[1]):
+        one = BinCache().column(x[train][:, j], 62, 0)
+        assert edges[j].tobytes() == one[0].tobytes()
+        np.testing.assert_array_equal(codes[:, j], one[1])
