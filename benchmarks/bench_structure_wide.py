@@ -5,6 +5,7 @@ Run from the repository root::
 
     python -m benchmarks.bench_structure_wide                  # 10,000 x 64 and Fair, 3 repeats
     python -m benchmarks.bench_structure_wide --bins-only      # shared bins alone: figures equal
+    python -m benchmarks.bench_structure_wide --batched-only   # batched binning alone: equal
     python -m benchmarks.bench_structure_wide --rows 2000 --repeats 1 --no-fair
 
 Two settings, alternated so that both see the same load:
@@ -12,6 +13,10 @@ Two settings, alternated so that both see the same load:
   audit and detection models take 20 rounds at a learning rate of 0.2 (the definition before);
 - ``after``: shared bins and the models as defined now (``AUDIT_MODEL``, ``DETECTION_MODEL``).
 With ``--bins-only`` the two differ in the shared bins alone, and the figures must be equal.
+With ``--batched-only`` (session 9, S2) they differ in the binning of a matrix's uncached columns
+alone: *before* bins them column by column (:meth:`BinCache.column`) and the detection fits with
+the stock model's ``_BinMapper``; *after* together (:func:`_native.binning_thresholds`); the
+figures must be equal.
 
 Wide: ``benchmarks.bench_evaluate``'s jittered digit rows (64 numeric columns), a reference of
 ``--rows`` rows, a holdout of half as many, a version of ``--rows`` rows, the structure family's
@@ -39,7 +44,7 @@ import pandas as pd
 from benchmarks.bench_evaluate import digit_rows
 from benchmarks.bench_structure import SEED, fair, per_version
 from collectors.families.structure import StructureOptions
-from collectors.metrics.structure import StructureReference, _native, structure_healthy
+from collectors.metrics.structure import StructureReference, _native, detection, structure_healthy
 from collectors.metrics.structure.conditional import AUDIT_MODEL
 from collectors.metrics.structure.detection import DETECTION_MODEL
 
@@ -47,9 +52,45 @@ T = TypeVar("T")
 BEFORE_MODEL = {"max_iter": 20, "learning_rate": 0.2}
 
 
+def _column_by_column(
+    self: _native.BinCache, x: np.ndarray, max_bins: int, categories: list[int]
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """:meth:`BinCache.matrix` as it was before the batched binning: column after column."""
+    binned = np.empty(x.shape, dtype=np.uint8, order="F")
+    thresholds = []
+    for j in range(x.shape[1]):
+        edges, codes = self.column(x[:, j], max_bins, categories[j])
+        thresholds.append(edges)
+        binned[:, j] = codes
+    return thresholds, binned
+
+
+def _stock_detection(mask: np.ndarray, seed: int, x: np.ndarray, y: np.ndarray) -> object:
+    """The detection fit as before the batched binning: the stock model's own binning."""
+    return _native.hgb_model("classifier", mask, seed, DETECTION_MODEL).fit(x, y)
+
+
 @contextmanager
-def setting(name: str, bins_only: bool) -> Iterator[None]:
+def batched(name: str) -> Iterator[None]:
+    """``--batched-only``: *before* bins column by column, detection with the stock binning."""
+    saved = (_native.BinCache.matrix, detection._fitted_model)
+    if name == "before":
+        _native.BinCache.matrix = _column_by_column  # type: ignore[method-assign]
+        detection._fitted_model = _stock_detection
+    try:
+        yield
+    finally:
+        _native.BinCache.matrix = saved[0]  # type: ignore[method-assign]
+        detection._fitted_model = saved[1]
+
+
+@contextmanager
+def setting(name: str, bins_only: bool, batched_only: bool = False) -> Iterator[None]:
     """The models and binning of ``name`` (``before`` / ``after``) while inside."""
+    if batched_only:
+        with batched(name):
+            yield
+        return
     saved = (_native.SHARE_BINS, dict(AUDIT_MODEL), dict(DETECTION_MODEL))
     if name == "before":
         _native.SHARE_BINS = False
@@ -127,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bins-only", action="store_true")
+    parser.add_argument("--batched-only", action="store_true")
     parser.add_argument("--no-fair", action="store_true")
     args = parser.parse_args(argv)
     names = ("before", "after")
@@ -137,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     split = None if args.no_fair else fair_split()
     for _ in range(args.repeats):
         for name in names:
-            with setting(name, args.bins_only):
+            with setting(name, args.bins_only, args.batched_only):
                 steps, figures[name] = wide_once(args.rows)
                 for step, value in steps.items():
                     seconds[name].setdefault(step, []).append(value)
@@ -146,7 +188,10 @@ def main(argv: list[str] | None = None) -> None:
                     for key, number in cost.items():
                         fair_cost[name].setdefault(key, []).append(number)
     load_after = os.getloadavg()[0]
-    print(f"\n## Structure family before / after (bins only: {args.bins_only})")
+    print(
+        f"\n## Structure family before / after (bins only: {args.bins_only}, batched only: "
+        f"{args.batched_only})"
+    )
     print(
         f"(load average {load_before:.1f} before, {load_after:.1f} after; medians of "
         f"{args.repeats}, alternated)\n"
@@ -181,6 +226,8 @@ def main(argv: list[str] | None = None) -> None:
             )
     if args.bins_only and not same:
         raise SystemExit("figures differ with shared bins")
+    if args.batched_only and not same:
+        raise SystemExit("figures differ with the batched binning")
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ def binning_thresholds(x: np.ndarray, max_bins: int) -> list[np.ndarray]:
     if wide.size:
         percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
         edges = np.percentile(ordered[:, wide], percentiles, axis=0, method="averaged_inverted_cdf")
-        for k, j in enumerate(wide):
+        for k, j in enumerate(wide.tolist()):
             column = np.ascontiguousarray(edges[:, k])
             unique = np.unique(column)
             if unique.shape[0] != column.shape[0]:
@@ -156,9 +156,9 @@ def binning_thresholds(x: np.ndarray, max_bins: int) -> list[np.ndarray]:
             np.clip(column, a_min=None, a_max=ALMOST_INF, out=column)
             out[j] = column
     done = set(wide.tolist())
-    for j in range(x.shape[1]):
-        if j not in done:
-            out[j] = _find_binning_thresholds(np.ascontiguousarray(x[:, j]), max_bins)
+    for i in range(x.shape[1]):
+        if i not in done:
+            out[i] = _find_binning_thresholds(np.ascontiguousarray(x[:, i]), max_bins)
     return out
 
 
