@@ -35,6 +35,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _ROUND = 6755399441055744.0  # 1.5 * 2^52: x + _ROUND rounds x to an integer in the low bits
 _EXPONENT = np.int64(1023) - np.array(_ROUND).view(np.int64).item()  # bits(_ROUND + n) -> 2^n
 _LOWEST = -708.0  # exp(-708) ~ 3e-308 is still normal; below it every term counts as that
+_CHUNK = 256  # columns of a row summed at a time by kernel_sum
 _TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
 _C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _TAYLOR
 
@@ -168,11 +169,17 @@ def _row_exp_sum(
 @nb.njit(parallel=True, cache=True, fastmath={"contract", "reassoc"})
 def kernel_sum(squared: np.ndarray, scale: float, upper: bool) -> float:
     """sum_{i, j} exp(scale * squared[i, j]) over every entry, or over i < j when ``upper``
-    (``scale <= 0``, ``squared >= 0``): in parallel over rows, no temporary matrix."""
+    (``scale <= 0``, ``squared >= 0``): in parallel over rows, each row in chunks of
+    ``_CHUNK`` columns (the chunk and its two buffers stay in the L1 cache), no temporary matrix."""
     rows, columns = squared.shape
     totals = np.zeros(rows)
     for i in nb.prange(rows):
-        powers = np.empty(columns)
-        values = np.empty(columns)
-        totals[i] = _row_exp_sum(squared[i], i + 1 if upper else 0, scale, powers, values)
+        powers = np.empty(_CHUNK)
+        values = np.empty(_CHUNK)
+        line = squared[i]
+        total = 0.0
+        for start in range(i + 1 if upper else 0, columns, _CHUNK):
+            chunk = line[start : min(start + _CHUNK, columns)]
+            total += _row_exp_sum(chunk, 0, scale, powers, values)
+        totals[i] = total
     return totals.sum()
