@@ -30,8 +30,8 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -48,6 +48,7 @@ __all__ = [
     "NativeClassifier",
     "NativeRegressor",
     "binning_thresholds",
+    "blockwise",
     "hgb_model",
     "one_thread",
 ]
@@ -338,3 +339,46 @@ def hgb_model(
     model = kind(random_state=seed, categorical_features=mask if native else None, **params)
     model._bins = bins
     return model
+
+
+@contextmanager
+def blockwise(model: Any, rows: int) -> Iterator[None]:
+    """While inside, ``model``'s predictions of a matrix made of ``rows`` base rows followed by
+    blocks of ``rows`` rows each (a permutation importance's copies, each differing from the
+    base in a column or two) skip what cannot change: a tree whose split features a block
+    leaves equal to the base gives that block the base rows' values, so each tree predicts the
+    base rows and only the blocks that differ in a feature it splits on. The values, and their
+    sums in scikit-learn's order (``_predict_iterations``), are those of predicting every row:
+    the same predictions bit for bit (tested). Any other matrix: scikit-learn's own path."""
+    stock = type(model)._predict_iterations
+
+    def iterations(
+        x: np.ndarray, predictors: Any, raw: np.ndarray, is_binned: bool, n_threads: int
+    ) -> None:
+        total = x.shape[0]
+        if is_binned or rows < 1 or total % rows or total == rows:
+            return stock(model, x, predictors, raw, is_binned, n_threads)
+        bitsets, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
+        blocks = total // rows - 1
+        base = x[:rows]
+        # Features in which each block differs from the base (a missing value counts as a
+        # difference: predicted again, never assumed equal).
+        changed = (x[rows:].reshape(blocks, rows, x.shape[1]) != base).any(axis=1)
+        offsets = np.arange(rows)
+        for predictors_of_ith_iteration in predictors:
+            for k, predictor in enumerate(predictors_of_ith_iteration):
+                nodes = predictor.nodes
+                used = np.unique(nodes["feature_idx"][nodes["is_leaf"] == 0])
+                values = np.tile(predictor.predict(base, bitsets, f_idx_map, n_threads), blocks + 1)
+                redo = np.flatnonzero(changed[:, used].any(axis=1))
+                if redo.size:
+                    again = ((1 + redo)[:, None] * rows + offsets).ravel()
+                    values[again] = predictor.predict(x[again], bitsets, f_idx_map, n_threads)
+                raw[:, k] += values
+        return None
+
+    model._predict_iterations = iterations
+    try:
+        yield
+    finally:
+        del model._predict_iterations

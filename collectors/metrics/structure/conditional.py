@@ -40,7 +40,7 @@ from collectors.metrics.structure._frame import (
     reference_categories,
     split_columns,
 )
-from collectors.metrics.structure._native import BinCache, hgb_model, one_thread
+from collectors.metrics.structure._native import BinCache, blockwise, hgb_model, one_thread
 
 __all__ = [
     "AUDIT_MODEL",
@@ -225,7 +225,12 @@ class _Problem:
         for j in range(p):
             for r in range(repeats):
                 blocks[j * repeats + r, :, j] = xs[rng.permutation(n), j]
-        predicted = self.predict(model, np.vstack([xs, blocks.reshape(-1, p)]))
+        stacked = np.vstack([xs, blocks.reshape(-1, p)])
+        if isinstance(model, _Constant):
+            predicted = self.predict(model, stacked)
+        else:
+            with blockwise(model, n):  # each tree predicts only the copies it can tell apart
+                predicted = self.predict(model, stacked)
         base = normalised_error(self.kind, ys, predicted[:n], self.baseline)
         rises = np.array(
             [
