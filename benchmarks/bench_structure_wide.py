@@ -14,8 +14,10 @@ Two settings, alternated so that both see the same load:
 - ``after``: shared bins and the models as defined now (``AUDIT_MODEL``, ``DETECTION_MODEL``).
 With ``--bins-only`` the two differ in the shared bins alone, and the figures must be equal.
 With ``--batched-only`` (session 9, S2) they differ in the binning of a matrix's uncached columns
-alone: *before* bins them column by column (:meth:`BinCache.column`) and the detection fits with
-the stock model's ``_BinMapper``; *after* together (:func:`_native.binning_thresholds`); the
+and the importance's predictions alone: *before* bins them column by column
+(:meth:`BinCache.column`), the detection fits with the stock model's ``_BinMapper`` and the
+permutation importance predicts every copy; *after* bins them together
+(:func:`_native.binning_thresholds`) and predicts blockwise (:func:`_native.blockwise`); the
 figures must be equal.
 
 Wide: ``benchmarks.bench_evaluate``'s jittered digit rows (64 numeric columns), a reference of
@@ -44,7 +46,13 @@ import pandas as pd
 from benchmarks.bench_evaluate import digit_rows
 from benchmarks.bench_structure import SEED, fair, per_version
 from collectors.families.structure import StructureOptions
-from collectors.metrics.structure import StructureReference, _native, detection, structure_healthy
+from collectors.metrics.structure import (
+    StructureReference,
+    _native,
+    conditional,
+    detection,
+    structure_healthy,
+)
 from collectors.metrics.structure.conditional import AUDIT_MODEL
 from collectors.metrics.structure.detection import DETECTION_MODEL
 
@@ -71,17 +79,26 @@ def _stock_detection(mask: np.ndarray, seed: int, x: np.ndarray, y: np.ndarray) 
 
 
 @contextmanager
+def _every_row(model: object, rows: int) -> Iterator[None]:
+    """The importance's predictions as before :func:`_native.blockwise`: every row."""
+    yield
+
+
+@contextmanager
 def batched(name: str) -> Iterator[None]:
-    """``--batched-only``: *before* bins column by column, detection with the stock binning."""
-    saved = (_native.BinCache.matrix, detection._fitted_model)
+    """``--batched-only``: *before* bins column by column, detection with the stock binning,
+    the importance predicting every row."""
+    saved = (_native.BinCache.matrix, detection._fitted_model, conditional.blockwise)
     if name == "before":
         _native.BinCache.matrix = _column_by_column  # type: ignore[method-assign]
         detection._fitted_model = _stock_detection
+        conditional.blockwise = _every_row
     try:
         yield
     finally:
         _native.BinCache.matrix = saved[0]  # type: ignore[method-assign]
         detection._fitted_model = saved[1]
+        conditional.blockwise = saved[2]
 
 
 @contextmanager
