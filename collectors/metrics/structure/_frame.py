@@ -187,7 +187,33 @@ def content_order(frame: pd.DataFrame, columns: Columns, source: str) -> np.ndar
     keys += [pd.factorize(labels(frame, n), sort=True)[0] for n in columns.categorical]
     if not keys:
         return np.arange(len(frame))
-    return np.lexsort(keys[::-1])  # the first column is the primary key
+    return lexsort_first(keys)
+
+
+def lexsort_first(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.lexsort(keys[::-1])`` (the first key primary, ties kept in place, missing last),
+    the same permutation: a stable argsort of the first key, then the rows that tie on it
+    (equal values, or both missing) ordered by the other keys within their run, a lexsort of
+    those rows only (one sort per key over all rows cost 0.1 s at 10k x 64; tested)."""
+    first = np.asarray(keys[0])
+    order = np.argsort(first, kind="stable")
+    if len(keys) == 1 or len(order) < 2:
+        return order
+    ranked = first[order]
+    same = ranked[1:] == ranked[:-1]
+    if ranked.dtype.kind == "f":
+        same |= np.isnan(ranked[1:]) & np.isnan(ranked[:-1])
+    if not same.any():
+        return order
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    run = np.cumsum(np.concatenate([[True], ~same]))  # run number of each sorted position
+    where = np.flatnonzero(tied)
+    rows = order[where]  # within a run: increasing positions (the argsort is stable)
+    inner = np.lexsort([np.asarray(k)[rows] for k in keys[:0:-1]] + [run[where]])
+    order[where] = rows[inner]
+    return order
 
 
 def categorical_mask(columns: Columns, *, exclude: str | None = None) -> np.ndarray:

@@ -221,11 +221,14 @@ class _Problem:
         if n == 0 or p == 0:
             return dict.fromkeys(self.features, 0.0)
         rng = np.random.default_rng([self.seed, 5])
-        blocks = np.repeat(xs[None, :, :], p * repeats, axis=0)
+        # The intact rows, then one copy per feature and repeat, written in place (one matrix).
+        stacked = np.empty(((1 + p * repeats) * n, p), dtype=xs.dtype)
+        stacked[:n] = xs
+        blocks = stacked[n:].reshape(p * repeats, n, p)
+        blocks[:] = xs
         for j in range(p):
             for r in range(repeats):
                 blocks[j * repeats + r, :, j] = xs[rng.permutation(n), j]
-        stacked = np.vstack([xs, blocks.reshape(-1, p)])
         if isinstance(model, _Constant):
             predicted = self.predict(model, stacked)
         else:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import load_digits, load_wine
 
 from collectors.metrics.structure._frame import (
     MISSING,
+    content_order,
     labels,
+    lexsort_first,
     numeric_values,
     split_columns,
 )
@@ -65,7 +68,7 @@ def _label_of(value: object) -> str:
 @pytest.mark.parametrize(
     "column",
     [
-        pd.Series(np.random.default_rng(0).choice(["a", "b", None], 500)),
+        pd.Series(np.random.default_rng(0).choice(np.array(["a", "b", None], dtype=object), 500)),
         pd.Series(np.random.default_rng(1).choice([1.0, 2.5, np.nan], 500)),
         pd.Series(pd.Categorical(["x", "y", None, "x"])),
         pd.Series([True, 1, "1", None, 1.0, np.nan, 2]),  # mixed types: True is not "1"
@@ -79,3 +82,36 @@ def test_labels_equal_the_cell_by_cell_conversion(column: pd.Series) -> None:
     got = labels(pd.DataFrame({"c": column}), "c")
     assert got.dtype == object
     assert got.tolist() == [_label_of(v) for v in column.astype(object)]
+
+
+def test_lexsort_first_is_numpys_lexsort() -> None:
+    """The same permutation as ``np.lexsort`` (first key primary) on real columns with many ties
+    (digits' pixels: 17 values), missing values in the first and later keys, signed zeros,
+    integer codes, a constant first key, no ties at all, one key, one row."""
+    rng = np.random.default_rng(5)
+    digits = load_digits().data[:700]
+    wine = load_wine().data[:170]
+    cases = [list(digits.T), list(digits[:, ::-1].T), list(wine.T)]
+    holes = digits.copy()
+    holes[rng.random(holes.shape) < 0.2] = np.nan
+    cases.append(list(holes.T))
+    cases.append([rng.choice([-0.0, 0.0, np.nan, 1.0], 300) for _ in range(5)])
+    cases.append([rng.integers(0, 3, 300) for _ in range(6)])
+    cases.append([np.full(300, 2.0), rng.integers(0, 4, 300), rng.normal(size=300)])
+    cases.append([rng.normal(size=300), rng.normal(size=300)])
+    cases.append([rng.integers(0, 5, 300)])
+    cases.append([np.array([1.0]), np.array([0.0])])
+    for keys in cases:
+        np.testing.assert_array_equal(lexsort_first(keys), np.lexsort(keys[::-1]))
+
+
+def test_content_order_puts_the_rows_in_the_order_of_their_values() -> None:
+    frame = _frame()
+    kinds = split_columns(frame)
+    order = content_order(frame, kinds, "t")
+    keys = [numeric_values(frame, n, "t") for n in kinds.numeric]
+    keys += [pd.factorize(labels(frame, n), sort=True)[0] for n in kinds.categorical]
+    np.testing.assert_array_equal(order, np.lexsort(keys[::-1]))
+    shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    again = shuffled.iloc[content_order(shuffled, kinds, "t")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, frame.iloc[order].reset_index(drop=True))
