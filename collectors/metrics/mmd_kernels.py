@@ -166,20 +166,24 @@ def _row_exp_sum(
     return total
 
 
-@nb.njit(parallel=True, cache=True, fastmath={"contract", "reassoc"})
+@nb.njit(cache=True, nogil=True, fastmath={"contract", "reassoc"})
 def kernel_sum(squared: np.ndarray, scale: float, upper: bool) -> float:
     """sum_{i, j} exp(scale * squared[i, j]) over every entry, or over i < j when ``upper``
-    (``scale <= 0``, ``squared >= 0``): in parallel over rows, each row in chunks of
-    ``_CHUNK`` columns (the chunk and its two buffers stay in the L1 cache), no temporary matrix."""
+    (``scale <= 0``, ``squared >= 0``): row after row, each in chunks of ``_CHUNK`` columns (the
+    chunk and its two buffers stay in the L1 cache), no temporary matrix.
+
+    On one thread: the MMD runs beside the version's other figures (the families' thread), and
+    a parallel loop here took more wall time on the shared 2 cores (benchmarks/README.md,
+    issue 26, Session 9 (E))."""
     rows, columns = squared.shape
-    totals = np.zeros(rows)
-    for i in nb.prange(rows):
-        powers = np.empty(_CHUNK)
-        values = np.empty(_CHUNK)
+    powers = np.empty(_CHUNK)
+    values = np.empty(_CHUNK)
+    grand = 0.0
+    for i in range(rows):
         line = squared[i]
         total = 0.0
         for start in range(i + 1 if upper else 0, columns, _CHUNK):
             chunk = line[start : min(start + _CHUNK, columns)]
             total += _row_exp_sum(chunk, 0, scale, powers, values)
-        totals[i] = total
-    return totals.sum()
+        grand += total
+    return grand
