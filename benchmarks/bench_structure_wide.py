@@ -16,9 +16,10 @@ With ``--bins-only`` the two differ in the shared bins alone, and the figures mu
 With ``--batched-only`` (session 9, S2) they differ in the binning of a matrix's uncached columns
 and the importance's predictions alone: *before* bins them column by column
 (:meth:`BinCache.column`), the detection fits with the stock model's ``_BinMapper`` and the
-permutation importance predicts every copy; *after* bins them together
-(:func:`_native.binning_thresholds`) and predicts blockwise (:func:`_native.blockwise`); the
-figures must be equal.
+permutation importance predicts every copy, the content order is ``np.lexsort``; *after* bins
+them together (:func:`_native.binning_thresholds`), predicts blockwise
+(:func:`_native.blockwise`) and sorts the first key's ties only (:func:`_frame.lexsort_first`);
+the figures must be equal.
 
 Wide: ``benchmarks.bench_evaluate``'s jittered digit rows (64 numeric columns), a reference of
 ``--rows`` rows, a holdout of half as many, a version of ``--rows`` rows, the structure family's
@@ -36,7 +37,7 @@ import argparse
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -48,6 +49,7 @@ from benchmarks.bench_structure import SEED, fair, per_version
 from collectors.families.structure import StructureOptions
 from collectors.metrics.structure import (
     StructureReference,
+    _frame,
     _native,
     conditional,
     detection,
@@ -78,6 +80,11 @@ def _stock_detection(mask: np.ndarray, seed: int, x: np.ndarray, y: np.ndarray) 
     return _native.hgb_model("classifier", mask, seed, DETECTION_MODEL).fit(x, y)
 
 
+def _numpy_lexsort(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """The content order as before :func:`_frame.lexsort_first`: one sort per key."""
+    return np.lexsort(keys[::-1])
+
+
 @contextmanager
 def _every_row(model: object, rows: int) -> Iterator[None]:
     """The importance's predictions as before :func:`_native.blockwise`: every row."""
@@ -88,17 +95,24 @@ def _every_row(model: object, rows: int) -> Iterator[None]:
 def batched(name: str) -> Iterator[None]:
     """``--batched-only``: *before* bins column by column, detection with the stock binning,
     the importance predicting every row."""
-    saved = (_native.BinCache.matrix, detection._fitted_model, conditional.blockwise)
+    saved = (
+        _native.BinCache.matrix,
+        detection._fitted_model,
+        conditional.blockwise,
+        _frame.lexsort_first,
+    )
     if name == "before":
         _native.BinCache.matrix = _column_by_column  # type: ignore[method-assign]
         detection._fitted_model = _stock_detection
         conditional.blockwise = _every_row
+        _frame.lexsort_first = _numpy_lexsort
     try:
         yield
     finally:
         _native.BinCache.matrix = saved[0]  # type: ignore[method-assign]
         detection._fitted_model = saved[1]
         conditional.blockwise = saved[2]
+        _frame.lexsort_first = saved[3]
 
 
 @contextmanager
