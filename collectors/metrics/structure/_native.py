@@ -377,8 +377,10 @@ def blockwise(model: Any, rows: int) -> Iterator[None]:
                 raw[:, k] += values
         return None
 
+    # An instance attribute: another thread predicting with the same model meanwhile (a shared
+    # real-side model) gets the same values by either path, and the first to leave removes it.
     model._predict_iterations = iterations
     try:
         yield
     finally:
-        del model._predict_iterations
+        vars(model).pop("_predict_iterations", None)
