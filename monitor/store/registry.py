@@ -124,9 +124,17 @@ def _insert(
     generator: str | None,
     version: str | None,
 ) -> None:
-    """Replace one source's rows (the caller holds the transaction)."""
-    cursor.execute("DELETE FROM synthetic_registry WHERE source = ?", [source])
-    cursor.execute("DELETE FROM known_human WHERE source = ?", [source])
+    """Replace one source's rows (the caller holds the transaction).
+
+    A source's rows are written only here, with its ``registry_sources`` row in the same
+    transaction, and no row of ``registry_sources`` is ever deleted; so a source without that
+    row (a version's new sample, the common case) has no rows to delete, and the two scans of
+    tables that grow with every version (``DELETE ... WHERE source = ?``) are skipped.
+    """
+    known = cursor.execute("SELECT 1 FROM registry_sources WHERE source = ?", [source]).fetchone()
+    if known is not None:
+        cursor.execute("DELETE FROM synthetic_registry WHERE source = ?", [source])
+        cursor.execute("DELETE FROM known_human WHERE source = ?", [source])
     rows = pa.table({"fingerprint": pa.array(fingerprints, type=pa.uint64())})
     cursor.register("_tw_new_fingerprints", rows)
     try:
