@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import re
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -25,6 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from collectors.sources.connections import drop_local, fresh_connection, local_cursor
 from collectors.sources.discovery import (
     DATA_SUFFIXES,
     MANIFEST_NAME,
@@ -225,7 +225,7 @@ def _read_duckdb(
     reader = READERS[kind]
     remote = any(storage.is_remote(p) for p in files)
     try:
-        connection = _fresh_connection(memory_limit) if remote else _local_cursor(memory_limit)
+        connection = fresh_connection(memory_limit) if remote else local_cursor(memory_limit)
     except duckdb.Error as error:
         raise SourceError(f"memory_limit {memory_limit!r}: {_first_line(error)}") from error
     try:
@@ -240,7 +240,7 @@ def _read_duckdb(
         try:
             return connection.execute(sql, [[str(p) for p in files]]).df()
         except duckdb.Error as error:
-            _drop_local(memory_limit)  # a database an error may have left unusable
+            drop_local(memory_limit)  # a database an error may have left unusable
             _raise_storage(error, files, label)
             gone = [p for p in files if not p.is_file()]
             if gone:
@@ -254,45 +254,6 @@ def _read_duckdb(
             raise SourceError(f"{label}: cannot read {where}: {_cause(error)}") from error
     finally:
         connection.close()
-
-
-_LOCAL = threading.local()
-
-
-def _fresh_connection(memory_limit: str | None) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
-
-
-def _drop_local(memory_limit: str | None) -> None:
-    database = getattr(_LOCAL, "databases", {}).pop(memory_limit, None)
-    if database is not None:
-        database.close()
-
-
-def _local_cursor(memory_limit: str | None) -> duckdb.DuckDBPyConnection:
-    """A new connection (``cursor()``) to this thread's in-memory DuckDB database for reading
-    local files under ``memory_limit``.
-
-    Opening an in-memory database costs 30-45 ms (more than reading a 5,000 x 64 Parquet
-    file); a cursor costs about 0.5 ms. Each thread keeps its own database per memory limit,
-    so a read's memory bound is its own as with a fresh database, and the database holds no
-    tables, views or file systems between reads (local reads attach none, remote reads take a
-    fresh database); the external file cache is off, so nothing of a file outlives its read. A
-    database whose query failed is dropped and opened anew by the next read.
-    """
-    databases: dict[str | None, duckdb.DuckDBPyConnection] = _LOCAL.__dict__.setdefault(
-        "databases", {}
-    )
-    database = databases.get(memory_limit)
-    if database is None:
-        config: dict[str, str | bool | int | float | list[str]] = {
-            "enable_external_file_cache": False
-        }
-        if memory_limit:
-            config["memory_limit"] = memory_limit
-        database = duckdb.connect(config=config)
-        databases[memory_limit] = database
-    return database.cursor()
 
 
 def describe_file(path: AnyPath | str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Local reads share one in-memory DuckDB database per thread (``readers._local_cursor``): the
+"""Local reads share one in-memory DuckDB database per thread (``connections.local_cursor``): the
 same frames as a fresh database, a rewritten file read anew (no cached bytes or footer), a
 failed read leaves the next one working, each thread its own database. Real files, real DuckDB."""
 
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
-from collectors.sources import readers
+from collectors.sources import connections
 from collectors.sources.readers import SourceError, read_table
 
 
@@ -71,7 +71,7 @@ def test_each_thread_reads_through_its_own_database(tmp_path: Path) -> None:
     def work() -> None:
         for _ in range(3):
             frames.append(read_table([path], sample_size=300, seed=1))
-        databases.append(readers._LOCAL.databases[None])
+        databases.append(connections._LOCAL.databases[None])
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
