@@ -48,7 +48,6 @@ from benchmarks.bench_evaluate import digit_rows
 from benchmarks.bench_structure import SEED, fair, per_version
 from collectors.families.structure import StructureOptions
 from collectors.metrics.structure import (
-    StructureReference,
     _frame,
     _native,
     conditional,
@@ -150,19 +149,7 @@ def wide_once(rows: int) -> tuple[dict[str, tuple[float, float]], dict[str, obje
     real, holdout, version = digit_rows(rows, 1), digit_rows(rows // 2, 2), digit_rows(rows, 3)
     options = StructureOptions()
     wall, cpu, reference = timed(
-        lambda: StructureReference(
-            real,
-            holdout,
-            columns=list(real.columns),
-            categorical=[],
-            max_columns=options.max_columns,
-            max_pairs=options.max_pairs,
-            max_targets=options.max_targets,
-            max_rows=options.max_rows,
-            detection=options.detection,
-            detection_rows=options.detection_rows,
-            importance=options.importance,
-        )
+        lambda: options.reference(real, holdout, columns=list(real.columns), categorical=[])
     )
     steps = {"fit": (wall, cpu)}
     wall, cpu, levels = timed(

@@ -14,7 +14,9 @@ draws; ``structure_healthy_drawn_rows`` in the levels' meta says at which size t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,9 @@ from pandas.api import types as ptypes
 
 from collectors.families import FamilyBuilder, FamilyFigures, FamilyInputs
 from collectors.healthy import HealthyLevels
+
+if TYPE_CHECKING:
+    from collectors.metrics.structure import StructureReference
 
 __all__ = ["MIN_HOLDOUT_ROWS", "StructureFamily", "StructureOptions", "structure_family"]
 
@@ -42,6 +47,35 @@ class StructureOptions:
     healthy_draws: int = 4
     worst: int = 10  # rows of the worst-pairs / categories tables in the details
 
+    def reference(
+        self,
+        reference: pd.DataFrame,
+        holdout: pd.DataFrame,
+        *,
+        columns: Sequence[str],
+        categorical: Sequence[str],
+        target: str | None = None,
+        seed: int = 0,
+    ) -> StructureReference:
+        """A :class:`~collectors.metrics.structure.StructureReference` within these bounds."""
+        from collectors.metrics.structure import StructureReference  # scikit-learn: when used
+
+        return StructureReference(
+            reference,
+            holdout,
+            columns=list(columns),
+            categorical=list(categorical),
+            target=target,
+            max_columns=self.max_columns,
+            max_pairs=self.max_pairs,
+            max_targets=self.max_targets,
+            max_rows=self.max_rows,
+            detection=self.detection,
+            detection_rows=self.detection_rows,
+            importance=self.importance,
+            seed=seed,
+        )
+
 
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
@@ -53,8 +87,6 @@ class StructureFamily:
     name = "structure"
 
     def __init__(self, inputs: FamilyInputs, options: StructureOptions) -> None:
-        from collectors.metrics.structure import StructureReference  # scikit-learn: when used
-
         assert inputs.holdout is not None
         reference = inputs.reference
         numeric, categorical = [], []
@@ -68,19 +100,12 @@ class StructureFamily:
         names = [*numeric, *categorical]
         target = inputs.target if inputs.target in names else None
         self.options = options
-        self.structure = StructureReference(
+        self.structure = options.reference(
             reference,
             inputs.holdout,
             columns=names,
             categorical=categorical,
             target=target,
-            max_columns=options.max_columns,
-            max_pairs=options.max_pairs,
-            max_targets=options.max_targets,
-            max_rows=options.max_rows,
-            detection=options.detection,
-            detection_rows=options.detection_rows,
-            importance=options.importance,
             seed=inputs.seed,
         )
 
