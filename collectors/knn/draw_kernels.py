@@ -11,20 +11,18 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from collectors.knn.kernels import exact_squared_distance
+from collectors.knn.kernels import ball_weight, band_counts, exact_squared_distance
 
 _INF = np.inf
 
 
 @nb.njit(cache=True, inline="always")
-def ball_weight(value: float, radius_sq: float, weight: float, tol_sq: float) -> float:
-    """The engine's ``_ball_weight`` on an exact squared distance: 1 inside, ``weight`` on the
-    boundary band, 0 outside."""
-    if value < radius_sq - tol_sq:
-        return 1.0
-    if value <= radius_sq + tol_sq:
-        return weight
-    return 0.0
+def _add_miss(out: np.ndarray, i: int, weight: float, reps: int) -> None:
+    """log(1 - weight) added to ``out[i]`` once per copy of a drawn point (the engine's order)."""
+    if weight > 0.0:
+        miss = np.log1p(-weight)
+        for _ in range(reps):
+            out[i] += miss
 
 
 @nb.njit(cache=True)
@@ -50,13 +48,7 @@ def _radius_by_scan(
             t += 1
     values.sort()
     radius_sq = values[k - 1]
-    below = 0
-    ties = 0
-    for value in values:
-        if value < radius_sq - tol:
-            below += 1
-        elif value <= radius_sq + tol:
-            ties += 1
+    below, ties = band_counts(values, radius_sq, tol)
     return radius_sq, below, ties
 
 
@@ -163,21 +155,12 @@ def recall_miss(
                 value = near_sq[h, t]
                 if value > high:
                     break
-                ws = ball_weight(value, s_sq, w, tol)
-                if ws > 0.0:
-                    miss = np.log1p(-ws)
-                    i = near_index[h, t]
-                    for _ in range(reps):
-                        out[i] += miss
+                _add_miss(out, near_index[h, t], ball_weight(value, s_sq, w, tol), reps)
         else:
             scanned += 1
             for i in range(real.shape[0]):
                 value = exact_squared_distance(real[i], holdout[h])
-                ws = ball_weight(value, s_sq, w, tol)
-                if ws > 0.0:
-                    miss = np.log1p(-ws)
-                    for _ in range(reps):
-                        out[i] += miss
+                _add_miss(out, i, ball_weight(value, s_sq, w, tol), reps)
     return scanned
 
 

@@ -175,7 +175,7 @@ def topk_block(
 
 
 @nb.njit(cache=True, inline="always")
-def _band_counts(values: np.ndarray, radius_sq: float, tol_sq: float) -> tuple[int, int]:
+def band_counts(values: np.ndarray, radius_sq: float, tol_sq: float) -> tuple[int, int]:
     """Values strictly below the tie band around ``radius_sq``, and values inside it."""
     below = 0
     ties = 0
@@ -255,7 +255,7 @@ def refine_topk(
             or cand_sq[b, n_cand - 1] - guard[b] > radius_sq + tie_tolerance_sq
         )
         if complete:
-            below, ties = _band_counts(exact[:valid], radius_sq, tie_tolerance_sq)
+            below, ties = band_counts(exact[:valid], radius_sq, tie_tolerance_sq)
             for t in range(keep):
                 out_sq[b, t] = exact[t]
                 out_index[b, t] = order_index[t]
@@ -268,7 +268,7 @@ def refine_topk(
                     row[j] = exact_squared_distance(queries[b], points[j])
             full_order = np.argsort(row, kind="mergesort")
             radius_sq = row[full_order[keep - 1]]
-            below, ties = _band_counts(row, radius_sq, tie_tolerance_sq)
+            below, ties = band_counts(row, radius_sq, tie_tolerance_sq)
             for t in range(keep):
                 out_sq[b, t] = row[full_order[t]]
                 out_index[b, t] = full_order[t]
@@ -277,19 +277,24 @@ def refine_topk(
 
 
 @nb.njit(cache=True, inline="always")
-def _ball_weight(
-    approx: float, radius_sq: float, weight: float, tol_sq: float, exact_sq: float
-) -> float:
-    """Membership of a point in a ball: 1 inside, ``weight`` on the boundary (ties), 0 outside.
-
-    ``exact_sq`` < 0 means "not computed yet"; the caller computes it only inside the guard band.
-    """
-    value = approx if exact_sq < 0.0 else exact_sq
+def ball_weight(value: float, radius_sq: float, weight: float, tol_sq: float) -> float:
+    """Membership of a point at squared distance ``value`` in a ball: 1 inside, ``weight`` on the
+    boundary band (ties), 0 outside."""
     if value < radius_sq - tol_sq:
         return 1.0
     if value <= radius_sq + tol_sq:
         return weight
     return 0.0
+
+
+@nb.njit(cache=True, inline="always")
+def _ball_weight(
+    approx: float, radius_sq: float, weight: float, tol_sq: float, exact_sq: float
+) -> float:
+    """:func:`ball_weight` of the exact squared distance where it was computed, else of the
+    approximate one (``exact_sq`` < 0 means "not computed yet"; the caller computes it only
+    inside the guard band)."""
+    return ball_weight(approx if exact_sq < 0.0 else exact_sq, radius_sq, weight, tol_sq)
 
 
 @nb.njit(nogil=True, cache=True)
