@@ -16,48 +16,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors.result import MetricValue, RegionValue, RunResult
+from collectors.result import MetricValue, RegionValue
 from monitor.store.database import LATEST_VERSION, Store, StoreError
 from monitor.store.schema import MIGRATIONS, Migration, migrate
+from tests.support.store_runs import T0, run
 
 REPO = Path(__file__).resolve().parents[3]
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TABLES = {
     "schema_migrations", "subjects", "versions", "runs", "metrics", "regions", "artifacts",
     "run_details",
 }  # fmt: skip
-
-
-def run(
-    version: str,
-    index: int,
-    *,
-    status: str = "ok",
-    subject: str = "gan",
-    kind: str = "generator",
-    fingerprint: str = "fp",
-    minute: int = 0,
-    n_metrics: int = 50,
-    n_regions: int = 3,
-    offset: float = 0.0,
-) -> RunResult:
-    """A run with ``n_metrics`` finite metrics m0.. and ``n_regions`` regions."""
-    start = T0 + timedelta(minutes=minute)
-    return RunResult(
-        subject_kind=kind,  # type: ignore[arg-type]
-        subject=subject,
-        version=version,
-        fingerprint=fingerprint,
-        version_index=index,
-        started_at=start,
-        finished_at=start + timedelta(seconds=30),
-        status=status,  # type: ignore[arg-type]
-        error="boom" if status == "failed" else None,
-        reference_rows=1000,
-        sample_rows=500,
-        metrics=[MetricValue(f"m{i}", "reference", i + offset) for i in range(n_metrics)],
-        regions=[RegionValue(r, 10 * (r + 1), 0.5, 1.0) for r in range(n_regions)],
-    )
 
 
 def test_run_details_round_trip_and_json_check(store: Store) -> None:

@@ -5,39 +5,20 @@ failed runs, re-measured versions (a new fingerprint) and other subjects in the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from collectors.result import MetricValue, RunResult
+from collectors.result import RunResult
 from monitor.store.database import Store
 from monitor.store.reads import figures_by_version
+from tests.support.store_runs import run
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SCOPES = ("reference", "healthy", "f0", "f1")
 
 
 def result(version: str, index: int, fingerprint: str, minute: int, *, subject: str = "gan",
            status: str = "ok", offset: float = 0.0) -> RunResult:  # fmt: skip
-    start = T0 + timedelta(minutes=minute)
-    metrics = [
-        MetricValue(f"m{i}", scope, i + offset + 0.25 * s)
-        for s, scope in enumerate(("reference", "healthy", "f0", "f1"))
-        for i in range(6)
-    ]
-    return RunResult(
-        subject_kind="generator",
-        subject=subject,
-        version=version,
-        fingerprint=fingerprint,
-        version_index=index,
-        started_at=start,
-        finished_at=start + timedelta(seconds=30),
-        status=status,  # type: ignore[arg-type]
-        error="boom" if status == "failed" else None,
-        reference_rows=100,
-        sample_rows=50,
-        metrics=metrics,
-        regions=[],
-    )
+    return run(version, index, fingerprint=fingerprint, minute=minute, subject=subject,
+               status=status, offset=offset, n_metrics=6, n_regions=0, scopes=SCOPES)  # fmt: skip
 
 
 def test_scope_rows_in_sql_equal_the_filtered_history(tmp_path: Path) -> None:
