@@ -178,31 +178,14 @@ class BinCache:
     def column(
         self, values: np.ndarray, max_bins: int, categories: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``_BinMapper``'s thresholds and bin codes of one training column: ``categories`` 0
-        for a numeric column (thresholds by ``_find_binning_thresholds``), else the number of
+        """``_BinMapper``'s thresholds and bin codes of one training column (:meth:`matrix` of
+        it, the cached entry itself): ``categories`` 0 for a numeric column, else the number of
         category codes 0..c-1 (the thresholds are those codes)."""
         values = np.ascontiguousarray(values, dtype=X_DTYPE)
+        thresholds, binned = self.matrix(values[:, None], max_bins, [categories])
         key = (values.tobytes(), max_bins, categories)
-        with self._lock:
-            found = self._columns.get(key)
-            if found is not None:
-                self._columns.move_to_end(key)
-                self.hits += 1
-                return found
-        if categories:
-            thresholds = np.arange(categories, dtype=X_DTYPE)
-        else:
-            thresholds = _find_binning_thresholds(values, max_bins)
-        binned = np.zeros((len(values), 1), dtype=X_BINNED_DTYPE, order="F")
-        flag = np.array([1 if categories else 0], dtype=np.uint8)
-        _map_to_bins(values[:, None], [thresholds], flag, max_bins, 1, binned)
-        found = (thresholds, binned[:, 0])
-        with self._lock:
-            self.misses += 1
-            self._columns[key] = found
-            while len(self._columns) > self.limit:
-                self._columns.popitem(last=False)
-        return found
+        with self._lock:  # an entry evicted meanwhile (a tiny limit): these same values
+            return self._columns.get(key, (thresholds[0], binned[:, 0]))
 
     def matrix(
         self, x: np.ndarray, max_bins: int, categories: list[int]
