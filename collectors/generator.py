@@ -131,6 +131,21 @@ class GeneratorReference:
         holdout_matrix = (
             None if holdout is None else self.feature_map.transform(holdout, source="holdout")
         )
+        # Optional figure families (collectors.families: structure, ...) are fitted in the
+        # families' worker thread while this one fits the distance model: their models release
+        # the GIL, so on two cores the fit takes about the longer of the two, not their sum
+        # (the same fitted families: each build is independent of the distance model).
+        self._families_thread: ThreadPoolExecutor | None = None
+        inputs = FamilyInputs(
+            reference,
+            None if holdout is None else holdout.reset_index(drop=True),
+            self.feature_map,
+            target,
+            seed,
+            sample_size,
+            healthy_draws,
+        )
+        building = [self._beside().submit(build, inputs) for build in families]
         self.model = ReferenceModel(
             real, k=k, n_regions=n_regions, seed=seed, holdout=holdout_matrix
         )
@@ -179,13 +194,8 @@ class GeneratorReference:
                 seed=seed,
                 mixing=mixing,  # the mixing sweep of versions with a target (issue 29)
             )
-        # Optional figure families (collectors.families: structure, ...), built once here.
-        inputs = FamilyInputs(
-            reference, self.holdout, self.feature_map, target, seed, sample_size, healthy_draws
-        )
-        built = (build(inputs) for build in families)
+        built = (future.result() for future in building)
         self.families: list[FigureFamily] = [family for family in built if family is not None]
-        self._families_thread: ThreadPoolExecutor | None = None
 
     @property
     def healthy(self) -> HealthyLevels | None:
@@ -227,13 +237,16 @@ class GeneratorReference:
         return max(2, round(size * per_entity))
 
     def _measure_with_gates(self, sample_rows: int) -> HealthyLevels:
+        # Each family's own real-vs-real draws run in the families' thread beside the core
+        # draws (as a version's family figures do beside its core figures).
+        pending = [self._beside().submit(family.healthy, sample_rows) for family in self.families]
         levels = self._measure_healthy(sample_rows)
         if self.gates is not None:  # the gates' real-vs-real levels and spreads
             gate_levels, gate_spread = self.gates.healthy(self._rows_for(sample_rows))
             levels.update(gate_levels)
             levels.spread.update(gate_spread)
-        for family in self.families:  # each family's own real-vs-real levels
-            part = family.healthy(sample_rows)
+        for future in pending:  # each family's own real-vs-real levels, in the families' order
+            part = future.result()
             levels.update(part)
             levels.spread.update(part.spread)
             levels.meta.update(part.meta)
