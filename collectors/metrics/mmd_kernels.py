@@ -8,7 +8,7 @@ floating-point operations in the same order (no fused multiply-add: Numba compil
 fast-math), so the same values bit for bit (tests/collectors/metrics/test_mmd_kernels.py).
 
 :func:`count_gather` is the median heuristic's pass over the distinct pairs of the blocks
-(:func:`collectors.metrics.drift._median_heuristic`).
+(:func:`collectors.metrics.drift._median_heuristic`), on one thread.
 
 :func:`kernel_sum` is the MMD's sum of ``exp(scale * d2)`` over a block: an exp vectorised by LLVM
 (AVX2 on the CI machines) instead of libm's scalar one, within a few ulp of it per term, so the
@@ -49,25 +49,44 @@ def expand_block(
     y_largest: float,
     rows: np.ndarray,
     columns: np.ndarray,
+    diagonal: int = -1,
 ) -> int:
     """In place, ``block[i, j] = (block[i, j] * -2.0 + x_norms[i]) + y_norms[j]``; the entries
     ``<= limit_scale * (x_norms[i] + y_largest)`` written to ``rows``/``columns`` in row-major
-    order. Returns how many there are (more than ``rows.size``: the caller finds them itself)."""
+    order. Returns how many there are (more than ``rows.size``: the caller finds them itself).
+    ``diagonal`` >= 0: row i's diagonal entry is column ``diagonal + i``; only the columns after
+    it are expanded (and listed), columns ``diagonal`` to ``diagonal + i`` are set to 0 and the
+    columns before ``diagonal`` are left alone (the upper triangle of a symmetric block).
+
+    Each row in a branch-free pass that LLVM vectorises (the values and how many are under the
+    limit), then, only in a row with such an entry (rare: duplicates, near-duplicates), a second
+    pass that lists them."""
     count = 0
     capacity = rows.size
+    width = np.uint64(block.shape[1])
     for i in range(block.shape[0]):
         x_norm = x_norms[i]
         limit = limit_scale * (x_norm + y_largest)
-        for j in range(block.shape[1]):
-            value = block[i, j] * -2.0
+        line = block[i]
+        first = np.uint64(0)
+        if diagonal >= 0:
+            first = np.uint64(min(diagonal + i + 1, block.shape[1]))
+            for j in range(np.uint64(diagonal), first):
+                line[j] = 0.0
+        flagged = np.int64(0)
+        for j in range(first, width):
+            value = line[j] * -2.0
             value += x_norm
             value += y_norms[j]
-            block[i, j] = value
-            if value <= limit:
-                if count < capacity:
-                    rows[count] = i
-                    columns[count] = j
-                count += 1
+            line[j] = value
+            flagged += np.int64(value <= limit)
+        if flagged:
+            for j in range(first, width):
+                if line[j] <= limit:
+                    if count < capacity:
+                        rows[count] = i
+                        columns[count] = j
+                    count += 1
     return count
 
 
@@ -85,49 +104,65 @@ def _pair_row(
     return xy, r - m - n, np.int64(0)
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(cache=True, inline="always")
+def _count_row(line: np.ndarray, start: np.int64, low: float, high: float) -> tuple[int, int, int]:
+    """Over ``line[start:]``: how many are < ``low``, == 0 and in [low, high] (branch-free over
+    unsigned indices: LLVM vectorises it)."""
+    below = np.int64(0)
+    zero = np.int64(0)
+    kept = np.int64(0)
+    for j in range(np.uint64(start), np.uint64(line.size)):
+        v = line[j]
+        zero += np.int64(v == 0.0)
+        below += np.int64(v < low)
+        kept += np.int64(v >= low) & np.int64(v <= high)
+    return int(below), int(zero), int(kept)
+
+
+@nb.njit(cache=True, inline="always")
+def _gather_row(
+    line: np.ndarray, start: np.int64, low: float, high: float, out: np.ndarray, k: int
+) -> int:
+    """The values of ``line[start:]`` in [low, high] written to ``out`` from slot ``k`` on, in
+    order; returns the next free slot. Branch-free: every value is written at the next slot, which
+    moves on only past a kept one (``out`` holds one slot past the last kept value)."""
+    slot = np.uint64(k)
+    for j in range(np.uint64(start), np.uint64(line.size)):
+        v = line[j]
+        out[slot] = v
+        slot += np.uint64((v >= low) & (v <= high))
+    return int(np.int64(slot))
+
+
+@nb.njit(cache=True, nogil=True)
 def count_gather(
     xx: np.ndarray, yy: np.ndarray, xy: np.ndarray, low: float, high: float, gather: bool
 ) -> tuple[int, int, np.ndarray]:
     """Over the distinct pairs (xx and yy above the diagonal, every xy): how many are < ``low``
     (``gather``), how many == 0, and the values in [low, high] (``gather``), row after row.
 
-    Branch-free (LLVM vectorises the counts; the gather writes every value at the row's next
-    slot and moves on only past a kept one, a row's writes past its last kept value going to a
-    spare slot that is never read), over unsigned indices (no negative-index fix-up)."""
+    One pass on one thread: each row counted first (vectorised; the row stays in the L1 cache),
+    then, when it holds a value in the bracket, gathered branch-free. A parallel loop spent more
+    CPU in its threads' start and wait than in the counting (benchmarks/README.md, issue 26,
+    Session 10 (M))."""
     rows = xx.shape[0] + yy.shape[0] + xy.shape[0]
-    below = np.zeros(rows, dtype=np.int64)
-    zeros = np.zeros(rows, dtype=np.int64)
-    within = np.zeros(rows, dtype=np.int64)
-    for r in nb.prange(rows):
+    below = 0
+    zeros = 0
+    out = np.empty(4096)
+    k = 0
+    for r in range(rows):
         block, row, start = _pair_row(xx, yy, xy, np.int64(r))
         line = block[row]
-        count = np.int64(0)
-        zero = np.int64(0)
-        kept = np.int64(0)
-        for j in range(np.uint64(start), np.uint64(line.size)):
-            v = line[j]
-            zero += np.int64(v == 0.0)
-            count += np.int64(v < low)
-            kept += np.int64(v >= low) & np.int64(v <= high)
-        below[r] = count
-        zeros[r] = zero
-        within[r] = kept if gather else 0
-    offsets = np.zeros(rows + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum(within)
-    out = np.empty(offsets[-1] + 1)  # the last slot: the spare
-    if gather:
-        spare = np.uint64(out.size - 1)
-        for r in nb.prange(rows):
-            block, row, start = _pair_row(xx, yy, xy, np.int64(r))
-            line = block[row]
-            k = np.uint64(offsets[r])
-            end = np.uint64(offsets[r + 1])
-            for j in range(np.uint64(start), np.uint64(line.size)):
-                v = line[j]
-                out[k if k < end else spare] = v
-                k += np.uint64((v >= low) & (v <= high))
-    return (below.sum() if gather else 0), zeros.sum(), out[:-1]
+        count, zero, kept = _count_row(line, start, low, high)
+        below += count
+        zeros += zero
+        if gather and kept:
+            if k + kept + 1 > out.size:  # room for the row's values and the spare slot
+                grown = np.empty(max(2 * int(out.size), k + kept + 1))
+                grown[:k] = out[:k]
+                out = grown
+            k = _gather_row(line, start, low, high, out, k)
+    return (below if gather else 0), zeros, out[:k]
 
 
 @nb.njit(cache=True, inline="always", fastmath={"contract", "reassoc"})

@@ -23,8 +23,8 @@ class MmdReference:
 
     Keeps the reference subsample (the first draw of ``np.random.default_rng(seed)``), the
     generator's state after it (the synthetic subsample is the second draw), the reference's
-    squared-distance block (about 8 * max_samples^2 bytes) and its sorted upper triangle (half
-    that).
+    squared-distance block (its upper triangle, about 8 * max_samples^2 bytes) and that triangle
+    sorted (half that).
     """
 
     def __init__(self, real: object, *, max_samples: int = 2000, seed: int = 0) -> None:
@@ -42,7 +42,7 @@ class MmdReference:
         rng = np.random.default_rng(seed)
         self.x = _subsample(self.real, self.max_samples, rng)
         self._state = rng.bit_generator.state
-        self.xx = squared_distances(self.x, self.x, same=True)
+        self.xx = squared_distances(self.x, self.x, same=True, upper=True)
         self.xx_sorted = np.sort(self.xx[np.triu(np.ones(self.xx.shape, dtype=bool), k=1)])
 
     def __call__(self, synthetic: object) -> float:
@@ -55,6 +55,6 @@ class MmdReference:
         rng = np.random.default_rng(self.seed)
         rng.bit_generator.state = self._state
         y = _subsample(synthetic_array, self.max_samples, rng)
-        yy = squared_distances(y, y, same=True)
+        yy = squared_distances(y, y, same=True, upper=True)
         xy = squared_distances(self.x, y)
         return mmd_from_blocks(self.xx, yy, xy, self.xx_sorted)
