@@ -141,3 +141,59 @@ def test_cached_centred_ranks_give_each_pairs_spearman_bit_for_bit() -> None:
     np.testing.assert_array_equal(values, one_by_one)
     a, b = pairs[0]
     assert values[0] == pytest.approx(spearmanr(data[a], data[b]).statistic, abs=1e-12)
+
+
+def test_average_ranks_equal_scipys_rankdata_with_ties() -> None:
+    """Each row's average ranks, bit for bit: the digits' raw pixels (integers 0-16, most of
+    them tied, some columns constant) and the same pixels jittered (no ties)."""
+    from scipy.stats import rankdata
+    from sklearn.datasets import load_digits
+
+    from collectors.metrics.structure.pairs import average_ranks
+
+    pixels = load_digits().data.T.copy()
+    np.testing.assert_array_equal(average_ranks(pixels), rankdata(pixels, axis=1))
+    jittered = pixels + np.random.default_rng(0).normal(scale=0.1, size=pixels.shape)
+    np.testing.assert_array_equal(average_ranks(jittered), rankdata(jittered, axis=1))
+    np.testing.assert_array_equal(average_ranks(pixels[:3, :1]), np.ones((3, 1)))
+
+
+@pytest.mark.parametrize("rows", [3, 500, 1797])
+def test_batched_spearman_equals_each_pairs_own_dot_product(rows: int) -> None:
+    """Every pair of the digits' 64 pixel columns (ties, constant columns: rho 0) from one
+    product of the centred rank matrix against the pair-by-pair :func:`spearman`, bit for bit,
+    and against scipy; a column with a missing value takes the pairwise path."""
+    from itertools import combinations
+
+    from sklearn.datasets import load_digits
+
+    frame = pd.DataFrame(load_digits().data[:rows], columns=[f"p{i}" for i in range(64)])
+    if rows > 3:
+        frame.iloc[7, 20] = np.nan
+    columns = split_columns(frame)
+    pairs = list(combinations(columns.names, 2))
+    values = dependence(frame, columns, pairs)
+    one_by_one = [spearman(frame[a].to_numpy(), frame[b].to_numpy()) for a, b in pairs]
+    np.testing.assert_array_equal(values, one_by_one)
+    assert (values == 0.0).sum() >= 63  # p0 is constant
+    k = pairs.index(("p10", "p42"))
+    expected = spearmanr(frame["p10"], frame["p42"]).statistic
+    assert values[k] == pytest.approx(0.0 if np.isnan(expected) else expected, abs=1e-12)
+
+
+def test_beyond_the_exact_rank_bound_the_pairs_are_dotted_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above MAX_EXACT_RANK_ROWS rows (sums of rank products no longer exact) the pairs take the
+    pair-by-pair path: the same values as below it on this small table."""
+    from sklearn.datasets import load_wine
+
+    from collectors.metrics.structure import pairs as module
+
+    data = load_wine(as_frame=True).frame.drop(columns="target")
+    columns = split_columns(data)
+    chosen = select_pairs(data, columns)
+    batched = dependence(data, columns, chosen)
+    monkeypatch.setattr(module, "MAX_EXACT_RANK_ROWS", 10)
+    assert module._RankProducts({n: data[n].to_numpy(float) for n in data}, list(data)).index == {}
+    np.testing.assert_array_equal(dependence(data, columns, chosen), batched)
