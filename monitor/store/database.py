@@ -9,6 +9,7 @@ together; writes are serialised by a lock that reads never take. Times go in as 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import math
@@ -17,7 +18,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -561,6 +562,34 @@ class Store:
         (:meth:`history`'s rows in ``scope``, filtered in SQL: the daemon reads it every scan)."""
         rows = self._frame(sql.SCOPE_HISTORY, {"kind": kind, "subject": subject, "scope": scope})
         return figures_by_version(rows, scope)
+
+    def anchor_figures(
+        self, kind: str, subject: str, scope: str, due: Sequence[int]
+    ) -> dict[int, dict[str, float]]:
+        """The part of :meth:`figures_by_version` that versions at indices ``due``, measured in
+        order, are compared with: for each, the first and the last measured version before it
+        (its baseline and previous). Two small queries instead of every version's figures (the
+        daemon asks every scan; those grew with the history): for every due index ``i`` the
+        lowest and highest key below ``i``, and their figures, equal :meth:`figures_by_version`'s.
+        """
+        if not due:
+            return {}
+        params = {"kind": kind, "subject": subject, "scope": scope}
+        runs = dict(self._fetchall(sql.ANCHOR_RUNS, params))
+        indices = sorted(runs)
+        wanted: set[int] = set()
+        for index in due:
+            below = bisect.bisect_left(indices, index)  # indices[:below] < index
+            if below:
+                wanted.update((indices[0], indices[below - 1]))
+        out: dict[int, dict[str, float]] = {}
+        if not wanted:
+            return out
+        index_of = {runs[i]: i for i in wanted}
+        rows = self._fetchall(sql.RUNS_FIGURES, {"scope": scope, "runs": sorted(index_of)})
+        for run_id, metric, value in rows:
+            out.setdefault(index_of[int(run_id)], {})[str(metric)] = float(value)
+        return out
 
     def regions_history(self, kind: str, subject: str) -> pd.DataFrame:
         """version, version_index, run_id, region, real_rows, coverage, density of ok runs."""

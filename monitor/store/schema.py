@@ -338,6 +338,19 @@ FROM runs r JOIN metrics m ON m.run_id = r.id
 WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok' AND m.scope = $scope
 ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope
 """
+# figures_by_version's run of each version (the newest ok run with figures in the scope), and
+# the figures of a few runs: what a scan compares its due versions with (Store.anchor_figures).
+ANCHOR_RUNS = f"""
+SELECT r.version_index, max(r.id) FROM runs r
+WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok'
+  AND r.id IN (SELECT run_id FROM metrics WHERE scope = $scope)
+GROUP BY r.version_index
+"""
+RUNS_FIGURES = """
+SELECT run_id, metric, value FROM metrics
+WHERE scope = $scope AND run_id IN (SELECT unnest($runs::BIGINT[]))
+ORDER BY run_id, metric
+"""
 REGIONS_HISTORY = f"""
 SELECT r.version, r.version_index, r.id AS run_id, g.region, g.real_rows, g.coverage, g.density
 FROM runs r JOIN regions g ON g.run_id = r.id

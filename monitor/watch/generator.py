@@ -473,14 +473,16 @@ class GeneratorWatch(Watch):
 
     # -- the scan ---------------------------------------------------------------------------------
 
-    def _anchors(self) -> dict[int, dict[str, float]]:
-        """version_index -> figures against the reference, of every measured version."""
-        return self.store.figures_by_version(KIND, self.name, scope="reference")
+    def _anchors(self, due: list[tuple[int, VersionRef]]) -> dict[int, dict[str, float]]:
+        """version_index -> figures against the reference of the measured versions the ``due``
+        ones are compared with (for each, the first and the last measured before it)."""
+        indices = [index for index, _ in due]
+        return self.store.anchor_figures(KIND, self.name, "reference", indices)
 
     def plan(self) -> GeneratorPlan:
         reference = self.locate_reference()
         due, waiting = self.todo(reference.key)
-        return GeneratorPlan(due, waiting, reference, self._anchors())
+        return GeneratorPlan(due, waiting, reference, self._anchors(due))
 
     def prepare(self, plan: ScanPlan) -> None:
         assert isinstance(plan, GeneratorPlan) and plan.reference is not None
