@@ -1,4 +1,4 @@
-.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing bench-mixing-verdicts bench-category-floor bench-version-then
+.PHONY: test lint typecheck bench bench-cold-start bench-quick bench-corpus bench-detection bench-null bench-gates bench-corpus-scale bench-ray bench-text bench-evaluate bench-exporter bench-structure bench-structure-detection bench-floor bench-faults bench-sequences bench-mixing bench-mixing-verdicts bench-category-floor bench-version-then bench-openmp-wait
 
 test:
 	python -m pytest -q
@@ -95,6 +95,11 @@ bench-structure-detection:
 # Smoke run: python -m benchmarks.bench_floor --reference 4000 --repeats 2.
 bench-floor:
 	python -m benchmarks.bench_floor --repeats 5
+
+# OpenMP's wait policy (issue 26, session 10): libgomp's default against PASSIVE, k-means alone,
+# beside a busy thread, and a cold 10k evaluate, new processes alternated (a few minutes).
+bench-openmp-wait:
+	python -m benchmarks.bench_openmp_wait --rows 10000 --repeats 3
 
 # Faults (issue 25): kill -9 of the real daemon mid-work, then object-storage outages of 5, 20 and
 # 60 s behind a fault proxy in front of moto (pip install -e '.[test,s3]'; a few minutes).

@@ -14,8 +14,10 @@ import importlib
 from typing import Any
 
 from collectors._cache import configure_once
+from collectors._threads import configure_openmp_wait
 
 configure_once()  # Numba's kernel cache folder, before any kernel is declared (collectors._cache)
+configure_openmp_wait()  # OpenMP threads sleep when idle (collectors._threads)
 
 _HOMES = {
     "GeneratorReference": "collectors.generator",

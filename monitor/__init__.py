@@ -1,5 +1,8 @@
 """Tailwatch's daemon, CLI, store, exporter and reports."""
 
+# collectors' import-time settings (Numba's kernel cache, OpenMP's wait policy) come before any
+# module of this package imports scikit-learn (collectors._cache, collectors._threads).
+import collectors  # noqa: F401  # isort: skip
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _package_version
 
