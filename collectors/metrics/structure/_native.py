@@ -196,9 +196,12 @@ class BinCache:
         x = np.asarray(x, dtype=X_DTYPE)
         binned = np.empty(x.shape, dtype=X_BINNED_DTYPE, order="F")
         thresholds: list[np.ndarray] = [np.empty(0)] * x.shape[1]
-        keys, missed = [], []
+        keys: list[tuple[bytes, int, int]] = []
+        missed: list[int] = []
+        if not self.limit:  # a cache that keeps nothing (one fit's own bins): no keys to hash
+            missed = list(range(x.shape[1]))
         with self._lock:
-            for j in range(x.shape[1]):
+            for j in range(x.shape[1] if self.limit else 0):
                 key = (np.ascontiguousarray(x[:, j]).tobytes(), max_bins, categories[j])
                 keys.append(key)
                 found = self._columns.get(key)
@@ -230,7 +233,8 @@ class BinCache:
         with self._lock:
             for k, j in enumerate(missed):
                 self.misses += 1
-                self._columns[keys[j]] = (thresholds[j], codes[:, k])
+                if self.limit:
+                    self._columns[keys[j]] = (thresholds[j], codes[:, k])
             while len(self._columns) > self.limit:
                 self._columns.popitem(last=False)
         return thresholds, binned

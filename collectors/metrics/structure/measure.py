@@ -302,14 +302,19 @@ class StructureReference:
             figures["interaction_loss_max"] = max(a.loss for a in audits)
             figures["interaction_loss_ratio_max"] = max(a.loss_ratio for a in audits)
         classes: dict[str, list[ClassCoverage]] = {}
-        matrix = self.embed(version, source)
-        if self.uncertain is not None and len(version) > 5:
+        boundary = self.uncertain is not None and len(version) > 5
+        # The distance space only where a coverage figure needs it (none without a categorical
+        # column).
+        matrix = self.embed(version, source) if boundary or self.label_columns else None
+        if boundary:
+            assert matrix is not None and self.uncertain is not None
             if self._balls is None:
                 self._balls = RealBalls(self.real_matrix)
             figures["boundary_coverage"] = boundary_coverage(
                 self.real_matrix, matrix, self.uncertain, balls=self._balls
             )
         if self.label_columns:
+            assert matrix is not None
             for name in self.label_columns:
                 classes[name] = self._classes[name].measure(matrix, labels(version, name))
             merged = [entry for entries in classes.values() for entry in entries]

@@ -143,3 +143,28 @@ def test_figures_do_not_depend_on_the_order_rows_came_in() -> None:
         shuffled = reference.measure(version.sample(frac=1.0, random_state=seed))
         assert shuffled.figures == measured.figures
         assert shuffled.per_feature() == measured.per_feature()
+
+
+def test_a_table_without_categories_never_embeds_a_version() -> None:
+    """The distance space serves the class and boundary coverage only: without a categorical
+    column no version or healthy draw is embedded (wine's numeric columns; the embedding
+    records every source it is asked for), and the figures are those measured with it."""
+    from sklearn.datasets import load_wine
+
+    from collectors.metrics.structure._frame import standard_embedding
+
+    table = load_wine(as_frame=True).frame.drop(columns="target").iloc[:, :6]
+    reference, version, holdout = table.iloc[:60], table.iloc[60:120], table.iloc[120:]
+    asked: list[str] = []
+    space = standard_embedding(reference, split_columns(reference))
+
+    def embed(frame: pd.DataFrame, source: str) -> np.ndarray:
+        asked.append(source)
+        return space(frame, source)
+
+    structure = StructureReference(reference, holdout, seed=1, embed=embed)
+    measured = structure.measure(version)
+    structure.healthy_at(20, draws=2)
+    assert asked == ["reference"]
+    plain = StructureReference(reference, holdout, seed=1).measure(version)
+    assert measured.figures == plain.figures and "class_coverage_min" not in plain.figures
