@@ -34,6 +34,7 @@ from collectors.metrics import (
     summarize_tails,
     total_variation,
 )
+from collectors.metrics.draw_columns import DrawColumns, HoldoutColumns
 from collectors.metrics.drift import reference_correlation
 from collectors.metrics.missing import calendar_figures, missing_figures, observed_numeric
 from collectors.metrics.mmd_reference import MmdReference
@@ -342,12 +343,31 @@ class GeneratorReference:
         return self._families_thread
 
     def _numeric_rows(self, rows: np.ndarray | None) -> np.ndarray | None:
-        """The holdout's raw numeric columns (NaN where missing) at ``rows`` (None: no rows)."""
+        """The holdout's raw numeric columns (NaN where missing) at ``rows`` (None: no rows).
+        On complete columns the draw's KS and tail counts are kept for :meth:`_drift_tails`,
+        from the holdout's sorted columns (:class:`collectors.metrics.draw_columns.
+        HoldoutColumns`, prepared on the first draw): no sort per draw, the same figures."""
         if rows is None or self.holdout is None:
             return None
         if self._holdout_numeric is None:
             self._holdout_numeric, _ = self.feature_map.numeric_matrix(self.holdout, observed=True)
-        return self._holdout_numeric[rows]
+        numeric = self._holdout_numeric[rows]
+        if "_drawn" not in self.__dict__:  # the first draw
+            self._drawn: dict[int, tuple[np.ndarray, DrawColumns]] = {}
+            self._holdout_columns: HoldoutColumns | None = None
+            held, real = self._holdout_numeric, self.real_numeric
+            if (
+                held.shape[1] > 0
+                and HoldoutColumns.fits(real.shape[0], held.shape[0], held.shape[1])
+                and np.isfinite(held).all()
+                and np.isfinite(real).all()
+            ):
+                self._holdout_columns = HoldoutColumns(self.real_sorted, held)
+        if self._holdout_columns is not None:
+            if len(self._drawn) > 8:  # left by draws that failed before their drift figures
+                self._drawn.clear()
+            self._drawn[id(numeric)] = (numeric, self._holdout_columns.draw(rows))
+        return numeric
 
     def _drift_tails(
         self, sample: pd.DataFrame, figures: dict[str, float], numeric: np.ndarray | None = None
@@ -356,8 +376,12 @@ class GeneratorReference:
         matrix (``numeric``: given, as a healthy draw's rows of the holdout's), its categorical
         labels and the per-feature figures."""
         per_feature: dict[str, dict[str, float]] = {}
+        drawn = None  # a healthy draw's counts from the holdout's sorted columns (_numeric_rows)
         if numeric is None:
             numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
+        elif "_drawn" in self.__dict__:
+            kept = self._drawn.pop(id(numeric), None)
+            drawn = kept[1] if kept is not None and kept[0] is numeric else None
         numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
             # On observed values per column where cells are missing; exact on complete data.
@@ -367,6 +391,7 @@ class GeneratorReference:
                 self.numeric_names,
                 real_sorted=self.real_sorted,
                 real_correlation=self.real_correlation,
+                draw=drawn,
             )
             if np.isfinite(ks).any():
                 figures["ks_statistic_max"] = float(np.nanmax(ks))

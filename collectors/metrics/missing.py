@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from collectors.metrics.draw_columns import DrawColumns
 from collectors.metrics.drift import correlation_difference, ks_statistics, total_variation
 from collectors.metrics.tails import TailFrequency, numeric_tail_frequency
 
@@ -38,6 +39,7 @@ def observed_numeric(
     *,
     real_sorted: np.ndarray | None = None,
     real_correlation: np.ndarray | None = None,
+    draw: DrawColumns | None = None,
 ) -> tuple[np.ndarray, list[TailFrequency], float | None]:
     """KS statistics, tail frequencies and correlation difference on observed (finite) values.
 
@@ -49,12 +51,25 @@ def observed_numeric(
     One reference meeting many samples passes its side once: ``real_sorted`` (``np.sort(real,
     axis=0)``, used on complete data) and ``real_correlation`` (the correlation matrix of its
     complete rows, :func:`collectors.metrics.drift.reference_correlation`); the same figures.
+    ``draw``: ``synthetic`` is rows of a holdout prepared as
+    :class:`collectors.metrics.draw_columns.HoldoutColumns` (complete data): KS and tail shares
+    from its sorted columns, no sort (the same figures, bit for bit).
     """
     names = [str(n) for n in names]
     pairs = len(names) > 1
     if np.isfinite(real).all() and np.isfinite(synthetic).all():
-        ks = ks_statistics(real, synthetic, real_sorted=real_sorted)
-        complete = numeric_tail_frequency(real, synthetic, features=names, real_sorted=real_sorted)
+        ks = (
+            draw.ks()
+            if draw is not None
+            else ks_statistics(real, synthetic, real_sorted=real_sorted)
+        )
+        complete = numeric_tail_frequency(
+            real,
+            synthetic,
+            features=names,
+            real_sorted=real_sorted,
+            synthetic_shares=None if draw is None else draw.shares,
+        )
         if not pairs:
             return ks, complete, None
         return (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,6 +171,8 @@ def numeric_tail_frequency(
     quantiles: Sequence[float] = (0.01, 0.001),
     min_expected_count: float = MIN_EXPECTED_COUNT,
     real_sorted: np.ndarray | None = None,
+    synthetic_shares: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    | None = None,
 ) -> list[TailFrequency]:
     """Per numeric feature (column) and per q, the synthetic share beyond the real tail thresholds.
 
@@ -189,7 +191,10 @@ def numeric_tail_frequency(
     the side has no tail (``*_has_tail`` False, ratio NaN) instead of a ratio over a vanishing
     expected share. A side is supported when ``expected share * M >= min_expected_count``.
     Results are ordered by feature, then by q as given. ``real_sorted``: ``np.sort(real,
-    axis=0)``, when one reference meets many samples.
+    axis=0)``, when one reference meets many samples. ``synthetic_shares(lower, upper)``: the
+    synthetic shares strictly below and strictly above the thresholds per column, when the
+    sample's counts come cheaper than comparing every row (a healthy draw of holdout rows,
+    :class:`collectors.metrics.draw_columns.DrawColumns`); the same shares.
     """
     qs = _check_quantiles(quantiles)
     given = None if features is None else [str(name) for name in features]
@@ -198,6 +203,11 @@ def numeric_tail_frequency(
     n_real, n_synthetic = real_array.shape[0], synthetic_array.shape[0]
     if real_sorted is None:
         real_sorted = np.sort(real_array, axis=0)
+
+    if synthetic_shares is None:
+
+        def synthetic_shares(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return (synthetic_array < lower).mean(axis=0), (synthetic_array > upper).mean(axis=0)
 
     per_q = []
     for q in qs:
@@ -213,8 +223,7 @@ def numeric_tail_frequency(
                 # k + 1) rows: the same counts as comparing every row, over n_real (bit for bit)
                 (real_sorted[: k + 1] < lower).sum(axis=0) / n_real,
                 (real_sorted[n_real - 1 - k :] > upper).sum(axis=0) / n_real,
-                (synthetic_array < lower).mean(axis=0),
-                (synthetic_array > upper).mean(axis=0),
+                *synthetic_shares(lower, upper),
             )
         )
 
