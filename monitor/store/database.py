@@ -566,30 +566,39 @@ class Store:
     def anchor_figures(
         self, kind: str, subject: str, scope: str, due: Sequence[int]
     ) -> dict[int, dict[str, float]]:
-        """The part of :meth:`figures_by_version` that versions at indices ``due``, measured in
-        order, are compared with: for each, the first and the last measured version before it
-        (its baseline and previous). Two small queries instead of every version's figures (the
-        daemon asks every scan; those grew with the history): for every due index ``i`` the
-        lowest and highest key below ``i``, and their figures, equal :meth:`figures_by_version`'s.
+        """The entries of :meth:`figures_by_version` that versions at indices ``due``, measured
+        in order, are compared with: for each, the first and the last version measured before it
+        (its baseline and previous), with the same figures (the newest ok run with figures in
+        ``scope``). The daemon asks every scan: a few small queries instead of every version's
+        figures, which grew with the history.
         """
         if not due:
             return {}
-        params = {"kind": kind, "subject": subject, "scope": scope}
-        runs = dict(self._fetchall(sql.ANCHOR_RUNS, params))
-        indices = sorted(runs)
-        wanted: set[int] = set()
-        for index in due:
-            below = bisect.bisect_left(indices, index)  # indices[:below] < index
-            if below:
-                wanted.update((indices[0], indices[below - 1]))
-        out: dict[int, dict[str, float]] = {}
-        if not wanted:
-            return out
-        index_of = {runs[i]: i for i in wanted}
-        rows = self._fetchall(sql.RUNS_FIGURES, {"scope": scope, "runs": sorted(index_of)})
-        for run_id, metric, value in rows:
-            out.setdefault(index_of[int(run_id)], {})[str(metric)] = float(value)
-        return out
+        subject_id = self._fetchall(sql.SUBJECT_ID_OF, [kind, subject])
+        if not subject_id:
+            return {}
+        runs: dict[int, list[int]] = {}  # version_index -> its ok runs, newest first
+        for index, run_id in sorted(self._fetchall(sql.OK_RUNS, [subject_id[0][0]])):
+            runs.setdefault(int(index), []).insert(0, int(run_id))
+        found: dict[int, dict[str, float]] = {}
+        while True:
+            indices = sorted(runs)
+            wanted: set[int] = set()
+            for index in due:
+                below = bisect.bisect_left(indices, index)  # indices[:below] are below it
+                if below:
+                    wanted.update((indices[0], indices[below - 1]))
+            missing = {runs[i][0]: i for i in wanted if i not in found}
+            if not missing:
+                return {i: found[i] for i in wanted}
+            ids = sorted(missing)
+            for run_id, metric, value in self._fetchall(sql.runs_figures(len(ids)), [scope, *ids]):
+                found.setdefault(missing[int(run_id)], {})[str(metric)] = float(value)
+            for run_id, index in missing.items():  # a run without figures in scope: the older
+                if index not in found:  # run of that version, or none (figures_by_version's)
+                    runs[index].remove(run_id)
+                    if not runs[index]:
+                        del runs[index]
 
     def regions_history(self, kind: str, subject: str) -> pd.DataFrame:
         """version, version_index, run_id, region, real_rows, coverage, density of ok runs."""

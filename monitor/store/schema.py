@@ -338,19 +338,22 @@ FROM runs r JOIN metrics m ON m.run_id = r.id
 WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok' AND m.scope = $scope
 ORDER BY r.version_index, r.finished_at, r.id, m.metric, m.scope
 """
-# figures_by_version's run of each version (the newest ok run with figures in the scope), and
-# the figures of a few runs: what a scan compares its due versions with (Store.anchor_figures).
-ANCHOR_RUNS = f"""
-SELECT r.version_index, max(r.id) FROM runs r
-WHERE r.subject_id = {SUBJECT_ID} AND r.status = 'ok'
-  AND r.id IN (SELECT run_id FROM metrics WHERE scope = $scope)
-GROUP BY r.version_index
-"""
-RUNS_FIGURES = """
-SELECT run_id, metric, value FROM metrics
-WHERE scope = $scope AND run_id IN (SELECT unnest($runs::BIGINT[]))
-ORDER BY run_id, metric
-"""
+# What a scan compares its due versions with (Store.anchor_figures): the ok runs of a subject,
+# and one scope's figures of a few runs (``run_id IN (?, ...)``: the scan of metrics skips the
+# row groups of other runs; a semi-join read every row of the table, which grows with the history).
+OK_RUNS = "SELECT version_index, id FROM runs WHERE subject_id = ? AND status = 'ok'"
+SUBJECT_ID_OF = "SELECT id FROM subjects WHERE kind = ? AND name = ?"
+
+
+def runs_figures(runs: int) -> str:
+    """One scope's figures (run_id, metric, value) of ``runs`` runs: parameters scope, run ids."""
+    marks = ", ".join("?" * runs)
+    return (
+        "SELECT run_id, metric, value FROM metrics "
+        f"WHERE scope = ? AND run_id IN ({marks}) ORDER BY run_id, metric"
+    )
+
+
 REGIONS_HISTORY = f"""
 SELECT r.version, r.version_index, r.id AS run_id, g.region, g.real_rows, g.coverage, g.density
 FROM runs r JOIN regions g ON g.run_id = r.id
