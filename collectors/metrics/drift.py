@@ -90,15 +90,22 @@ def _correlation_matrix(data: np.ndarray) -> np.ndarray:
 
     Each column is first divided by its largest magnitude (correlation does not change), so
     values near the float64 limit (1e308) cannot overflow the mean or the sums of squares.
+    The largest magnitude and the range come from each column's maximum and minimum (rounding
+    is monotone: the scaled column's extremes are the extremes scaled), and the scaled copy is
+    centred and normalised in place: the same values as abs, ptp and two more copies.
     """
-    scale = np.abs(data).max(axis=0, initial=0.0)
-    data = data / np.where(scale > 0, scale, 1.0)
-    constant = np.ptp(data, axis=0) == 0
-    centred = data - data.mean(axis=0)
+    high = data.max(axis=0, initial=-np.inf)
+    low = data.min(axis=0, initial=np.inf)
+    scale = np.maximum(np.maximum(high, -low), 0.0)  # np.abs(data).max(axis=0, initial=0.0)
+    divisor = np.where(scale > 0, scale, 1.0)
+    constant = high / divisor - low / divisor == 0  # np.ptp of the scaled columns
+    centred = data / divisor
+    centred -= centred.mean(axis=0)
     norms = np.sqrt(np.einsum("ij,ij->j", centred, centred))
-    scaled = np.divide(centred, norms, out=np.zeros_like(centred), where=~constant)
+    np.divide(centred, norms, out=centred, where=~constant)
+    centred[:, constant] = 0.0
     with single_threaded_blas():
-        product = scaled.T @ scaled
+        product = centred.T @ centred
     return np.clip(product, -1.0, 1.0)
 
 
