@@ -424,8 +424,15 @@ class GeneratorReference:
                 )
             figures["total_variation_max"] = max(figures.get("total_variation_max", 0.0), tv)
         figures.update(summarize_tails(numeric_tails, categorical_results))
-        # Missing shares and datetime calendar/range figures (collectors.metrics.missing).
-        shares = self.feature_map.missing_shares(sample)
+        # Missing shares and datetime calendar/range figures (collectors.metrics.missing). A
+        # draw of a holdout with no missing cell has none either: every share 0.0.
+        holdout_complete = self.missing_holdout is not None and not any(
+            self.missing_holdout.values()
+        )
+        if drawn is not None and holdout_complete:
+            shares = dict.fromkeys(self.missing_holdout or {}, 0.0)
+        else:
+            shares = self.feature_map.missing_shares(sample)
         for name, entry in missing_figures(
             self.missing_reference, shares, self.missing_holdout
         ).items():
