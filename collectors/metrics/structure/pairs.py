@@ -50,6 +50,7 @@ MAX_COLUMNS = 40  # every pair up to this many columns (780 pairs)
 MAX_PAIR_CATEGORIES = 50  # labels kept per column in a contingency table; the rest pooled
 MIN_PAIR_ROWS = 3  # fewer complete rows than this: the pair's dependence is 0
 MAX_EXACT_RANK_ROWS = 200_000  # n (n^2 - 1) / 12 < 2^51: rank products summed exactly
+BATCHED_RANKS = True  # False: every pair dotted on its own (benchmarks time both)
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -210,9 +211,9 @@ class _RankProducts:
     def __init__(self, values: dict[str, np.ndarray], names: Sequence[str]) -> None:
         rows = len(values[names[0]]) if names else 0
         complete = [name for name in names if not np.isnan(values[name]).any()]
-        if rows < MIN_PAIR_ROWS or rows > MAX_EXACT_RANK_ROWS or not complete:
+        if rows < MIN_PAIR_ROWS or rows > MAX_EXACT_RANK_ROWS or not BATCHED_RANKS:
             complete = []
-        self.index = {name: i for i, name in enumerate(complete)}
+        self.index = {name: i for i, name in enumerate(complete)}  # may be empty
         if complete:
             ranks = average_ranks(np.stack([values[name] for name in complete]))
             centred = ranks - ranks.mean(axis=1, keepdims=True)
