@@ -27,12 +27,18 @@ def version_figures(history: pd.DataFrame) -> tuple[list[VersionFigures], Health
     )
     versions: list[VersionFigures] = []
     healthy = HealthyLevels()
-    by_run = {run_id: group for run_id, group in history.groupby("run_id", sort=False)}
+    # One pass over the rows (was a groupby per run and per scope: the daemon reshapes the whole
+    # history after every version, so its cost grew with it): each kept run's figures by scope,
+    # the scopes in the order they first appear in its rows and each scope's figures in row
+    # order, as the groupbys gave them.
+    by_run: dict[int, dict[str, dict[str, float]]] = {int(r): {} for r in runs["run_id"]}
+    columns = ("run_id", "scope", "metric", "value")
+    for run_id, scope, metric, value in zip(*(history[c].tolist() for c in columns), strict=True):
+        scopes_of_run = by_run.get(run_id)
+        if scopes_of_run is not None:
+            scopes_of_run.setdefault(scope, {})[metric] = value
     for row in runs.itertuples():
-        scopes = {
-            scope: dict(zip(group["metric"], group["value"], strict=True))
-            for scope, group in by_run[row.run_id].groupby("scope", sort=False)
-        }
+        scopes = by_run[int(row.run_id)]
         per_feature = {
             scope.removeprefix(FEATURE_SCOPE): values
             for scope, values in scopes.items()
