@@ -6,9 +6,10 @@ project's engine (:class:`collectors.knn.KnnEngine`, defaults) and the configure
 daemon's cost is one scan of :class:`monitor.watch.generator.GeneratorWatch` that finds one new
 version file and measures and records it in a real DuckDB store: reading the Parquet file,
 features, every figure, the healthy levels (warm: measured by an earlier scan and kept), the run
-written in one transaction. Both are timed alternately in one process, so the machine's load
-weighs on both alike; the ratio (daemon / floor, medians) is the figure the issue bounds
-(<= 3x), reported with the structure family (issue 23, ``structure.enabled``) and without it.
+written in one transaction. (The daemon then reads the subject's verdict, every check over the
+stored history: timed beside it, not in it.) Both are timed alternately in one process, so the
+machine's load weighs on both alike; the ratio (daemon / floor, medians) is the figure the issue
+bounds (<= 3x), reported with the structure family (issue 23, ``structure.enabled``) and without it.
 Both are also given in CPU seconds of the process (``time.process_time``, every thread): on a
 machine shared past its cores wall time measures the queue as much as the work, CPU time less.
 
@@ -38,6 +39,7 @@ from collectors.generator import GeneratorReference
 from collectors.knn import KnnEngine
 from monitor.settings import GeneratorSettings
 from monitor.store.database import Store
+from monitor.verdict_log import VerdictLog
 from monitor.watch.generator import GeneratorWatch
 
 SAMPLE_SIZE = 5000  # GeneratorSettings' default sample_size
@@ -94,12 +96,16 @@ class Parts:
 
         setattr(owner, method, timed)
 
-    def scan(self, watch: GeneratorWatch) -> tuple[Any, float, float]:
-        """One scan: its outcome, wall and CPU seconds; its parts kept."""
+    def scan(self, watch: GeneratorWatch, verdicts: VerdictLog) -> tuple[Any, float, float]:
+        """One scan: its outcome, wall and CPU seconds; its parts kept, and the verdict the
+        daemon reads after a scan that measured (``verdict``: wall seconds, not in the scan's)."""
         self.current = {}
         start, cpu = time.perf_counter(), time.process_time()
         outcome = watch.scan()
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        verdict_start = time.perf_counter()
+        verdicts.observe(watch.kind, watch.name)  # monitor.daemon.Daemon.scan_subject's next step
+        verdict = time.perf_counter() - verdict_start
         c = self.current
         # What GeneratorWatch.measure spends besides reading and measure(): mostly the wait for
         # the fingerprint thread; the records (metrics, regions, details) are made after it.
@@ -107,11 +113,21 @@ class Parts:
         c["fingerprints+records"] = around
         c["rest"] = wall - c.get("measure", 0.0)
         c["scan"] = wall
+        c["verdict"] = verdict
         self.scans.append(c)
         return outcome, wall, cpu
 
     def medians(self) -> dict[str, float]:
-        keys = ("plan", "read", "measure", "fingerprints+records", "store", "rest", "scan")
+        keys = (
+            "plan",
+            "read",
+            "measure",
+            "fingerprints+records",
+            "store",
+            "rest",
+            "scan",
+            "verdict",
+        )
         return {k: statistics.median(s.get(k, 0.0) for s in self.scans) for k in keys}
 
 
@@ -148,6 +164,8 @@ def run(
         reference = fitted.reference
         measured_before = reference.healthy_measured
         parts = Parts(watch, reference)
+        verdicts = VerdictLog(store, lambda name: settings.checks.thresholds())
+        verdicts.prime(watch.kind, watch.name)
         for i in range(1, repeats + 1):
             frame = digit_rows(sample_size, seed=100 + i)
             write(folder / "versions" / f"v{i}.parquet", frame)
@@ -155,7 +173,7 @@ def run(
             wall, cpu = floor_seconds(engine, reference.model.real, version_c, K)
             floor.append(wall)
             floor_cpu.append(cpu)
-            outcome, wall, cpu = parts.scan(watch)
+            outcome, wall, cpu = parts.scan(watch, verdicts)
             daemon.append(wall)
             daemon_cpu.append(cpu)
             assert (outcome.measured, outcome.failed) == (1, 0)
@@ -206,8 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average {os.getloadavg()[0]:.1f} (1 min) at the end")
     print()
     print("| case | daemon per version (s) | measure() (s) | the rest (s) | k-NN floor (s) "
-          "| daemon / floor | daemon CPU (s) | floor CPU (s) | CPU ratio |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| daemon / floor | daemon CPU (s) | floor CPU (s) | CPU ratio "
+          "| verdict after (s) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for structure, r in results.items():
         label = "with structure" if structure else "without structure"
         cells = [label, f"{r['daemon']:.3f}"]
@@ -217,10 +236,13 @@ def main(argv: list[str] | None = None) -> None:
         cells += [
             *(f"{r[key]:.3f}" for key in ("daemon_cpu", "floor_cpu")),
             f"{r['ratio_cpu']:.2f}",
+            f"{r['parts']['verdict']:.3f}",
         ]
         print("| " + " | ".join(cells) + " |")
     print(f"medians of {args.repeats} versions; target (issue 26): daemon / floor <= 3")
     print("measure() and the rest: medians of each (the scan's parts above), wall seconds")
+    print("verdict after: the daemon's next step after a scan that measured (the verdict log's")
+    print("checks over the whole history; it grows with it): not in the daemon's seconds above")
 
 
 if __name__ == "__main__":
