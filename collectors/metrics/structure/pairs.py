@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,11 +82,19 @@ def _centred_correlation(x: tuple[np.ndarray, float], y: tuple[np.ndarray, float
     return float(np.clip(x[0] @ y[0] / denominator, -1.0, 1.0)) if denominator > 0 else 0.0
 
 
+def _pooled_codes(labels: np.ndarray) -> np.ndarray:
+    """A label array's codes, its rarest labels beyond :data:`MAX_PAIR_CATEGORIES` pooled."""
+    return codes(labels, frequent_categories(labels, MAX_PAIR_CATEGORIES))
+
+
 def _table(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Contingency table of two label arrays (each column's rarest labels beyond
     :data:`MAX_PAIR_CATEGORIES` pooled), empty rows and columns dropped."""
-    ca = codes(a, frequent_categories(a, MAX_PAIR_CATEGORIES))
-    cb = codes(b, frequent_categories(b, MAX_PAIR_CATEGORIES))
+    return _code_table(_pooled_codes(a), _pooled_codes(b))
+
+
+def _code_table(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """:func:`_table` of two :func:`_pooled_codes` arrays."""
     width = int(cb.max(initial=0)) + 1
     table = np.bincount(ca * width + cb, minlength=(int(ca.max(initial=0)) + 1) * width)
     table = table.reshape(-1, width).astype(np.float64)
@@ -100,7 +109,11 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     k~ = k - (k - 1)^2 / (n - 1); V~ = sqrt(phi~^2 / min(k~ - 1, r~ - 1)), in [0, 1].
     r and k count the labels present; a column with one label gives 0.0.
     """
-    table = _table(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    return _table_cramers_v(_table(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+
+
+def _table_cramers_v(table: np.ndarray) -> float:
+    """:func:`cramers_v` of a :func:`_table`."""
     n = table.sum()
     r, k = table.shape
     if r < 2 or k < 2 or n < MIN_PAIR_ROWS:
@@ -123,9 +136,18 @@ def correlation_ratio(categories: np.ndarray, values: np.ndarray) -> float:
     if keep.sum() < MIN_PAIR_ROWS:
         return 0.0
     group = pd.factorize(np.asarray(categories, dtype=object)[keep])[0]
-    y = values[keep]
-    y = y - y.mean()
-    total = float(y @ y)
+    return _grouped_eta(group, _deviations(values[keep]))
+
+
+def _deviations(y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Values minus their mean, and their sum of squares (SS_total)."""
+    centred = y - y.mean()
+    return centred, float(centred @ centred)
+
+
+def _grouped_eta(group: np.ndarray, deviations: tuple[np.ndarray, float]) -> float:
+    """:func:`correlation_ratio` of group codes and :func:`_deviations` of the same rows."""
+    y, total = deviations
     if total <= 0:
         return 0.0
     sums = np.bincount(group, weights=y)
@@ -145,29 +167,40 @@ def _pair_value(
     b: str,
     values: dict[str, np.ndarray],
     columns: Columns,
-    ranks: dict[str, tuple[np.ndarray, float] | None],
+    memo: dict[tuple[str, str], Any],
 ) -> float:
-    """The pair's dependence; ``ranks`` caches each complete numeric column's centred ranks and
-    their squared norm (filled here: a column without missing values is ranked and centred once
-    for all its pairs, None where it has some)."""
+    """The pair's dependence; ``memo`` keeps what a column gives all its pairs (filled here):
+    a complete numeric column's centred ranks and their squared norm (None where it has missing
+    values), its deviations from its mean; a categorical column's pooled codes (Cramér's V)
+    and its group codes (eta beside a complete numeric column, whose rows are all kept). The
+    same arithmetic as :func:`spearman`, :func:`cramers_v` and :func:`correlation_ratio`."""
     numeric_a, numeric_b = a in columns.numeric, b in columns.numeric
     if numeric_a and numeric_b:
         for name in (a, b):
-            if name not in ranks:
+            if ("ranks", name) not in memo:
                 column = values[name]
                 complete = not np.isnan(column).any() and len(column) >= MIN_PAIR_ROWS
-                ranks[name] = _centred(rankdata(column)) if complete else None
-        rank_a, rank_b = ranks[a], ranks[b]
+                memo["ranks", name] = _centred(rankdata(column)) if complete else None
+        rank_a, rank_b = memo["ranks", a], memo["ranks", b]
         if rank_a is not None and rank_b is not None:
             return _centred_correlation(rank_a, rank_b)  # = spearman(values[a], values[b])
         return spearman(values[a], values[b])
     if not numeric_a and not numeric_b:
-        return cramers_v(values[a], values[b])
-    return (
-        correlation_ratio(values[b], values[a])
-        if numeric_a
-        else correlation_ratio(values[a], values[b])
-    )
+        for name in (a, b):
+            if ("codes", name) not in memo:
+                memo["codes", name] = _pooled_codes(values[name])
+        return _table_cramers_v(_code_table(memo["codes", a], memo["codes", b]))
+    label, number = (b, a) if numeric_a else (a, b)
+    if ("deviations", number) not in memo:
+        column = values[number]
+        complete = not np.isnan(column).any() and len(column) >= MIN_PAIR_ROWS
+        memo["deviations", number] = _deviations(column) if complete else None
+    deviations = memo["deviations", number]
+    if deviations is None:
+        return correlation_ratio(values[label], values[number])
+    if ("groups", label) not in memo:
+        memo["groups", label] = pd.factorize(values[label])[0]
+    return _grouped_eta(memo["groups", label], deviations)
 
 
 def average_ranks(matrix: np.ndarray) -> np.ndarray:
@@ -250,14 +283,14 @@ def dependence(
     index = products.index
     out = np.empty(len(pairs), dtype=np.float64)
     batched, first, second = [], [], []
-    ranks: dict[str, tuple[np.ndarray, float] | None] = {}
+    memo: dict[tuple[str, str], Any] = {}
     for k, (a, b) in enumerate(pairs):
         if a in index and b in index:  # two complete numeric columns
             batched.append(k)
             first.append(index[a])
             second.append(index[b])
         else:
-            out[k] = _pair_value(a, b, values, columns, ranks)
+            out[k] = _pair_value(a, b, values, columns, memo)
     if batched:
         where = np.array(batched, dtype=np.int64)
         out[where] = products.correlation(

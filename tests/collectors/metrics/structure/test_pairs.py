@@ -197,3 +197,35 @@ def test_beyond_the_exact_rank_bound_the_pairs_are_dotted_one_by_one(
     monkeypatch.setattr(module, "MAX_EXACT_RANK_ROWS", 10)
     assert module._RankProducts({n: data[n].to_numpy(float) for n in data}, list(data)).index == {}
     np.testing.assert_array_equal(dependence(data, columns, chosen), batched)
+
+
+def test_mixed_pairs_with_per_column_codes_equal_the_pair_functions() -> None:
+    """Every pair of a mixed table (the shared per-column codes, group codes and deviations of
+    :func:`dependence`) against :func:`spearman`, :func:`cramers_v` and
+    :func:`correlation_ratio` called pair by pair, bit for bit: wine's numeric columns, two of
+    them binned into labels, the class as a label, and a numeric column with a missing value
+    (the pairwise path)."""
+    from itertools import combinations
+
+    from sklearn.datasets import load_wine
+
+    data = load_wine(as_frame=True)
+    frame = data.frame.drop(columns="target").iloc[:, :6].copy()
+    frame["cls"] = np.array(["a", "b", "c"])[data.target]
+    frame["hue_bin"] = pd.qcut(data.frame["hue"], 4, labels=["h1", "h2", "h3", "h4"]).astype(str)
+    frame["ash_bin"] = pd.qcut(data.frame["ash"], 3, labels=["s1", "s2", "s3"]).astype(str)
+    frame.iloc[5, 2] = np.nan
+    columns = split_columns(frame)
+    assert columns.categorical == ("cls", "hue_bin", "ash_bin")
+    pairs = list(combinations(columns.names, 2))
+    expected = []
+    for a, b in pairs:
+        kinds = (a in columns.numeric, b in columns.numeric)
+        if kinds == (True, True):
+            expected.append(spearman(frame[a].to_numpy(), frame[b].to_numpy()))
+        elif kinds == (False, False):
+            expected.append(cramers_v(frame[a].to_numpy(), frame[b].to_numpy()))
+        else:
+            label, number = (b, a) if kinds[0] else (a, b)
+            expected.append(correlation_ratio(frame[label].to_numpy(), frame[number].to_numpy()))
+    np.testing.assert_array_equal(dependence(frame, columns, pairs), expected)
