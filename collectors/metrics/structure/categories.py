@@ -14,7 +14,7 @@ Pure: frames in, numbers out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,7 @@ __all__ = [
     "binomial_two_sided",
     "category_share_shift",
     "category_shares",
+    "reference_category_counts",
 ]
 
 MIN_EXPECTED = 10.0  # expected version rows below which a category is not tested
@@ -88,6 +89,18 @@ class CategoryShares:
         }
 
 
+def reference_category_counts(
+    reference: pd.DataFrame, columns: Columns
+) -> dict[str, list[tuple[str, int]]]:
+    """Each categorical column's reference labels and counts, most frequent first (ties by
+    label): what :func:`category_shares` tests every version against."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in columns.categorical:
+        real = pd.Series(labels(reference, name)).value_counts()
+        out[name] = sorted(real.items(), key=lambda item: (-item[1], item[0]))
+    return out
+
+
 def category_shares(
     reference: pd.DataFrame,
     version: pd.DataFrame,
@@ -96,22 +109,28 @@ def category_shares(
     categorical: Sequence[str] | None = None,
     min_expected: float = MIN_EXPECTED,
     max_tested: int = MAX_TESTED,
+    reference_counts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
 ) -> CategoryShares:
-    """Binomial test of each reference category's count in the version (see the module)."""
+    """Binomial test of each reference category's count in the version (see the module).
+    ``reference_counts``: :func:`reference_category_counts` of ``reference``, when a caller
+    measuring many versions against it keeps them."""
     kinds = (
         columns
         if isinstance(columns, Columns)
         else split_columns(reference, columns=columns, categorical=categorical)
     )
     check_columns(version, kinds, "version")
+    counted = (
+        reference_category_counts(reference, kinds)
+        if reference_counts is None
+        else reference_counts
+    )
     n = len(version)
     rows: list[tuple[str, str, float, int]] = []
     untested = 0
     for name in kinds.categorical:
-        real = pd.Series(labels(reference, name)).value_counts()
         seen = pd.Series(labels(version, name)).value_counts()
-        ordered = sorted(real.items(), key=lambda item: (-item[1], item[0]))
-        for rank, (category, count) in enumerate(ordered):
+        for rank, (category, count) in enumerate(counted[name]):
             share = count / len(reference)
             if share * n < min_expected or rank >= max_tested:
                 untested += 1

@@ -42,7 +42,11 @@ from collectors.metrics.structure._frame import (
 )
 from collectors.metrics.structure._native import BinCache
 from collectors.metrics.structure.boundary import boundary_coverage, probe_margin, uncertain_rows
-from collectors.metrics.structure.categories import CategoryShares, category_shares
+from collectors.metrics.structure.categories import (
+    CategoryShares,
+    category_shares,
+    reference_category_counts,
+)
 from collectors.metrics.structure.classes import (
     ClassCoverage,
     ClassCoverageReference,
@@ -232,6 +236,8 @@ class StructureReference:
                 mask = categorical_mask(self.columns, exclude=target)
                 self.uncertain = uncertain_rows(probe_margin(x, y, mask, seed=seed))
         self._healthy: dict[tuple[int, int], StructureHealthy] = {}
+        # The reference's category counts, tested against every version and healthy draw.
+        self._category_counts = reference_category_counts(self.reference, self.columns)
         self._memo: AuditMemo = {}
 
     def measure(
@@ -261,7 +267,12 @@ class StructureReference:
         if detect:
             result = self._detection.measure(version, encoded=encoded)
             figures.update(result.figures())
-        shares = category_shares(self.reference, version, columns=self.columns)
+        shares = category_shares(
+            self.reference,
+            version,
+            columns=self.columns,
+            reference_counts=self._category_counts,
+        )
         figures.update(shares.figures())
         fitted: dict[str, object] = {}  # this version's models, reused for the importance
         audits = [

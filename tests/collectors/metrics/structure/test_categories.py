@@ -102,3 +102,31 @@ def test_shift_finds_a_thinned_class_and_not_a_fresh_version(seed: int) -> None:
     broken = pd.DataFrame({"cls": rng.choice(names, p=thinned, size=2000)})
     worst = category_share_shift(baseline, broken, columns=columns)[0]
     assert worst.category == "d" and worst.z < -3  # -3.6 to -4.8: tau is estimated from 4
+
+
+def test_kept_reference_counts_give_the_same_shares() -> None:
+    """The reference's counts computed once (:func:`reference_category_counts`, what a
+    StructureReference keeps for every version and healthy draw) give the figures of counting
+    them on every call: wine's class and a binned column, versions of 40 and 80 rows."""
+    from sklearn.datasets import load_wine
+
+    from collectors.metrics.structure._frame import split_columns
+    from collectors.metrics.structure.categories import reference_category_counts
+
+    data = load_wine(as_frame=True)
+    frame = pd.DataFrame({"cls": np.array(["a", "b", "c"])[data.target]})
+    frame["bin"] = pd.qcut(data.frame["hue"], 4, labels=["h1", "h2", "h3", "h4"]).astype(str)
+    frame["x"] = data.frame["alcohol"]
+    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    reference = frame.iloc[:90]
+    columns = split_columns(reference)
+    kept = reference_category_counts(reference, columns)
+    assert kept["cls"] == sorted(
+        pd.Series(reference["cls"]).value_counts().items(), key=lambda i: (-i[1], i[0])
+    )
+    for version in (frame.iloc[90:130], frame.iloc[90:]):
+        plain = category_shares(reference, version, columns=columns, min_expected=5)
+        again = category_shares(
+            reference, version, columns=columns, min_expected=5, reference_counts=kept
+        )
+        assert again == plain and plain.tested
