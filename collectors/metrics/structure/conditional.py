@@ -293,16 +293,22 @@ def screen_targets(
     seed: int = 0,
     candidates: Sequence[str] | None = None,
     bins: BinCache | None = None,
+    real_sides: AuditMemo | None = None,
 ) -> list[TargetScreen]:
     """The columns real rows predict well: a real-trained model per column (of ``candidates``,
     default every column) scored on holdout rows; the ``max_targets`` of highest skill
     (>= ``min_skill``), best first. Needs the reference and holdout only, so a caller screens
     once per reference. Every fit trains on the same rows: ``bins`` (a cache the caller keeps)
-    bins their columns once (the same models, bit for bit)."""
+    bins their columns once (the same models, bit for bit). ``real_sides``: when every
+    reference and holdout row fits in ``max_rows``, each chosen column's model is the real side
+    of :func:`audit_column` for versions of at least the reference's rows with the holdout as
+    ``test`` (the same rows, arrays, seed and bins): kept there under its memo key."""
     kinds = _kinds(reference, columns, categorical)
     check_columns(holdout, kinds, "holdout")
     rng = np.random.default_rng(seed)
     train, test = _rows(reference, max_rows, rng), _rows(holdout, max_rows, rng)
+    whole = train is reference and test is holdout  # no draw: the audits' real-side rows
+    sides: dict[str, _RealSide] = {}
     screens: list[TargetScreen] = []
     if len(kinds.names) < 2:
         return screens
@@ -320,10 +326,18 @@ def screen_targets(
             problem = _Problem(reference, column, kinds, seed, categories)
             x, y = problem.rows_of(train_matrix)
             x_test, y_test = problem.rows_of(test_matrix)
-            skill = 1.0 - problem.error(problem.fit(x, y, bins), x_test, y_test)
-            screens.append(TargetScreen(column, problem.kind, float(skill)))
+            model = problem.fit(x, y, bins)
+            error = problem.error(model, x_test, y_test)
+            screens.append(TargetScreen(column, problem.kind, float(1.0 - error)))
+            if whole and real_sides is not None:
+                sides[column] = _RealSide(problem, model, x_test, y_test, error)
     chosen = [s for s in screens if s.skill >= min_skill]
-    return sorted(chosen, key=lambda s: (-s.skill, s.column))[:max_targets]
+    targets = sorted(chosen, key=lambda s: (-s.skill, s.column))[:max_targets]
+    if real_sides is not None:
+        for screen in targets:
+            if screen.column in sides:
+                real_sides[(screen.column, len(reference))] = sides[screen.column]
+    return targets
 
 
 @dataclass

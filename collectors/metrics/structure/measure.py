@@ -203,6 +203,9 @@ class StructureReference:
         self.categories = self._detection.categories
         # Model training columns binned once for the screening, the audits and their real sides.
         self._bins = BinCache()
+        # The audits' real sides (per column and size): the screening's own models where they
+        # are the same fits (every reference row within max_rows).
+        self._memo: AuditMemo = {}
         self.targets: list[TargetScreen] = screen_targets(
             self.reference,
             self.test,
@@ -212,6 +215,7 @@ class StructureReference:
             seed=seed,
             candidates=screening_candidates(self.columns.names, self.pairs, self.reference_pairs),
             bins=self._bins,
+            real_sides=self._memo,
         )
         if target is not None and target not in self.columns.names:
             raise ValueError(f"target {target!r} is not among the columns {self.columns.names}")
@@ -238,7 +242,6 @@ class StructureReference:
         self._healthy: dict[tuple[int, int], StructureHealthy] = {}
         # The reference's category counts, tested against every version and healthy draw.
         self._category_counts = reference_category_counts(self.reference, self.columns)
-        self._memo: AuditMemo = {}
 
     def measure(
         self, version: pd.DataFrame, *, source: str = "version", importance: bool | None = None

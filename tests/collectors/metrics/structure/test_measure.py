@@ -168,3 +168,25 @@ def test_a_table_without_categories_never_embeds_a_version() -> None:
     assert asked == ["reference"]
     plain = StructureReference(reference, holdout, seed=1).measure(version)
     assert measured.figures == plain.figures and "class_coverage_min" not in plain.figures
+
+
+def test_a_small_references_screening_models_are_its_audits_real_sides() -> None:
+    """A reference within max_rows: the screening fitted each audited column on every reference
+    row and scored it on the test third, which is the audit's real side for versions of at
+    least as many rows; kept, they give the figures (errors, losses, importance changes) of
+    real sides fitted again, bit for bit (breast cancer with a label column and a target)."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    table = data.frame.iloc[:, :8].copy()
+    table["cls"] = np.array(["m", "b"])[data.target]
+    table = table.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    reference, version, holdout = table.iloc[:180], table.iloc[180:380], table.iloc[380:]
+    kept = StructureReference(reference, holdout, target="cls", seed=5, max_targets=3)
+    assert kept.targets and set(kept._memo) == {(s.column, 180) for s in kept.targets}
+    fresh = StructureReference(reference, holdout, target="cls", seed=5, max_targets=3)
+    fresh._memo.clear()  # the real sides fitted by the first audit, as before
+    first, second = kept.measure(version), fresh.measure(version)
+    assert first.figures == second.figures
+    assert [vars(a) for a in first.audits] == [vars(a) for a in second.audits]
+    assert set(fresh._memo) == set(kept._memo)
