@@ -379,6 +379,10 @@ class GeneratorReference:
         drawn = None  # a healthy draw's counts from the holdout's sorted columns (_numeric_rows)
         if numeric is None:
             numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
+            # A version: the healthy draws are done, their holdout columns released (prepared
+            # again by the draws of another size, if any).
+            if self.__dict__.pop("_drawn", None) is not None:
+                self._holdout_columns = None
         elif "_drawn" in self.__dict__:
             kept = self._drawn.pop(id(numeric), None)
             drawn = kept[1] if kept is not None and kept[0] is numeric else None

@@ -107,15 +107,21 @@ def test_healthy_levels_equal_those_without_the_sorted_columns(
     frames = [
         pd.DataFrame(a, columns=[f"c{j}" for j in range(a.shape[1])]) for a in (real, holdout)
     ]
+    sizes = (len(holdout) // 2, 2 * len(holdout), len(holdout) // 3)  # without, with, without
     levels = {}
     for use in (True, False):
         monkeypatch.setattr(HoldoutColumns, "fits", staticmethod(lambda *_, use=use: use))
         model = GeneratorReference(frames[0], holdout=frames[1], n_regions=4, healthy_draws=3)
-        for rows in (len(holdout) // 2, 2 * len(holdout)):  # without, with replacement
+        for rows in sizes[:2]:
             healthy = model.healthy_at(rows)
             assert healthy is not None
             levels[use, rows] = (dict(healthy), healthy.spread)
         assert (model._holdout_columns is not None) is use
         assert not model._drawn  # every draw's counts used by its drift figures
-    for rows in (len(holdout) // 2, 2 * len(holdout)):
+        model.measure(frames[1].iloc[:40])  # a version: the holdout columns released
+        assert model._holdout_columns is None and "_drawn" not in vars(model)
+        healthy = model.healthy_at(sizes[2])  # prepared again for another size
+        assert healthy is not None and (model._holdout_columns is not None) is use
+        levels[use, sizes[2]] = (dict(healthy), healthy.spread)
+    for rows in sizes:
         assert levels[True, rows] == levels[False, rows]
