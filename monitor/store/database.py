@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -113,7 +114,10 @@ def _check_kind(kind: str) -> None:
 
 def _utc_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
-        frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
+        values = frame[column]
+        if not (isinstance(values.dtype, np.dtype) and values.dtype.kind == "M"):
+            values = pd.to_datetime(values)  # a naive datetime64 column (DuckDB's) is one already
+        frame[column] = values.dt.tz_localize("UTC")
     return frame
 
 
