@@ -17,7 +17,7 @@ Timed, as the family runs them in the families' thread (CPU seconds of this thre
 ``healthy`` (the real-vs-real levels at the version's size), ``measure`` (the version's figures,
 the real sides fitted on the way) and ``again`` (the same version once more: a warm version).
 Each repeat runs both modes back to back, alternating which goes first, so both see the same
-load: ``batched`` (:data:`collectors.metrics.structure.pairs.BATCHED_RANKS`: Spearman from one
+load: ``batched`` (:data:`collectors.metrics.structure._ranks.BATCHED_RANKS`: Spearman from one
 product of the centred rank matrix) and ``per pair`` (each pair's own dot product, the previous
 code path). Every figure, healthy level and spread of the two modes is asserted equal (bit
 for bit) before the medians are printed.
@@ -33,7 +33,7 @@ from typing import Any
 
 from benchmarks.bench_evaluate import digit_rows
 from collectors.families.structure import StructureOptions
-from collectors.metrics.structure import pairs
+from collectors.metrics.structure import _ranks
 
 PHASES = ("fit", "healthy", "measure", "again")
 
@@ -52,7 +52,7 @@ def run_once(rows: int, batched: bool) -> tuple[dict[str, tuple[float, float, fl
     """One fit, healthy levels and two measures of the same version in one mode."""
     real, holdout, version = digit_rows(rows, 1), digit_rows(rows // 2, 2), digit_rows(rows, 3)
     options = StructureOptions()
-    pairs.BATCHED_RANKS = batched
+    _ranks.BATCHED_RANKS = batched
     try:
         structure, fit = _timed(
             lambda: options.reference(
@@ -63,7 +63,7 @@ def run_once(rows: int, batched: bool) -> tuple[dict[str, tuple[float, float, fl
         first, measure = _timed(lambda: structure.measure(version))
         second, again = _timed(lambda: structure.measure(version))
     finally:
-        pairs.BATCHED_RANKS = True
+        _ranks.BATCHED_RANKS = True
     figures = (
         [(s.column, s.skill) for s in structure.targets],
         list(structure.reference_pairs),

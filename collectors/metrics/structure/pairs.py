@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from collectors.knn.engine import single_threaded_blas
 from collectors.metrics.structure._frame import (
     Columns,
     check_columns,
@@ -33,6 +32,7 @@ from collectors.metrics.structure._frame import (
     numeric_values,
     split_columns,
 )
+from collectors.metrics.structure._ranks import MIN_PAIR_ROWS, RankProducts
 
 __all__ = [
     "MAX_COLUMNS",
@@ -49,9 +49,6 @@ __all__ = [
 
 MAX_COLUMNS = 40  # every pair up to this many columns (780 pairs)
 MAX_PAIR_CATEGORIES = 50  # labels kept per column in a contingency table; the rest pooled
-MIN_PAIR_ROWS = 3  # fewer complete rows than this: the pair's dependence is 0
-MAX_EXACT_RANK_ROWS = 200_000  # n (n^2 - 1) / 12 < 2^51: rank products summed exactly
-BATCHED_RANKS = True  # False: every pair dotted on its own (benchmarks time both)
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -203,68 +200,6 @@ def _pair_value(
     return _grouped_eta(memo["groups", label], deviations)
 
 
-def average_ranks(matrix: np.ndarray) -> np.ndarray:
-    """``scipy.stats.rankdata(matrix, axis=1)`` of a matrix without missing values (each row's
-    average ranks, ties taking their mean rank), the same numbers: a tied run at sorted
-    positions s..e (from 0) takes (s + e + 2) / 2 = scipy's (s + 1) + (e - s) / 2, exactly (a
-    multiple of 1/2 either way). The order inside a tie does not change a rank, so the sort need
-    not be stable (numpy's default sort, about 2.5x faster than scipy's stable one here)."""
-    rows, n = matrix.shape
-    order = np.argsort(matrix, axis=1)
-    ordered = np.take_along_axis(matrix, order, axis=1)
-    tie = ordered[:, 1:] == ordered[:, :-1]
-    position = np.arange(n)
-    if tie.any():
-        first = np.ones((rows, n), dtype=bool)  # a run starts here
-        first[:, 1:] = ~tie
-        last = np.ones((rows, n), dtype=bool)  # a run ends here
-        last[:, :-1] = ~tie
-        start = np.maximum.accumulate(np.where(first, position, 0), axis=1)
-        end = np.minimum.accumulate(np.where(last, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
-        sorted_ranks = (start + end + 2) / 2
-    else:
-        sorted_ranks = np.broadcast_to(position + 1.0, (rows, n))
-    out = np.empty((rows, n), dtype=np.float64)
-    np.put_along_axis(out, order, sorted_ranks, axis=1)
-    return out
-
-
-class _RankProducts:
-    """Every complete numeric column's centred average ranks and their products, from one
-    matrix product: Spearman's rho of any two of them (:func:`_centred_correlation`'s
-    arithmetic, bit for bit).
-
-    Exact, not just close: average ranks are multiples of 1/2 and so is their mean (n + 1) / 2,
-    so the centred ranks are exact multiples of 1/2, their products exact multiples of 1/4, and
-    every partial sum of a dot product is bounded by the larger squared norm, n (n^2 - 1) / 12;
-    below :data:`MAX_EXACT_RANK_ROWS` rows that is under 2^51, where every multiple of 1/4 is a
-    float64. Each sum is then exact whatever the order of its additions (a BLAS product's
-    blocks, FMA or a loop), hence the same number as the pair's own dot product."""
-
-    def __init__(self, values: dict[str, np.ndarray], names: Sequence[str]) -> None:
-        rows = len(values[names[0]]) if names else 0
-        complete = [name for name in names if not np.isnan(values[name]).any()]
-        if rows < MIN_PAIR_ROWS or rows > MAX_EXACT_RANK_ROWS or not BATCHED_RANKS:
-            complete = []
-        self.index = {name: i for i, name in enumerate(complete)}  # may be empty
-        if complete:
-            ranks = average_ranks(np.stack([values[name] for name in complete]))
-            centred = ranks - ranks.mean(axis=1, keepdims=True)
-            with single_threaded_blas():  # a small product: BLAS threads would only spin
-                self.products = centred @ centred.T
-        else:
-            self.products = np.empty((0, 0))
-
-    def correlation(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-        """Rho of the columns at positions ``first[k]`` and ``second[k]`` of :attr:`index`."""
-        norms = np.diagonal(self.products)
-        denominator = np.sqrt(norms[first] * norms[second])
-        positive = denominator > 0
-        ratio = np.zeros(len(first), dtype=np.float64)
-        np.divide(self.products[first, second], denominator, out=ratio, where=positive)
-        return np.where(positive, np.clip(ratio, -1.0, 1.0), 0.0)
-
-
 def dependence(
     frame: pd.DataFrame,
     columns: Columns,
@@ -274,12 +209,12 @@ def dependence(
 ) -> np.ndarray:
     """One dependence value per pair (see the module docstring for the measure of each kind).
     The pairs of two complete numeric columns take their Spearman rho from one product of the
-    centred rank matrix (:class:`_RankProducts`, the same numbers as pair by pair); the others
-    are evaluated pair by pair."""
+    centred rank matrix (:class:`~collectors.metrics.structure._ranks.RankProducts`, the same
+    numbers as pair by pair); the others are evaluated pair by pair."""
     check_columns(frame, columns, source)
     values = _values(frame, columns, source)
     used = {name for pair in pairs for name in pair}
-    products = _RankProducts(values, [n for n in columns.numeric if n in used])
+    products = RankProducts(values, [n for n in columns.numeric if n in used])
     index = products.index
     out = np.empty(len(pairs), dtype=np.float64)
     batched, first, second = [], [], []

@@ -149,7 +149,7 @@ def test_average_ranks_equal_scipys_rankdata_with_ties() -> None:
     from scipy.stats import rankdata
     from sklearn.datasets import load_digits
 
-    from collectors.metrics.structure.pairs import average_ranks
+    from collectors.metrics.structure._ranks import average_ranks
 
     pixels = load_digits().data.T.copy()
     np.testing.assert_array_equal(average_ranks(pixels), rankdata(pixels, axis=1))
@@ -188,14 +188,15 @@ def test_beyond_the_exact_rank_bound_the_pairs_are_dotted_one_by_one(
     pair-by-pair path: the same values as below it on this small table."""
     from sklearn.datasets import load_wine
 
-    from collectors.metrics.structure import pairs as module
+    from collectors.metrics.structure import _ranks
 
     data = load_wine(as_frame=True).frame.drop(columns="target")
     columns = split_columns(data)
     chosen = select_pairs(data, columns)
     batched = dependence(data, columns, chosen)
-    monkeypatch.setattr(module, "MAX_EXACT_RANK_ROWS", 10)
-    assert module._RankProducts({n: data[n].to_numpy(float) for n in data}, list(data)).index == {}
+    assert _ranks.RankProducts({n: data[n].to_numpy(float) for n in data}, list(data)).index
+    monkeypatch.setattr(_ranks, "MAX_EXACT_RANK_ROWS", 10)
+    assert _ranks.RankProducts({n: data[n].to_numpy(float) for n in data}, list(data)).index == {}
     np.testing.assert_array_equal(dependence(data, columns, chosen), batched)
 
 
