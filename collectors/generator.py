@@ -388,6 +388,8 @@ class GeneratorReference:
             drawn = kept[1] if kept is not None and kept[0] is numeric else None
         numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
+            if not self.real_sorted.flags.f_contiguous:  # once: each sorted column contiguous
+                self.real_sorted = np.asfortranarray(self.real_sorted)  # (KS walks columns)
             # On observed values per column where cells are missing; exact on complete data.
             ks, numeric_tails, correlation = observed_numeric(
                 self.real_numeric,

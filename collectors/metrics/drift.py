@@ -65,8 +65,12 @@ def ks_statistics(
     # Both sorted columns walked together (collectors.metrics.ks_kernel): the same counts at the
     # same points, the same arithmetic, O(n + m) a column; each column contiguous (rows of the
     # transposes: sorted along rows, walked along rows).
+    # (``real_sorted`` in Fortran order: its transpose is already contiguous, no copy.)
     real_columns = np.ascontiguousarray(real_sorted.T)
-    synthetic_columns = np.sort(np.ascontiguousarray(synthetic_array.T), axis=1)
+    synthetic_columns = np.ascontiguousarray(synthetic_array.T)
+    if np.may_share_memory(synthetic_columns, synthetic_array):  # a view: sort a copy
+        synthetic_columns = synthetic_columns.copy()
+    synthetic_columns.sort(axis=1)
     return ks_sorted(real_columns, synthetic_columns)
 
 
