@@ -358,6 +358,7 @@ class GeneratorReference:
             held, real = self._holdout_numeric, self.real_numeric
             if (
                 held.shape[1] > 0
+                and self.real_sorted is not None
                 and HoldoutColumns.fits(real.shape[0], held.shape[0], held.shape[1])
                 and np.isfinite(held).all()
                 and np.isfinite(real).all()
@@ -388,8 +389,10 @@ class GeneratorReference:
             drawn = kept[1] if kept is not None and kept[0] is numeric else None
         numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
-            if not self.real_sorted.flags.f_contiguous:  # once: each sorted column contiguous
-                self.real_sorted = np.asfortranarray(self.real_sorted)  # (KS walks columns)
+            sorted_real: np.ndarray | None = self.real_sorted
+            if sorted_real is not None and not sorted_real.flags.f_contiguous:
+                # once: each sorted column contiguous (KS walks columns; the same values)
+                self.real_sorted = np.asfortranarray(sorted_real)
             # On observed values per column where cells are missing; exact on complete data.
             ks, numeric_tails, correlation = observed_numeric(
                 self.real_numeric,
