@@ -1,7 +1,13 @@
 """The MMD's blocks above the diagonal only, its median's narrower bracket and its one-thread
-count (issue 26, session 10): the same blocks, the same median and the same MMD, bit for bit,
-as the previous computation kept here (full blocks, every distinct pair sorted), on real tables
-(digits, wine, breast cancer, diabetes), duplicates, cancellation and when the bracket misses."""
+count (issue 26, session 10) against the previous computation kept here (full blocks, every
+distinct pair sorted), on real tables (digits, wine, breast cancer, diabetes), duplicates,
+cancellation and when the bracket misses.
+
+The median is exact by construction: asserted equal to the sorted pairs' of the same blocks. The
+blocks above the diagonal are BLAS products of the same rows over fewer columns: bit for bit with
+this project's OpenBLAS (measured on the development machines), but another BLAS kernel may round
+a narrower product differently, so the blocks are held within 1e-12 relative (exact zeros exact)
+and the MMD within ``MMD_TOLERANCE``, where it was equal bit for bit here."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, loa
 from collectors.metrics import drift
 from collectors.metrics.drift import (
     BLOCK_ROWS,
+    MMD_TOLERANCE,
     mmd_from_blocks,
     mmd_rbf,
     squared_distances,
@@ -57,6 +64,14 @@ def mmd_before(real: np.ndarray, synthetic: np.ndarray, max_samples: int, seed: 
     return float(k_xx / (m * (m - 1)) + k_yy / (n * (n - 1)) - 2.0 * k_xy / (m * n))
 
 
+def close_blocks(now: np.ndarray, before: np.ndarray) -> bool:
+    """Within 1e-12 of the largest entry, and the exact zeros (duplicates) the same."""
+    scale = max(float(np.abs(before).max(initial=0.0)), 1.0)
+    return bool(np.abs(now - before).max(initial=0.0) <= 1e-12 * scale) and bool(
+        np.array_equal(now == 0, before == 0)
+    )
+
+
 def tables() -> dict[str, np.ndarray]:
     out = {}
     for loader in (load_digits, load_wine, load_breast_cancer, load_diabetes):
@@ -71,7 +86,7 @@ def test_upper_blocks_equal_the_full_blocks_above_the_diagonal(name: str) -> Non
     for x in (data, data + np.random.default_rng(0).normal(0, 0.1, data.shape)):
         full = squared_before(x, x, same=True)
         half = squared_distances(x, x, same=True, upper=True)
-        assert half[upper].tobytes() == full[upper].tobytes()
+        assert close_blocks(half[upper], full[upper])
         assert not half[~upper].any()  # the diagonal and below: 0
 
 
@@ -83,7 +98,7 @@ def test_upper_blocks_with_cancellation_and_more_recomputations_than_the_buffers
         upper = np.triu(np.ones((len(data), len(data)), dtype=bool), k=1)
         full = squared_before(data, data, same=True)
         half = squared_distances(data, data, same=True, upper=True)
-        assert half[upper].tobytes() == full[upper].tobytes()
+        assert close_blocks(half[upper], full[upper])
         assert not half[~upper].any()
     with pytest.raises(ValueError, match="upper"):
         squared_distances(x, z, upper=True)
@@ -101,16 +116,19 @@ def test_mmd_equals_the_previous_computation(name: str) -> None:
     for shifted in (synthetic, synthetic * 1.1 + 0.5):
         for max_samples in (2000, 150):
             expected = mmd_before(real, shifted, max_samples, 5)
-            assert mmd_rbf(real, shifted, max_samples=max_samples, seed=5) == expected
+            now = mmd_rbf(real, shifted, max_samples=max_samples, seed=5)
+            assert abs(now - expected) <= MMD_TOLERANCE
             prepared = MmdReference(real, max_samples=max_samples, seed=5)
-            assert prepared(shifted) == expected
+            assert prepared(shifted) == now
 
 
 def test_mmd_with_duplicated_rows_equals_the_previous_computation() -> None:
     rng = np.random.default_rng(3)
     real = np.repeat(rng.normal(size=(300, 5)), 4, axis=0)  # zero distances among the pairs
     synthetic = np.repeat(rng.normal(size=(500, 5)), 3, axis=0)
-    assert mmd_rbf(real, synthetic, seed=1) == mmd_before(real, synthetic, 2000, 1)
+    assert abs(mmd_rbf(real, synthetic, seed=1) - mmd_before(real, synthetic, 2000, 1)) <= (
+        MMD_TOLERANCE
+    )
     flat = np.zeros((40, 3))  # every distance 0: sigma 1.0, MMD 0
     assert mmd_rbf(flat, flat[:10]) == mmd_before(flat, flat[:10], 2000, 0) == 0.0
 
@@ -158,8 +176,8 @@ def test_median_of_full_and_upper_blocks_is_the_same() -> None:
     xx, yy, _ = blocks(data[:180])
     assert drift._median_heuristic(*full, xy) == median_by_sort(*full, xy)
     assert drift._median_heuristic(xx, yy, xy) == median_by_sort(xx, yy, xy)
-    assert mmd_from_blocks(*full, xy) == mmd_from_blocks(
+    upper_blocks = (
         squared_distances(x, x, same=True, upper=True),
         squared_distances(y, y, same=True, upper=True),
-        xy,
     )
+    assert abs(mmd_from_blocks(*full, xy) - mmd_from_blocks(*upper_blocks, xy)) <= MMD_TOLERANCE
