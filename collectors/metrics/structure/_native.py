@@ -61,14 +61,19 @@ SHARE_BINS = True  # False: every fit bins its own columns (benchmarks time both
 
 @functools.cache
 def _controller() -> ThreadpoolController:
-    """The process's thread pools (OpenMP of the models, BLAS), found once, after scikit-learn's
-    models are imported: ``threadpool_limits`` scans the loaded libraries on every call (about
-    7 ms, several times per version)."""
-    return ThreadpoolController()
+    """The process's OpenMP pools (the models'), found once, after scikit-learn's models are
+    imported: ``threadpool_limits`` scans the loaded libraries on every call (about 7 ms,
+    several times per version)."""
+    return ThreadpoolController().select(user_api="openmp")
 
 
 def one_thread() -> AbstractContextManager[object]:
-    """``threadpool_limits(1)`` without the scan: every pool limited to one thread."""
+    """The models' OpenMP pools limited to one thread, without the scan. OpenMP's thread count
+    is the calling thread's own, so this holds in the structure family's thread only; BLAS is
+    left alone: its thread count is the whole process's, and a limiter restores every library
+    of its controller on exit, so limiting BLAS here (as before session 10) restored values
+    over the main thread's own limits and left BLAS at one thread after an evaluate. The models
+    use no BLAS."""
     return _controller().limit(limits=1)
 
 

@@ -258,3 +258,48 @@ def test_blockwise_predictions_are_every_rows_bit_for_bit(categorical: bool) -> 
         assert mine.tobytes() == plain.tobytes()
         assert odd.tobytes() == plain[:-1].tobytes()
         assert "_predict_iterations" not in vars(model)
+
+
+def test_one_thread_limits_openmp_in_its_thread_and_leaves_blas_alone() -> None:
+    """The family's models run on one OpenMP thread in the calling thread, and BLAS (whose
+    thread count is the whole process's) is left as it is, in this thread and in another: a
+    limit that also set BLAS, restored on leaving, crossed the main thread's own limits and
+    left BLAS at one thread after an evaluate (session 10). Here: the family's thread enters,
+    the main thread enters a limit of its own, the family's thread leaves, the main thread
+    leaves; BLAS ends as it began."""
+    import threading
+
+    from threadpoolctl import ThreadpoolController, threadpool_info
+
+    from collectors.metrics.structure._native import one_thread
+
+    def threads(api: str) -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == api]
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not threads("blas") or not threads("openmp"):
+        pytest.skip("no BLAS or OpenMP pool loaded")
+    with blas.limit(limits=2):  # a known starting point (a single-core machine may keep 1)
+        start = threads("blas")
+        with one_thread():
+            assert set(threads("openmp")) == {1}
+            assert threads("blas") == start
+        seen: dict[str, list[int]] = {}
+        entered, leave = threading.Event(), threading.Event()
+
+        def family() -> None:
+            with one_thread():
+                seen["openmp inside"] = threads("openmp")
+                seen["blas inside"] = threads("blas")
+                entered.set()
+                leave.wait(10)
+
+        worker = threading.Thread(target=family)
+        worker.start()
+        assert entered.wait(10)
+        with blas.limit(limits=2):  # the main thread's own limit, entered meanwhile
+            leave.set()
+            worker.join(10)
+        assert set(seen["openmp inside"]) == {1}
+        assert seen["blas inside"] == start
+        assert threads("blas") == start
