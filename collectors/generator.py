@@ -154,12 +154,17 @@ class GeneratorReference:
         # matrix and numeric columns are their rows (ReferenceModel.share_draws; see _draw).
         self._holdout_matrix = holdout_matrix
         self._holdout_numeric: np.ndarray | None = None
+        # The holdout's sorted columns, for the healthy draws' KS and tail counts (prepared on
+        # the first draw, released at the first version: see _numeric_rows).
+        self._holdout_columns: HoldoutColumns | None = None
+        self._holdout_columns_ready = False
         # Raw numeric and datetime columns, NaN where missing (collectors.metrics.missing).
         self.real_numeric, self.numeric_names = self.feature_map.numeric_matrix(
             reference, observed=True
         )
         # The reference's side of the drift and tail figures, once for every sample.
-        self.real_sorted = np.sort(self.real_numeric, axis=0)
+        # Each sorted column contiguous (Fortran order: KS walks columns; the same values).
+        self.real_sorted: np.ndarray | None = np.asfortranarray(np.sort(self.real_numeric, axis=0))
         complete = self.real_numeric[np.isfinite(self.real_numeric).all(axis=1)]
         pairs = self.real_numeric.shape[1] > 1 and len(complete) >= 3
         self.real_correlation = reference_correlation(complete) if pairs else None
@@ -310,7 +315,8 @@ class GeneratorReference:
                 gated = self.gates.measure(sample, matrix, fidelity, probes=details)
             figures.update(gated.figures)
         with timed(timings, "drift_tails"):
-            figures_drift = self._drift_tails(sample, figures, self._numeric_rows(rows))
+            numeric_rows, drawn = self._numeric_rows(rows)
+            figures_drift = self._drift_tails(sample, figures, numeric_rows, drawn)
         numeric, categorical, per_feature = figures_drift
         with timed(timings, "mmd"):
             if self._mmd is None:
@@ -342,19 +348,20 @@ class GeneratorReference:
             self._families_thread = ThreadPoolExecutor(1, thread_name_prefix="families")
         return self._families_thread
 
-    def _numeric_rows(self, rows: np.ndarray | None) -> np.ndarray | None:
-        """The holdout's raw numeric columns (NaN where missing) at ``rows`` (None: no rows).
-        On complete columns the draw's KS and tail counts are kept for :meth:`_drift_tails`,
-        from the holdout's sorted columns (:class:`collectors.metrics.draw_columns.
-        HoldoutColumns`, prepared on the first draw): no sort per draw, the same figures."""
+    def _numeric_rows(
+        self, rows: np.ndarray | None
+    ) -> tuple[np.ndarray | None, DrawColumns | None]:
+        """The holdout's raw numeric columns (NaN where missing) at ``rows`` (None: no rows),
+        and on complete columns the draw's KS and tail counts for :meth:`_drift_tails`, from the
+        holdout's sorted columns (:class:`collectors.metrics.draw_columns.HoldoutColumns`,
+        prepared on the first draw): no sort per draw, the same figures."""
         if rows is None or self.holdout is None:
-            return None
+            return None, None
         if self._holdout_numeric is None:
             self._holdout_numeric, _ = self.feature_map.numeric_matrix(self.holdout, observed=True)
         numeric = self._holdout_numeric[rows]
-        if "_drawn" not in self.__dict__:  # the first draw
-            self._drawn: dict[int, tuple[np.ndarray, DrawColumns]] = {}
-            self._holdout_columns: HoldoutColumns | None = None
+        if not self._holdout_columns_ready:  # the first draw (of this size)
+            self._holdout_columns_ready = True
             held, real = self._holdout_numeric, self.real_numeric
             if (
                 held.shape[1] > 0
@@ -364,35 +371,29 @@ class GeneratorReference:
                 and np.isfinite(real).all()
             ):
                 self._holdout_columns = HoldoutColumns(self.real_sorted, held)
-        if self._holdout_columns is not None:
-            if len(self._drawn) > 8:  # left by draws that failed before their drift figures
-                self._drawn.clear()
-            self._drawn[id(numeric)] = (numeric, self._holdout_columns.draw(rows))
-        return numeric
+        if self._holdout_columns is None:
+            return numeric, None
+        return numeric, self._holdout_columns.draw(rows)
 
     def _drift_tails(
-        self, sample: pd.DataFrame, figures: dict[str, float], numeric: np.ndarray | None = None
+        self,
+        sample: pd.DataFrame,
+        figures: dict[str, float],
+        numeric: np.ndarray | None = None,
+        drawn: DrawColumns | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, dict[str, float]]]:
         """Per-feature drift and tails (figures added to ``figures``): the sample's numeric
-        matrix (``numeric``: given, as a healthy draw's rows of the holdout's), its categorical
-        labels and the per-feature figures."""
+        matrix (``numeric``: given, as a healthy draw's rows of the holdout's; ``drawn``: that
+        draw's KS and tail counts from the holdout's sorted columns), its categorical labels and
+        the per-feature figures."""
         per_feature: dict[str, dict[str, float]] = {}
-        drawn = None  # a healthy draw's counts from the holdout's sorted columns (_numeric_rows)
         if numeric is None:
             numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
             # A version: the healthy draws are done, their holdout columns released (prepared
             # again by the draws of another size, if any).
-            if self.__dict__.pop("_drawn", None) is not None:
-                self._holdout_columns = None
-        elif "_drawn" in self.__dict__:
-            kept = self._drawn.pop(id(numeric), None)
-            drawn = kept[1] if kept is not None and kept[0] is numeric else None
+            self._holdout_columns, self._holdout_columns_ready = None, False
         numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
-            sorted_real: np.ndarray | None = self.real_sorted
-            if sorted_real is not None and not sorted_real.flags.f_contiguous:
-                # once: each sorted column contiguous (KS walks columns; the same values)
-                self.real_sorted = np.asfortranarray(sorted_real)
             # On observed values per column where cells are missing; exact on complete data.
             ks, numeric_tails, correlation = observed_numeric(
                 self.real_numeric,

@@ -109,7 +109,16 @@ def test_healthy_levels_equal_those_without_the_sorted_columns(
     ]
     sizes = (len(holdout) // 2, 2 * len(holdout), len(holdout) // 3)  # without, with, without
     levels = {}
+    drawn: list[int] = []  # the draws measured from the holdout's sorted columns
+    original = HoldoutColumns.draw
+
+    def draw(self: HoldoutColumns, rows: np.ndarray) -> object:
+        drawn.append(len(rows))
+        return original(self, rows)
+
+    monkeypatch.setattr(HoldoutColumns, "draw", draw)
     for use in (True, False):
+        drawn.clear()
         monkeypatch.setattr(HoldoutColumns, "fits", staticmethod(lambda *_, use=use: use))
         model = GeneratorReference(frames[0], holdout=frames[1], n_regions=4, healthy_draws=3)
         for rows in sizes[:2]:
@@ -117,9 +126,9 @@ def test_healthy_levels_equal_those_without_the_sorted_columns(
             assert healthy is not None
             levels[use, rows] = (dict(healthy), healthy.spread)
         assert (model._holdout_columns is not None) is use
-        assert not model._drawn  # every draw's counts used by its drift figures
+        assert len(drawn) == (2 * 3 if use else 0)  # 3 draws at each size, every one counted
         model.measure(frames[1].iloc[:40])  # a version: the holdout columns released
-        assert model._holdout_columns is None and "_drawn" not in vars(model)
+        assert model._holdout_columns is None and not model._holdout_columns_ready
         healthy = model.healthy_at(sizes[2])  # prepared again for another size
         assert healthy is not None and (model._holdout_columns is not None) is use
         levels[use, sizes[2]] = (dict(healthy), healthy.spread)
