@@ -25,6 +25,7 @@ import pandas as pd
 from collectors.gates import Task
 from collectors.generator import GeneratorReference, Measurement
 from collectors.healthy_cache import DiskHealthyCache, healthy_cache
+from collectors.knn.engine import preserving_blas_threads
 from collectors.recipe import ReferenceRecipe
 from collectors.text import TOKEN_BUDGET, TextReference
 from monitor.checks import HealthyLevels, VersionFigures
@@ -114,6 +115,7 @@ def _size(reference: GeneratorReference | TextReference, frame: pd.DataFrame) ->
     return len(frame)
 
 
+@preserving_blas_threads()  # its threads' limits leave BLAS's thread count as found
 def measure_versions(
     real: Table,
     versions: Mapping[str, Table],

@@ -42,8 +42,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 from typing import Literal
 
@@ -56,7 +57,15 @@ from collectors.knn.types import CrossCounts, Neighbours, Radii, membership_prob
 Backend = Literal["auto", "blas", "tree"]
 Precision = Literal["float32", "float64"]
 
-__all__ = ["CrossCounts", "KnnEngine", "Neighbours", "Radii", "single_threaded_blas"]
+__all__ = [
+    "CrossCounts",
+    "KnnEngine",
+    "Neighbours",
+    "Radii",
+    "blas_thread_counts",
+    "preserving_blas_threads",
+    "single_threaded_blas",
+]
 
 _CANDIDATE_MARGIN = 8
 # Largest product block (rows x columns) one thread computes and post-processes at a time: small
@@ -86,6 +95,34 @@ def single_threaded_blas() -> AbstractContextManager[object]:
     gain from BLAS threads, which on a loaded machine spin against the other work (measured on
     2 shared cores: the MMD's blocks 1.5-2.9x faster, a 5,000 x 64 correlation 2-7x)."""
     return _blas_threads().limit(limits=1, user_api="blas")
+
+
+def blas_thread_counts() -> dict[str, int]:
+    """Each loaded BLAS library's thread count, by its file (:func:`preserving_blas_threads`)."""
+    return {
+        str(entry["filepath"]): int(entry["num_threads"])
+        for entry in _blas_threads().info()
+        if entry["user_api"] == "blas"
+    }
+
+
+@contextmanager
+def preserving_blas_threads() -> Iterator[None]:
+    """Leave BLAS's thread counts as found. Limits taken and restored in several threads (the
+    engine's, scikit-learn's k-means', the families' thread's) can interleave so that one
+    restores another's one thread; and the OpenBLAS here (0.3.30, 0.3.31) ignores a count set
+    from a thread other than the main one (measured), so a limit restored from a worker thread
+    is lost. A public call
+    that runs threads (``tailwatch.evaluate``) puts the counts back, from its caller's thread,
+    for the caller's own numpy work."""
+    found = blas_thread_counts()
+    try:
+        yield
+    finally:
+        if blas_thread_counts() != found:
+            for library in _blas_threads().lib_controllers:
+                if library.filepath in found:
+                    library.set_num_threads(found[library.filepath])
 
 
 class KnnEngine:
@@ -211,7 +248,7 @@ class KnnEngine:
 
     def _run(self, task, items: list) -> list:
         workers = self._workers()
-        with _blas_threads().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             if workers == 1 or len(items) == 1:
                 return [task(item) for item in items]
             with ThreadPoolExecutor(max_workers=workers) as pool:
