@@ -10,10 +10,10 @@ corpus does, does not import every other one (the generator's gates load scikit-
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from collectors._cache import configure_once
+from collectors._lazy import load_name
 from collectors._threads import configure_openmp_wait
 
 configure_once()  # Numba's kernel cache folder, before any kernel is declared (collectors._cache)
@@ -39,12 +39,7 @@ __all__ = list(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'collectors' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+    return load_name(__name__, _HOMES, globals(), name)
 
 
 def __dir__() -> list[str]:

@@ -360,17 +360,9 @@ class GeneratorReference:
         if self._holdout_numeric is None:
             self._holdout_numeric, _ = self.feature_map.numeric_matrix(self.holdout, observed=True)
         numeric = self._holdout_numeric[rows]
-        if not self._holdout_columns_ready:  # the first draw (of this size)
+        if not self._holdout_columns_ready and self.real_sorted is not None:  # the first draw
             self._holdout_columns_ready = True
-            held, real = self._holdout_numeric, self.real_numeric
-            if (
-                held.shape[1] > 0
-                and self.real_sorted is not None
-                and HoldoutColumns.fits(real.shape[0], held.shape[0], held.shape[1])
-                and np.isfinite(held).all()
-                and np.isfinite(real).all()
-            ):
-                self._holdout_columns = HoldoutColumns(self.real_sorted, held)
+            self._holdout_columns = HoldoutColumns.prepare(self.real_sorted, self._holdout_numeric)
         if self._holdout_columns is None:
             return numeric, None
         return numeric, self._holdout_columns.draw(rows)
@@ -436,11 +428,9 @@ class GeneratorReference:
         figures.update(summarize_tails(numeric_tails, categorical_results))
         # Missing shares and datetime calendar/range figures (collectors.metrics.missing). A
         # draw of a holdout with no missing cell has none either: every share 0.0.
-        holdout_complete = self.missing_holdout is not None and not any(
-            self.missing_holdout.values()
-        )
-        if drawn is not None and holdout_complete:
-            shares = dict.fromkeys(self.missing_holdout or {}, 0.0)
+        held = self.missing_holdout
+        if drawn is not None and held is not None and not any(held.values()):
+            shares = dict.fromkeys(held, 0.0)
         else:
             shares = self.feature_map.missing_shares(sample)
         for name, entry in missing_figures(

@@ -98,6 +98,18 @@ class HoldoutColumns:
         self.real_at_hold = _right_counts(real, self.sorted)
         self.hold_at_hold = _right_counts(self.sorted, self.sorted)
 
+    @classmethod
+    def prepare(cls, real_sorted: np.ndarray, holdout: np.ndarray) -> HoldoutColumns | None:
+        """Prepared for ``holdout``'s draws, or None where they take the sort path instead: no
+        column, count tables past ``MAX_ENTRIES`` (:meth:`fits`), or a missing cell."""
+        rows, columns = holdout.shape
+        if columns == 0 or not cls.fits(real_sorted.shape[0], rows, columns):
+            return None
+        try:
+            return cls(real_sorted, holdout)
+        except ValueError:  # a missing (non-finite) cell in either
+            return None
+
     @staticmethod
     def fits(real_rows: int, holdout_rows: int, columns: int) -> bool:
         """Whether the count tables stay within ``MAX_ENTRIES``."""

@@ -244,6 +244,8 @@ def _median_heuristic(
     m, n = xx.shape[0], yy.shape[0]
     scanned = xx if xx_sorted is None else np.empty((0, 0))  # the blocks the passes read
     sample = _bracket_sample(xx, yy, xy, xx_sorted)
+    # xx's pairs at 0, from its sorted triangle when prepared (else counted by the passes)
+    xx_zeros = 0 if xx_sorted is None else int(np.searchsorted(xx_sorted, 0.0, side="right"))
     zeros = None
     total = m * (m - 1) // 2 + n * (n - 1) // 2 + xy.size
     if sample.size > 100:
@@ -253,8 +255,8 @@ def _median_heuristic(
         for width in (half, 4.0 * half):
             low, high = np.quantile(sample, [0.5 - width, 0.5 + width])
             below, zeros, inside = count_gather(scanned, yy, xy, low, high, True)
-            if xx_sorted is not None:  # xx's zeros, pairs < low, and those in [low, high]
-                zeros += int(np.searchsorted(xx_sorted, 0.0, side="right"))
+            zeros += xx_zeros
+            if xx_sorted is not None:  # xx's pairs < low, and those in [low, high]
                 first = int(np.searchsorted(xx_sorted, low, side="left"))
                 last = int(np.searchsorted(xx_sorted, high, side="right"))
                 below += first
@@ -269,8 +271,7 @@ def _median_heuristic(
                 return float(np.mean(np.sqrt(inside[ranks])))
     if zeros is None:
         _, zeros, _ = count_gather(scanned, yy, xy, 0.0, 0.0, False)
-        if xx_sorted is not None:
-            zeros += int(np.searchsorted(xx_sorted, 0.0, side="right"))
+        zeros += xx_zeros
     positive = total - zeros
     if positive == 0:
         return 1.0

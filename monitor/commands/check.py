@@ -12,7 +12,6 @@ Exit status: 0 nothing that fails, 1 a failing finding, 2 usage or data error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collectors._lazy import load_name
 from monitor.commands.fail_on import (
     DEFAULT_FAIL_ON,
     FINDINGS,
@@ -48,11 +48,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+    return load_name(__name__, _LAZY, globals(), name)  # kept: later lookups skip this
 
 
 __all__ = [

@@ -8,8 +8,9 @@ the report writer and its plots (matplotlib: about 0.7 s of a process's start on
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from collectors._lazy import load_name
 
 if TYPE_CHECKING:
     from monitor.report.corpus import LEAKAGE_RULES, calibration_text, corpus_level
@@ -37,8 +38,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+    return load_name(__name__, _HOMES, globals(), name)  # kept: later lookups skip this

@@ -9,8 +9,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collectors.knn.engine import single_threaded_blas
-
 __all__ = ["BATCHED_RANKS", "MAX_EXACT_RANK_ROWS", "RankProducts", "average_ranks"]
 
 MIN_PAIR_ROWS = 3  # fewer complete rows than this: a pair's dependence is 0 (pairs.py too)
@@ -65,8 +63,10 @@ class RankProducts:
         if complete:
             ranks = average_ranks(np.stack([values[name] for name in complete]))
             centred = ranks - ranks.mean(axis=1, keepdims=True)
-            with single_threaded_blas():  # a small product: BLAS threads would only spin
-                self.products = centred @ centred.T
+            # No BLAS limit: this runs in the families' thread, where a limit either does nothing
+            # (this OpenBLAS ignores a thread count set off the main thread) or races the main
+            # thread's own (a library that honours it); the sums are exact either way.
+            self.products = centred @ centred.T
         else:
             self.products = np.empty((0, 0))
 
