@@ -398,6 +398,10 @@ class GeneratorWatch(Watch):
             reference_rows = fitted.rows
             sample, missing_share = self._sample(version, fitted.reference)
             sample_rows = len(sample)
+            # The healthy levels first: their draws compute the holdout's distance lists, which
+            # then give the version's closest-record yardstick without a pass of its own (the
+            # same figures in either order; issue 26). A failure here is the run's failure.
+            healthy = fitted.reference.healthy_at(_size(fitted.reference, sample))
             # The rows' fingerprints (Python formatting, holding the GIL) are computed while the
             # figures' kernels and BLAS products run without it (issue 26: a version's seconds).
             with ThreadPoolExecutor(max_workers=1) as pool:
@@ -417,7 +421,6 @@ class GeneratorWatch(Watch):
             )
             return failed, None, None
         result = self._result(version, index, started, reference, reference_rows, sample_rows)
-        healthy = fitted.reference.healthy_at(_size(fitted.reference, sample))
         result.metrics = _metrics(measurement, healthy, baseline, previous)
         result.regions = _regions(measurement)
         result.details = {"histograms": json.dumps(measurement.histograms, allow_nan=False)}

@@ -146,6 +146,64 @@ def test_the_daemon_keeps_the_levels_in_its_store(
     assert by_version["v0"] == by_version["v1"]  # the same levels, loaded not re-measured
 
 
+def _count_holdout_passes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Every k-NN search of the engine, by (queries, points) rows (the real searches, counted)."""
+    from collectors.knn import KnnEngine
+
+    calls: list[tuple[int, int]] = []
+    nearest = KnnEngine.nearest
+
+    def counted(self: KnnEngine, queries: np.ndarray, points: np.ndarray, m: int = 1):  # type: ignore[no-untyped-def]
+        calls.append((queries.shape[0], points.shape[0]))
+        return nearest(self, queries, points, m)
+
+    monkeypatch.setattr(KnnEngine, "nearest", counted)
+    return calls
+
+
+def test_a_cold_version_searches_the_holdout_against_the_reference_once(
+    cancer: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The healthy draws come before the version (facade and daemon alike): their distance lists
+    give the model's, the gates' and the version's closest-record yardstick, one search of the
+    holdout against the reference in all (issue 26; three before), the same figures."""
+    calls = _count_holdout_passes(monkeypatch)
+    real, holdout = cancer["real"], cancer["v1"]
+    measured = measure_versions(real, {"v0": cancer["v0"]}, holdout=holdout, cache=False)
+    fitted = measured.reference
+    assert isinstance(fitted.model.holdout, np.ndarray)
+    assert calls.count((len(holdout), len(real))) == 1
+    forget_fitted()
+    calls.clear()
+    again = measure_versions(real, {"v0": cancer["v0"]}, holdout=holdout, cache=tmp_path)
+    loaded = measure_versions(real, {"v0": cancer["v0"]}, holdout=holdout, cache=tmp_path)
+    assert loaded.reference is again.reference and loaded.healthy_cached
+    forget_fitted()
+    calls.clear()  # levels from the files, no draws: one search of its own, shared
+    from_files = measure_versions(real, {"v0": cancer["v0"]}, holdout=holdout, cache=tmp_path)
+    assert from_files.healthy_cached and calls.count((len(holdout), len(real))) == 1
+    assert _everything(from_files) == _everything(measured)
+    (tmp_path / "versions").mkdir()
+    real.to_parquet(tmp_path / "real.parquet", index=False)
+    holdout.to_parquet(tmp_path / "holdout.parquet", index=False)
+    cancer["v0"].to_parquet(tmp_path / "versions" / "v0.parquet", index=False)
+    settings = GeneratorSettings(
+        name="cancer",
+        reference=str(tmp_path / "real.parquet"),
+        holdout=str(tmp_path / "holdout.parquet"),
+        versions=str(tmp_path / "versions" / "*"),
+        sample_size=len(cancer["v0"]),
+    )
+    calls.clear()
+    with Store(tmp_path / "tw.duckdb") as store:
+        assert GeneratorWatch(settings, store).scan().measured == 1
+        stored = store.history("generator", "cancer")
+    assert calls.count((len(holdout), len(real))) == 1
+    figures = stored[stored["scope"] == "reference"]
+    by_metric = dict(zip(figures["metric"], figures["value"], strict=True))
+    assert by_metric["dcr_close_share"] == measured.versions[0].figures["dcr_close_share"]
+
+
 def _states(comparison: tailwatch.Comparison) -> dict[str, bool | None]:
     return {r.check: r.breached[-1] for r in comparison.checks}
 

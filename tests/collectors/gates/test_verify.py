@@ -90,3 +90,34 @@ def test_unknown_categories_are_not_kept() -> None:
     assert verdicts.known_categories.tolist() == [True, False, True]
     assert verdicts.kept.tolist() == [True, False, False]
     assert verdicts.yield_ == pytest.approx(1 / 3)
+
+
+def test_the_holdouts_pass_against_the_reference_is_shared(
+    cancer: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verdicts' yardstick (each holdout row's distance to its closest training row) is the
+    model's own ``holdout_distance`` when the training rows are the reference: no pass of its
+    own, none at all once the healthy draws' lists hold it (issue 26), the same distances."""
+    from collectors.knn import KnnEngine
+
+    calls: list[tuple[int, int]] = []
+    nearest = KnnEngine.nearest
+
+    def counted(self: KnnEngine, queries: np.ndarray, points: np.ndarray, m: int = 1):  # type: ignore[no-untyped-def]
+        calls.append((queries.shape[0], points.shape[0]))
+        return nearest(self, queries, points, m)
+
+    monkeypatch.setattr(KnnEngine, "nearest", counted)
+    reference = GeneratorReference(cancer.training, holdout=cancer.holdout, gates=True)
+    version, _ = _mixed(cancer)
+    reference.healthy_at(len(version))  # the draws build the holdout's lists first
+    reference.measure(version)
+    pair = (len(cancer.holdout), len(cancer.training))
+    assert reference.model._draws is not None
+    assert calls.count(pair) == 1  # the draws' lists (every holdout row's nearest real rows)
+    assert reference.gates is not None
+    real = reference.model.real
+    holdout = reference.feature_map.transform(cancer.holdout) - reference.model.centre
+    expected = distances(holdout, real).min(axis=1)
+    np.testing.assert_allclose(reference.gates.holdout_training_distance, expected, rtol=1e-12)
+    assert reference.gates.holdout_training_distance is reference.model.holdout_distance
