@@ -14,6 +14,8 @@ holdout rows the draw holds and how often. So :class:`HoldoutDraws` computes, on
 - each real row's sorted list of nearest holdout rows (its nearest drawn point: beta-recall) and
   every holdout row inside its ball (coverage, density, precision);
 
+the last two from one pass over the holdout x real distances
+(:meth:`~collectors.knn.engine.KnnEngine.mutual_nearest`: each product block feeds both),
 and each draw's :class:`~collectors.knn.types.CrossCounts` and radii are assembled from them with
 its multiplicities (:mod:`collectors.knn.draw_kernels`) in a few milliseconds. Where a list is too
 short for a draw (a radius or a ball reaching past its last entry, no drawn row in it) that row is
@@ -116,9 +118,10 @@ class HoldoutDraws:
         lc, la, lb = lengths
         own = engine.radii(holdout, lc, tolerance_sq=self.tolerance).neighbours
         self.self_sq, self.self_index = own.squared, own.indices
-        to_real = engine.nearest(holdout, real, la)
+        # Both directions from one pass over the holdout x real distances (the same lists as
+        # ``nearest(holdout, real, la)`` and ``nearest(real, holdout, lb)``, bit for bit).
+        to_real, to_holdout = engine.mutual_nearest(holdout, real, la, lb)
         self.near_real_sq, self.near_real_index = to_real.squared, to_real.indices
-        to_holdout = engine.nearest(real, holdout, lb)
         self.near_holdout_sq, self.near_holdout_index = to_holdout.squared, to_holdout.indices
         self._members()
         self._columns: dict[tuple[bool, bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

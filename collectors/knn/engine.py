@@ -125,6 +125,14 @@ def preserving_blas_threads() -> Iterator[None]:
                     library.set_num_threads(found[library.filepath])
 
 
+def _check_count(m: int, points: int) -> None:
+    """A neighbour count must lie in [1, points]: past the points there is no m-th nearest."""
+    if not 1 <= m <= points:
+        raise ValueError(
+            f"cannot find the {m} nearest of {points} points (need 1 <= m <= {points})"
+        )
+
+
 class KnnEngine:
     """Exact k-NN radii, nearest neighbours and ball counts; see the module docstring."""
 
@@ -181,12 +189,29 @@ class KnnEngine:
 
     def nearest(self, queries: np.ndarray, points: np.ndarray, m: int = 1) -> Neighbours:
         """The ``m`` nearest ``points`` of each query row (exact distances)."""
+        _check_count(m, points.shape[0])
         tol = self.tolerance_sq(points)
         if self.resolve_backend(points.shape[1]) == "tree":
             dist_sq, index = _tree_backend().cross_knn(queries, points, m)
         else:
             dist_sq, index, _, _ = self._knn_blas(queries, points, m, False, tol)
         return Neighbours(np.sqrt(dist_sq), index, dist_sq)
+
+    def mutual_nearest(
+        self, a: np.ndarray, b: np.ndarray, m_a: int, m_b: int
+    ) -> tuple[Neighbours, Neighbours]:
+        """``nearest(a, b, m_a)`` and ``nearest(b, a, m_b)``, equal bit for bit, from one pass
+        over the distances between ``a`` and ``b`` (the BLAS backend computes each product block
+        once and feeds both its rows' and its columns' candidates: :meth:`_mutual_knn_blas`)."""
+        _check_count(m_a, b.shape[0])
+        _check_count(m_b, a.shape[0])
+        if self.resolve_backend(a.shape[1]) == "tree":
+            return self.nearest(a, b, m_a), self.nearest(b, a, m_b)
+        a_sq, a_index, b_sq, b_index = self._mutual_knn_blas(a, b, m_a, m_b)
+        return (
+            Neighbours(np.sqrt(a_sq), a_index, a_sq),
+            Neighbours(np.sqrt(b_sq), b_index, b_sq),
+        )
 
     def cross(
         self,
@@ -380,6 +405,91 @@ class KnnEngine:
 
         self._run(refine, blocks)
         return out_sq, out_index, out_below, out_ties
+
+    def _mutual_knn_blas(
+        self, a: np.ndarray, b: np.ndarray, keep_a: int, keep_b: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each row of ``a``'s ``keep_a`` nearest rows of ``b`` and each row of ``b``'s
+        ``keep_b`` nearest rows of ``a`` from the products ``a b^T`` computed once.
+
+        Row block ``[r0, r1)`` of ``a`` is multiplied by every column block of ``b``; each product
+        block feeds the block's own candidate lists (rows: nearest points of ``b``, refined at
+        the end of the task as in :meth:`_knn_blas`) and the thread's lists of its columns
+        (nearest points of ``a``, bounded by one shared array of per-point bounds as in
+        :meth:`_self_knn_blas`), merged over the threads, then refined. Each direction is refined
+        exactly as :meth:`nearest` refines it (same exact distances, tolerance and guards), and a
+        refined list is the exact ``keep`` nearest by (distance, index) whatever the candidates
+        were, so both equal :meth:`nearest`'s bit for bit. Memory beyond :meth:`_knn_blas`: the
+        column lists, rows of ``b`` x (``keep_b`` + 8) x 12 bytes per thread.
+        """
+        dtype = self._dtype()
+        n_a, dim = a.shape
+        n_b = b.shape[0]
+        cand_a = min(keep_a + _CANDIDATE_MARGIN, n_b)
+        cand_b = min(keep_b + _CANDIDATE_MARGIN, n_a)
+        a_low = a.astype(dtype, copy=False)
+        b_low = b.astype(dtype, copy=False)
+        a_norms = np.einsum("ij,ij->i", a_low, a_low)
+        b_norms = np.einsum("ij,ij->i", b_low, b_low)
+        guard_coefficient = 4.0 * (dim + 4) * _EPS[self.precision]
+        a_max, b_max = float(a_norms.max()), float(b_norms.max())
+        tol_a, tol_b = self.tolerance_sq(a), self.tolerance_sq(b)  # as nearest's: its points'
+        out_a_sq = np.empty((n_a, keep_a))
+        out_a_index = np.empty((n_a, keep_a), dtype=np.int64)
+        out_b_sq = np.empty((n_b, keep_b))
+        out_b_index = np.empty((n_b, keep_b), dtype=np.int64)
+        blocks, col_block = self._row_blocks(n_a, n_b)
+        workers = self._workers()
+        lists_sq = np.full((workers, n_b, cand_b), np.inf, dtype=dtype)
+        lists_index = np.full((workers, n_b, cand_b), -1, dtype=np.int64)
+        bound = np.full(n_b, np.inf, dtype=dtype)  # shared by the threads
+        lock = threading.Lock()
+        free = list(range(workers))  # column lists not in use
+        scratch = threading.local()  # each thread's product buffer
+
+        def task(block: tuple[int, int]) -> None:
+            r0, r1 = block
+            best_sq = np.full((r1 - r0, cand_a), np.inf, dtype=dtype)
+            best_index = np.full((r1 - r0, cand_a), -1, dtype=np.int64)
+            buffer = getattr(scratch, "buffer", None)
+            if buffer is None:
+                buffer = scratch.buffer = np.empty(blocks[0][1] * col_block, dtype=dtype)
+            with lock:
+                slot = free.pop()
+            try:
+                for c0 in range(0, n_b, col_block):
+                    c1 = min(n_b, c0 + col_block)
+                    products = self._product(a_low[r0:r1], b_low[c0:c1], buffer)
+                    _kernels.topk_cross_block(
+                        products, a_norms[r0:r1], b_norms, r0, c0, best_sq, best_index,
+                        lists_sq[slot], lists_index[slot], bound,
+                    )  # fmt: skip
+            finally:
+                with lock:
+                    free.append(slot)
+            guard = guard_coefficient * (a_norms[r0:r1].astype(np.float64) + b_max)
+            _kernels.refine_topk(
+                a[r0:r1], b, r0, False, best_sq.astype(np.float64), best_index, guard, keep_a,
+                tol_b, out_a_sq[r0:r1], out_a_index[r0:r1], np.empty(r1 - r0, dtype=np.int64),
+                np.empty(r1 - r0, dtype=np.int64),
+            )  # fmt: skip
+
+        self._run(task, blocks)
+
+        def refine(block: tuple[int, int]) -> None:
+            r0, r1 = block
+            cand_sq = np.empty((r1 - r0, cand_b), dtype=np.float64)
+            cand_index = np.empty((r1 - r0, cand_b), dtype=np.int64)
+            _kernels.merge_candidates(lists_sq, lists_index, r0, cand_sq, cand_index)
+            guard = guard_coefficient * (b_norms[r0:r1].astype(np.float64) + a_max)
+            _kernels.refine_topk(
+                b[r0:r1], a, r0, False, cand_sq, cand_index, guard, keep_b, tol_a,
+                out_b_sq[r0:r1], out_b_index[r0:r1], np.empty(r1 - r0, dtype=np.int64),
+                np.empty(r1 - r0, dtype=np.int64),
+            )  # fmt: skip
+
+        self._run(refine, self._row_blocks(n_b, n_a)[0])
+        return out_a_sq, out_a_index, out_b_sq, out_b_index
 
     def _cross_shards(self, n: int, m: int) -> tuple[list[list[tuple[int, int]]], int]:
         """The real row blocks of a ``n`` x ``m`` cross pass as the threads take them (block

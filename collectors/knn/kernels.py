@@ -591,3 +591,84 @@ def merge_candidates(
                 out_sq[b, c] = value
                 out_index[b, c] = lists_index[pick, p, heads[pick]]
                 heads[pick] += 1
+
+
+@nb.njit(nogil=True, cache=True)
+def topk_cross_block(
+    products: np.ndarray,
+    row_norms: np.ndarray,
+    col_norms: np.ndarray,
+    row_offset: int,
+    col_offset: int,
+    row_sq: np.ndarray,
+    row_index: np.ndarray,
+    col_sq: np.ndarray,
+    col_index: np.ndarray,
+    col_bound: np.ndarray,
+) -> None:
+    """Merge one block of a cross product (``A[rows] @ B[cols].T``) into the candidate lists of
+    both its rows (their nearest points of B) and its columns (their nearest points of A): the
+    two directions' k-NN from one product.
+
+    Row role, as :func:`topk_block`: ``row_sq``/``row_index`` (the block's rows x candidates,
+    ascending approximate squared distances in the products' dtype) are the block's own lists,
+    each row's first block bounded by ``_seed_bound``. Column role, as the column role of
+    :func:`topk_symmetric_block`: ``col_sq``/``col_index`` (all of B x candidates) are one
+    thread's lists, ``col_bound`` (all of B) the smallest last value any thread's full list of
+    that point has had, shared by the threads; a value at or above it cannot be among the
+    point's nearest (that thread holds as many values at or below it), so the union of the
+    threads' lists always holds them. One branch-free sweep per chunk of ``CHUNK`` columns flags
+    the values at or below the row's bound or the column's; only flagged values are merged one
+    by one. Indices: a row's candidates index B (``col_offset + c``), a column's index A
+    (``row_offset + b``).
+    """
+    rows, cols = products.shape
+    n_row = row_sq.shape[1]
+    n_col = col_sq.shape[1]
+    dtype = products.dtype.type
+    flags = np.zeros(CHUNK, dtype=np.uint8)
+    words = flags.view(np.uint64)
+    lanes = np.empty(CHUNK, dtype=row_sq.dtype)
+    smallest = np.empty(n_row, dtype=row_sq.dtype)
+    block_norms = col_norms[col_offset : col_offset + cols]
+    block_bound = col_bound[col_offset : col_offset + cols]
+    for b in range(rows):
+        i = row_offset + b
+        q_norm = row_norms[b]
+        row = products[b]
+        worst = row_sq[b, n_row - 1]
+        bound = worst
+        if worst == _INF and n_row <= CHUNK:  # the row's first block: seed a bound
+            bound = _seed_bound(row, block_norms, q_norm, n_row, lanes, smallest)
+        for c0 in range(0, cols, CHUNK):
+            width = min(CHUNK, cols - c0)
+            chunk = row[c0 : c0 + width]
+            norms = block_norms[c0 : c0 + width]
+            chunk_bound = block_bound[c0 : c0 + width]
+            bound = dtype(min(bound, worst))
+            for t in range(width):  # branch-free: vectorised
+                product = chunk[t]
+                value = q_norm + norms[t] - (product + product)
+                flags[t] = (value <= bound) | (value <= chunk_bound[t])
+            if not _any_flag(flags, words, width):
+                continue
+            for w in range(words.shape[0]):  # set flags only (the tail is clear)
+                if words[w] == 0:
+                    continue
+                for t in range(8 * w, 8 * w + 8):
+                    if flags[t] == 0:
+                        continue
+                    product = chunk[t]
+                    value = q_norm + norms[t] - (product + product)
+                    j = col_offset + c0 + t
+                    if value < worst:
+                        pos = n_row - 1
+                        while pos > 0 and row_sq[b, pos - 1] > value:
+                            row_sq[b, pos] = row_sq[b, pos - 1]
+                            row_index[b, pos] = row_index[b, pos - 1]
+                            pos -= 1
+                        row_sq[b, pos] = value
+                        row_index[b, pos] = j
+                        worst = row_sq[b, n_row - 1]
+                    if value < col_sq[j, n_col - 1] and value < col_bound[j]:
+                        _insert(col_sq, col_index, col_bound, j, value, i)
