@@ -9,7 +9,7 @@ reference rows and more than 50) carry no structure to keep: they are left out (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +22,11 @@ __all__ = [
     "Columns",
     "content_order",
     "encode",
+    "in_content_order",
     "labels",
     "numeric_values",
     "split_columns",
+    "taken",
 ]
 
 MISSING = "(missing)"
@@ -162,11 +164,17 @@ def encode(
     source: str,
     *,
     exclude: str | None = None,
+    numeric: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Model matrix: numeric columns as floats (NaN kept), then categorical columns as float codes
     over ``categories`` (the reference's frequent labels; others share one code). ``exclude``
-    leaves one column out (a model's target)."""
-    parts = [numeric_values(frame, n, source) for n in columns.numeric if n != exclude]
+    leaves one column out (a model's target). ``numeric``: the frame's numeric columns as
+    :func:`numeric_values` gives them, when the caller has them (not read again)."""
+    parts = [
+        numeric_values(frame, n, source) if numeric is None else numeric[n]
+        for n in columns.numeric
+        if n != exclude
+    ]
     parts += [
         codes(labels(frame, n), categories[n]).astype(np.float64)
         for n in columns.categorical
@@ -183,11 +191,35 @@ def content_order(frame: pd.DataFrame, columns: Columns, source: str) -> np.ndar
     in place. The figures are of a set of rows: whatever drew or read the rows (a reservoir
     sample, a file read in parallel) may give them in any order, so seeded draws and folds
     are taken over this order, never over the rows' positions."""
-    keys = [numeric_values(frame, n, source) for n in columns.numeric]
-    keys += [pd.factorize(labels(frame, n), sort=True)[0] for n in columns.categorical]
+    return _order_of(frame, columns, [numeric_values(frame, n, source) for n in columns.numeric])
+
+
+def _order_of(frame: pd.DataFrame, columns: Columns, numeric: list[np.ndarray]) -> np.ndarray:
+    """:func:`content_order` given the frame's numeric columns (:func:`numeric_values`)."""
+    keys = numeric + [pd.factorize(labels(frame, n), sort=True)[0] for n in columns.categorical]
     if not keys:
         return np.arange(len(frame))
     return lexsort_first(keys)
+
+
+def in_content_order(
+    frame: pd.DataFrame, columns: Columns, source: str
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """``frame``'s rows in :func:`content_order` (index 0..n-1) and its numeric columns in
+    that order, as :func:`numeric_values` of the reordered frame gives them: the values the
+    order was computed from, taken in it (numeric_values converts value by value, so the same
+    arrays bit for bit, tested), not read from the reordered frame again."""
+    numeric = {n: numeric_values(frame, n, source) for n in columns.numeric}
+    order = _order_of(frame, columns, list(numeric.values()))
+    return taken(frame, order), {n: values[order] for n, values in numeric.items()}
+
+
+def taken(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[rows].reset_index(drop=True)`` with one copy of the rows, not two (the
+    reset copied them again): the rows taken, then given the index 0..n-1."""
+    out = frame.take(rows)
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def lexsort_first(keys: Sequence[np.ndarray]) -> np.ndarray:

@@ -21,10 +21,15 @@ def average_ranks(matrix: np.ndarray) -> np.ndarray:
     average ranks, ties taking their mean rank), the same numbers: a tied run at sorted
     positions s..e (from 0) takes (s + e + 2) / 2 = scipy's (s + 1) + (e - s) / 2, exactly (a
     multiple of 1/2 either way). The order inside a tie does not change a rank, so the sort need
-    not be stable (numpy's default sort, about 2.5x faster than scipy's stable one here)."""
+    not be stable (numpy's default sort, about 2.5x faster than scipy's stable one here). The
+    sorted values and the ranks are gathered and scattered row by row (a 1-d take and a 1-d
+    fancy assignment: the same elements as ``take_along_axis``/``put_along_axis``, which
+    cost about twice as much on 64 x 20,000; tested)."""
     rows, n = matrix.shape
     order = np.argsort(matrix, axis=1)
-    ordered = np.take_along_axis(matrix, order, axis=1)
+    ordered = np.empty(matrix.shape, dtype=matrix.dtype)
+    for row in range(rows):
+        np.take(matrix[row], order[row], out=ordered[row])
     tie = ordered[:, 1:] == ordered[:, :-1]
     position = np.arange(n)
     if tie.any():
@@ -38,7 +43,8 @@ def average_ranks(matrix: np.ndarray) -> np.ndarray:
     else:
         sorted_ranks = np.broadcast_to(position + 1.0, (rows, n))
     out = np.empty((rows, n), dtype=np.float64)
-    np.put_along_axis(out, order, sorted_ranks, axis=1)
+    for row in range(rows):
+        out[row, order[row]] = sorted_ranks[row]
     return out
 
 

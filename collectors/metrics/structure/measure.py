@@ -34,11 +34,12 @@ from collectors.metrics.structure._frame import (
     categorical_mask,
     check_columns,
     codes,
-    content_order,
     encode,
+    in_content_order,
     labels,
     split_columns,
     standard_embedding,
+    taken,
 )
 from collectors.metrics.structure._native import BinCache
 from collectors.metrics.structure.boundary import boundary_coverage, probe_margin, uncertain_rows
@@ -223,14 +224,6 @@ class StructureReference:
             self.label_columns = [target] if target in self.columns.categorical else []
         else:
             self.label_columns = list(self.columns.categorical[:MAX_LABEL_COLUMNS])
-        self.embed = embed or standard_embedding(self.reference, self.columns)
-        self.real_matrix = self.embed(self.reference, "reference")
-        # The real side of the coverage figures, kept for every version (issue 23's cost).
-        self._classes = {
-            name: ClassCoverageReference(self.real_matrix, labels(self.reference, name))
-            for name in self.label_columns
-        }
-        self._balls: RealBalls | None = None
         # Boundary rows: where a real-trained probe of the target is least sure (out of fold).
         self.uncertain: np.ndarray | None = None
         if target is not None and target in self.columns.categorical:
@@ -239,9 +232,38 @@ class StructureReference:
             if np.unique(y, return_counts=True)[1].min(initial=2) >= 2 and x.shape[1]:
                 mask = categorical_mask(self.columns, exclude=target)
                 self.uncertain = uncertain_rows(probe_margin(x, y, mask, seed=seed))
+        # The distance space and the reference in it: made here when a coverage figure needs
+        # them (the versions' and healthy draws' threads only read them), else on first use
+        # (:attr:`embed`, :attr:`real_matrix`; a table without a categorical column never
+        # embeds its reference: at 20k x 64 about 0.05 s for nothing).
+        self._embed = embed
+        self._real_matrix: np.ndarray | None = None
+        # The real side of the coverage figures, kept for every version (issue 23's cost).
+        self._classes = {
+            name: ClassCoverageReference(self.real_matrix, labels(self.reference, name))
+            for name in self.label_columns
+        }
+        if self.uncertain is not None:
+            self._real_matrix = self.real_matrix
+        self._balls: RealBalls | None = None
         self._healthy: dict[tuple[int, int], StructureHealthy] = {}
         # The reference's category counts, tested against every version and healthy draw.
         self._category_counts = reference_category_counts(self.reference, self.columns)
+
+    @property
+    def embed(self) -> Callable[[pd.DataFrame, str], np.ndarray]:
+        """The distance space of the coverage figures (default: :func:`standard_embedding` of
+        the reference)."""
+        if self._embed is None:
+            self._embed = standard_embedding(self.reference, self.columns)
+        return self._embed
+
+    @property
+    def real_matrix(self) -> np.ndarray:
+        """The reference's rows in :attr:`embed`'s space."""
+        if self._real_matrix is None:
+            self._real_matrix = self.embed(self.reference, "reference")
+        return self._real_matrix
 
     def measure(
         self, version: pd.DataFrame, *, source: str = "version", importance: bool | None = None
@@ -250,19 +272,21 @@ class StructureReference:
         check_columns(version, self.columns, source)
         # In the order of its values: the seeded draws and folds below then give the same
         # figures whatever order the version's rows were read or sampled in.
-        version = version.iloc[content_order(version, self.columns, source)].reset_index(drop=True)
+        # Its numeric columns read once, for the order, the pairs and the encoding.
+        version, numeric = in_content_order(version, self.columns, source)
         pairs = pair_dependence(
             self.reference,
             version,
             columns=self.columns,
             pairs=self.pairs,
             reference_values=self.reference_pairs,
+            version_numeric=numeric,
         )
         figures = pairs.figures()
         detect = self.detection and min(len(version), len(self.reference)) >= DETECTION_FOLDS
         # Encoded once for the detection and every audit (not at all when neither runs).
         encoded = (
-            encode(version, self.columns, self.categories, source)
+            encode(version, self.columns, self.categories, source, numeric=numeric)
             if detect or self.targets
             else None
         )
@@ -378,7 +402,7 @@ def structure_healthy(
     measured = []
     for _ in range(draws):
         rows = np.sort(rng.choice(len(pool), size=drawn, replace=False))
-        sample = pool.iloc[rows].reset_index(drop=True)
+        sample = taken(pool, rows)  # pool.iloc[rows].reset_index(drop=True), one copy
         measured.append(reference.measure(sample, source="holdout", importance=False).figures)
     correction = 1.0 / np.sqrt(1.0 - drawn / len(pool))  # finite population
     levels, spread = {}, {}

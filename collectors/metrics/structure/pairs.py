@@ -14,7 +14,7 @@ Pure functions: frames in, numbers out; no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -153,8 +153,16 @@ def _grouped_eta(group: np.ndarray, deviations: tuple[np.ndarray, float]) -> flo
     return float(np.sqrt(min(1.0, between / total)))
 
 
-def _values(frame: pd.DataFrame, columns: Columns, source: str) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {n: numeric_values(frame, n, source) for n in columns.numeric}
+def _values(
+    frame: pd.DataFrame,
+    columns: Columns,
+    source: str,
+    numeric: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {
+        n: numeric_values(frame, n, source) if numeric is None else numeric[n]
+        for n in columns.numeric
+    }
     out.update({n: labels(frame, n) for n in columns.categorical})
     return out
 
@@ -206,13 +214,16 @@ def dependence(
     pairs: Sequence[tuple[str, str]],
     *,
     source: str = "frame",
+    numeric: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """One dependence value per pair (see the module docstring for the measure of each kind).
     The pairs of two complete numeric columns take their Spearman rho from one product of the
     centred rank matrix (:class:`~collectors.metrics.structure._ranks.RankProducts`, the same
-    numbers as pair by pair); the others are evaluated pair by pair."""
+    numbers as pair by pair); the others are evaluated pair by pair. ``numeric``: the frame's
+    numeric columns as :func:`~collectors.metrics.structure._frame.numeric_values` gives them,
+    when the caller has them (not read again)."""
     check_columns(frame, columns, source)
-    values = _values(frame, columns, source)
+    values = _values(frame, columns, source, numeric)
     used = {name for pair in pairs for name in pair}
     products = RankProducts(values, [n for n in columns.numeric if n in used])
     index = products.index
@@ -332,11 +343,13 @@ def pair_dependence(
     reference_values: np.ndarray | None = None,
     max_columns: int = MAX_COLUMNS,
     max_pairs: int | None = None,
+    version_numeric: Mapping[str, np.ndarray] | None = None,
 ) -> PairDependence:
     """Dependence of every selected pair (:func:`select_pairs`) in the reference and the version.
 
     ``pairs`` and ``reference_values`` let a caller that measures many versions compute the
-    reference side once.
+    reference side once; ``version_numeric``: the version's numeric columns already read
+    (:func:`dependence`'s ``numeric``).
     """
     kinds = (
         columns
@@ -353,7 +366,7 @@ def pair_dependence(
         if reference_values is None
         else np.asarray(reference_values, dtype=np.float64)
     )
-    synthetic = dependence(version, kinds, chosen, source="version")
+    synthetic = dependence(version, kinds, chosen, source="version", numeric=version_numeric)
     shifts = tuple(
         PairShift(a, b, _measure(a, b, kinds), float(r), float(s), float(abs(r - s)))
         for (a, b), r, s in zip(chosen, real, synthetic, strict=True)

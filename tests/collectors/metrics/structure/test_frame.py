@@ -10,10 +10,14 @@ from sklearn.datasets import load_digits, load_wine
 from collectors.metrics.structure._frame import (
     MISSING,
     content_order,
+    encode,
+    in_content_order,
     labels,
     lexsort_first,
     numeric_values,
+    reference_categories,
     split_columns,
+    taken,
 )
 
 
@@ -115,3 +119,58 @@ def test_content_order_puts_the_rows_in_the_order_of_their_values() -> None:
     shuffled = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
     again = shuffled.iloc[content_order(shuffled, kinds, "t")].reset_index(drop=True)
     pd.testing.assert_frame_equal(again, frame.iloc[order].reset_index(drop=True))
+
+
+def _odd_breast_cancer() -> pd.DataFrame:
+    """Breast cancer's first columns with missing values, an infinity, signed zeros, timestamps,
+    numbers held as text (object), integer codes, and labels with missing values."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    frame = data.frame.iloc[:, :6].copy()
+    rng = np.random.default_rng(3)
+    for name in frame.columns[:3]:
+        frame.loc[rng.random(len(frame)) < 0.1, name] = np.nan
+    frame.iloc[7, 1] = np.inf
+    frame["zeros"] = rng.choice([-0.0, 0.0, 1.0], len(frame))
+    frame["when"] = pd.Timestamp("2021-03-01") + pd.to_timedelta(
+        rng.integers(0, 900, len(frame)), "D"
+    )
+    frame.loc[11, "when"] = pd.NaT
+    text = frame["mean area"].map(lambda v: None if np.isnan(v) else f"{v:.2f}")
+    frame["text_number"] = text.astype(object)
+    frame["count"] = rng.integers(0, 5, len(frame))
+    frame["label"] = np.array(["m", "b"], dtype=object)[data.target]
+    frame.loc[rng.random(len(frame)) < 0.05, "label"] = None
+    return frame.sample(frac=1.0, random_state=8)  # an index that is not 0..n-1
+
+
+@pytest.mark.parametrize("table", ["odd", "digits", "plain"])
+def test_in_content_order_is_the_reordered_frame_and_its_values(table: str) -> None:
+    """The rows in content order as ``iloc[content_order].reset_index(drop=True)`` (the previous
+    code), and each numeric column, taken in that order, as numeric_values of the reordered
+    frame bit for bit (NaN where missing, timestamps, text numbers, signed zeros); the model
+    matrix from those columns equals encode's own."""
+    frame = {
+        "odd": _odd_breast_cancer(),
+        "digits": load_digits(as_frame=True).frame,
+        "plain": _frame(),
+    }[table]
+    kinds = split_columns(frame, categorical=["label"] if table == "odd" else None)
+    ordered, numeric = in_content_order(frame, kinds, "version")
+    previous = frame.iloc[content_order(frame, kinds, "version")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ordered, previous)
+    assert isinstance(ordered.index, pd.RangeIndex)
+    assert list(numeric) == list(kinds.numeric)
+    for name in kinds.numeric:
+        assert numeric[name].tobytes() == numeric_values(previous, name, "version").tobytes()
+    categories = reference_categories(frame, kinds)
+    got = encode(ordered, kinds, categories, "version", numeric=numeric)
+    assert got.tobytes() == encode(previous, kinds, categories, "version").tobytes()
+
+
+def test_taken_is_iloc_then_reset_index() -> None:
+    frame = _odd_breast_cancer()
+    rows = np.sort(np.random.default_rng(0).choice(len(frame), 200, replace=False))
+    pd.testing.assert_frame_equal(taken(frame, rows), frame.iloc[rows].reset_index(drop=True))
+    pd.testing.assert_frame_equal(taken(frame, rows[:0]), frame.iloc[:0].reset_index(drop=True))

@@ -147,8 +147,10 @@ def test_figures_do_not_depend_on_the_order_rows_came_in() -> None:
 
 def test_a_table_without_categories_never_embeds_a_version() -> None:
     """The distance space serves the class and boundary coverage only: without a categorical
-    column no version or healthy draw is embedded (wine's numeric columns; the embedding
-    records every source it is asked for), and the figures are those measured with it."""
+    column neither the reference nor a version or healthy draw is embedded (wine's numeric
+    columns; the embedding records every source it is asked for; the reference was embedded
+    up to session 11), the figures are those measured with it, and the reference's matrix,
+    asked for, is the space's."""
     from sklearn.datasets import load_wine
 
     from collectors.metrics.structure._frame import standard_embedding
@@ -165,9 +167,43 @@ def test_a_table_without_categories_never_embeds_a_version() -> None:
     structure = StructureReference(reference, holdout, seed=1, embed=embed)
     measured = structure.measure(version)
     structure.healthy_at(20, draws=2)
-    assert asked == ["reference"]
-    plain = StructureReference(reference, holdout, seed=1).measure(version)
+    assert asked == []
+    plain_reference = StructureReference(reference, holdout, seed=1)
+    plain = plain_reference.measure(version)
     assert measured.figures == plain.figures and "class_coverage_min" not in plain.figures
+    np.testing.assert_array_equal(structure.real_matrix, space(reference, "reference"))
+    assert asked == ["reference"] and structure.embed is embed
+    np.testing.assert_array_equal(plain_reference.real_matrix, space(reference, "reference"))
+
+
+def test_coverage_figures_embed_the_reference_when_prepared() -> None:
+    """With a label column (wine's class) the reference is embedded once, at preparation (the
+    versions' and healthy draws' threads only read it), and every version in the same space."""
+    from sklearn.datasets import load_wine
+
+    from collectors.metrics.structure._frame import standard_embedding
+
+    table = load_wine(as_frame=True).frame.iloc[:, [0, 1, 2, 3, 4, 5, 13]].copy()
+    table["target"] = table["target"].astype(str)
+    table = table.sample(frac=1.0, random_state=2).reset_index(drop=True)
+    reference, version, holdout = table.iloc[:70], table.iloc[70:120], table.iloc[120:]
+    asked: list[str] = []
+    space = standard_embedding(reference, split_columns(reference, categorical=["target"]))
+
+    def embed(frame: pd.DataFrame, source: str) -> np.ndarray:
+        asked.append(source)
+        return space(frame, source)
+
+    for target in (None, "target"):
+        asked.clear()
+        structure = StructureReference(
+            reference, holdout, categorical=["target"], target=target, seed=1, embed=embed
+        )
+        assert asked == ["reference"]
+        measured = structure.measure(version)
+        assert asked == ["reference", "version"] and "class_coverage_min" in measured.figures
+        assert ("boundary_coverage" in measured.figures) == (target is not None)
+        np.testing.assert_array_equal(structure.real_matrix, space(reference, "reference"))
 
 
 def test_a_small_references_screening_models_are_its_audits_real_sides() -> None:
