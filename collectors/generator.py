@@ -26,6 +26,7 @@ from collectors.healthy import (
     HealthyLevels,
     cached_levels,
     measure_healthy,
+    size_key,
 )
 from collectors.metrics import (
     ReferenceModel,
@@ -229,6 +230,43 @@ class GeneratorReference:
             self._healthy[sample_rows] = levels
         return self._healthy[sample_rows]
 
+    def measure_with_healthy(
+        self, sample: pd.DataFrame, *, source: str = "sample"
+    ) -> tuple[Measurement, HealthyLevels | None]:
+        """A version's :meth:`measure` and the healthy levels at its size (:meth:`healthy_at`).
+
+        Where the levels must be measured (neither held nor in the cache), their draws run in a
+        worker thread beside the version's own figures: the draws are mostly single-threaded
+        numpy and Python, the version's k-NN products take both cores, so on two cores a cold
+        version costs less than the two one after the other (issue 26). What both read and
+        would otherwise make on first use (the holdout's distance lists and closest-record
+        distances, the MMD's reference side, the families' thread) is made first; each draw's
+        figures and the version's are the same as one after the other (tested)."""
+        size = self.size_of(sample)
+        if self.holdout is None or size in self._healthy or self._load_healthy(size):
+            return self.measure(sample, source=source), self.healthy_at(size)
+        if self.entity_column is None:  # draws of whole entities are measured from scratch
+            self.model.prepare_draws(self._rows_for(size))
+        if self.gates is not None:
+            _ = self.gates.holdout_training_distance
+        self._mmd_reference()
+        self._beside()
+        with ThreadPoolExecutor(1, thread_name_prefix="healthy") as worker:
+            levels = worker.submit(self.healthy_at, size)
+            measurement = self.measure(sample, source=source)
+            return measurement, levels.result()
+
+    def _load_healthy(self, size: int) -> bool:
+        """Whether the levels at ``size`` are in the cache (then held, and counted as loaded)."""
+        if self.healthy_cache is None or self.healthy_key is None:
+            return False
+        found = self.healthy_cache.load(size_key(self.healthy_key, size), size)
+        if found is None:
+            return False
+        self._healthy[size] = found
+        self.healthy_loaded += 1
+        return True
+
     def size_of(self, sample: pd.DataFrame) -> int:
         """A sample's size as its healthy levels are keyed: rows, or entities for sequences."""
         if self.entity_column is None:
@@ -247,6 +285,9 @@ class GeneratorReference:
         # draws (as a version's family figures do beside its core figures).
         pending = [self._beside().submit(family.healthy, sample_rows) for family in self.families]
         levels = self._measure_healthy(sample_rows)
+        # The draws are done: their holdout columns released (prepared again by the draws of
+        # another size, if any).
+        self._holdout_columns, self._holdout_columns_ready = None, False
         if self.gates is not None:  # the gates' real-vs-real levels and spreads
             gate_levels, gate_spread = self.gates.healthy(self._rows_for(sample_rows))
             levels.update(gate_levels)
@@ -319,9 +360,7 @@ class GeneratorReference:
             figures_drift = self._drift_tails(sample, figures, numeric_rows, drawn)
         numeric, categorical, per_feature = figures_drift
         with timed(timings, "mmd"):
-            if self._mmd is None:
-                self._mmd = MmdReference(self.model.real, seed=self.seed)
-            figures["mmd"] = self._mmd(matrix - self.model.centre)
+            figures["mmd"] = self._mmd_reference()(matrix - self.model.centre)
         clean = {key: float(v) for key, v in figures.items() if np.isfinite(v)}
         histograms: dict[str, dict[str, object]] = {}
         if details:
@@ -341,6 +380,12 @@ class GeneratorReference:
         return Measurement(
             clean, per_feature, fidelity.regions, histograms, gated, extra, timings=timings
         )
+
+    def _mmd_reference(self) -> MmdReference:
+        """The reference's side of the MMD, prepared on first use."""
+        if self._mmd is None:
+            self._mmd = MmdReference(self.model.real, seed=self.seed)
+        return self._mmd
 
     def _beside(self) -> ThreadPoolExecutor:
         """The worker thread the figure families run in (one per reference, made on first use)."""
@@ -381,9 +426,6 @@ class GeneratorReference:
         per_feature: dict[str, dict[str, float]] = {}
         if numeric is None:
             numeric, _ = self.feature_map.numeric_matrix(sample, observed=True)
-            # A version: the healthy draws are done, their holdout columns released (prepared
-            # again by the draws of another size, if any).
-            self._holdout_columns, self._holdout_columns_ready = None, False
         numeric_tails: list[TailFrequency] = []
         if self.numeric_names:
             # On observed values per column where cells are missing; exact on complete data.

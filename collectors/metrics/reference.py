@@ -142,9 +142,11 @@ class ReferenceModel:
         return array - self.centre
 
     def _curve(self, m: int) -> np.ndarray:
-        if m not in self._calibration:
-            self._calibration = {m: clipped_coverage_calibration(self.real.shape[0], m, self.k)}
-        return self._calibration[m]
+        curve = self._calibration.get(m)
+        if curve is None:  # one size kept; read from the local (another thread may swap sizes)
+            curve = clipped_coverage_calibration(self.real.shape[0], m, self.k)
+            self._calibration = {m: curve}
+        return curve
 
     def evaluate(self, synthetic: np.ndarray, *, name: str = "synthetic") -> FidelityResult:
         """Every distance-based metric of ``synthetic`` against the reference (one cross pass)."""
@@ -174,15 +176,22 @@ class ReferenceModel:
         tie_aware = resolve_ties(self.ties, self.radii, draw)
         return self._result(sample, draws.cross(draw, tie_aware=tie_aware), tie_aware)
 
+    def prepare_draws(self, rows: int) -> None:
+        """Compute now the holdout's distance lists that draws of ``rows`` holdout rows would
+        build on the first draw (nothing where they are measured from scratch), and so the
+        holdout's closest-record distances: for a caller that measures the draws in one thread
+        and a sample in another, both then read what is already there (the same figures)."""
+        lengths = self._list_lengths(rows)
+        if lengths is not None:
+            self._lists(lengths)
+            _ = self.holdout_distance
+
     def _draws_for(self, rows: np.ndarray, sample: np.ndarray) -> HoldoutDraws | None:
         """The shared lists long enough for a draw of ``rows`` (built or extended here), or
         None where the draw is measured from scratch (see :meth:`evaluate_draw`)."""
         holdout = self.holdout
-        if (
-            not self.share_draws
-            or holdout is None
-            or self.engine.resolve_backend(self.dim) != "blas"
-        ):
+        lengths = self._list_lengths(rows.shape[0])
+        if holdout is None or lengths is None:
             return None
         if rows.ndim != 1 or rows.shape[0] != sample.shape[0] or np.any(np.diff(rows) < 0):
             return None
@@ -190,15 +199,30 @@ class ReferenceModel:
             return None
         if not np.array_equal(sample, holdout[rows]):
             return None
-        lengths = list_lengths(self.real.shape[0], holdout.shape[0], rows.shape[0], self.k)
-        if lengths is None:
+        return self._lists(lengths)
+
+    def _list_lengths(self, m: int) -> tuple[int, int, int] | None:
+        """The shared lists' lengths for draws of ``m`` holdout rows, or None where such draws
+        are measured from scratch: no holdout, lists that would not pay, the KD-tree backend,
+        :attr:`share_draws` off."""
+        if (
+            not self.share_draws
+            or self.holdout is None
+            or self.engine.resolve_backend(self.dim) != "blas"
+        ):
             return None
+        return list_lengths(self.real.shape[0], self.holdout.shape[0], m, self.k)
+
+    def _lists(self, lengths: tuple[int, int, int]) -> HoldoutDraws:
+        """The shared lists at least ``lengths`` long: one set for every draw size so far,
+        built or extended here."""
+        assert self.holdout is not None
         if self._draws is None or not self._draws.covers(lengths):
-            if self._draws is not None:  # one set of lists for every draw size so far
+            if self._draws is not None:
                 lc, la, lb = self._draws.lengths
                 lengths = (max(lengths[0], lc), max(lengths[1], la), max(lengths[2], lb))
             self._draws = HoldoutDraws(
-                self.engine, self.real, self.radii, self.clipped, holdout, lengths
+                self.engine, self.real, self.radii, self.clipped, self.holdout, lengths
             )
         return self._draws
 

@@ -398,16 +398,14 @@ class GeneratorWatch(Watch):
             reference_rows = fitted.rows
             sample, missing_share = self._sample(version, fitted.reference)
             sample_rows = len(sample)
-            # The healthy levels first: their draws compute the holdout's distance lists, which
-            # then give the version's closest-record yardstick without a pass of its own (the
-            # same figures in either order; issue 26). A failure here is the run's failure.
-            healthy = fitted.reference.healthy_at(_size(fitted.reference, sample))
             # The rows' fingerprints (Python formatting, holding the GIL) are computed while the
             # figures' kernels and BLAS products run without it (issue 26: a version's seconds).
             with ThreadPoolExecutor(max_workers=1) as pool:
                 columns = _input_columns(fitted.reference)
                 fingerprints = pool.submit(fingerprint_rows, sample.copy(), columns)
-                measurement = fitted.reference.measure(sample, source=self._label(version))
+                measurement, healthy = _measure_with_healthy(
+                    fitted.reference, sample, self._label(version)
+                )
                 sampled = fingerprints.result()
             if missing_share is not None:
                 measurement.figures[MISSING_KEY_SHARE] = missing_share
@@ -523,12 +521,15 @@ def _input_columns(reference: GeneratorReference | TextReference) -> list[str]:
     return list(reference.feature_map.input_columns)
 
 
-def _size(reference: GeneratorReference | TextReference, sample: pd.DataFrame) -> int:
-    """The version's size its healthy levels are measured at: rows, or entities for
-    sequences (:meth:`collectors.generator.GeneratorReference.size_of`)."""
-    if isinstance(reference, TextReference):
-        return len(sample)
-    return reference.size_of(sample)
+def _measure_with_healthy(
+    reference: GeneratorReference | TextReference, sample: pd.DataFrame, source: str
+) -> tuple[Measurement, HealthyLevels | None]:
+    """The version's figures and the healthy levels at its size (a failure of either is the
+    run's): cold, a generator's draws run beside the version
+    (:meth:`collectors.generator.GeneratorReference.measure_with_healthy`)."""
+    if isinstance(reference, GeneratorReference):
+        return reference.measure_with_healthy(sample, source=source)
+    return reference.measure(sample, source=source), reference.healthy_at(len(sample))
 
 
 def _ratio(value: float, anchor: float | None) -> float | None:

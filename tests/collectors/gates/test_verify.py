@@ -101,13 +101,18 @@ def test_the_holdouts_pass_against_the_reference_is_shared(
     from collectors.knn import KnnEngine
 
     calls: list[tuple[int, int]] = []
-    nearest = KnnEngine.nearest
+    nearest, mutual = KnnEngine.nearest, KnnEngine.mutual_nearest
 
     def counted(self: KnnEngine, queries: np.ndarray, points: np.ndarray, m: int = 1):  # type: ignore[no-untyped-def]
         calls.append((queries.shape[0], points.shape[0]))
         return nearest(self, queries, points, m)
 
+    def both(self: KnnEngine, a: np.ndarray, b: np.ndarray, m_a: int, m_b: int):  # type: ignore[no-untyped-def]
+        calls.append((a.shape[0], b.shape[0]))  # one pass, both directions
+        return mutual(self, a, b, m_a, m_b)
+
     monkeypatch.setattr(KnnEngine, "nearest", counted)
+    monkeypatch.setattr(KnnEngine, "mutual_nearest", both)
     reference = GeneratorReference(cancer.training, holdout=cancer.holdout, gates=True)
     version, _ = _mixed(cancer)
     reference.healthy_at(len(version))  # the draws build the holdout's lists first

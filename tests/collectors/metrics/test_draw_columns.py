@@ -125,12 +125,13 @@ def test_healthy_levels_equal_those_without_the_sorted_columns(
             healthy = model.healthy_at(rows)
             assert healthy is not None
             levels[use, rows] = (dict(healthy), healthy.spread)
-        assert (model._holdout_columns is not None) is use
+            # The draws done, their holdout columns are released.
+            assert model._holdout_columns is None and not model._holdout_columns_ready
         assert len(drawn) == (2 * 3 if use else 0)  # 3 draws at each size, every one counted
-        model.measure(frames[1].iloc[:40])  # a version: the holdout columns released
-        assert model._holdout_columns is None and not model._holdout_columns_ready
+        model.measure(frames[1].iloc[:40])  # a version reads none
         healthy = model.healthy_at(sizes[2])  # prepared again for another size
-        assert healthy is not None and (model._holdout_columns is not None) is use
+        assert healthy is not None and model._holdout_columns is None
+        assert len(drawn) == (3 * 3 if use else 0)
         levels[use, sizes[2]] = (dict(healthy), healthy.spread)
     for rows in sizes:
         assert levels[True, rows] == levels[False, rows]
