@@ -70,20 +70,42 @@ def code_version() -> str:
 
 
 def frame_fingerprint(frame: pd.DataFrame | None) -> str:
-    """SHA-256 of a frame's columns, dtypes and values in order (row index ignored)."""
+    """SHA-256 of a frame's columns, dtypes and values in order (row index ignored): a numpy
+    column's bytes, any other column pandas' hash of its values (of their text where the values
+    cannot be hashed). Keys are compared only within one code version (:func:`code_version`),
+    so the choice of hash is free."""
     digest = hashlib.sha256()
     if frame is None:
         return "none"
     digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
     digest.update(str(len(frame)).encode())
+    kinds = set(frame.dtypes)
+    if len(kinds) == 1 and _raw(next(iter(kinds))):  # one numpy dtype: the rows' bytes at once
+        digest.update(_buffer(frame.to_numpy()))
+        return digest.hexdigest()
     for name in frame.columns:
         column = frame[name]
+        if _raw(column.dtype):
+            digest.update(_buffer(column.to_numpy()))
+            continue
         try:
             hashed = pd.util.hash_pandas_object(column, index=False).to_numpy()
         except TypeError:  # unhashable cells (lists, dicts): their text
             hashed = pd.util.hash_pandas_object(column.astype(str), index=False).to_numpy()
         digest.update(np.ascontiguousarray(hashed).tobytes())
     return digest.hexdigest()
+
+
+def _raw(dtype: object) -> bool:
+    """A numpy number, boolean or time dtype: a column hashed by its bytes (the dtype is in the
+    digest). pandas' per-value hash of 10,000 x 64 numbers took 55 ms on every evaluate."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "biufcmM"
+
+
+def _buffer(values: np.ndarray) -> memoryview:
+    """``values``' bytes in order (times as their int64 counts: numpy exports no time buffer)."""
+    values = np.ascontiguousarray(values)
+    return (values.view(np.int64) if values.dtype.kind in "mM" else values).data
 
 
 class DiskHealthyCache:

@@ -99,3 +99,33 @@ def test_the_recipe_declares_the_row_constraints() -> None:
         ReferenceRecipe(k=5).fit(frame.iloc[:5], holdout=frame)
     with pytest.raises(ValueError, match=r"version 'v': 3 rows; need more than k = 5"):
         ReferenceRecipe(k=5).check_version(3, "version 'v'")
+
+
+def test_numeric_frames_are_fingerprinted_by_their_values_whatever_their_layout() -> None:
+    """Numbers are hashed by their bytes: the same values in any memory layout or row index give
+    one fingerprint; one value, a dtype, a column's name or order changed gives another."""
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes(as_frame=True).frame
+    same = {
+        frame_fingerprint(data),
+        frame_fingerprint(data.copy()),
+        frame_fingerprint(pd.DataFrame(np.asfortranarray(data.to_numpy()), columns=data.columns)),
+        frame_fingerprint(data.set_index(data.index + 7)),
+        frame_fingerprint(data.iloc[::1]),
+    }
+    assert len(same) == 1
+    edited = data.copy()
+    edited.iloc[100, 3] = np.nextafter(edited.iloc[100, 3], np.inf)  # one ulp
+    mixed = data.assign(sex=data["sex"].astype(np.float32))
+    others = {
+        frame_fingerprint(edited),
+        frame_fingerprint(data.astype(np.float32)),
+        frame_fingerprint(mixed),
+        frame_fingerprint(mixed.assign(bmi=mixed["bmi"] + 1.0)),
+        frame_fingerprint(data.rename(columns={"bmi": "BMI"})),
+        frame_fingerprint(data[list(reversed(data.columns))]),
+        frame_fingerprint(data.iloc[:-1]),
+        frame_fingerprint(data.assign(when=pd.Timestamp("2026-01-01"))),
+    }
+    assert len(others) == 8 and not others & same
