@@ -10,6 +10,7 @@ its sample and the verdicts read from the metrics' own ball counts. The numbers 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,7 @@ class Gates:
         self.real_categorical = feature_map.categorical_values(reference)
         self.target = target
         self._trtr: dict[int, TrtrDraws] = {}
+        self._trtr_lock = threading.Lock()
         if target is not None:
             self._prepare_probe(reference, holdout, target, task)
 
@@ -180,7 +182,12 @@ class Gates:
         return x[keep], y[keep]
 
     def trtr_at(self, rows: int) -> TrtrDraws:
-        """Real-vs-real draws of ``rows`` training rows (once per size)."""
+        """Real-vs-real draws of ``rows`` training rows (once per size, also when a version's
+        probe and the healthy levels ask for them at once from two threads)."""
+        with self._trtr_lock:
+            return self._trtr_at(rows)
+
+    def _trtr_at(self, rows: int) -> TrtrDraws:
         if rows not in self._trtr:
             self._trtr[rows] = trtr_draws(
                 self.task,

@@ -92,3 +92,22 @@ def test_a_failing_version_waits_for_its_draws_and_raises() -> None:
     with pytest.raises(ValueError):
         fitted.measure_with_healthy(broken)
     assert len(version) in fitted._healthy  # the levels were measured and kept
+
+
+def test_the_probes_real_draws_are_fitted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version's utility probe and the healthy levels both need the real-vs-real (TRTR)
+    draws at the version's size, from two threads: they are fitted once, and shared."""
+    import collectors.gates.suite as suite
+
+    sizes: list[int] = []
+    fit = suite.trtr_draws
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        sizes.append(args[5])
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(suite, "trtr_draws", counted)
+    fitted, version = _fitted("breast_cancer", target="target")
+    measurement, healthy = fitted.measure_with_healthy(version)
+    assert healthy is not None and "utility_ratio" in measurement.figures
+    assert sizes == [len(version)]
