@@ -670,5 +670,7 @@ def topk_cross_block(
                         row_sq[b, pos] = value
                         row_index[b, pos] = j
                         worst = row_sq[b, n_row - 1]
-                    if value < col_sq[j, n_col - 1] and value < col_bound[j]:
+                    # the shared bound first: a value flagged by its row alone leaves the
+                    # column's list (another cache line) unread
+                    if value < col_bound[j] and value < col_sq[j, n_col - 1]:
                         _insert(col_sq, col_index, col_bound, j, value, i)
