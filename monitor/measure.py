@@ -74,7 +74,9 @@ class Measured:
     """Every version measured against one fitted reference.
 
     ``timings``: seconds per figure family over the whole call (``fit`` the reference,
-    ``healthy_levels``, and the families of :attr:`collectors.generator.Measurement.timings`);
+    ``healthy_levels``, and the families of :attr:`collectors.generator.Measurement.timings`;
+    a cold version's draws run beside its own figures, so ``healthy_levels`` is the seconds
+    they took beyond the version's);
     ``healthy_cached``: True when no healthy level was measured by the call (all from the
     cache, or from the reference fitted by an earlier call in this process).
     """
