@@ -232,19 +232,18 @@ class StructureReference:
             if np.unique(y, return_counts=True)[1].min(initial=2) >= 2 and x.shape[1]:
                 mask = categorical_mask(self.columns, exclude=target)
                 self.uncertain = uncertain_rows(probe_margin(x, y, mask, seed=seed))
-        # The distance space and the reference in it: made here when a coverage figure needs
-        # them (the versions' and healthy draws' threads only read them), else on first use
-        # (:attr:`embed`, :attr:`real_matrix`; a table without a categorical column never
-        # embeds its reference: at 20k x 64 about 0.05 s for nothing).
+        # The distance space and the reference in it, made here when a coverage figure needs
+        # them (then only read by the threads measuring), else on first use: never for a table
+        # without a categorical column (at 20k x 64 about 0.05 s for nothing).
         self._embed = embed
         self._real_matrix: np.ndarray | None = None
+        if self.label_columns or self.uncertain is not None:
+            self._real_matrix = self.real_matrix
         # The real side of the coverage figures, kept for every version (issue 23's cost).
         self._classes = {
             name: ClassCoverageReference(self.real_matrix, labels(self.reference, name))
             for name in self.label_columns
         }
-        if self.uncertain is not None:
-            self._real_matrix = self.real_matrix
         self._balls: RealBalls | None = None
         self._healthy: dict[tuple[int, int], StructureHealthy] = {}
         # The reference's category counts, tested against every version and healthy draw.
@@ -252,8 +251,7 @@ class StructureReference:
 
     @property
     def embed(self) -> Callable[[pd.DataFrame, str], np.ndarray]:
-        """The distance space of the coverage figures (default: :func:`standard_embedding` of
-        the reference)."""
+        """The coverage figures' distance space (default: :func:`standard_embedding`)."""
         if self._embed is None:
             self._embed = standard_embedding(self.reference, self.columns)
         return self._embed
