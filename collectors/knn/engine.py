@@ -125,6 +125,16 @@ def preserving_blas_threads() -> Iterator[None]:
                     library.set_num_threads(found[library.filepath])
 
 
+def _outputs(n: int, keep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A k-NN search's results for ``n`` rows: squared distances, indices, below, ties."""
+    return (
+        np.empty((n, keep)),
+        np.empty((n, keep), dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+    )
+
+
 def _check_count(m: int, points: int) -> None:
     """A neighbour count must lie in [1, points]: past the points there is no m-th nearest."""
     if not 1 <= m <= points:
@@ -387,24 +397,10 @@ class KnnEngine:
 
         self._run(task, [(r0, r1, r0) for r0, r1 in blocks])
         self._run(task, [(r0, r1, r1) for r0, r1 in blocks if r1 < n])
-        out_sq = np.empty((n, keep))
-        out_index = np.empty((n, keep), dtype=np.int64)
-        out_below = np.empty(n, dtype=np.int64)
-        out_ties = np.empty(n, dtype=np.int64)
-
-        def refine(block: tuple[int, int]) -> None:
-            r0, r1 = block
-            cand_sq = np.empty((r1 - r0, n_cand), dtype=np.float64)
-            cand_index = np.empty((r1 - r0, n_cand), dtype=np.int64)
-            _kernels.merge_candidates(lists_sq, lists_index, r0, cand_sq, cand_index)
-            guard = guard_coefficient * (norms[r0:r1].astype(np.float64) + p_max)
-            _kernels.refine_topk(
-                points[r0:r1], points, r0, True, cand_sq, cand_index, guard, keep, tol,
-                out_sq[r0:r1], out_index[r0:r1], out_below[r0:r1], out_ties[r0:r1],
-            )  # fmt: skip
-
-        self._run(refine, blocks)
-        return out_sq, out_index, out_below, out_ties
+        out = _outputs(n, keep)
+        guard = (guard_coefficient, norms, p_max)
+        self._refine_merged(lists_sq, lists_index, points, points, True, guard, keep, tol, out)
+        return out
 
     def _mutual_knn_blas(
         self, a: np.ndarray, b: np.ndarray, keep_a: int, keep_b: int
@@ -436,8 +432,6 @@ class KnnEngine:
         tol_a, tol_b = self.tolerance_sq(a), self.tolerance_sq(b)  # as nearest's: its points'
         out_a_sq = np.empty((n_a, keep_a))
         out_a_index = np.empty((n_a, keep_a), dtype=np.int64)
-        out_b_sq = np.empty((n_b, keep_b))
-        out_b_index = np.empty((n_b, keep_b), dtype=np.int64)
         blocks, col_block = self._row_blocks(n_a, n_b)
         workers = self._workers()
         lists_sq = np.full((workers, n_b, cand_b), np.inf, dtype=dtype)
@@ -475,21 +469,42 @@ class KnnEngine:
             )  # fmt: skip
 
         self._run(task, blocks)
+        out_b = _outputs(n_b, keep_b)
+        guard_b = (guard_coefficient, b_norms, a_max)
+        self._refine_merged(lists_sq, lists_index, b, a, False, guard_b, keep_b, tol_a, out_b)
+        return out_a_sq, out_a_index, out_b[0], out_b[1]
+
+    def _refine_merged(
+        self,
+        lists_sq: np.ndarray,
+        lists_index: np.ndarray,
+        rows: np.ndarray,
+        points: np.ndarray,
+        same: bool,
+        guard: tuple[float, np.ndarray, float],
+        keep: int,
+        tol: float,
+        out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        """The threads' candidate lists of each of ``rows`` (nearest ``points``) merged, then
+        refined exactly into ``out`` (squared distances, indices, below, ties), block by block.
+        ``guard``: (coefficient, the rows' low-precision norms, the points' largest norm)."""
+        coefficient, norms, largest = guard
+        out_sq, out_index, out_below, out_ties = out
+        n_cand = lists_sq.shape[2]
 
         def refine(block: tuple[int, int]) -> None:
             r0, r1 = block
-            cand_sq = np.empty((r1 - r0, cand_b), dtype=np.float64)
-            cand_index = np.empty((r1 - r0, cand_b), dtype=np.int64)
+            cand_sq = np.empty((r1 - r0, n_cand), dtype=np.float64)
+            cand_index = np.empty((r1 - r0, n_cand), dtype=np.int64)
             _kernels.merge_candidates(lists_sq, lists_index, r0, cand_sq, cand_index)
-            guard = guard_coefficient * (b_norms[r0:r1].astype(np.float64) + a_max)
+            bound = coefficient * (norms[r0:r1].astype(np.float64) + largest)
             _kernels.refine_topk(
-                b[r0:r1], a, r0, False, cand_sq, cand_index, guard, keep_b, tol_a,
-                out_b_sq[r0:r1], out_b_index[r0:r1], np.empty(r1 - r0, dtype=np.int64),
-                np.empty(r1 - r0, dtype=np.int64),
+                rows[r0:r1], points, r0, same, cand_sq, cand_index, bound, keep, tol,
+                out_sq[r0:r1], out_index[r0:r1], out_below[r0:r1], out_ties[r0:r1],
             )  # fmt: skip
 
-        self._run(refine, self._row_blocks(n_b, n_a)[0])
-        return out_a_sq, out_a_index, out_b_sq, out_b_index
+        self._run(refine, self._row_blocks(rows.shape[0], points.shape[0])[0])
 
     def _cross_shards(self, n: int, m: int) -> tuple[list[list[tuple[int, int]]], int]:
         """The real row blocks of a ``n`` x ``m`` cross pass as the threads take them (block

@@ -22,6 +22,7 @@ from monitor.settings import GeneratorSettings
 from monitor.store.database import Store
 from monitor.watch.generator import GeneratorWatch
 from tests.support.real_text import paragraphs
+from tests.support.searches import counted_searches
 from tests.support.text import lose_rare_words
 
 UTILITY = {"utility_decline", "class_lost"}
@@ -146,33 +147,13 @@ def test_the_daemon_keeps_the_levels_in_its_store(
     assert by_version["v0"] == by_version["v1"]  # the same levels, loaded not re-measured
 
 
-def _count_holdout_passes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """Every k-NN search of the engine, by (queries, points) rows (the real searches, counted)."""
-    from collectors.knn import KnnEngine
-
-    calls: list[tuple[int, int]] = []
-    nearest, mutual = KnnEngine.nearest, KnnEngine.mutual_nearest
-
-    def counted(self: KnnEngine, queries: np.ndarray, points: np.ndarray, m: int = 1):  # type: ignore[no-untyped-def]
-        calls.append((queries.shape[0], points.shape[0]))
-        return nearest(self, queries, points, m)
-
-    def both(self: KnnEngine, a: np.ndarray, b: np.ndarray, m_a: int, m_b: int):  # type: ignore[no-untyped-def]
-        calls.append((a.shape[0], b.shape[0]))  # one pass, both directions
-        return mutual(self, a, b, m_a, m_b)
-
-    monkeypatch.setattr(KnnEngine, "nearest", counted)
-    monkeypatch.setattr(KnnEngine, "mutual_nearest", both)
-    return calls
-
-
 def test_a_cold_version_searches_the_holdout_against_the_reference_once(
     cancer: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The healthy draws come before the version (facade and daemon alike): their distance lists
     give the model's, the gates' and the version's closest-record yardstick, one search of the
     holdout against the reference in all (issue 26; three before), the same figures."""
-    calls = _count_holdout_passes(monkeypatch)
+    calls = counted_searches(monkeypatch)
     real, holdout = cancer["real"], cancer["v1"]
     measured = measure_versions(real, {"v0": cancer["v0"]}, holdout=holdout, cache=False)
     fitted = measured.reference

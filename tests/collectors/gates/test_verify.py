@@ -10,6 +10,7 @@ from collectors.gates import verify_samples
 from collectors.generator import GeneratorReference
 from tests.support.brute_force import distances, kth_other
 from tests.support.gates import World, jitter
+from tests.support.searches import counted_searches
 
 
 def _mixed(world: World) -> tuple[pd.DataFrame, np.ndarray]:
@@ -98,21 +99,7 @@ def test_the_holdouts_pass_against_the_reference_is_shared(
     """The verdicts' yardstick (each holdout row's distance to its closest training row) is the
     model's own ``holdout_distance`` when the training rows are the reference: no pass of its
     own, none at all once the healthy draws' lists hold it (issue 26), the same distances."""
-    from collectors.knn import KnnEngine
-
-    calls: list[tuple[int, int]] = []
-    nearest, mutual = KnnEngine.nearest, KnnEngine.mutual_nearest
-
-    def counted(self: KnnEngine, queries: np.ndarray, points: np.ndarray, m: int = 1):  # type: ignore[no-untyped-def]
-        calls.append((queries.shape[0], points.shape[0]))
-        return nearest(self, queries, points, m)
-
-    def both(self: KnnEngine, a: np.ndarray, b: np.ndarray, m_a: int, m_b: int):  # type: ignore[no-untyped-def]
-        calls.append((a.shape[0], b.shape[0]))  # one pass, both directions
-        return mutual(self, a, b, m_a, m_b)
-
-    monkeypatch.setattr(KnnEngine, "nearest", counted)
-    monkeypatch.setattr(KnnEngine, "mutual_nearest", both)
+    calls = counted_searches(monkeypatch)
     reference = GeneratorReference(cancer.training, holdout=cancer.holdout, gates=True)
     version, _ = _mixed(cancer)
     reference.healthy_at(len(version))  # the draws build the holdout's lists first
