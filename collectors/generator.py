@@ -78,6 +78,12 @@ def _run(family: FigureFamily, sample: pd.DataFrame, source: str) -> tuple[Famil
     return family.measure(sample, source=source), time.perf_counter() - start
 
 
+def _bin_counts(values: np.ndarray, edges: np.ndarray) -> list[int]:
+    """Counts of ``values`` in the bins of ``edges``, values beyond them in the end bins."""
+    clipped = np.clip(values, edges[0], edges[-1])
+    return np.histogram(clipped, bins=edges)[0].astype(int).tolist()
+
+
 @contextmanager
 def timed(timings: dict[str, float], family: str) -> Iterator[None]:
     """Add the seconds the block takes to ``timings[family]``."""
@@ -119,6 +125,8 @@ class GeneratorReference:
         self.entity_column = entity_column
         self.time_column = time_column
         self._tail_rho: dict[tuple[str, str], float] = {}  # (feature, side) -> reference's ICC
+        # Numeric column -> its histogram's edges and the reference's counts (_histograms).
+        self._histogram_reference: dict[int, tuple[np.ndarray, tuple[int, ...]]] = {}
         fit_on = reference
         if feature_map is None and entity_column is not None:
             if columns is None:
@@ -545,6 +553,21 @@ class GeneratorReference:
         groups = sample[self.entity_column].to_numpy()
         return design_effect(self._tail_rho[key], cluster_sizes(groups))
 
+    def _reference_histogram(self, column: int) -> tuple[np.ndarray, tuple[int, ...]]:
+        """The edges of numeric column ``column``'s histogram (equal width over the reference's
+        0.5 %..99.5 % range of its observed values) and the reference's counts in them: the
+        reference's side, computed once per column and kept for every version."""
+        kept = self._histogram_reference.get(column)
+        if kept is None:
+            real = self.real_numeric[:, column]
+            real = real[np.isfinite(real)]  # observed values
+            low, high = np.quantile(real, [0.005, 0.995])
+            if not high > low:
+                low, high = low - 0.5, high + 0.5
+            edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+            kept = self._histogram_reference[column] = (edges, tuple(_bin_counts(real, edges)))
+        return kept
+
     def _histograms(
         self,
         numeric: np.ndarray,
@@ -567,22 +590,13 @@ class GeneratorReference:
         for name in chosen:
             if name in self.numeric_names:
                 column = self.numeric_names.index(name)
-                real = self.real_numeric[:, column]
-                real = real[np.isfinite(real)]  # observed values
-                low, high = np.quantile(real, [0.005, 0.995])
-                if not high > low:
-                    low, high = low - 0.5, high + 0.5
-                edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
-
-                def counts(values: np.ndarray, edges: np.ndarray = edges) -> list[int]:
-                    clipped = np.clip(values, edges[0], edges[-1])
-                    return np.histogram(clipped, bins=edges)[0].astype(int).tolist()
-
+                edges, reference_counts = self._reference_histogram(column)
+                values = numeric[:, column]
                 out[name] = {
                     "kind": "numeric",
                     "edges": edges.tolist(),
-                    "reference": counts(real),
-                    "sample": counts(numeric[:, column][np.isfinite(numeric[:, column])]),
+                    "reference": list(reference_counts),
+                    "sample": _bin_counts(values[np.isfinite(values)], edges),
                 }
             elif name in categorical:
                 real_labels = pd.Series(self.real_categorical[name]).astype(str)

@@ -46,8 +46,21 @@ class FeatureDrift:
     kind: DriftKind
 
 
+def sorted_columns(array: np.ndarray) -> np.ndarray:
+    """Each column of ``array`` sorted, as the rows of a contiguous (columns x rows) copy."""
+    columns = np.ascontiguousarray(array.T)
+    if np.may_share_memory(columns, array):  # a view: sort a copy
+        columns = columns.copy()
+    columns.sort(axis=1)
+    return columns
+
+
 def ks_statistics(
-    real: object, synthetic: object, *, real_sorted: np.ndarray | None = None
+    real: object,
+    synthetic: object,
+    *,
+    real_sorted: np.ndarray | None = None,
+    synthetic_columns: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-column two-sample Kolmogorov-Smirnov statistic D = sup_x |F_real(x) - F_synthetic(x)|.
 
@@ -56,7 +69,8 @@ def ks_statistics(
     handled the same way and the values agree exactly: at each real and each synthetic value x,
     the integer counts of each sample at or below x (both sorted columns walked together in one
     merge, :func:`collectors.metrics.ks_kernel.ks_sorted`), divided by the sample sizes.
-    ``real_sorted``: ``np.sort(real, axis=0)``, when one reference meets many samples.
+    ``real_sorted``: ``np.sort(real, axis=0)``, when one reference meets many samples;
+    ``synthetic_columns``: :func:`sorted_columns` of ``synthetic``, when the caller has them.
     Returns an array of shape (n_features,) with values in [0, 1].
     """
     real_array, synthetic_array = check_pair(real, synthetic)
@@ -67,10 +81,8 @@ def ks_statistics(
     # transposes: sorted along rows, walked along rows).
     # (``real_sorted`` in Fortran order: its transpose is already contiguous, no copy.)
     real_columns = np.ascontiguousarray(real_sorted.T)
-    synthetic_columns = np.ascontiguousarray(synthetic_array.T)
-    if np.may_share_memory(synthetic_columns, synthetic_array):  # a view: sort a copy
-        synthetic_columns = synthetic_columns.copy()
-    synthetic_columns.sort(axis=1)
+    if synthetic_columns is None:
+        synthetic_columns = sorted_columns(synthetic_array)
     return ks_sorted(real_columns, synthetic_columns)
 
 

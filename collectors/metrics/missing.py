@@ -12,12 +12,17 @@ and their range (span ratio, share outside the reference's range).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from collectors.metrics.draw_columns import DrawColumns
-from collectors.metrics.drift import correlation_difference, ks_statistics, total_variation
+from collectors.metrics.drift import (
+    correlation_difference,
+    ks_statistics,
+    sorted_columns,
+    total_variation,
+)
 from collectors.metrics.tails import TailFrequency, numeric_tail_frequency
 
 __all__ = [
@@ -58,17 +63,15 @@ def observed_numeric(
     names = [str(n) for n in names]
     pairs = len(names) > 1
     if np.isfinite(real).all() and np.isfinite(synthetic).all():
-        ks = (
-            draw.ks()
-            if draw is not None
-            else ks_statistics(real, synthetic, real_sorted=real_sorted)
-        )
+        shares: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+        if draw is not None:
+            ks, shares = draw.ks(), draw.shares
+        else:  # the sample's columns sorted once, for KS and the tail shares
+            columns = sorted_columns(synthetic)
+            ks = ks_statistics(real, synthetic, real_sorted=real_sorted, synthetic_columns=columns)
+            shares = _sorted_shares(columns)
         complete = numeric_tail_frequency(
-            real,
-            synthetic,
-            features=names,
-            real_sorted=real_sorted,
-            synthetic_shares=None if draw is None else draw.shares,
+            real, synthetic, features=names, real_sorted=real_sorted, synthetic_shares=shares
         )
         if not pairs:
             return ks, complete, None
@@ -93,6 +96,27 @@ def observed_numeric(
         if r_rows.shape[0] >= 3 and s_rows.shape[0] >= 3:
             correlation = correlation_difference(r_rows, s_rows, real_correlation=real_correlation)
     return ks, tails, correlation
+
+
+def _sorted_shares(
+    columns: np.ndarray,
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``synthetic_shares`` of :func:`numeric_tail_frequency` from the sample's sorted columns
+    (:func:`collectors.metrics.drift.sorted_columns`, finite values): per column j, the share
+    strictly below ``lower[j]`` and strictly above ``upper[j]`` as binary-search counts over the
+    rows, ``(synthetic < lower).mean(axis=0)`` and ``(synthetic > upper).mean(axis=0)`` bit for
+    bit (the same integer counts over the same row count)."""
+    m = columns.shape[1]
+
+    def shares(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        below = np.empty(lower.shape[0], dtype=np.int64)
+        above = np.empty(upper.shape[0], dtype=np.int64)
+        for j, column in enumerate(columns):
+            below[j] = np.searchsorted(column, lower[j], side="left")
+            above[j] = m - np.searchsorted(column, upper[j], side="right")
+        return below / m, above / m
+
+    return shares
 
 
 def missing_figures(
