@@ -138,7 +138,10 @@ class MembershipAttack:
         order = rng.permutation(holdout.shape[0])
         self.non_members = holdout[order[:n]]
         self.real_part = holdout[order[n:]]
-        self.members = members[np.sort(rng.choice(members.shape[0], size=n, replace=False))]
+        # Which rows of ``members`` are scored (ascending): a caller holding each member row's
+        # exact nearest synthetic distance already passes those (see :meth:`attack`).
+        self.member_rows = np.sort(rng.choice(members.shape[0], size=n, replace=False))
+        self.members = members[self.member_rows]
         self.queries = np.vstack([self.members, self.non_members])
         near = self.engine.nearest(self.queries, self.real_part, min(k, self.real_part.shape[0]))
         self.log_real_radius = np.log(np.maximum(near.distances[:, -1], _TINY))
@@ -147,12 +150,24 @@ class MembershipAttack:
     def rows(self) -> int:
         return self.members.shape[0]
 
-    def attack(self, synthetic: np.ndarray) -> MembershipResult:
-        """Score members and non-members against ``synthetic`` (one exact k-NN search)."""
-        near = self.engine.nearest(self.queries, synthetic, 1)
+    def attack(
+        self, synthetic: np.ndarray, *, member_distance: np.ndarray | None = None
+    ) -> MembershipResult:
+        """Score members and non-members against ``synthetic`` (one exact k-NN search).
+
+        ``member_distance``: each row of the ``members`` given at construction, its exact
+        distance to the nearest ``synthetic`` row, when the caller has them (the k-NN engine's
+        cross pass of the reference, :attr:`collectors.knn.CrossCounts.real_nearest_distance`,
+        BLAS backend: the same float64 recomputation, the same bits): only the non-members are
+        searched then."""
+        if member_distance is None:
+            nearest = self.engine.nearest(self.queries, synthetic, 1).distances[:, 0]
+        else:
+            others = self.engine.nearest(self.non_members, synthetic, 1).distances[:, 0]
+            nearest = np.concatenate([np.asarray(member_distance)[self.member_rows], others])
         n = self.rows
-        distance = -near.distances[:, 0]
-        density = self.log_real_radius - np.log(np.maximum(near.distances[:, 0], _TINY))
+        distance = -nearest
+        density = self.log_real_radius - np.log(np.maximum(nearest, _TINY))
         dm, dn = distance[:n], distance[n:]
         rm, rn = density[:n], density[n:]
         return MembershipResult(
