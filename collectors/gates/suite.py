@@ -290,7 +290,10 @@ class Gates:
         figures = verdicts.figures()
         if not probes:
             return GateMeasurement(figures, verdicts)
-        membership = None if self.attack is None else self.attack.attack(sample_c)
+        membership = None
+        if self.attack is not None:  # members of the reference: their distances from the pass
+            shared = fidelity.real_nearest_distance if self.training_c is None else None
+            membership = self.attack.attack(sample_c, member_distance=shared)
         if membership is not None:
             figures.update(membership.figures())
         result = mix = curve = None

@@ -9,7 +9,7 @@ authenticity, per-region coverage and the distance to closest record (DCR).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -65,6 +65,11 @@ class FidelityResult:
     alpha_beta: AlphaBeta
     regions: RegionStats
     dcr: DCR | None
+    # Each real row's exact distance to its nearest sample row, from the BLAS cross pass (the
+    # engine's float64 recomputation: the bits of a nearest search; None on the KD-tree, whose
+    # distances are computed otherwise, and for healthy draws): the membership attack's
+    # members are real rows (collectors.gates.membership).
+    real_nearest_distance: np.ndarray | None = None
 
     def as_dict(self) -> dict[str, float]:
         """Scalar figures by catalog name."""
@@ -156,7 +161,10 @@ class ReferenceModel:
         counts = self.engine.cross(
             self.real, self.radii, sample, sample_radii, self.clipped, tie_aware=tie_aware
         )
-        return self._result(sample, counts, tie_aware)
+        result = self._result(sample, counts, tie_aware)
+        if self.engine.resolve_backend(self.dim) != "blas":
+            return result
+        return replace(result, real_nearest_distance=counts.real_nearest_distance)
 
     def evaluate_draw(
         self, synthetic: np.ndarray, rows: np.ndarray, *, name: str = "holdout"

@@ -113,3 +113,22 @@ def test_the_holdouts_pass_against_the_reference_is_shared(
     expected = distances(holdout, real).min(axis=1)
     np.testing.assert_allclose(reference.gates.holdout_training_distance, expected, rtol=1e-12)
     assert reference.gates.holdout_training_distance is reference.model.holdout_distance
+
+
+def test_the_attacks_members_take_their_distances_from_the_cross_pass(
+    cancer: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without training rows the attack's members are reference rows, and the version's cross
+    pass already holds each one's nearest version distance (BLAS backend, the same bits): only
+    the non-members are searched, and the attack's figures are those of its own search."""
+    reference = GeneratorReference(cancer.training, holdout=cancer.holdout, gates=True)
+    version, _ = _mixed(cancer)
+    calls = counted_searches(monkeypatch)
+    measured = reference.measure(version)
+    gates, attack = reference.gates, reference.gates.attack if reference.gates else None
+    assert gates is not None and attack is not None
+    assert (attack.rows, len(version)) in calls  # the non-members alone
+    assert (2 * attack.rows, len(version)) not in calls
+    sample = reference.feature_map.transform(version) - reference.model.centre
+    own = attack.attack(sample).figures()  # its own search of members and non-members
+    assert {name: measured.figures[name] for name in own} == own
