@@ -249,20 +249,32 @@ class GeneratorReference:
         version costs less than the two one after the other (issue 26). What both read and
         would otherwise make on first use (the holdout's distance lists and closest-record
         distances, the MMD's reference side, the families' thread) is made first; each draw's
-        figures and the version's are the same as one after the other (tested)."""
+        figures and the version's are the same as one after the other (tested). The
+        measurement's ``timings["healthy_levels"]``: the levels' seconds beyond the version's
+        own (loading them, or preparing the draws and waiting for them)."""
         size = self.size_of(sample)
+        start = time.perf_counter()
         if self.holdout is None or size in self._healthy or self._load_healthy(size):
-            return self.measure(sample, source=source), self.healthy_at(size)
+            healthy = self.healthy_at(size)
+            seconds = time.perf_counter() - start
+            measurement = self.measure(sample, source=source)
+            measurement.timings["healthy_levels"] = seconds
+            return measurement, healthy
         if self.entity_column is None:  # draws of whole entities are measured from scratch
             self.model.prepare_draws(self._rows_for(size))
         if self.gates is not None:
             _ = self.gates.holdout_training_distance
         self._mmd_reference()
         self._beside()
+        prepared = time.perf_counter() - start
         with ThreadPoolExecutor(1, thread_name_prefix="healthy") as worker:
             levels = worker.submit(self.healthy_at, size)
             measurement = self.measure(sample, source=source)
-            return measurement, levels.result()
+            waiting = time.perf_counter()
+            healthy = levels.result()
+        # The levels' seconds beyond the version's own: preparing them, and waiting for the draws.
+        measurement.timings["healthy_levels"] = prepared + time.perf_counter() - waiting
+        return measurement, healthy
 
     def _load_healthy(self, size: int) -> bool:
         """Whether the levels at ``size`` are in the cache (then held, and counted as loaded)."""

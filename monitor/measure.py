@@ -76,7 +76,7 @@ class Measured:
     ``timings``: seconds per figure family over the whole call (``fit`` the reference,
     ``healthy_levels``, and the families of :attr:`collectors.generator.Measurement.timings`;
     a cold version's draws run beside its own figures, so ``healthy_levels`` is the seconds
-    they took beyond the version's);
+    they took beyond the version's: preparing them and waiting for them);
     ``healthy_cached``: True when no healthy level was measured by the call (all from the
     cache, or from the reference fitted by an earlier call in this process).
     """
@@ -207,16 +207,14 @@ def measure_versions(
     measurements: list[Measurement] = []
     for name, frame in frames.items():
         recipe.check_version(len(frame), f"version {name!r}")
-        start = time.perf_counter()
         if isinstance(fitted, GeneratorReference):  # cold: the draws beside the version
             measurement, _ = fitted.measure_with_healthy(frame, source=f"version {name!r}")
         else:
             measurement = fitted.measure(frame, source=f"version {name!r}")
+            start = time.perf_counter()
+            fitted.healthy_at(len(frame))
+            measurement.timings["healthy_levels"] = time.perf_counter() - start
         healthy = healthy_levels(fitted, _size(fitted, frame))
-        # The version's and the healthy levels' seconds overlap: "healthy_levels" is what they
-        # took beyond the version's own families.
-        beyond = time.perf_counter() - start - sum(measurement.timings.values())
-        timings["healthy_levels"] = timings.get("healthy_levels", 0.0) + max(0.0, beyond)
         if name in missing_shares:
             from collectors.sources.entities import MISSING_KEY_SHARE
 

@@ -66,6 +66,7 @@ def test_the_version_beside_its_draws_gives_the_figures_one_after_the_other(
     beside_fitted, _ = _fitted(name, families=structure)
     beside = beside_fitted.measure_with_healthy(version, source="version")
     assert threads and all(t.startswith("healthy") for t in threads)  # in the worker
+    assert beside[0].timings["healthy_levels"] > 0  # preparing the draws, waiting for them
     assert _state(*beside) == _state(*after) == _state(before[1], before[0])
     assert (
         beside_fitted.healthy_measured == 1
