@@ -24,9 +24,9 @@ from collectors.healthy import (
     MIN_HOLDOUT_ROWS,
     HealthyCache,
     HealthyLevels,
-    cached_levels,
+    load_levels,
     measure_healthy,
-    size_key,
+    save_levels,
 )
 from collectors.metrics import (
     ReferenceModel,
@@ -224,18 +224,8 @@ class GeneratorReference:
         loaded from ``healthy_cache`` when it holds them for this reference."""
         if self.holdout is None:
             return None
-        if sample_rows not in self._healthy:
-            levels, loaded = cached_levels(
-                self.healthy_cache,
-                self.healthy_key,
-                sample_rows,
-                lambda: self._measure_with_gates(sample_rows),
-            )
-            if loaded:
-                self.healthy_loaded += 1
-            else:
-                self.healthy_measured += 1
-            self._healthy[sample_rows] = levels
+        if sample_rows not in self._healthy and not self._load_healthy(sample_rows):
+            self._measure_and_keep(sample_rows)
         return self._healthy[sample_rows]
 
     def measure_with_healthy(
@@ -268,7 +258,7 @@ class GeneratorReference:
         self._beside()
         prepared = time.perf_counter() - start
         with ThreadPoolExecutor(1, thread_name_prefix="healthy") as worker:
-            levels = worker.submit(self.healthy_at, size)
+            levels = worker.submit(self._measure_and_keep, size)
             measurement = self.measure(sample, source=source)
             waiting = time.perf_counter()
             healthy = levels.result()
@@ -278,14 +268,20 @@ class GeneratorReference:
 
     def _load_healthy(self, size: int) -> bool:
         """Whether the levels at ``size`` are in the cache (then held, and counted as loaded)."""
-        if self.healthy_cache is None or self.healthy_key is None:
-            return False
-        found = self.healthy_cache.load(size_key(self.healthy_key, size), size)
+        found = load_levels(self.healthy_cache, self.healthy_key, size)
         if found is None:
             return False
         self._healthy[size] = found
         self.healthy_loaded += 1
         return True
+
+    def _measure_and_keep(self, size: int) -> HealthyLevels:
+        """The levels at ``size`` measured, held, saved in the cache and counted as measured."""
+        levels = self._measure_with_gates(size)
+        save_levels(self.healthy_cache, self.healthy_key, size, levels)
+        self._healthy[size] = levels
+        self.healthy_measured += 1
+        return levels
 
     def size_of(self, sample: pd.DataFrame) -> int:
         """A sample's size as its healthy levels are keyed: rows, or entities for sequences."""

@@ -20,7 +20,9 @@ __all__ = [
     "HealthyCache",
     "HealthyLevels",
     "cached_levels",
+    "load_levels",
     "measure_healthy",
+    "save_levels",
     "size_key",
 ]
 
@@ -193,6 +195,22 @@ def size_key(base: str, rows: int) -> str:
     return hashlib.sha256(f"{base}/healthy/{int(rows)}".encode()).hexdigest()
 
 
+def load_levels(cache: HealthyCache | None, base: str | None, rows: int) -> HealthyLevels | None:
+    """The levels at ``rows`` rows of the reference keyed ``base`` in ``cache``, None when it
+    does not hold them (or there is no cache or no key)."""
+    if cache is None or base is None:
+        return None
+    return cache.load(size_key(base, rows), rows)
+
+
+def save_levels(
+    cache: HealthyCache | None, base: str | None, rows: int, levels: HealthyLevels
+) -> None:
+    """Keep ``levels`` in ``cache`` under ``base`` and ``rows`` (nothing without either)."""
+    if cache is not None and base is not None:
+        cache.save(size_key(base, rows), rows, levels)
+
+
 def cached_levels(
     cache: HealthyCache | None,
     base: str | None,
@@ -201,12 +219,9 @@ def cached_levels(
 ) -> tuple[HealthyLevels, bool]:
     """(levels, loaded): from ``cache`` under ``base`` and ``rows`` when there, else computed
     (and saved). Without a cache or a key the levels are computed."""
-    if cache is None or base is None:
-        return compute(), False
-    key = size_key(base, rows)
-    found = cache.load(key, rows)
+    found = load_levels(cache, base, rows)
     if found is not None:
         return found, True
     levels = compute()
-    cache.save(key, rows, levels)
+    save_levels(cache, base, rows, levels)
     return levels, False

@@ -207,13 +207,8 @@ def measure_versions(
     measurements: list[Measurement] = []
     for name, frame in frames.items():
         recipe.check_version(len(frame), f"version {name!r}")
-        if isinstance(fitted, GeneratorReference):  # cold: the draws beside the version
-            measurement, _ = fitted.measure_with_healthy(frame, source=f"version {name!r}")
-        else:
-            measurement = fitted.measure(frame, source=f"version {name!r}")
-            start = time.perf_counter()
-            fitted.healthy_at(len(frame))
-            measurement.timings["healthy_levels"] = time.perf_counter() - start
+        # Cold, a generator's healthy draws run beside the version's own figures.
+        measurement, _ = fitted.measure_with_healthy(frame, source=f"version {name!r}")
         healthy = healthy_levels(fitted, _size(fitted, frame))
         if name in missing_shares:
             from collectors.sources.entities import MISSING_KEY_SHARE

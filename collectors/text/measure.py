@@ -1,8 +1,8 @@
 """One text generator sample measured against its real reference texts.
 
 :class:`TextReference` has the surface of :class:`collectors.generator.GeneratorReference`
-(``measure``, ``healthy``, ``healthy_at``, ``input_columns``) so that the generator watch uses
-either. It measures:
+(``measure``, ``measure_with_healthy``, ``healthy``, ``healthy_at``, ``input_columns``) so that
+the generator watch uses either. It measures:
 
 - the lexical figures (:mod:`collectors.text.lexical`) against the reference's vocabulary;
 - precision/recall/density/coverage (Naeem et al. 2020), their clipped forms (Salvy et al. 2025),
@@ -18,6 +18,7 @@ so a draw costs only its counts and its k-NN pass.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -164,6 +165,19 @@ class TextReference:
                 self.healthy_measured += 1
             self._healthy[sample_rows] = levels
         return self._healthy[sample_rows]
+
+    def measure_with_healthy(
+        self, sample: pd.DataFrame | Sequence[str], *, source: str = "sample"
+    ) -> tuple[Measurement, HealthyLevels | None]:
+        """:meth:`measure` of ``sample`` and the healthy levels at its number of texts, one after
+        the other (the surface of
+        :meth:`collectors.generator.GeneratorReference.measure_with_healthy`; the measurement's
+        ``timings["healthy_levels"]``: the levels' seconds)."""
+        measurement = self.measure(sample, source=source)
+        start = time.perf_counter()
+        healthy = self.healthy_at(len(sample))
+        measurement.timings["healthy_levels"] = time.perf_counter() - start
+        return measurement, healthy
 
     def _draw(self, rng: np.random.Generator, m: int, replacement: bool) -> dict[str, float]:
         assert self.holdout_texts is not None and self._holdout_embedded is not None

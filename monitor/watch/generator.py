@@ -403,8 +403,10 @@ class GeneratorWatch(Watch):
             with ThreadPoolExecutor(max_workers=1) as pool:
                 columns = _input_columns(fitted.reference)
                 fingerprints = pool.submit(fingerprint_rows, sample.copy(), columns)
-                measurement, healthy = _measure_with_healthy(
-                    fitted.reference, sample, self._label(version)
+                # Cold, a generator's healthy draws run beside the version (a failure of
+                # either is the run's).
+                measurement, healthy = fitted.reference.measure_with_healthy(
+                    sample, source=self._label(version)
                 )
                 sampled = fingerprints.result()
             if missing_share is not None:
@@ -519,17 +521,6 @@ def _input_columns(reference: GeneratorReference | TextReference) -> list[str]:
     if isinstance(reference, TextReference):
         return reference.input_columns
     return list(reference.feature_map.input_columns)
-
-
-def _measure_with_healthy(
-    reference: GeneratorReference | TextReference, sample: pd.DataFrame, source: str
-) -> tuple[Measurement, HealthyLevels | None]:
-    """The version's figures and the healthy levels at its size (a failure of either is the
-    run's): cold, a generator's draws run beside the version
-    (:meth:`collectors.generator.GeneratorReference.measure_with_healthy`)."""
-    if isinstance(reference, GeneratorReference):
-        return reference.measure_with_healthy(sample, source=source)
-    return reference.measure(sample, source=source), reference.healthy_at(len(sample))
 
 
 def _ratio(value: float, anchor: float | None) -> float | None:
